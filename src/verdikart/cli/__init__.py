@@ -1,0 +1,61 @@
+"""The `verdikart` command line: argument parsing and printing only.
+
+Each command group lives in its own module and calls the core API (`verdikart.api` and the
+subpackages); nothing here computes.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from verdikart import __version__
+from verdikart.cli.common import Context, pass_context
+from verdikart.errors import VerdikartError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="verdikart")
+@click.option(
+    "--store",
+    "store_path",
+    type=click.Path(dir_okay=False),
+    envvar="VERDIKART_STORE",
+    default=None,
+    help="Analytic store (DuckDB file). Default: the user data directory.",
+)
+@click.pass_context
+def cli(ctx: click.Context, store_path: str | None) -> None:
+    """verdikart: critical raw-material value chains, indicators and the materialbørs."""
+    ctx.obj = Context(store_path=store_path)
+
+
+def _register() -> None:
+    from verdikart.cli import data, exchange, indicators, materials, serve
+
+    for module in (data, materials, indicators, exchange, serve):
+        for command in module.COMMANDS:
+            cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(1)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except VerdikartError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+__all__ = ["cli", "main", "pass_context"]

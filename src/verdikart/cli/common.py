@@ -1,0 +1,138 @@
+"""What every command shares: the per-invocation context, `--format`, and printing rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import click
+
+FORMATS = ("table", "json", "csv")
+
+
+@dataclass
+class Context:
+    """Per-invocation state: options of the root command and lazily opened resources."""
+
+    store_path: str | None = None
+    _store: Any = field(default=None, repr=False)
+
+    def settings(self) -> Any:
+        from verdikart.config import Settings
+
+        settings = Settings()
+        if self.store_path:
+            settings.store = Path(self.store_path)
+        return settings
+
+    def store(self) -> Any:
+        """The analytic store, opened once per invocation."""
+        if self._store is None:
+            from verdikart.store import Store
+
+            self._store = Store.open(self.settings().store_path)
+        return self._store
+
+
+pass_context = click.make_pass_decorator(Context, ensure=True)
+
+
+def format_option(*extra: str, default: str = "table") -> Any:
+    """`--format table|json|csv` (plus any extra formats a command supports)."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS + extra),
+        default=default,
+        show_default=True,
+        help="Output format; json is a list of flat objects (or one object).",
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return None
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return f"{value:.6g}"
+    if isinstance(value, list | tuple):
+        return ", ".join(_cell(v) for v in value)
+    if isinstance(value, Mapping):
+        return json.dumps(_jsonable(value), ensure_ascii=False)
+    return str(value)
+
+
+def render(
+    rows: Sequence[Mapping[str, Any]] | Mapping[str, Any],
+    fmt: str,
+    *,
+    columns: Sequence[str] | None = None,
+    title: str | None = None,
+) -> str:
+    """Render rows (or one object) as table, json or csv text."""
+    if fmt == "json":
+        payload = _jsonable(rows if isinstance(rows, Mapping) else list(rows))
+        return json.dumps(payload, ensure_ascii=False, indent=2)
+    row_list: list[Mapping[str, Any]] = [rows] if isinstance(rows, Mapping) else list(rows)
+    cols = list(columns) if columns else _columns(row_list)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(cols)
+        for row in row_list:
+            writer.writerow([_cell(row.get(c)) for c in cols])
+        return buffer.getvalue().rstrip("\n")
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    for col in cols:
+        table.add_column(col, overflow="fold")
+    for row in row_list:
+        table.add_row(*(_cell(row.get(c)) for c in cols))
+    console = Console(width=200, record=True, file=io.StringIO())
+    console.print(table)
+    return console.export_text().rstrip("\n")
+
+
+def _columns(rows: Iterable[Mapping[str, Any]]) -> list[str]:
+    seen: dict[str, None] = {}
+    for row in rows:
+        for key in row:
+            seen.setdefault(key, None)
+    return list(seen)
+
+
+def emit(
+    rows: Sequence[Mapping[str, Any]] | Mapping[str, Any],
+    fmt: str,
+    *,
+    columns: Sequence[str] | None = None,
+    title: str | None = None,
+) -> None:
+    click.echo(render(rows, fmt, columns=columns, title=title))

@@ -1,0 +1,367 @@
+"""The analytic store: the only module that opens DuckDB files and bundled Parquet.
+
+Layout. Each logical table (``trade``, ``production``, ``governance``, ...) is a TEMP view, made
+per connection, over two parts:
+
+* the bundled starter data (``verdikart/bundled/<table>.parquet``), queryable with no import;
+* the rows users imported, kept in the DuckDB file as ``imported_<table>``.
+
+Imported rows supersede bundled ones for the same *coverage key* (for trade: year and HS
+revision), so importing a full BACI year never double counts the bundled slice.
+
+Every import runs in one transaction: it either completes or leaves the store as it was.
+Every row carries a ``source`` naming dataset and version; ``imports`` logs each import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from verdikart.errors import VerdikartError
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A logical table: its columns (name, DuckDB type) and what imported rows supersede."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    coverage_key: tuple[str, ...] = ()
+    bundled: bool = False
+    description: str = ""
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c for c, _ in self.columns]
+
+    def ddl(self, table_name: str) -> str:
+        cols = ", ".join(f'"{c}" {t}' for c, t in self.columns)
+        return f'CREATE TABLE IF NOT EXISTS "{table_name}" ({cols})'
+
+
+TRADE = TableSpec(
+    "trade",
+    (
+        ("year", "SMALLINT"),
+        ("exporter", "VARCHAR"),
+        ("importer", "VARCHAR"),
+        ("exporter_code", "INTEGER"),
+        ("importer_code", "INTEGER"),
+        ("hs_revision", "VARCHAR"),
+        ("hs6", "VARCHAR"),
+        ("value_kusd", "DOUBLE"),
+        ("quantity_t", "DOUBLE"),
+        ("source", "VARCHAR"),
+    ),
+    coverage_key=("year", "hs_revision"),
+    bundled=True,
+    description="Bilateral trade flows; exporter/importer as ISO alpha-3 (BACI pseudo-codes kept).",
+)
+PRODUCTION = TableSpec(
+    "production",
+    (
+        ("year", "SMALLINT"),
+        ("country", "VARCHAR"),
+        ("material", "VARCHAR"),
+        ("commodity", "VARCHAR"),
+        ("stage", "VARCHAR"),
+        ("content_basis", "VARCHAR"),
+        ("quantity", "DOUBLE"),
+        ("unit", "VARCHAR"),
+        ("data_quality", "VARCHAR"),
+        ("source", "VARCHAR"),
+    ),
+    coverage_key=("material", "year", "source"),
+    bundled=True,
+    description="Production by country; quantity in `unit` expressed as `content_basis`.",
+)
+GOVERNANCE = TableSpec(
+    "governance",
+    (
+        ("year", "SMALLINT"),
+        ("country", "VARCHAR"),
+        ("indicator", "VARCHAR"),
+        ("value", "DOUBLE"),
+        ("source", "VARCHAR"),
+    ),
+    coverage_key=("indicator", "year"),
+    bundled=True,
+    description="Governance indicators (WGI dimensions), by ISO alpha-3.",
+)
+BACI_COUNTRIES = TableSpec(
+    "baci_countries",
+    (("baci_code", "INTEGER"), ("name", "VARCHAR"), ("iso2", "VARCHAR"), ("iso3", "VARCHAR")),
+    bundled=True,
+    description="BACI's own country codes (V202401b).",
+)
+WMD_HS_MAP = TableSpec(
+    "wmd_hs_map",
+    (
+        ("commodity", "VARCHAR"),
+        ("material", "VARCHAR"),
+        ("category", "VARCHAR"),
+        ("reference_id", "VARCHAR"),
+        ("stage", "VARCHAR"),
+        ("symbol", "VARCHAR"),
+        ("eol_rir", "DOUBLE"),
+        ("hs6", "VARCHAR"),
+        ("hs6_complementary", "VARCHAR"),
+        ("hs_description", "VARCHAR"),
+        ("reference", "VARCHAR"),
+    ),
+    bundled=True,
+    description="World Mining Data commodity -> HS92 code map with EoL recycling input rates.",
+)
+
+_REGISTRY: dict[str, TableSpec] = {
+    spec.name: spec for spec in (TRADE, PRODUCTION, GOVERNANCE, BACI_COUNTRIES, WMD_HS_MAP)
+}
+
+
+def register_table(spec: TableSpec) -> TableSpec:
+    """Declare a further logical table (used by source readers that add tables, e.g. SSB)."""
+    existing = _REGISTRY.get(spec.name)
+    if existing is not None and existing != spec:
+        raise VerdikartError(f"table {spec.name!r} is already registered with another schema")
+    _REGISTRY[spec.name] = spec
+    return spec
+
+
+def table_specs() -> dict[str, TableSpec]:
+    return dict(_REGISTRY)
+
+
+def bundled_dir() -> Path:
+    return Path(str(resources.files("verdikart") / "bundled"))
+
+
+def bundled_path(name: str) -> Path:
+    return bundled_dir() / f"{name}.parquet"
+
+
+IMPORTS_DDL = """
+CREATE TABLE IF NOT EXISTS imports (
+    import_id INTEGER PRIMARY KEY,
+    tbl VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    path VARCHAR,
+    rows BIGINT NOT NULL,
+    imported_at TIMESTAMP NOT NULL
+)
+"""
+
+
+class Store:
+    """A DuckDB connection with the logical tables as views.
+
+    Open with :meth:`open`. A store whose file does not exist yet is served from memory
+    (bundled data only) until the first import creates the file.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+        self.con = con
+        self.path = path
+        self._refresh_views()
+
+    # -- opening -------------------------------------------------------------------------
+    @classmethod
+    def open(cls, path: Path | str | None = None, *, create: bool = False) -> Store:
+        """Open the store at `path`; ``None`` gives an in-memory store with bundled data only."""
+        if path is None:
+            return cls(duckdb.connect(":memory:"), None)
+        file = Path(path)
+        if not file.exists() and not create:
+            store = cls(duckdb.connect(":memory:"), None)
+            store._pending_path = file
+            return store
+        file.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            con = duckdb.connect(str(file))
+        except duckdb.Error as exc:
+            raise VerdikartError(f"{file}: cannot open the store: {exc}") from exc
+        store = cls(con, file)
+        return store
+
+    _pending_path: Path | None = None
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _ensure_file(self) -> None:
+        """Switch an in-memory store to its file before the first write."""
+        if self.path is None and self._pending_path is not None:
+            pending = self._pending_path
+            self.con.close()
+            pending.parent.mkdir(parents=True, exist_ok=True)
+            self.con = duckdb.connect(str(pending))
+            self.path = pending
+            self._pending_path = None
+            self._refresh_views()
+
+    # -- views ---------------------------------------------------------------------------
+    def _imported_tables(self) -> set[str]:
+        rows = self.con.execute(
+            "SELECT table_name FROM information_schema.tables "
+            "WHERE table_schema = 'main' AND table_catalog = current_database()"
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    def _refresh_views(self) -> None:
+        present = self._imported_tables()
+        for spec in _REGISTRY.values():
+            self.con.execute(self._view_sql(spec, f"imported_{spec.name}" in present))
+
+    def _view_sql(self, spec: TableSpec, has_imported: bool) -> str:
+        cols = ", ".join(f'"{c}"' for c in spec.column_names)
+        parts: list[str] = []
+        bundled = bundled_path(spec.name)
+        if spec.bundled and bundled.exists():
+            select_bundled = f"SELECT {cols} FROM read_parquet('{_sql_str(bundled)}')"
+            if has_imported and spec.coverage_key:
+                key = ", ".join(f'"{c}"' for c in spec.coverage_key)
+                select_bundled += (
+                    f" WHERE ({key}) NOT IN (SELECT DISTINCT ({key}) FROM main.imported_{spec.name})"
+                    if len(spec.coverage_key) > 1
+                    else f" WHERE {key} NOT IN (SELECT DISTINCT {key} FROM main.imported_{spec.name})"
+                )
+            parts.append(select_bundled)
+        if has_imported:
+            parts.append(f'SELECT {cols} FROM main."imported_{spec.name}"')
+        if not parts:
+            typed = ", ".join(f'CAST(NULL AS {t}) AS "{c}"' for c, t in spec.columns)
+            parts.append(f"SELECT {typed} WHERE false")
+        return f'CREATE OR REPLACE TEMP VIEW "{spec.name}" AS ' + " UNION ALL ".join(parts)
+
+    # -- reading -------------------------------------------------------------------------
+    def sql(self, query: str, params: Sequence[Any] | None = None) -> duckdb.DuckDBPyRelation:
+        return self.con.sql(query, params=params) if params else self.con.sql(query)
+
+    def rows(self, query: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        """Run a query and return a list of dicts (for small results only)."""
+        cur = self.con.execute(query, params or [])
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def arrow(self, query: str, params: Sequence[Any] | None = None) -> Any:
+        return self.con.execute(query, params or []).fetch_arrow_table()
+
+    # -- writing -------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """All-or-nothing: any exception inside rolls every change back."""
+        self._ensure_file()
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield self.con
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            self._refresh_views()
+            raise
+        self.con.execute("COMMIT")
+        self._refresh_views()
+
+    def import_rows(
+        self,
+        table: str,
+        load: Callable[[duckdb.DuckDBPyConnection, str], int],
+        *,
+        source: str,
+        path: str | None = None,
+        replace_coverage: bool = True,
+    ) -> int:
+        """Import into ``imported_<table>`` atomically.
+
+        `load(con, staging_table)` fills a staging table (same columns as the spec) inside the
+        transaction and returns its row count; it raises to abort. Rows already imported with the
+        same coverage key are replaced (re-importing a year is idempotent).
+        """
+        spec = _REGISTRY.get(table)
+        if spec is None:
+            raise VerdikartError(f"unknown table {table!r}; known: {', '.join(sorted(_REGISTRY))}")
+        target = f"imported_{table}"
+        staging = f"staging_{table}"
+        with self.transaction() as con:
+            con.execute(spec.ddl(target))
+            con.execute(f'DROP TABLE IF EXISTS "{staging}"')
+            con.execute(spec.ddl(staging).replace("IF NOT EXISTS ", ""))
+            count = load(con, staging)
+            if replace_coverage and spec.coverage_key:
+                key = ", ".join(f'"{c}"' for c in spec.coverage_key)
+                con.execute(
+                    f'DELETE FROM "{target}" WHERE ({key}) IN (SELECT DISTINCT ({key}) FROM "{staging}")'
+                    if len(spec.coverage_key) > 1
+                    else f'DELETE FROM "{target}" WHERE {key} IN (SELECT DISTINCT {key} FROM "{staging}")'
+                )
+            con.execute(f'INSERT INTO "{target}" SELECT * FROM "{staging}"')
+            con.execute(f'DROP TABLE "{staging}"')
+            con.execute(IMPORTS_DDL)
+            con.execute(
+                "INSERT INTO imports SELECT coalesce(max(import_id), 0) + 1, ?, ?, ?, ?, ? FROM imports",
+                [table, source, path, count, datetime.now(UTC).replace(tzinfo=None)],
+            )
+        return count
+
+    # -- describing ----------------------------------------------------------------------
+    def row_counts(self) -> dict[str, int]:
+        return {
+            name: int(self.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])  # type: ignore[index]
+            for name in _REGISTRY
+        }
+
+    def status(self) -> list[dict[str, Any]]:
+        """Per table and source: rows, years, countries, provenance."""
+        out: list[dict[str, Any]] = []
+        for name, spec in _REGISTRY.items():
+            cols = spec.column_names
+            year = "year" if "year" in cols else None
+            country_cols = [c for c in ("country", "exporter", "importer") if c in cols]
+            if "source" not in cols:
+                count = self.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
+                out.append({"table": name, "source": "bundled reference", "rows": count[0] if count else 0,
+                            "year_min": None, "year_max": None, "countries": None, "origin": "bundled"})
+                continue
+            countries = (
+                "(SELECT count(DISTINCT c) FROM (" + " UNION ".join(
+                    f'SELECT "{c}" AS c FROM "{name}" t2 WHERE t2.source = t.source' for c in country_cols
+                ) + "))"
+                if country_cols else "NULL"
+            )
+            query = (
+                f'SELECT source, count(*) AS rows, '
+                f'{"min(year)" if year else "NULL"} AS year_min, {"max(year)" if year else "NULL"} AS year_max, '
+                f'{countries} AS countries FROM "{name}" t GROUP BY source ORDER BY source'
+            )
+            for row in self.rows(query):
+                out.append({"table": name, **row, "origin": self._origin(name, row["source"])})
+        return out
+
+    def _origin(self, table: str, source: str) -> str:
+        if "imports" not in self._imported_tables():
+            return "bundled"
+        hit = self.con.execute(
+            "SELECT count(*) FROM imports WHERE tbl = ? AND source = ?", [table, source]
+        ).fetchone()
+        return "imported" if hit and hit[0] else "bundled"
+
+    def imports(self) -> list[dict[str, Any]]:
+        if "imports" not in self._imported_tables():
+            return []
+        return self.rows("SELECT * FROM imports ORDER BY import_id")
+
+
+def _sql_str(path: Path) -> str:
+    return str(path).replace("'", "''")
