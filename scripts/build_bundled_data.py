@@ -192,7 +192,14 @@ def build_trade(baci: Path, countries: pa.Table) -> pa.Table:
             "source": pa.array([BACI_SOURCE] * len(cols["t"]), pa.string()),
         }
     )
-    return table.sort_by([("year", "ascending"), ("hs6", "ascending"), ("importer", "ascending"), ("exporter", "ascending")])
+    return table.sort_by(
+        [
+            ("year", "ascending"),
+            ("hs6", "ascending"),
+            ("importer", "ascending"),
+            ("exporter", "ascending"),
+        ]
+    )
 
 
 def build_production(wmd: Path) -> pa.Table:
@@ -201,7 +208,21 @@ def build_production(wmd: Path) -> pa.Table:
     stage_by_sheet = dict(
         con.execute('SELECT Sheet_name, lower("Supply Chain Stage") FROM "HS Code Map"').fetchall()
     )
-    out: dict[str, list] = {k: [] for k in ("year", "country", "material", "commodity", "stage", "content_basis", "quantity", "unit", "data_quality", "source")}
+    out: dict[str, list] = {
+        k: []
+        for k in (
+            "year",
+            "country",
+            "material",
+            "commodity",
+            "stage",
+            "content_basis",
+            "quantity",
+            "unit",
+            "data_quality",
+            "source",
+        )
+    }
     for sheet, (slug, basis) in WMD_MATERIALS.items():
         if sheet not in sheets:
             raise SystemExit(f"world_mining_data.db: missing sheet {sheet!r}")
@@ -229,9 +250,22 @@ def build_production(wmd: Path) -> pa.Table:
                 out["data_quality"].append(None if quality in (None, "nan") else quality)
                 out["source"].append(WMD_SOURCE)
     schema = pa.schema(
-        [("year", pa.int16()), ("country", pa.string()), ("material", pa.string()), ("commodity", pa.string()), ("stage", pa.string()), ("content_basis", pa.string()), ("quantity", pa.float64()), ("unit", pa.string()), ("data_quality", pa.string()), ("source", pa.string())]
+        [
+            ("year", pa.int16()),
+            ("country", pa.string()),
+            ("material", pa.string()),
+            ("commodity", pa.string()),
+            ("stage", pa.string()),
+            ("content_basis", pa.string()),
+            ("quantity", pa.float64()),
+            ("unit", pa.string()),
+            ("data_quality", pa.string()),
+            ("source", pa.string()),
+        ]
     )
-    return pa.table(out, schema=schema).sort_by([("material", "ascending"), ("year", "ascending"), ("country", "ascending")])
+    return pa.table(out, schema=schema).sort_by(
+        [("material", "ascending"), ("year", "ascending"), ("country", "ascending")]
+    )
 
 
 def build_wmd_hs_map(wmd: Path) -> pa.Table:
@@ -240,9 +274,11 @@ def build_wmd_hs_map(wmd: Path) -> pa.Table:
         'SELECT Sheet_name, "Category - WMD", "Reference ID", lower("Supply Chain Stage"), Symbol, '
         '"EoL-RIR (2023)", "HS Code", "HS Code - Complementary", Description, Reference FROM "HS Code Map"'
     ).fetchall()
+
     def code(text: object) -> str | None:
         s = str(text or "").strip()
         return s.zfill(6) if s.isdigit() else None
+
     return pa.table(
         {
             "commodity": [r[0] for r in rows],
@@ -277,8 +313,18 @@ def build_governance(wgi: Path) -> pa.Table:
                 out["indicator"].append(indicator)
                 out["value"].append(number)
                 out["source"].append(WGI_SOURCE)
-    schema = pa.schema([("year", pa.int16()), ("country", pa.string()), ("indicator", pa.string()), ("value", pa.float64()), ("source", pa.string())])
-    return pa.table(out, schema=schema).sort_by([("indicator", "ascending"), ("country", "ascending"), ("year", "ascending")])
+    schema = pa.schema(
+        [
+            ("year", pa.int16()),
+            ("country", pa.string()),
+            ("indicator", pa.string()),
+            ("value", pa.float64()),
+            ("source", pa.string()),
+        ]
+    )
+    return pa.table(out, schema=schema).sort_by(
+        [("indicator", "ascending"), ("country", "ascending"), ("year", "ascending")]
+    )
 
 
 def write(table: pa.Table, name: str) -> Path:

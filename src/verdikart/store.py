@@ -331,18 +331,31 @@ class Store:
             country_cols = [c for c in ("country", "exporter", "importer") if c in cols]
             if "source" not in cols:
                 count = self.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
-                out.append({"table": name, "source": "bundled reference", "rows": count[0] if count else 0,
-                            "year_min": None, "year_max": None, "countries": None, "origin": "bundled"})
+                out.append(
+                    {
+                        "table": name,
+                        "source": "bundled reference",
+                        "rows": count[0] if count else 0,
+                        "year_min": None,
+                        "year_max": None,
+                        "countries": None,
+                        "origin": "bundled",
+                    }
+                )
                 continue
             countries = (
-                "(SELECT count(DISTINCT c) FROM (" + " UNION ".join(
-                    f'SELECT "{c}" AS c FROM "{name}" t2 WHERE t2.source = t.source' for c in country_cols
-                ) + "))"
-                if country_cols else "NULL"
+                "(SELECT count(DISTINCT c) FROM ("
+                + " UNION ".join(
+                    f'SELECT "{c}" AS c FROM "{name}" t2 WHERE t2.source = t.source'
+                    for c in country_cols
+                )
+                + "))"
+                if country_cols
+                else "NULL"
             )
             query = (
-                f'SELECT source, count(*) AS rows, '
-                f'{"min(year)" if year else "NULL"} AS year_min, {"max(year)" if year else "NULL"} AS year_max, '
+                f"SELECT source, count(*) AS rows, "
+                f"{'min(year)' if year else 'NULL'} AS year_min, {'max(year)' if year else 'NULL'} AS year_max, "
                 f'{countries} AS countries FROM "{name}" t GROUP BY source ORDER BY source'
             )
             for row in self.rows(query):

@@ -32,9 +32,17 @@ def cli(ctx: click.Context, store_path: str | None) -> None:
 
 
 def _register() -> None:
-    from verdikart.cli import data, exchange, indicators, materials, serve
+    from verdikart.cli import (
+        criticality,
+        data,
+        exchange,
+        indicators,
+        mapping,
+        materials,
+        serve,
+    )
 
-    for module in (data, materials, indicators, exchange, serve):
+    for module in (data, materials, indicators, criticality, mapping, exchange, serve):
         for command in module.COMMANDS:
             cli.add_command(command)
 

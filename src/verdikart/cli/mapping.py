@@ -1,0 +1,7 @@
+"""CLI commands: mapping (placeholder until the owning issue lands)."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []
