@@ -257,7 +257,8 @@ class Store:
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
     def arrow(self, query: str, params: Sequence[Any] | None = None) -> Any:
-        return self.con.execute(query, params or []).fetch_arrow_table()
+        relation = self.con.sql(query, params=params) if params else self.con.sql(query)
+        return relation.to_arrow_table()
 
     # -- writing -------------------------------------------------------------------------
     @contextmanager
