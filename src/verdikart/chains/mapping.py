@@ -1,0 +1,349 @@
+"""The mapping of seed 003: orchestrates lists, sectors, trade indicators and Norway's position.
+
+Seven steps (seed 003, "Forslag til å avgrense studien"): (1) the EU and NATO lists, (2) plus
+Norwegian additions, (3) linked to strategic sectors, (4) supplier concentration with the 65 %
+flag, (5) Norway's position, (6) from trade statistics, (7) a table and report for discussion
+with industry. Everything numeric comes from :mod:`verdikart.indicators.trade` and
+:mod:`verdikart.indicators.position`; this module only resolves codes, joins and ranks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from verdikart.errors import UnknownCodeError
+from verdikart.indicators import position as pos
+from verdikart.indicators import trade as tr
+from verdikart.store import Store
+
+DEFAULT_LISTS: tuple[str, ...] = ("crma-critical", "crma-strategic", "nato2024", "norway")
+MARKETS: tuple[str, ...] = ("EU27", "NATO", "EEA")
+LEVELS: tuple[str, ...] = ("material", "hs6")
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class MapRequest:
+    """What to map: a reporter (country or group), a year and the material lists."""
+
+    country: str = "NOR"
+    year: int | None = None
+    lists: tuple[str, ...] = DEFAULT_LISTS
+    level: str = "material"
+    basis: tr.Basis = "value"
+    threshold: float = tr.DEFAULT_THRESHOLD
+
+
+@dataclass
+class MapResult:
+    """Ranked rows plus what the report needs to draw and footnote them."""
+
+    request: MapRequest
+    reporter: str
+    reporter_name: str
+    year: int
+    rows: list[dict[str, Any]]
+    suppliers: list[dict[str, Any]]
+    trend: list[dict[str, Any]]
+    sources: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+# -- resolving -----------------------------------------------------------------------------
+def reporter_table(country: str, year: int | None = None) -> tuple[pa.Table, str, str]:
+    """(reporters relation, reporter id, English name) for a country or group."""
+    from verdikart.reference.countries import group_membership_table, resolve_country
+
+    ref = resolve_country(country)
+    if ref.kind == "group":
+        members = group_membership_table()
+        mask = pa.compute.equal(members.column("group_id"), ref.id)
+        sub = members.filter(mask)
+        table = pa.table(
+            {
+                "reporter": pa.array([ref.id] * sub.num_rows, pa.string()),
+                "iso3": sub.column("iso3"),
+                "year_from": sub.column("year_from").cast(pa.int32()),
+                "year_to": sub.column("year_to").cast(pa.int32()),
+            }
+        )
+        return table, ref.id, ref.name_en
+    table = tr.country_reporters([ref.id])
+    return table.set_column(0, "reporter", pa.array([ref.id], pa.string())), ref.id, ref.name_en
+
+
+def market_table(exclude: str | None = None) -> pa.Table:
+    """Members of the allied markets (EU27, NATO, EEA) as (market, iso3, year_from, year_to)."""
+    from verdikart.reference.countries import group_membership_table
+
+    members = group_membership_table()
+    ids = [m for m in MARKETS if m != exclude]
+    sub = members.filter(pa.compute.is_in(members.column("group_id"), pa.array(ids)))
+    return pa.table(
+        {
+            "market": sub.column("group_id"),
+            "iso3": sub.column("iso3"),
+            "year_from": sub.column("year_from").cast(pa.int32()),
+            "year_to": sub.column("year_to").cast(pa.int32()),
+        }
+    )
+
+
+def trade_years(store: Store) -> tuple[int, int]:
+    row = store.con.execute("SELECT min(year), max(year) FROM trade").fetchone()
+    if row is None or row[0] is None:
+        raise UnknownCodeError("the store holds no trade data")
+    return int(row[0]), int(row[1])
+
+
+def check_year(store: Store, year: int | None) -> int:
+    """The requested year, or the latest year with trade data; UnknownCodeError outside."""
+    first, last = trade_years(store)
+    if year is None:
+        return last
+    if not first <= year <= last:
+        raise UnknownCodeError(f"no trade data for year {year}; the store holds {first}–{last}")
+    return year
+
+
+def material_products(store: Store, lists: Sequence[str], level: str) -> tuple[pa.Table, list[str]]:
+    """Products (product, hs6, material, stage, material_name) of the lists; plus notes.
+
+    Materials whose HS6 codes are absent from the trade data are reported, not dropped silently.
+    """
+    if level not in LEVELS:
+        raise UnknownCodeError(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
+    try:
+        from verdikart.reference import materials as mat
+    except ImportError:  # TEMPORARY until reference.materials lands
+        return _wmd_products(store, level)
+    chosen: dict[str, Any] = {}
+    for list_id in lists:
+        for material in mat.list_members(list_id):
+            chosen[material.id] = material
+    hs = mat.material_hs6_table("HS92").to_pylist()
+    in_store = {r["hs6"] for r in store.rows("SELECT DISTINCT hs6 FROM trade")}
+    rows = [r for r in hs if r["material"] in chosen and r["hs6"] in in_store]
+    covered = {r["material"] for r in rows}
+    missing = sorted(set(chosen) - covered)
+    notes = []
+    if missing:
+        notes.append(
+            f"{len(missing)} material(s) of the lists have no HS6 code in the trade data "
+            f"and are left out: {', '.join(missing)}"
+        )
+    product = [r["material"] if level == "material" else r["hs6"] for r in rows]
+    table = pa.table(
+        {
+            "product": pa.array(product, pa.string()),
+            "hs6": pa.array([r["hs6"] for r in rows], pa.string()),
+            "material": pa.array([r["material"] for r in rows], pa.string()),
+            "stage": pa.array([r.get("stage") for r in rows], pa.string()),
+            "material_name": pa.array([chosen[r["material"]].name_en for r in rows], pa.string()),
+            "lists": pa.array(
+                [",".join(sorted(set(chosen[r["material"]].lists) & set(lists))) for r in rows],
+                pa.string(),
+            ),
+        }
+    )
+    return table, notes
+
+
+def _wmd_products(store: Store, level: str) -> tuple[pa.Table, list[str]]:
+    rows = store.rows(
+        "SELECT DISTINCT w.material, w.stage, h.hs6 FROM wmd_hs_map w, "
+        "unnest([w.hs6, w.hs6_complementary]) AS h(hs6) "
+        "WHERE h.hs6 IN (SELECT DISTINCT hs6 FROM trade) ORDER BY 1, 3"
+    )
+    return pa.table(
+        {
+            "product": [r["material"] if level == "material" else r["hs6"] for r in rows],
+            "hs6": [r["hs6"] for r in rows],
+            "material": [r["material"] for r in rows],
+            "stage": [r["stage"] for r in rows],
+            "material_name": [r["material"] for r in rows],
+            "lists": ["" for _ in rows],
+        }
+    ), ["reference.materials missing: all WMD materials used"]
+
+
+# -- ranking -------------------------------------------------------------------------------
+def rank_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Vulnerabilities (net importers) first, then advantages (net exporters).
+
+    Vulnerabilities: flagged (top supplier above the threshold) first, each group by import
+    value, so the largest concentrated dependencies lead. Advantages: by world export share,
+    then export value.
+    """
+
+    def key(r: dict[str, Any]) -> tuple[Any, ...]:
+        if r["position"] == "vulnerability":
+            return (0, not r.get("concentration_flag"), -(r.get("import_value_kusd") or 0.0), 0)
+        return (1, False, -(r.get("world_export_share") or 0.0), -(r.get("export_value_kusd") or 0))
+
+    ranked = sorted(rows, key=key)
+    for i, r in enumerate(ranked, start=1):
+        r["rank"] = i
+    return ranked
+
+
+def _position_label(net_import_value_kusd: float | None) -> str:
+    if net_import_value_kusd is None:
+        return "no trade"
+    return "vulnerability" if net_import_value_kusd > 0 else "advantage"
+
+
+# -- the run -------------------------------------------------------------------------------
+def run_mapping(store: Store, request: MapRequest, progress: Progress | None = None) -> MapResult:
+    """All seven steps for one reporter and year; set-based queries, one per indicator family."""
+    from verdikart.chains.sectors import sectors_of
+
+    step = progress or (lambda _msg: None)
+    year = check_year(store, request.year)
+    step("resolving country and lists")
+    reporters, reporter_id, reporter_name = reporter_table(request.country, year)
+    products, notes = material_products(store, request.lists, request.level)
+    step("trade indicators")
+    ind = tr.trade_indicators(
+        store.con,
+        reporters,
+        products,
+        [year],
+        basis=request.basis,
+        threshold=request.threshold,
+    ).to_pylist()
+    step("supplier shares")
+    suppliers = tr.supplier_shares(
+        store.con, reporters, products, [year], basis=request.basis
+    ).to_pylist()
+    step("Norway's position")
+    positions = pos.position(
+        store.con, reporters, market_table(exclude=reporter_id), products, [year]
+    ).to_pylist()
+    trend = pos.world_share_series(
+        store.con, reporters, products, list(range(year - pos.TREND_YEARS + 1, year + 1))
+    ).to_pylist()
+    step("joining and ranking")
+    meta = _product_meta(products, store)
+    by_product = {p["product"]: p for p in positions}
+    rows = []
+    for r in ind:
+        m = meta[r["product"]]
+        p = by_product.get(r["product"], {})
+        row = {
+            "product": r["product"],
+            "hs6": m["hs6"],
+            "material": m["material"],
+            "material_name": m["material_name"],
+            "description": m["description"],
+            "lists": m["lists"],
+            "sectors": ",".join(sorted({s for mm in m["materials"] for s in sectors_of(mm)})),
+            "year": r["year"],
+            "position": _position_label(r["net_import_value_kusd"]),
+            **{k: r[k] for k in _TRADE_COLUMNS},
+            **{k: p.get(k) for k in _POSITION_COLUMNS},
+            "source": r["source"],
+            "notes": r["notes"],
+        }
+        rows.append(row)
+    traded = {r["product"] for r in rows}
+    silent = sorted(set(meta) - traded)
+    if silent:
+        notes.append(
+            f"{len(silent)} product(s) with no trade for {reporter_id} in {year}: {', '.join(silent)}"
+        )
+    sources = sorted(
+        {s for r in rows for s in (r["source"] or "").split("; ") if s}
+        | _governance_sources(store, year)
+    )
+    return MapResult(
+        request=request,
+        reporter=reporter_id,
+        reporter_name=reporter_name,
+        year=year,
+        rows=rank_rows(rows),
+        suppliers=suppliers,
+        trend=trend,
+        sources=sources,
+        notes=notes,
+    )
+
+
+_TRADE_COLUMNS = (
+    "import_value_kusd",
+    "import_quantity_t",
+    "export_value_kusd",
+    "export_quantity_t",
+    "net_import_value_kusd",
+    "net_import_quantity_t",
+    "n_suppliers",
+    "top_supplier",
+    "top_supplier_share",
+    "top3_share",
+    "hhi",
+    "hhi_points",
+    "concentration_flag",
+    "hhi_wgi",
+    "supplier_risk",
+    "governance_coverage",
+    "import_reliance",
+    "import_value_yoy",
+)
+_POSITION_COLUMNS = (
+    "world_export_share",
+    "rca",
+    "world_export_share_slope",
+    "EU27_share",
+    "EU27_external_share",
+    "NATO_share",
+    "EEA_share",
+)
+
+
+def _product_meta(products: pa.Table, store: Store) -> dict[str, dict[str, Any]]:
+    """Per product: its HS6 codes, materials, names and a description."""
+    descriptions = {
+        r["hs6"]: r["hs_description"]
+        for r in store.rows(
+            "SELECT hs6, min(hs_description) AS hs_description FROM wmd_hs_map "
+            "WHERE hs6 IS NOT NULL GROUP BY hs6"
+        )
+    }
+    meta: dict[str, dict[str, Any]] = {}
+    for r in products.to_pylist():
+        entry = meta.setdefault(
+            r["product"],
+            {"hs6s": [], "materials": [], "names": [], "lists": set(), "stages": []},
+        )
+        entry["hs6s"].append(r["hs6"])
+        entry["materials"].append(r["material"])
+        entry["names"].append(r["material_name"])
+        entry["lists"].update((r["lists"] or "").split(","))
+        entry["stages"].append(r["stage"])
+    out = {}
+    for product, e in meta.items():
+        hs6s = sorted(set(e["hs6s"]))
+        mats = sorted(set(e["materials"]))
+        desc = "; ".join(d for d in (descriptions.get(h) for h in hs6s) if d)
+        out[product] = {
+            "hs6": ",".join(hs6s),
+            "material": ",".join(mats),
+            "materials": mats,
+            "material_name": ", ".join(sorted(set(e["names"]))),
+            "description": desc or None,
+            "lists": ",".join(sorted(x for x in e["lists"] if x)),
+        }
+    return out
+
+
+def _governance_sources(store: Store, year: int) -> set[str]:
+    rows = store.rows(
+        "SELECT DISTINCT source FROM governance WHERE indicator = ? AND year = ?",
+        [tr.DEFAULT_GOVERNANCE, year],
+    )
+    return {r["source"] for r in rows}
