@@ -1,7 +1,145 @@
-"""CLI commands: criticality (placeholder until the owning issue lands)."""
+"""CLI command `verdikart criticality`: the EU criticality method (SR, EI, critical flag).
+
+Parsing and printing only; the numbers come from :mod:`verdikart.indicators.eu_method`.
+The EU assessment inputs are imported with `verdikart data import eu-crm <dir>` (reader
+:func:`verdikart.sources.eu_crm.read_eu_crm`); without them the command still runs on the
+bundled data with the documented defaults listed in `inputs_defaulted`.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import click
 
-COMMANDS: list[click.Command] = []
+from verdikart.cli.common import Context, emit, format_option, pass_context
+
+COLUMNS = (
+    "material",
+    "stage",
+    "sr",
+    "ei",
+    "critical",
+    "hhi_gs",
+    "hhi_eu",
+    "ir",
+    "eol_rir",
+    "si_sr",
+    "si_ei",
+    "inputs_defaulted",
+    "source",
+)
+
+
+def _materials(values: Sequence[str]) -> list[str] | None:
+    """Repeatable, comma-separated material names or ids; None for 'all'."""
+    from verdikart.sources.eu_crm import material_slug
+
+    out: list[str] = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if part.casefold() == "all":
+                return None
+            slug = material_slug(part)
+            if slug not in out:
+                out.append(slug)
+    return out or None
+
+
+@click.command("criticality")
+@click.option(
+    "--material",
+    "-m",
+    "materials",
+    multiple=True,
+    default=("all",),
+    show_default=True,
+    help="Material id or published name (cobalt, 'Natural Graphite'); repeatable, comma-separated; 'all'.",
+)
+@click.option(
+    "--perspective",
+    "-p",
+    default="EU",
+    show_default=True,
+    help="EU, or a country (NOR) whose own import shares and import reliance replace the EU's.",
+)
+@click.option(
+    "--year",
+    "-y",
+    type=int,
+    default=2023,
+    show_default=True,
+    help="Assessment year of the imported EU inputs.",
+)
+@click.option(
+    "--wgi-year",
+    type=int,
+    default=None,
+    help="WGI year for governance (default: assessment year - 2, i.e. 2021 for 2023).",
+)
+@click.option(
+    "--trade-years",
+    default=None,
+    help="Years of trade/production for a national perspective, e.g. 2019-2023 (default: last 5).",
+)
+@click.option(
+    "--summary",
+    is_flag=True,
+    help="Only the material's SR (riskier stage) rows, stage = 'max'.",
+)
+@format_option()
+@pass_context
+def criticality_command(
+    ctx: Context,
+    materials: tuple[str, ...],
+    perspective: str,
+    year: int,
+    wgi_year: int | None,
+    trade_years: str | None,
+    summary: bool,
+    fmt: str,
+) -> None:
+    """EU criticality (EC 2017 methodology, as applied 2023): SR per stage and max, EI, critical.
+
+    SR = [HHI_GS x IR/2 + HHI_EUS x (1 - IR/2)] x (1 - EoL_RIR) x SI_SR with
+    HHI = sum(share^2 x scaled WGI x t); EI = sum(A_s x Q_s) x SI_EI; critical when SR >= 1.0
+    and EI >= 2.8. Rows per stage (E extraction, P processing) and 'max'; `inputs_defaulted`
+    lists every input replaced by a default (see docs/method-eu-criticality.md).
+    """
+    from verdikart.indicators.eu_method import eu_criticality
+
+    window: tuple[int, int] | None = None
+    if trade_years:
+        first, _, last = trade_years.partition("-")
+        try:
+            window = (int(first), int(last or first))
+        except ValueError as exc:
+            raise click.BadParameter(
+                f"not a year range: {trade_years!r}", param_hint="--trade-years"
+            ) from exc
+    store = ctx.store()
+    table = eu_criticality(
+        store.con,
+        year=year,
+        materials=_materials(materials),
+        perspective=perspective,
+        wgi_year=wgi_year,
+        trade_years=window,
+        production_years=window,
+    )
+    rows = table.to_pylist()
+    if summary:
+        rows = [r for r in rows if r["stage"] == "max"]
+    title = None
+    if fmt == "table" and rows:
+        title = (
+            f"EU criticality {year}, perspective {rows[0]['perspective']}, "
+            f"WGI {rows[0]['wgi_year']}"
+        )
+    emit(rows, fmt, columns=COLUMNS, title=title)
+
+
+COMMANDS: list[click.Command] = [criticality_command]
