@@ -95,7 +95,7 @@ def market_table(exclude: str | None = None) -> pa.Table:
 
 
 def trade_years(store: Store) -> tuple[int, int]:
-    row = store.con.execute("SELECT min(year), max(year) FROM trade").fetchone()
+    row = store.con.execute("SELECT min(year), max(year) FROM trade").fetchall()[0]
     if row is None or row[0] is None:
         raise UnknownCodeError("the store holds no trade data")
     return int(row[0]), int(row[1])

@@ -293,7 +293,7 @@ SELECT * EXCLUDE (_prev_year, import_value_yoy, import_quantity_yoy),
               THEN 'shares unknown on ' || $basis || ' basis' END,
          CASE WHEN suppliers_without_governance IS NOT NULL
               THEN 'no governance score for ' || suppliers_without_governance END,
-         CASE WHEN production_t IS NULL THEN 'import reliance: no gross-tonnage production data'
+         CASE WHEN production_t IS NULL THEN 'reliance n/a: no production in gross t'
          END
        ) AS notes
 FROM final

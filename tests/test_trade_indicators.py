@@ -1,0 +1,194 @@
+"""Trade indicators against hand-computed values from small real slices of the bundled BACI data."""
+
+from __future__ import annotations
+
+import math
+
+import pyarrow as pa
+import pytest
+
+from verdikart.indicators import trade as tr
+from verdikart.store import Store
+
+
+@pytest.fixture(scope="module")
+def store() -> Store:
+    return Store.open(None)
+
+
+def _one(table: pa.Table) -> dict:
+    rows = table.to_pylist()
+    assert len(rows) == 1
+    return rows[0]
+
+
+def test_norway_nickel_ore_2022_shares_hhi(store: Store) -> None:
+    # Real rows: trade importer NOR, hs6 260400 (nickel ores), 2022 (BACI HS92 V202401b):
+    #   CAN 733.331 kUSD 13.849 t;  NLD 1.126 kUSD 0.088 t;  FIN 0.005 kUSD 0.003 t
+    # total = 733.331 + 1.126 + 0.005 = 734.462 kUSD; 13.849 + 0.088 + 0.003 = 13.940 t
+    # s_CAN = 733.331 / 734.462 = 0.998460097; s_NLD = 0.001533095; s_FIN = 0.000006808
+    # HHI = 0.998460097^2 + 0.001533095^2 + 0.000006808^2 = 0.996924916
+    r = _one(
+        tr.trade_indicators(
+            store.con, tr.country_reporters(["NOR"]), tr.hs6_products(["260400"]), [2022]
+        )
+    )
+    assert r["import_value_kusd"] == pytest.approx(734.462)
+    assert r["import_quantity_t"] == pytest.approx(13.940)
+    assert r["n_suppliers"] == 3
+    assert r["top_supplier"] == "CAN"
+    assert r["top_supplier_share"] == pytest.approx(733.331 / 734.462)
+    assert r["top_supplier_share"] == pytest.approx(0.998460097, abs=1e-9)
+    assert r["top3_share"] == pytest.approx(1.0)
+    assert r["hhi"] == pytest.approx(0.996924916, abs=1e-9)
+    assert r["hhi_points"] == pytest.approx(9969.24916, abs=1e-5)
+    assert r["concentration_flag"] is True
+    # exports NOR -> world of 260400 in 2022: 2801.257 kUSD, so a net exporter
+    assert r["export_value_kusd"] == pytest.approx(2801.257)
+    assert r["net_import_value_kusd"] == pytest.approx(734.462 - 2801.257)
+    # governance (WGI PV, normalised (2.5 - PV)/5), 2022: CAN 0.345437193, NLD 0.356539035,
+    # FIN 0.321701658; HHI_WGI = sum s_i^2 g_i
+    #   = 0.998460097^2*0.345437193 + 0.001533095^2*0.356539035 + 0.000006808^2*0.321701658
+    #   = 0.344374971
+    assert r["hhi_wgi"] == pytest.approx(0.344374971, abs=1e-8)
+    assert r["governance_coverage"] == pytest.approx(1.0)
+    # year-on-year: 2021 imports were AUS 117.475 + FIN 0.021 = 117.496 kUSD
+    assert r["import_value_yoy"] == pytest.approx(734.462 / 117.496 - 1)
+
+
+def test_threshold_option(store: Store) -> None:
+    r = _one(
+        tr.trade_indicators(
+            store.con,
+            tr.country_reporters(["NOR"]),
+            tr.hs6_products(["260400"]),
+            [2022],
+            threshold=0.999,
+        )
+    )
+    assert r["concentration_flag"] is False  # 0.99846 is not above 0.999
+
+
+def test_missing_quantity_is_null_with_reason(store: Store) -> None:
+    # NOR imports of 260200 (manganese ores) 2022: 7 partners, AUT's row (0.187 kUSD) has no
+    # quantity. Value basis: GAB 164019.211 / total 309466.991 = 0.530005512;
+    # top-3 = (164019.211 + 143665.604 + 1655.923) / 309466.991 = 0.999592031
+    r = _one(
+        tr.trade_indicators(
+            store.con, tr.country_reporters(["NOR"]), tr.hs6_products(["260200"]), [2022]
+        )
+    )
+    assert r["import_value_kusd"] == pytest.approx(309466.991)
+    assert r["import_quantity_t"] is None
+    assert r["import_quantity_missing_rows"] == 1
+    assert "import quantity missing in 1 source row(s)" in r["notes"]
+    assert r["top_supplier"] == "GAB"
+    assert r["top_supplier_share"] == pytest.approx(0.530005512, abs=1e-9)
+    assert r["top3_share"] == pytest.approx(0.999592031, abs=1e-9)
+    assert r["concentration_flag"] is False
+    # on a quantity basis the shares are unknown (never computed from a partial total)
+    q = _one(
+        tr.trade_indicators(
+            store.con,
+            tr.country_reporters(["NOR"]),
+            tr.hs6_products(["260200"]),
+            [2022],
+            basis="quantity",
+        )
+    )
+    assert q["hhi"] is None and q["top_supplier_share"] is None
+    assert "shares unknown on quantity basis" in q["notes"]
+    shares = tr.supplier_shares(
+        store.con,
+        tr.country_reporters(["NOR"]),
+        tr.hs6_products(["260200"]),
+        [2022],
+        basis="quantity",
+    ).to_pylist()
+    assert all(s["share"] is None for s in shares)
+    assert next(s for s in shares if s["supplier"] == "AUT")["quantity_t"] is None
+
+
+def test_group_flows_between_members_are_internal(store: Store) -> None:
+    # A group of EST, LVA, LTU importing 261000 (chromium ores) in 2022. Real rows:
+    #   EST <- FIN 6.765, ITA 16.706, NLD 0.757, POL 0.027, ZAF 4184.434
+    #   LVA <- EST 5.2 (internal), NLD 0.839, ZAF 845.685
+    #   LTU <- ITA 0.081, LVA 7.325 (internal), NLD 24.232, ZAF 90.083
+    # ZAF 5120.202, NLD 25.828, ITA 16.787, FIN 6.765, POL 0.027; total 5169.609 kUSD
+    members = pa.table(
+        {
+            "reporter": ["BALTIC"] * 3,
+            "iso3": ["EST", "LVA", "LTU"],
+            "year_from": pa.array([None] * 3, pa.int32()),
+            "year_to": pa.array([None] * 3, pa.int32()),
+        }
+    )
+    r = _one(tr.trade_indicators(store.con, members, tr.hs6_products(["261000"]), [2022]))
+    assert r["import_value_kusd"] == pytest.approx(5169.609)
+    assert r["n_suppliers"] == 5
+    assert r["top_supplier"] == "ZAF"
+    assert r["top_supplier_share"] == pytest.approx(5120.202 / 5169.609)
+    shares = {
+        s["supplier"]: s["share"]
+        for s in tr.supplier_shares(
+            store.con, members, tr.hs6_products(["261000"]), [2022]
+        ).to_pylist()
+    }
+    assert "EST" not in shares and "LVA" not in shares
+    hand_hhi = sum((v / 5169.609) ** 2 for v in (5120.202, 25.828, 16.787, 6.765, 0.027))
+    assert r["hhi"] == pytest.approx(hand_hhi)
+
+
+def test_eu27_imports_are_extra_eu(store: Store) -> None:
+    from verdikart.chains.mapping import reporter_table
+    from verdikart.reference.countries import group_members
+
+    reporters, rid, _ = reporter_table("EU27")
+    assert rid == "EU27"
+    shares = tr.supplier_shares(
+        store.con, reporters, tr.hs6_products(["261000"]), [2022]
+    ).to_pylist()
+    eu = set(group_members("EU27", 2022))
+    assert shares and not {s["supplier"] for s in shares} & eu
+    # membership honours accession years: in 2000 Estonia (joined 2004) is an outside supplier
+    older = tr.supplier_shares(
+        store.con, reporters, tr.hs6_products(["261000"]), [2000]
+    ).to_pylist()
+    assert not {s["supplier"] for s in older} & set(group_members("EU27", 2000))
+
+
+def test_material_level_sums_codes(store: Store) -> None:
+    # cobalt = 282200 (oxides) + 810510 (matte, unwrought); NOR 2022 imports 52.69 + 162690.165
+    products = pa.table({"product": ["cobalt", "cobalt"], "hs6": ["282200", "810510"]})
+    r = _one(tr.trade_indicators(store.con, tr.country_reporters(["NOR"]), products, [2022]))
+    assert r["import_value_kusd"] == pytest.approx(52.69 + 162690.165)
+    assert r["hs6_codes"] == "282200,810510"
+
+
+def test_invariants_over_all_norwegian_imports(store: Store) -> None:
+    codes = [r["hs6"] for r in store.rows("SELECT DISTINCT hs6 FROM trade")]
+    ind = tr.trade_indicators(
+        store.con, tr.country_reporters(["NOR"]), tr.hs6_products(codes), [2022]
+    )
+    shares = tr.supplier_shares(
+        store.con, tr.country_reporters(["NOR"]), tr.hs6_products(codes), [2022]
+    )
+    by_product: dict[str, float] = {}
+    for s in shares.to_pylist():
+        by_product[s["product"]] = by_product.get(s["product"], 0.0) + s["share"]
+    assert all(math.isclose(v, 1.0, rel_tol=1e-9) for v in by_product.values())
+    for r in ind.to_pylist():
+        if r["n_suppliers"]:
+            assert 1 / r["n_suppliers"] - 1e-12 <= r["hhi"] <= 1 + 1e-12
+            assert r["top_supplier_share"] <= r["top3_share"] + 1e-12
+
+
+def test_bad_basis_rejected(store: Store) -> None:
+    with pytest.raises(ValueError, match="basis"):
+        tr.trade_indicators(
+            store.con,
+            tr.country_reporters(["NOR"]),
+            tr.hs6_products(["260400"]),
+            [2022],
+            basis="mass",
+        )  # type: ignore[arg-type]
