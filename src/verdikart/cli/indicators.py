@@ -1,7 +1,186 @@
-"""CLI commands: indicators (placeholder until the owning issue lands)."""
+"""CLI commands for indicators: `verdikart geopolrisk` and `verdikart production`.
+
+Parsing and printing only; the numbers come from `verdikart.indicators.geopolrisk` and
+`verdikart.indicators.production` (imported inside the commands to keep start-up fast).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import click
 
-COMMANDS: list[click.Command] = []
+from verdikart.cli.common import Context, emit, format_option, pass_context
+
+
+def split_values(values: Sequence[str]) -> list[str] | None:
+    """Repeatable, comma-separated option values; None when any of them is 'all'."""
+    out: list[str] = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if part.casefold() == "all":
+                return None
+            if part not in out:
+                out.append(part)
+    return out
+
+
+def split_years(values: Sequence[str]) -> list[int] | None:
+    """Years from repeatable/comma-separated values, ranges like 2018-2022, or 'all'."""
+    parts = split_values(values)
+    if parts is None:
+        return None
+    years: list[int] = []
+    for part in parts:
+        first, sep, last = part.partition("-")
+        try:
+            if sep:
+                years.extend(range(int(first), int(last) + 1))
+            else:
+                years.append(int(part))
+        except ValueError as exc:
+            raise click.BadParameter(f"not a year or range: {part!r}", param_hint="--year") from exc
+    return sorted(set(years))
+
+
+_COUNTRY_HELP = (
+    "ISO3/ISO2/name/BACI code or group id (EU27, NATO, ...); repeatable or comma-separated; "
+    "'all' = every country with data plus the defined groups."
+)
+_MATERIAL_HELP = "Material slug (cobalt, lithium, ...); repeatable or comma-separated; 'all'."
+_YEAR_HELP = "Year or range (2018-2022); repeatable or comma-separated; 'all'."
+
+
+@click.command("geopolrisk")
+@click.option(
+    "--country",
+    "-c",
+    "countries",
+    multiple=True,
+    default=("all",),
+    show_default=True,
+    help=_COUNTRY_HELP,
+)
+@click.option(
+    "--material",
+    "-m",
+    "materials",
+    multiple=True,
+    default=("all",),
+    show_default=True,
+    help=_MATERIAL_HELP,
+)
+@click.option(
+    "--year", "-y", "years", multiple=True, default=("all",), show_default=True, help=_YEAR_HELP
+)
+@format_option()
+@pass_context
+def geopolrisk_command(
+    ctx: Context,
+    countries: tuple[str, ...],
+    materials: tuple[str, ...],
+    years: tuple[str, ...],
+    fmt: str,
+) -> None:
+    """GeoPolRisk score and characterisation factor (Koyamparambath et al. 2024).
+
+    One row per country or group, material and year: score = HHI of world production x
+    import risk; CF = score x price / 0.409412948 (eq. kg Cu/kg). Missing values are empty,
+    with `missing_reason`.
+    """
+    from verdikart.indicators.geopolrisk import COLUMNS, geopolrisk
+
+    table = geopolrisk(
+        ctx.store(), split_values(countries), split_values(materials), split_years(years)
+    )
+    emit(table.to_pylist(), fmt, columns=COLUMNS, title="GeoPolRisk")
+
+
+@click.command("production")
+@click.option(
+    "--material",
+    "-m",
+    "materials",
+    multiple=True,
+    default=("all",),
+    show_default=True,
+    help=_MATERIAL_HELP,
+)
+@click.option(
+    "--year", "-y", "years", multiple=True, default=("all",), show_default=True, help=_YEAR_HELP
+)
+@click.option(
+    "--country",
+    "-c",
+    "countries",
+    multiple=True,
+    help="Only this country's or group's own production and share (repeatable).",
+)
+@format_option()
+@pass_context
+def production_command(
+    ctx: Context,
+    materials: tuple[str, ...],
+    years: tuple[str, ...],
+    countries: tuple[str, ...],
+    fmt: str,
+) -> None:
+    """World producer shares and HHI of production (World Mining Data).
+
+    Without --country: every producer's share and rank with the material's HHI (0-1 and
+    DoJ 0-10,000 points). With --country: that country's or group's production and share.
+    """
+    from verdikart.indicators.production import own_production, producer_shares, production_hhi
+
+    store = ctx.store()
+    mats = split_values(materials)
+    yrs = split_years(years)
+    hhi = production_hhi(store, mats, yrs).select(
+        ["material", "year", "stage", "n_producers", "hhi", "hhi_points"]
+    )
+    country_list = split_values(countries) if countries else []
+    if country_list:
+        table = own_production(store, country_list, mats, yrs)
+        columns = [
+            "country",
+            "material",
+            "year",
+            "stage",
+            "quantity",
+            "unit",
+            "quantity_t",
+            "world_quantity",
+            "share",
+            "n_producers",
+            "hhi",
+            "hhi_points",
+        ]
+    else:
+        table = producer_shares(store, mats, yrs)
+        columns = [
+            "material",
+            "year",
+            "stage",
+            "rank",
+            "country",
+            "quantity",
+            "unit",
+            "content_basis",
+            "quantity_t",
+            "share",
+            "n_producers",
+            "hhi",
+            "hhi_points",
+        ]
+    joined = table.join(hhi, keys=["material", "year", "stage"], join_type="left outer")
+    order = [("material", "ascending"), ("year", "ascending")]
+    order.append(("country", "ascending") if country_list else ("rank", "ascending"))
+    emit(
+        joined.sort_by(order).select(columns).to_pylist(), fmt, columns=columns, title="Production"
+    )
+
+
+COMMANDS: list[click.Command] = [geopolrisk_command, production_command]

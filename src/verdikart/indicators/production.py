@@ -1,0 +1,264 @@
+"""Production indicators over the store's ``production`` table (World Mining Data).
+
+Owns, per material, year and supply-chain stage: global producer shares, the
+Herfindahl-Hirschman index (HHI) of production, and a country's or group's own production and
+share. Everything is one set-based DuckDB query; nothing loops over rows.
+
+Formulas (``q_c`` = production of country ``c``, ``Q = Σ_c q_c`` world production):
+
+* producer share ``s_c = q_c / Q``;
+* HHI = Σ_c s_c² on the 0–1 scale (Herfindahl 1950, "Concentration in the U.S. Steel
+  Industry", PhD thesis, Columbia University; Hirschman 1945, "National Power and the Structure
+  of Foreign Trade"), and ``hhi_points`` = 10,000 × HHI, the scale of the US Department of
+  Justice / FTC Horizontal Merger Guidelines (2023, section 2.1). With ``n`` producers,
+  1/n ≤ HHI ≤ 1.
+
+Units: ``quantity`` is in the table's ``unit`` (t, kg, ct, million m3) expressed as
+``content_basis`` (e.g. Li2O for lithium); ``quantity_t`` converts kg to tonnes and is NULL for
+units that are not masses (ct, million m3). Shares and HHI do not depend on the unit.
+
+The World Mining Data sheet for gold lists two rows under Guyana's code (one is French
+Guiana); shares here sum them per country. The GeoPolRisk module keeps the peer's row-level
+convention instead (see :mod:`verdikart.indicators.geopolrisk`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from verdikart.errors import UnknownCodeError
+
+# kg -> t; units that are not masses have no tonnage.
+QUANTITY_T_SQL = "CASE unit WHEN 't' THEN quantity WHEN 'kg' THEN quantity / 1000.0 ELSE NULL END"
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, **tables: Any) -> Iterator[None]:
+    """Register Arrow tables as DuckDB relations for one query, then unregister them."""
+    for name, table in tables.items():
+        con.register(name, table)
+    try:
+        yield
+    finally:
+        for name in tables:
+            con.unregister(name)
+
+
+def known_materials(store: Any) -> list[str]:
+    """Material slugs with production data in the store."""
+    return [
+        r[0]
+        for r in store.con.execute("SELECT DISTINCT material FROM production ORDER BY 1").fetchall()
+    ]
+
+
+def known_years(store: Any) -> list[int]:
+    """Years with production data in the store."""
+    return [
+        int(r[0])
+        for r in store.con.execute("SELECT DISTINCT year FROM production ORDER BY 1").fetchall()
+    ]
+
+
+def check_selection(
+    store: Any, materials: Sequence[str] | None, years: Sequence[int] | None
+) -> tuple[list[str], list[int]]:
+    """Validate material slugs and years against the production table (None = all).
+
+    Raises UnknownCodeError listing what exists.
+    """
+    all_materials = known_materials(store)
+    all_years = known_years(store)
+    mats = list(all_materials) if materials is None else [m.strip().lower() for m in materials]
+    unknown = [m for m in mats if m not in all_materials]
+    if unknown:
+        raise UnknownCodeError(
+            f"no production data for material(s) {', '.join(unknown)}; "
+            f"materials with production data: {', '.join(all_materials)}"
+        )
+    yrs = list(all_years) if years is None else [int(y) for y in years]
+    bad = [y for y in yrs if y not in all_years]
+    if bad:
+        raise UnknownCodeError(
+            f"no production data for year(s) {', '.join(map(str, bad))}; "
+            f"years with production data: {', '.join(map(str, all_years))}"
+        )
+    return mats, yrs
+
+
+def producer_shares(
+    store: Any,
+    materials: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+) -> pa.Table:
+    """Each producer's share of world production per material, year and stage.
+
+    Columns: material, year, stage, country, quantity, unit, content_basis, quantity_t,
+    world_quantity, share, rank (1 = largest). Countries with several rows are summed.
+    """
+    mats, yrs = check_selection(store, materials, years)
+    sql = f"""
+        WITH rows AS (
+            SELECT material, year, stage, country, unit, any_value(content_basis) AS content_basis,
+                   sum(quantity) AS quantity
+            FROM production
+            WHERE material IN (SELECT unnest($mats::VARCHAR[]))
+              AND year IN (SELECT unnest($years::INTEGER[]))
+            GROUP BY material, year, stage, country, unit
+        )
+        SELECT material, CAST(year AS INTEGER) AS year, stage, country, quantity, unit,
+               content_basis, {QUANTITY_T_SQL} AS quantity_t,
+               sum(quantity) OVER w AS world_quantity,
+               CASE WHEN sum(quantity) OVER w > 0 THEN quantity / sum(quantity) OVER w END
+                   AS share,
+               CAST(row_number() OVER (PARTITION BY material, year, stage
+                                       ORDER BY quantity DESC, country) AS INTEGER) AS rank
+        FROM rows
+        WINDOW w AS (PARTITION BY material, year, stage)
+        ORDER BY material, year, stage, rank
+    """
+    return store.con.sql(sql, params={"mats": mats, "years": yrs}).to_arrow_table()
+
+
+def production_hhi(
+    store: Any,
+    materials: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+) -> pa.Table:
+    """HHI of world production per material, year and stage (0–1 and 0–10,000 points).
+
+    Columns: material, year, stage, unit, n_producers, world_quantity, world_quantity_t, hhi,
+    hhi_points, top_country, top_share. HHI is NULL (not 0) when world production is 0.
+    """
+    mats, yrs = check_selection(store, materials, years)
+    sql = f"""
+        WITH rows AS (
+            SELECT material, year, stage, country, unit, sum(quantity) AS quantity
+            FROM production
+            WHERE material IN (SELECT unnest($mats::VARCHAR[]))
+              AND year IN (SELECT unnest($years::INTEGER[]))
+            GROUP BY material, year, stage, country, unit
+        )
+        SELECT material, CAST(year AS INTEGER) AS year, stage, any_value(unit) AS unit,
+               CAST(count(*) FILTER (WHERE quantity > 0) AS INTEGER) AS n_producers,
+               sum(quantity) AS world_quantity,
+               sum({QUANTITY_T_SQL}) AS world_quantity_t,
+               CASE WHEN sum(quantity) > 0
+                    THEN sum(quantity * quantity) / (sum(quantity) * sum(quantity)) END AS hhi,
+               CASE WHEN sum(quantity) > 0
+                    THEN 10000.0 * sum(quantity * quantity) / (sum(quantity) * sum(quantity))
+               END AS hhi_points,
+               arg_max(country, quantity) AS top_country,
+               CASE WHEN sum(quantity) > 0 THEN max(quantity) / sum(quantity) END AS top_share
+        FROM rows
+        GROUP BY material, year, stage
+        ORDER BY material, year, stage
+    """
+    return store.con.sql(sql, params={"mats": mats, "years": yrs}).to_arrow_table()
+
+
+def own_production(
+    store: Any,
+    countries: Sequence[str],
+    materials: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+) -> pa.Table:
+    """A country's or group's own production and share of world production.
+
+    `countries` are ISO3 codes or group ids (anything `resolve_country` accepts); a group sums
+    its members of that year. Columns: country, material, year, stage, quantity, unit,
+    quantity_t, world_quantity, share. A country that does not appear in the data for a
+    material/year with production data produced 0 (World Mining Data lists every producer).
+    """
+    from verdikart.reference.countries import group_membership_table, resolve_country
+
+    mats, yrs = check_selection(store, materials, years)
+    refs = [resolve_country(c) for c in countries]
+    entities = entity_table(refs, group_membership_table())
+    sql = """
+        WITH members AS (
+            SELECT DISTINCT e.entity, e.iso3, y.year
+            FROM _prod_entities e, (SELECT unnest($years::INTEGER[]) AS year) y
+            WHERE (e.year_from IS NULL OR e.year_from <= y.year)
+              AND (e.year_to IS NULL OR y.year <= e.year_to)
+        ),
+        rows AS (
+            SELECT material, year, stage, country, unit, sum(quantity) AS quantity
+            FROM production
+            WHERE material IN (SELECT unnest($mats::VARCHAR[]))
+              AND year IN (SELECT unnest($years::INTEGER[]))
+            GROUP BY material, year, stage, country, unit
+        ),
+        world AS (
+            SELECT material, year, stage, any_value(unit) AS unit, sum(quantity) AS world_quantity
+            FROM rows GROUP BY material, year, stage
+        ),
+        own AS (
+            SELECT m.entity, r.material, r.year, sum(r.quantity) AS quantity
+            FROM rows r JOIN members m ON m.iso3 = r.country AND m.year = r.year
+            GROUP BY m.entity, r.material, r.year
+        )
+        SELECT e.entity AS country, w.material, CAST(w.year AS INTEGER) AS year, w.stage,
+               coalesce(o.quantity, 0) AS quantity, w.unit,
+               CASE w.unit WHEN 't' THEN coalesce(o.quantity, 0)
+                           WHEN 'kg' THEN coalesce(o.quantity, 0) / 1000.0 END AS quantity_t,
+               w.world_quantity,
+               CASE WHEN w.world_quantity > 0 THEN coalesce(o.quantity, 0) / w.world_quantity END
+                   AS share
+        FROM (SELECT DISTINCT entity FROM _prod_entities) e
+        CROSS JOIN world w
+        LEFT JOIN own o ON o.entity = e.entity AND o.material = w.material AND o.year = w.year
+        ORDER BY country, material, year
+    """
+    with registered(store.con, _prod_entities=entities):
+        return store.con.sql(sql, params={"mats": mats, "years": yrs}).to_arrow_table()
+
+
+def entity_table(refs: Sequence[Any], membership: pa.Table) -> pa.Table:
+    """(entity, kind, iso3, year_from, year_to) for resolved countries and groups.
+
+    A country is a group of one valid in every year; a group takes its rows from
+    `membership` (group_id, iso3, year_from, year_to) — the reference module's table.
+    """
+    import pyarrow.compute as pc
+
+    ents: list[str] = []
+    kinds: list[str] = []
+    iso3: list[str] = []
+    starts: list[int | None] = []
+    ends: list[int | None] = []
+    for ref in refs:
+        if ref.kind == "country":
+            ents.append(ref.id)
+            kinds.append("country")
+            iso3.append(ref.id)
+            starts.append(None)
+            ends.append(None)
+    countries = pa.table(
+        {
+            "entity": pa.array(ents, pa.string()),
+            "kind": pa.array(kinds, pa.string()),
+            "iso3": pa.array(iso3, pa.string()),
+            "year_from": pa.array(starts, pa.int16()),
+            "year_to": pa.array(ends, pa.int16()),
+        }
+    )
+    group_ids = [ref.id for ref in refs if ref.kind == "group"]
+    groups = membership.filter(pc.is_in(membership["group_id"], pa.array(group_ids, pa.string())))
+    groups_t = pa.table(
+        {
+            "entity": groups["group_id"].cast(pa.string()),
+            "kind": pa.array(["group"] * groups.num_rows, pa.string()),
+            "iso3": groups["iso3"].cast(pa.string()),
+            "year_from": groups["year_from"].cast(pa.int16()),
+            "year_to": groups["year_to"].cast(pa.int16()),
+        }
+    )
+    if not group_ids:
+        return countries
+    return pa.concat_tables([countries, groups_t])
