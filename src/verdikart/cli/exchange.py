@@ -1,7 +1,311 @@
-"""CLI commands: exchange (placeholder until the owning issue lands)."""
+"""CLI commands: `verdikart exchange ...` (the materialbørs). Parsing and printing only; every
+command calls `verdikart.exchange.service.ExchangeService`.
+
+Commands acting for a user take `--token` (or VERDIKART_TOKEN), the token printed by `add-user`.
+"""
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from verdikart.cli.common import emit, format_option, pass_context
+
+token_option = click.option(
+    "--token",
+    envvar="VERDIKART_TOKEN",
+    required=True,
+    help="Bearer token of the acting user (env VERDIKART_TOKEN).",
+)
+
+
+def _service(ctx: Any) -> Any:
+    from verdikart.exchange.service import ExchangeService
+
+    return ExchangeService(ctx.settings().database_url)
+
+
+def _who(svc: Any, token: str) -> Any:
+    return svc.authenticate(token)
+
+
+@click.group("exchange")
+def exchange() -> None:
+    """Materialbørs: side streams, needs, disclosure agreements, matching, import."""
+
+
+@exchange.command("init")
+@format_option()
+@pass_context
+def init(ctx: Any, fmt: str) -> None:
+    """Create or upgrade the exchange database (Alembic migrations)."""
+    from sqlalchemy.engine import make_url
+
+    from verdikart.exchange.db import current_revision
+
+    svc = _service(ctx)
+    url = make_url(ctx.settings().database_url).render_as_string(hide_password=True)
+    emit({"database": url, "revision": current_revision(svc.engine)}, fmt)
+
+
+@exchange.command("add-user")
+@click.option("--org", required=True, help="Organisation name (created when new).")
+@click.option("--name", required=True, help="The user's name.")
+@click.option(
+    "--role",
+    type=click.Choice(["member", "admin", "hub", "platform"]),
+    default="member",
+    show_default=True,
+    help="hub = hub operator of --cluster; platform = platform admin.",
+)
+@click.option("--cluster", default=None, help="Cluster the organisation belongs to / hub runs.")
+@format_option()
+@pass_context
+def add_user(ctx: Any, org: str, name: str, role: str, cluster: str | None, fmt: str) -> None:
+    """Create a user and print its bearer token (shown once; only its hash is stored)."""
+    emit(_service(ctx).add_user(org, name, role=role, cluster=cluster), fmt)
+
+
+def _read_json(path: str) -> Any:
+    from verdikart.errors import SourceError
+
+    text = click.open_file(path, encoding="utf-8").read()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SourceError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
+
+
+@exchange.command("add-stream")
+@click.argument("file", type=click.Path(allow_dash=True))
+@token_option
+@format_option()
+@pass_context
+def add_stream(ctx: Any, file: str, token: str, fmt: str) -> None:
+    """Register a side stream from a JSON file ({"summary": {...}, "details": {...}}; - = stdin)."""
+    svc = _service(ctx)
+    emit({"id": svc.create_stream(_who(svc, token), _read_json(file))}, fmt)
+
+
+@exchange.command("add-need")
+@click.argument("file", type=click.Path(allow_dash=True))
+@token_option
+@format_option()
+@pass_context
+def add_need(ctx: Any, file: str, token: str, fmt: str) -> None:
+    """Register a need from a JSON file (material_class, limits, site, ...)."""
+    svc = _service(ctx)
+    emit({"id": svc.create_need(_who(svc, token), _read_json(file))}, fmt)
+
+
+@exchange.command("list")
+@token_option
+@click.option("--material-class", default=None)
+@click.option("--kind", type=click.Choice(["by-product", "waste", "surplus-energy"]))
+@click.option("--region", default=None, help="County (fylke).")
+@click.option("--mine", is_flag=True, help="Only your organisation's streams.")
+@click.option("--needs", "needs", is_flag=True, help="List your organisation's needs instead.")
+@click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
+@format_option()
+@pass_context
+def list_(
+    ctx: Any,
+    token: str,
+    material_class: str | None,
+    kind: str | None,
+    region: str | None,
+    mine: bool,
+    needs: bool,
+    limit: int,
+    fmt: str,
+) -> None:
+    """Public summaries of side streams (or your needs)."""
+    from verdikart.exchange.repository import StreamQuery
+
+    svc = _service(ctx)
+    who = _who(svc, token)
+    if needs:
+        emit(svc.list_needs(who), fmt)
+        return
+    page = svc.list_streams(
+        who,
+        StreamQuery(
+            material_class=material_class, kind=kind, region=region, mine=mine, limit=limit
+        ),
+    )
+    emit(
+        page["items"],
+        fmt,
+        columns=[
+            "id",
+            "name_public",
+            "material_class",
+            "kind",
+            "quantity_band",
+            "region",
+            "hazardous",
+            "critical_materials",
+            "access",
+        ],
+        title=f"{page['total']} side stream(s)",
+    )
+
+
+@exchange.command("show")
+@click.argument("stream_id")
+@token_option
+@format_option(default="json")
+@pass_context
+def show(ctx: Any, stream_id: str, token: str, fmt: str) -> None:
+    """One stream: summary, plus details when your organisation may see them (audited)."""
+    svc = _service(ctx)
+    emit(svc.get_stream(_who(svc, token), stream_id), fmt)
+
+
+@exchange.command("request")
+@click.argument("stream_id")
+@click.option("--message", default=None)
+@token_option
+@format_option()
+@pass_context
+def request(ctx: Any, stream_id: str, message: str | None, token: str, fmt: str) -> None:
+    """Ask a stream's owner to disclose its details to your organisation."""
+    svc = _service(ctx)
+    emit(svc.request_disclosure(_who(svc, token), stream_id, message), fmt)
+
+
+@exchange.command("requests")
+@click.option("--role", type=click.Choice(["any", "owner", "requester"]), default="any")
+@token_option
+@format_option()
+@pass_context
+def requests_(ctx: Any, role: str, token: str, fmt: str) -> None:
+    """Disclosure requests your organisation made or received."""
+    svc = _service(ctx)
+    emit(svc.list_requests(_who(svc, token), role=role), fmt)
+
+
+@exchange.command("accept")
+@click.argument("request_id")
+@click.option(
+    "--until",
+    "until",
+    type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]),
+    default=None,
+    help="Agreement ends at this date (UTC).",
+)
+@token_option
+@format_option()
+@pass_context
+def accept(ctx: Any, request_id: str, until: datetime | None, token: str, fmt: str) -> None:
+    """Owner: accept a disclosure request (optionally time-limited)."""
+    svc = _service(ctx)
+    emit(svc.accept(_who(svc, token), request_id, expires_at=until), fmt)
+
+
+@exchange.command("revoke")
+@click.argument("request_id")
+@token_option
+@format_option()
+@pass_context
+def revoke(ctx: Any, request_id: str, token: str, fmt: str) -> None:
+    """Owner: revoke an accepted disclosure; details are hidden again at once."""
+    svc = _service(ctx)
+    emit(svc.revoke(_who(svc, token), request_id), fmt)
+
+
+@exchange.command("audit")
+@click.option("--limit", type=click.IntRange(1, 100_000), default=100, show_default=True)
+@token_option
+@format_option()
+@pass_context
+def audit(ctx: Any, limit: int, token: str, fmt: str) -> None:
+    """Your organisation's audit trail: who read or changed your data, and your own actions."""
+    svc = _service(ctx)
+    rows = svc.audit_trail(_who(svc, token), limit=limit)
+    emit(
+        rows,
+        fmt,
+        columns=[
+            "at",
+            "action",
+            "actor_organisation",
+            "owner_organisation",
+            "object_type",
+            "object_id",
+        ],
+    )
+
+
+@exchange.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--layout",
+    type=click.Choice(["template", "miljodir"]),
+    default=None,
+    help="File layout (default: detect).",
+)
+@token_option
+@format_option()
+@pass_context
+def import_(ctx: Any, file: str, layout: str | None, token: str, fmt: str) -> None:
+    """Import side streams from the CSV/XLSX template or Miljødirektoratet's layout
+    (all or nothing)."""
+    from rich.console import Console
+
+    svc = _service(ctx)
+    who = _who(svc, token)
+    with Console(stderr=True).status(f"importing {Path(file).name} ..."):
+        ids = svc.import_file(who, Path(file), layout=layout)
+    emit({"file": file, "imported": len(ids), "ids": ids}, fmt)
+
+
+@exchange.command("match")
+@click.option("--need", "need_id", default=None, help="Rank streams for this need of yours.")
+@click.option("--stream", "stream_id", default=None, help="Rank needs for this stream of yours.")
+@click.option("--limit", type=click.IntRange(1, 200), default=10, show_default=True)
+@token_option
+@format_option()
+@pass_context
+def match(
+    ctx: Any, need_id: str | None, stream_id: str | None, limit: int, token: str, fmt: str
+) -> None:
+    """Ranked, explained matches; undisclosed streams show only their summary."""
+    if (need_id is None) == (stream_id is None):
+        raise click.UsageError("give exactly one of --need or --stream")
+    svc = _service(ctx)
+    who = _who(svc, token)
+    if need_id:
+        rows = svc.match_need(who, need_id, limit=limit)
+    else:
+        rows = svc.match_stream(who, stream_id, limit=limit)
+    emit(rows, fmt)
+
+
+@exchange.command("potential")
+@click.option("--material", required=True, help="Material id, e.g. phosphate-rock, manganese.")
+@format_option()
+@pass_context
+def potential(ctx: Any, material: str, fmt: str) -> None:
+    """Secondary-source potential of a critical material in registered side streams,
+    compared with Norway's imports."""
+    from verdikart.exchange.linking import potential as compute
+
+    emit(compute(material, settings=ctx.settings()), fmt)
+
+
+@exchange.command("demo")
+@format_option()
+@pass_context
+def demo(ctx: Any, fmt: str) -> None:
+    """Load the seed-001 demo cases (public facts; compositions are ILLUSTRATIVE)."""
+    from verdikart.exchange.demo import load_demo
+
+    emit(load_demo(_service(ctx)), fmt)
+
+
+COMMANDS: list[click.Command] = [exchange]

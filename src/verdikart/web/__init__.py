@@ -1,0 +1,135 @@
+"""The web app: `create_app(settings)` builds one FastAPI application carrying the exchange's JSON
+API (`/api/exchange/`), its HTML pages (`/exchange/`) and, later, the atlas's pages and `/api/`
+routes. Nothing is opened at import time; the exchange database is opened on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+MAX_BODY_BYTES = 1_000_000  # JSON bodies; uploads have their own limit (MAX_UPLOAD_BYTES)
+MAX_UPLOAD_BYTES = 5_000_000
+
+
+class BodyLimit:
+    """ASGI middleware: 413 for bodies over the limit, by Content-Length or while streaming."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        from starlette.exceptions import HTTPException
+        from starlette.responses import JSONResponse
+
+        limit = MAX_UPLOAD_BYTES if "import" in scope.get("path", "") else MAX_BODY_BYTES
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > limit:
+            response = JSONResponse(
+                {"detail": f"request body too large: {int(declared)} bytes, limit {limit} bytes"},
+                status_code=413,
+            )
+            await response(scope, receive, send)
+            return
+        received = 0
+
+        async def limited() -> Any:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > limit:
+                raise HTTPException(413, f"request body too large: over {limit} bytes")
+            return message
+
+        await self.app(scope, limited, send)
+
+
+def create_app(settings: Any = None, *, service: Any = None) -> Any:
+    """The ASGI app. `service` (an ExchangeService) may be injected, e.g. by tests."""
+    from fastapi import FastAPI, Request
+    from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import JSONResponse, RedirectResponse
+    from fastapi.staticfiles import StaticFiles
+
+    from verdikart import __version__
+    from verdikart.config import Settings
+    from verdikart.errors import (
+        DataValidationError,
+        ExchangeError,
+        NotFoundError,
+        PermissionDeniedError,
+        UnknownCodeError,
+    )
+    from verdikart.exchange.auth import AuthenticationError
+    from verdikart.web import api_exchange, pages
+    from verdikart.web.state import AppState, static_dir
+
+    settings = settings or Settings()
+    state = AppState(settings=settings, service=service)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.close()
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="verdikart",
+        version=__version__,
+        description="Critical raw-material value chains and the materialbørs (side-stream exchange).",
+    )
+    app.state.verdikart = state
+
+    app.add_middleware(BodyLimit)
+
+    def _json(status: int, detail: str, **extra: Any) -> JSONResponse:
+        return JSONResponse({"detail": detail, **extra}, status_code=status)
+
+    @app.exception_handler(AuthenticationError)
+    async def _auth(_: Request, exc: AuthenticationError) -> JSONResponse:
+        response = _json(401, str(exc))
+        response.headers["WWW-Authenticate"] = "Bearer"
+        return response
+
+    @app.exception_handler(NotFoundError)
+    async def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
+        return _json(404, str(exc))
+
+    @app.exception_handler(PermissionDeniedError)
+    async def _denied(_: Request, exc: PermissionDeniedError) -> JSONResponse:
+        return _json(403, str(exc))
+
+    @app.exception_handler(DataValidationError)
+    async def _invalid(_: Request, exc: DataValidationError) -> JSONResponse:
+        return _json(422, f"{len(exc.problems)} problem(s) in {exc.source or 'input'}",
+                     problems=exc.problems)  # fmt: skip
+
+    @app.exception_handler(UnknownCodeError)
+    async def _unknown(_: Request, exc: UnknownCodeError) -> JSONResponse:
+        return _json(422, str(exc))
+
+    @app.exception_handler(ExchangeError)
+    async def _exchange(_: Request, exc: ExchangeError) -> JSONResponse:
+        return _json(409, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        for err in exc.errors():
+            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "(body)"
+            problems.append(f"{where}: {str(err.get('msg', '')).removeprefix('Value error, ')}")
+        return _json(422, f"{len(problems)} problem(s) in request", problems=problems)
+
+    app.include_router(api_exchange.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=static_dir()), name="static")
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/exchange/")
+
+    return app
