@@ -2,7 +2,7 @@
 
 Parsing and printing only; the numbers come from :mod:`verdikart.indicators.eu_method`.
 The EU assessment inputs are imported with `verdikart data import eu-crm <dir>` (reader
-:func:`verdikart.sources.eu_crm.read_eu_crm`); without them the command still runs on the
+:func:`verdikart.sources.eu_crm.import_eu_crm`); without them the command still runs on the
 bundled data with the documented defaults listed in `inputs_defaulted`.
 """
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ from typing import Any
 import pyarrow as pa
 
 from verdikart.errors import SourceError, VerdikartError
+from verdikart.sources._common import ImportReport
 from verdikart.store import Store, TableSpec, register_table
 
 EU_SUPPLY_SHARES = register_table(
@@ -413,12 +415,13 @@ def parse_parameters(path: Path, *, year: int, source: str) -> list[dict[str, An
 def _kind(path: Path) -> str:
     header, _ = _records(path)
     lowered = {h.lower() for h in header}
-    if {"material", "stage", "country", "share", "t"} <= lowered:
-        return "supply"
-    if {"material", "application", "share", "nace sector"} <= lowered:
-        return "end_uses"
-    if {"material", "stage"} <= lowered and lowered & set(PARAMETER_FIELDS):
+    # recognise a layout by its distinctive columns; missing ones are reported by the parser
+    if "material" in lowered and lowered & set(PARAMETER_FIELDS):
         return "parameters"
+    if "material" in lowered and "stage" in lowered and lowered & {"country", "t"}:
+        return "supply"
+    if "material" in lowered and lowered & {"application", "nace sector"}:
+        return "end_uses"
     raise SourceError(
         path,
         "not an EU CRM input table: expected 'Material,Stage,Country,Share,t', "
@@ -541,19 +544,24 @@ def _schema(spec: TableSpec) -> pa.Schema:
     return pa.schema([(name, types[kind]) for name, kind in spec.columns])
 
 
-def read_eu_crm(
+def import_eu_crm(
     store: Store,
     path: str | Path,
     *,
     year: int = 2023,
     source: str | None = None,
     scope: str | None = None,
-) -> dict[str, Any]:
+    **_options: Any,
+) -> ImportReport:
     """Import EU CRM assessment input tables from `path` (a directory or one CSV file).
 
-    Returns a report: files read, rows per table, unmapped country names with counts and the
-    published-table inconsistencies found. Raises SourceError (nothing written) on bad input.
+    Registry reader ``eu-crm``: options `year` (assessment year, default 2023), `source`
+    (provenance label) and `scope` ('global'/'eu_sourcing' for a supply file whose name does
+    not tell). The report's `rows` counts ``eu_supply_shares`` rows; `extra_tables` the other
+    tables; `unmapped` the country names without an ISO3 code (kept with country NULL);
+    `warnings` the published-table inconsistencies. SourceError (nothing written) on bad input.
     """
+    started = time.perf_counter()
     file = Path(path)
     label = source or f"EU CRM study {year} inputs ({file.name})"
     parsed = parse(file, year=year, source=label, scope=scope)
@@ -571,11 +579,19 @@ def read_eu_crm(
             counts[spec.name] = store.import_rows(
                 spec.name, _loader(rows, spec), source=label, path=str(file)
             )
-    return {
-        "source": label,
-        "year": year,
-        "files": parsed.files,
-        "rows": counts,
-        "unmapped_countries": dict(sorted(unmapped.items())),
-        "warnings": _warnings(parsed),
-    }
+    files = ", ".join(
+        f"{Path(f['file']).name} ({f['kind']}, {f['rows']} rows)" for f in parsed.files
+    )
+    return ImportReport(
+        source_id="eu-crm",
+        table=EU_SUPPLY_SHARES.name,
+        source=label,
+        path=str(file),
+        rows=counts.get(EU_SUPPLY_SHARES.name, 0),
+        years=[year],
+        countries=len({r["country"] for r in parsed.supply if r["country"]}),
+        unmapped=dict(sorted(unmapped.items())),
+        warnings=[f"files read: {files}", *_warnings(parsed)],
+        seconds=time.perf_counter() - started,
+        extra_tables={k: v for k, v in counts.items() if k != EU_SUPPLY_SHARES.name},
+    )
