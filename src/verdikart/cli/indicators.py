@@ -46,6 +46,32 @@ def split_years(values: Sequence[str]) -> list[int] | None:
     return sorted(set(years))
 
 
+def emit_table(store: object, table: object, fmt: str, columns: Sequence[str], title: str) -> None:
+    """Print an Arrow table like `emit`; json is rendered by DuckDB (the full GeoPolRisk matrix,
+    ~33,000 rows, would take seconds through Python's indenting json encoder)."""
+    import pyarrow as pa
+
+    assert isinstance(table, pa.Table)
+    if fmt != "json":
+        emit(table.select(list(columns)).to_pylist(), fmt, columns=columns, title=title)
+        return
+    con = store.con  # type: ignore[attr-defined]
+    numbered = table.select(list(columns)).append_column(
+        "_row", pa.array(range(table.num_rows), pa.int64())
+    )
+    fields = ", ".join(f'"{c}" := "{c}"' for c in columns)
+    con.register("_emit_rows", numbered)
+    try:
+        rows = con.sql(
+            f"SELECT string_agg(to_json(struct_pack({fields})), E',\\n' ORDER BY _row) "
+            "FROM _emit_rows"
+        ).fetchall()
+    finally:
+        con.unregister("_emit_rows")
+    body = rows[0][0] if rows and rows[0][0] is not None else ""
+    click.echo(f"[\n{body}\n]" if body else "[]")
+
+
 _COUNTRY_HELP = (
     "ISO3/ISO2/name/BACI code or group id (EU27, NATO, ...); repeatable or comma-separated; "
     "'all' = every country with data plus the defined groups."
@@ -93,10 +119,9 @@ def geopolrisk_command(
     """
     from verdikart.indicators.geopolrisk import COLUMNS, geopolrisk
 
-    table = geopolrisk(
-        ctx.store(), split_values(countries), split_values(materials), split_years(years)
-    )
-    emit(table.to_pylist(), fmt, columns=COLUMNS, title="GeoPolRisk")
+    store = ctx.store()
+    table = geopolrisk(store, split_values(countries), split_values(materials), split_years(years))
+    emit_table(store, table, fmt, COLUMNS, "GeoPolRisk")
 
 
 @click.command("production")

@@ -86,11 +86,18 @@ sel_mats AS (SELECT unnest($mats::VARCHAR[]) AS material),
 mat_hs AS (
     SELECT h.material, h.hs6 FROM ({_MATERIAL_HS_SQL}) h JOIN sel_mats USING (material)
 ),
+-- trade rows of the materials' HS codes; a material with several codes sums them per partner
+-- below, as the peer does. A missing quantity counts 0 t (its value stays in the price).
+flows AS (
+    SELECT CAST(t.year AS INTEGER) AS year, m.material, t.importer, t.exporter,
+           coalesce(t.quantity_t, 0) AS q, coalesce(t.value_kusd, 0) AS v,
+           t.quantity_t IS NULL AS missing_q
+    FROM trade t JOIN mat_hs m ON m.hs6 = t.hs6
+    WHERE t.year IN (SELECT year FROM sel_years)
+),
 -- every country with trade or production in the selected years (only for `all`)
 data_countries AS (
-    SELECT importer AS iso3 FROM trade
-    WHERE $all_countries AND year IN (SELECT year FROM sel_years)
-      AND hs6 IN (SELECT hs6 FROM mat_hs)
+    SELECT DISTINCT importer AS iso3 FROM flows WHERE $all_countries
     UNION
     SELECT country FROM production
     WHERE $all_countries AND year IN (SELECT year FROM sel_years)
@@ -107,17 +114,6 @@ members AS (
     WHERE (e.year_from IS NULL OR e.year_from <= y.year)
       AND (e.year_to IS NULL OR y.year <= e.year_to)
 ),
--- bilateral flows per material: quantities of the material's HS codes summed; a missing
--- quantity counts 0 t (its value still counts in the price), as in the peer
-flows AS (
-    SELECT CAST(t.year AS INTEGER) AS year, m.material, t.importer, t.exporter,
-           sum(coalesce(t.quantity_t, 0)) AS q, sum(coalesce(t.value_kusd, 0)) AS v,
-           count(*) FILTER (WHERE t.quantity_t IS NULL) AS n_missing_q
-    FROM trade t JOIN mat_hs m ON m.hs6 = t.hs6
-    WHERE t.year IN (SELECT year FROM sel_years)
-      AND t.importer IN (SELECT iso3 FROM members)
-    GROUP BY ALL
-),
 -- WGI has two rows for Guyana; the peer takes the first, which is the smaller one in the
 -- bundled years 2018-2022
 wgi AS (
@@ -130,7 +126,7 @@ imports AS (
            sum(f.q) AS q, sum(f.v) AS v,
            sum(f.q * CASE WHEN pm.iso3 IS NOT NULL THEN 0.0
                           ELSE coalesce(w.g, {MISSING_WGI_SCORE}) END) AS num,
-           sum(f.n_missing_q) AS n_missing_q,
+           count(*) FILTER (WHERE f.missing_q) AS n_missing_q,
            count(DISTINCT f.exporter) FILTER (WHERE pm.iso3 IS NULL AND w.g IS NULL)
                AS n_missing_g,
            count(*) AS n_flows
