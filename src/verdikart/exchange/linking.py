@@ -1,0 +1,293 @@
+"""Wiring EXCHANGE-LOGIC's matching and critical-material modules to the database, with the
+disclosure rules applied to what comes back.
+
+The four relations `verdikart.exchange.matching.rank_matches` expects are built set-based: one
+SELECT per table through SQLAlchemy core, turned column-wise into Arrow, and reshaped in DuckDB
+(unit factors joined, JSON limit lists unnested). Nothing loops over data rows in Python.
+
+A match on a stream the caller may not see in detail is cut to the public summary and the fact
+that it matches (`matching.redact_match`); each such reveal is written to the stream owner's
+audit trail (action `match_revealed`), so repeated probing with narrow limits is visible to them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import String, cast, select
+from sqlalchemy.orm import Session
+
+from verdikart.exchange import repository as repo
+from verdikart.exchange.auth import Principal
+from verdikart.exchange.models import CompositionEntry, Need, SideStream, Site
+
+
+def _arrow(session: Session, stmt: Any, schema: pa.Schema) -> pa.Table:
+    """Run one SELECT and build an Arrow table column-wise (no per-row Python work)."""
+    result = session.execute(stmt)
+    rows = result.all()
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema.names]
+    return pa.Table.from_arrays(
+        [pa.array(list(col), type=field.type) for col, field in zip(columns, schema, strict=True)],
+        schema=schema,
+    )
+
+
+STREAM_SCHEMA = pa.schema(
+    [
+        ("stream_id", pa.string()),
+        ("material_class", pa.string()),
+        ("hazardous", pa.bool_()),
+        ("quantity_t_per_year", pa.float64()),
+        ("lat", pa.float64()),
+        ("lon", pa.float64()),
+        ("name_public", pa.string()),
+        ("kind", pa.string()),
+        ("quantity_band", pa.string()),
+        ("region", pa.string()),
+        ("ewc_code", pa.string()),
+        ("critical_json", pa.string()),
+        ("organisation_id", pa.string()),
+    ]
+)
+COMPOSITION_SCHEMA = pa.schema(
+    [
+        ("stream_id", pa.string()),
+        ("component", pa.string()),
+        ("value", pa.float64()),
+        ("value_min", pa.float64()),
+        ("value_max", pa.float64()),
+        ("unit", pa.string()),
+    ]
+)
+NEED_SCHEMA = pa.schema(
+    [
+        ("need_id", pa.string()),
+        ("material_class", pa.string()),
+        ("accepts_hazardous", pa.bool_()),
+        ("quantity_t_min", pa.float64()),
+        ("quantity_t_max", pa.float64()),
+        ("max_distance_km", pa.float64()),
+        ("lat", pa.float64()),
+        ("lon", pa.float64()),
+        ("also_json", pa.string()),
+        ("limits_json", pa.string()),
+        ("organisation_id", pa.string()),
+    ]
+)
+
+
+def load_relations(
+    session: Session,
+    *,
+    stream_ids: list[str] | None = None,
+    need_ids: list[str] | None = None,
+    con: duckdb.DuckDBPyConnection,
+) -> dict[str, pa.Table]:
+    """streams, composition, needs, limits (+ owners) as `rank_matches` wants them."""
+    from verdikart.exchange.composition import UNIT_FACTORS
+
+    s_stmt = select(
+        SideStream.id,
+        SideStream.material_class,
+        SideStream.hazardous,
+        SideStream.quantity_t_per_year,
+        Site.lat,
+        Site.lon,
+        SideStream.name_public,
+        SideStream.kind,
+        SideStream.quantity_band,
+        SideStream.region,
+        SideStream.ewc_code,
+        cast(SideStream.critical_materials, String),
+        SideStream.organisation_id,
+    ).outerjoin(Site, Site.id == SideStream.site_id)
+    c_stmt = select(
+        CompositionEntry.stream_id,
+        CompositionEntry.component,
+        CompositionEntry.value,
+        CompositionEntry.value_min,
+        CompositionEntry.value_max,
+        CompositionEntry.unit,
+    )
+    n_stmt = select(
+        Need.id,
+        Need.material_class,
+        Need.accepts_hazardous,
+        Need.quantity_t_per_year_min,
+        Need.quantity_t_per_year_max,
+        Need.max_distance_km,
+        Site.lat,
+        Site.lon,
+        cast(Need.also_classes, String),
+        cast(Need.limits, String),
+        Need.organisation_id,
+    ).outerjoin(Site, Site.id == Need.site_id)
+    if stream_ids is not None:
+        s_stmt = s_stmt.where(SideStream.id.in_(stream_ids))
+        c_stmt = c_stmt.where(CompositionEntry.stream_id.in_(stream_ids))
+    if need_ids is not None:
+        n_stmt = n_stmt.where(Need.id.in_(need_ids))
+    con.register("raw_streams", _arrow(session, s_stmt, STREAM_SCHEMA))
+    con.register("raw_comp", _arrow(session, c_stmt, COMPOSITION_SCHEMA))
+    con.register("raw_needs", _arrow(session, n_stmt, NEED_SCHEMA))
+    con.register(
+        "unit_factors",
+        pa.table({"unit": list(UNIT_FACTORS), "factor": [float(v) for v in UNIT_FACTORS.values()]}),
+    )
+    streams = con.sql(
+        """SELECT * EXCLUDE (critical_json),
+                  coalesce(from_json(critical_json, '["VARCHAR"]'), []::VARCHAR[])
+                      AS critical_materials
+           FROM raw_streams"""
+    ).to_arrow_table()
+    composition = con.sql(
+        """SELECT c.stream_id, c.component,
+                  coalesce(c.value, c.value_min) * u.factor AS value_min,
+                  coalesce(c.value, c.value_max) * u.factor AS value_max
+           FROM raw_comp c JOIN unit_factors u USING (unit)"""
+    ).to_arrow_table()
+    needs = con.sql(
+        """SELECT * EXCLUDE (also_json, limits_json),
+                  coalesce(from_json(also_json, '["VARCHAR"]'), []::VARCHAR[])
+                      AS accepted_classes
+           FROM raw_needs"""
+    ).to_arrow_table()
+    limits = con.sql(
+        """WITH l AS (
+               SELECT need_id, unnest(from_json(limits_json,
+                   '[{"component": "VARCHAR", "op": "VARCHAR", "value": "DOUBLE",
+                      "unit": "VARCHAR"}]')) AS lim
+               FROM raw_needs)
+           SELECT need_id, lim.component AS component, lim.op AS op,
+                  lim.value * u.factor AS value
+           FROM l LEFT JOIN unit_factors u ON u.unit = lim.unit"""
+    ).to_arrow_table()
+    for view in ("raw_streams", "raw_comp", "raw_needs", "unit_factors"):
+        con.unregister(view)
+    return {"streams": streams, "composition": composition, "needs": needs, "limits": limits}
+
+
+def _rows(table: pa.Table) -> list[dict[str, Any]]:
+    return table.to_pylist()
+
+
+def match_need(svc: Any, principal: Principal, need_id: str, *, limit: int = 20) -> list[dict]:
+    """Streams ranked for one of the caller's needs; undisclosed streams redacted."""
+    from verdikart.exchange.matching import rank_matches, redact_match
+
+    with svc._tx() as session:
+        need = repo.owned_need(session, principal, need_id)
+        con = duckdb.connect()
+        try:
+            rel = load_relations(session, need_ids=[need.id], con=con)
+            owners = dict(
+                zip(
+                    rel["streams"].column("stream_id").to_pylist(),
+                    rel["streams"].column("organisation_id").to_pylist(),
+                    strict=True,
+                )
+            )
+            ranked = rank_matches(
+                rel["streams"].drop_columns(["organisation_id"]),
+                rel["composition"],
+                rel["needs"].drop_columns(["organisation_id"]),
+                rel["limits"],
+                per="need",
+                k=limit,
+                con=con,
+            )
+        finally:
+            con.close()
+        rows = _rows(ranked)
+        granted = repo.granted_stream_ids(session, principal, [r["stream_id"] for r in rows])
+        out = []
+        for row in rows:
+            allowed = row["stream_id"] in granted
+            view = redact_match(row, allowed)
+            view["access"] = (
+                ("owner" if owners[row["stream_id"]] == principal.org_id else "disclosed")
+                if allowed
+                else "summary"
+            )
+            out.append(view)
+            if not allowed:
+                repo.audit(
+                    session,
+                    principal,
+                    "match_revealed",
+                    "stream",
+                    row["stream_id"],
+                    owner_org_id=owners[row["stream_id"]],
+                    need_id=need.id,
+                    requester_org=principal.org_name,
+                )
+        return out
+
+
+def match_stream(svc: Any, principal: Principal, stream_id: str, *, limit: int = 20) -> list[dict]:
+    """Needs ranked for one of the caller's streams; other organisations' needs appear only as
+    their public summary (material class, county) with rank and the fact that they match."""
+    from verdikart.exchange.matching import distance_band, rank_matches
+
+    with svc._tx() as session:
+        stream = repo.owned_stream(session, principal, stream_id)
+        con = duckdb.connect()
+        try:
+            rel = load_relations(session, stream_ids=[stream.id], con=con)
+            owners = dict(
+                zip(
+                    rel["needs"].column("need_id").to_pylist(),
+                    rel["needs"].column("organisation_id").to_pylist(),
+                    strict=True,
+                )
+            )
+            ranked = rank_matches(
+                rel["streams"].drop_columns(["organisation_id"]),
+                rel["composition"],
+                rel["needs"].drop_columns(["organisation_id"]),
+                rel["limits"],
+                per="stream",
+                k=limit,
+                con=con,
+            )
+        finally:
+            con.close()
+        rows = _rows(ranked)
+        needs = {
+            n.id: n
+            for n in session.scalars(select(Need).where(Need.id.in_([r["need_id"] for r in rows])))
+        }
+        out = []
+        for row in rows:
+            own = owners.get(row["need_id"]) == principal.org_id
+            if own:
+                view = dict(row)
+            else:
+                view = {
+                    "need_id": row["need_id"],
+                    "stream_id": row["stream_id"],
+                    "rank": row["rank"],
+                    "matches": row["matches"],
+                    "distance_band": distance_band(row.get("distance_km")),
+                }
+            view["need"] = repo.need_view(needs[row["need_id"]], full=own)
+            out.append(view)
+        return out
+
+
+def potential(material: str, *, settings: Any = None) -> Any:
+    """Secondary-supply potential of `material` in the registered streams vs Norway's imports.
+
+    Uses every stream's composition, so only the aggregate leaves this function.
+    """
+    from verdikart.exchange import critical
+
+    compute = getattr(critical, "potential", None)
+    if compute is None:
+        from verdikart.errors import ExchangeError
+
+        raise ExchangeError("critical-material potential is not available yet")
+    return compute(material, settings=settings)
