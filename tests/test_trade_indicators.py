@@ -192,3 +192,38 @@ def test_bad_basis_rejected(store: Store) -> None:
             [2022],
             basis="mass",
         )  # type: ignore[arg-type]
+
+
+def test_import_reliance_norway_aluminium_2022(store: Store) -> None:
+    # WMD 2022: Norway produced 1,424,571 t aluminium (processing stage, gross tonnes).
+    # BACI 760110 (unwrought, not alloyed) 2022: imports 211,525.331 t, exports 64,721.472 t.
+    # apparent consumption = 1,424,571 + 211,525.331 - 64,721.472 = 1,571,374.859 t
+    # import reliance = (211,525.331 - 64,721.472) / 1,571,374.859 = 0.0934238
+    products = pa.table(
+        {
+            "product": ["760110"],
+            "hs6": ["760110"],
+            "material": ["aluminium"],
+            "stage": ["processing"],
+        }
+    )
+    r = _one(tr.trade_indicators(store.con, tr.country_reporters(["NOR"]), products, [2022]))
+    assert r["production_t"] == pytest.approx(1_424_571)
+    assert r["apparent_consumption_t"] == pytest.approx(1_571_374.859)
+    assert r["import_reliance"] == pytest.approx(146_803.859 / 1_571_374.859)
+    assert r["import_reliance"] == pytest.approx(0.0934238, abs=1e-7)
+
+
+def test_import_reliance_not_for_net_exporter(store: Store) -> None:
+    # graphite 250490 2022: Norway exports more than it imports -> USGS "E", no figure
+    products = pa.table(
+        {
+            "product": ["250490"],
+            "hs6": ["250490"],
+            "material": ["graphite"],
+            "stage": ["extraction"],
+        }
+    )
+    r = _one(tr.trade_indicators(store.con, tr.country_reporters(["NOR"]), products, [2022]))
+    assert r["import_reliance"] is None
+    assert 'net exporter (USGS "E")' in r["notes"]

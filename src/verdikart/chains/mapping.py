@@ -118,14 +118,19 @@ def material_products(store: Store, lists: Sequence[str], level: str) -> tuple[p
     """
     if level not in LEVELS:
         raise UnknownCodeError(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
-    try:
-        from verdikart.reference import materials as mat
-    except ImportError:  # TEMPORARY until reference.materials lands
-        return _wmd_products(store, level)
+    from verdikart.reference import materials as mat
+
+    known = mat.list_ids()
+    unknown = [x for x in lists if x not in known]
+    if unknown:
+        raise UnknownCodeError(
+            f"unknown material list(s) {', '.join(unknown)}; known: {', '.join(known)}"
+        )
+    every = mat.load_materials()
     chosen: dict[str, Any] = {}
     for list_id in lists:
-        for material in mat.list_members(list_id):
-            chosen[material.id] = material
+        for entry in mat.list_members(list_id):
+            chosen[entry.material] = every[entry.material]
     hs = mat.material_hs6_table("HS92").to_pylist()
     in_store = {r["hs6"] for r in store.rows("SELECT DISTINCT hs6 FROM trade")}
     rows = [r for r in hs if r["material"] in chosen and r["hs6"] in in_store]
@@ -152,24 +157,6 @@ def material_products(store: Store, lists: Sequence[str], level: str) -> tuple[p
         }
     )
     return table, notes
-
-
-def _wmd_products(store: Store, level: str) -> tuple[pa.Table, list[str]]:
-    rows = store.rows(
-        "SELECT DISTINCT w.material, w.stage, h.hs6 FROM wmd_hs_map w, "
-        "unnest([w.hs6, w.hs6_complementary]) AS h(hs6) "
-        "WHERE h.hs6 IN (SELECT DISTINCT hs6 FROM trade) ORDER BY 1, 3"
-    )
-    return pa.table(
-        {
-            "product": [r["material"] if level == "material" else r["hs6"] for r in rows],
-            "hs6": [r["hs6"] for r in rows],
-            "material": [r["material"] for r in rows],
-            "stage": [r["stage"] for r in rows],
-            "material_name": [r["material"] for r in rows],
-            "lists": ["" for _ in rows],
-        }
-    ), ["reference.materials missing: all WMD materials used"]
 
 
 # -- ranking -------------------------------------------------------------------------------
@@ -228,6 +215,9 @@ def run_mapping(store: Store, request: MapRequest, progress: Progress | None = N
     trend = pos.world_share_series(
         store.con, reporters, products, list(range(year - pos.TREND_YEARS + 1, year + 1))
     ).to_pylist()
+    step("GeoPolRisk")
+    gpr, gpr_note = _geopolrisk_scores(store, reporter_id, products, year)
+    notes.append(gpr_note)
     step("joining and ranking")
     meta = _product_meta(products, store)
     by_product = {p["product"]: p for p in positions}
@@ -247,6 +237,7 @@ def run_mapping(store: Store, request: MapRequest, progress: Progress | None = N
             "position": _position_label(r["net_import_value_kusd"]),
             **{k: r[k] for k in _TRADE_COLUMNS},
             **{k: p.get(k) for k in _POSITION_COLUMNS},
+            "geopolrisk_score": gpr.get(m["material"]),
             "source": r["source"],
             "notes": r["notes"],
         }
@@ -339,6 +330,29 @@ def _product_meta(products: pa.Table, store: Store) -> dict[str, dict[str, Any]]
             "lists": ",".join(sorted(x for x in e["lists"] if x)),
         }
     return out
+
+
+def _geopolrisk_scores(
+    store: Store, reporter: str, products: pa.Table, year: int
+) -> tuple[dict[str, float | None], str]:
+    """GeoPolRisk score per material from :mod:`verdikart.indicators.geopolrisk` (not redone)."""
+    try:
+        from verdikart.indicators import geopolrisk as gpr
+    except ImportError:
+        return {}, "GeoPolRisk scores left out: verdikart.indicators.geopolrisk is not installed"
+    if year not in gpr.available_years(store):
+        return {}, f"GeoPolRisk scores left out: no production data for {year}"
+    assessable = {m["material"] for m in gpr.assessable_materials(store)}
+    wanted = sorted(set(products.column("material").to_pylist()) & assessable)
+    if not wanted:
+        return {}, "GeoPolRisk scores left out: no assessable material"
+    table = gpr.geopolrisk(store, [reporter], wanted, [year])
+    scores = {r["material"]: r["score"] for r in table.to_pylist()}
+    return scores, (
+        f"GeoPolRisk score (Gemechu et al. 2016; verdikart.indicators.geopolrisk) per material "
+        f"for {reporter} {year}: {sum(v is not None for v in scores.values())} of "
+        f"{len(wanted)} assessable materials have a score"
+    )
 
 
 def _governance_sources(store: Store, year: int) -> set[str]:

@@ -29,7 +29,9 @@ Formulas (shares ``s_i`` of supplier country ``i`` in the reporter's imports of 
 * ``supplier_risk`` = Σ s_i g_i / Σ s_i over suppliers with a score (import-weighted mean risk).
 * net imports = imports − exports; import reliance = net imports / apparent consumption, with
   apparent consumption = production + imports − exports (USGS Mineral Commodity Summaries,
-  "net import reliance"), only where production is known in tonnes of gross weight.
+  "net import reliance"), only for a product of one HS6 code whose material and stage have
+  production in tonnes of gross weight (no content basis such as Li2O), since trade
+  quantities are gross weight.
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ WITH rep AS (
 prod AS (SELECT DISTINCT product, hs6 FROM _vk_products),
 t AS (
     SELECT t.year, t.exporter, t.importer, t.hs6, t.value_kusd, t.quantity_t, t.source
-    FROM trade t WHERE t.year IN (SELECT unnest($years)) AND t.hs6 IN (SELECT hs6 FROM prod)
+    FROM {flows} t WHERE t.year IN (SELECT unnest($years)) AND t.hs6 IN (SELECT hs6 FROM prod)
 ),
 flows AS (
     SELECT 'import' AS flow, r.reporter, p.product, t.year, t.exporter AS partner,
@@ -141,10 +143,10 @@ partner AS (
 """
 
 
-def _shares_sql(basis: Basis) -> str:
+def _shares_sql(basis: Basis, flows: str = "trade") -> str:
     col = "value_kusd" if basis == "value" else "quantity_t"
     return (
-        _PARTNER_FLOWS
+        _PARTNER_FLOWS.replace("{flows}", flows)
         + f""",
 shares AS (
     SELECT p.*,
@@ -172,6 +174,7 @@ def supplier_shares(
     *,
     basis: Basis = "value",
     governance: str = DEFAULT_GOVERNANCE,
+    flows: pa.Table | None = None,
 ) -> pa.Table:
     """Each reporter's imports of each product by supplier country, with shares and ranks.
 
@@ -180,7 +183,7 @@ def supplier_shares(
     """
     _check_basis(basis)
     sql = (
-        _shares_sql(basis)
+        _shares_sql(basis, "trade" if flows is None else "_vk_flows")
         + """
 SELECT reporter, product, year, partner AS supplier, value_kusd, quantity_t,
        quantity_missing_rows, share, supplier_rank, governance_risk, source
@@ -192,15 +195,16 @@ ORDER BY reporter, product, year, supplier_rank
         con,
         _vk_reporters=_normalise_reporters(reporters),
         _vk_products=_normalise_products(products),
+        **({} if flows is None else {"_vk_flows": flows}),
     ):
         return con.sql(
             sql, params={"years": [int(y) for y in years], "governance": governance}
         ).to_arrow_table()
 
 
-def _summary_sql(basis: Basis) -> str:
+def _summary_sql(basis: Basis, flows: str = "trade") -> str:
     return (
-        _shares_sql(basis)
+        _shares_sql(basis, flows)
         + """,
 side AS (
     SELECT flow, reporter, product, year,
@@ -225,7 +229,10 @@ side AS (
 ),
 keys AS (SELECT DISTINCT reporter, product, year FROM side),
 prod_meta AS (
-    SELECT product, min(material) AS material, min(stage) AS stage,
+    -- production matches only a single-code, single-stage product (see module doc)
+    SELECT product, min(material) AS material,
+           CASE WHEN count(DISTINCT hs6) = 1 AND count(DISTINCT material) = 1
+                THEN min(stage) END AS stage,
            string_agg(DISTINCT hs6, ',' ORDER BY hs6) AS hs6_codes
     FROM _vk_products GROUP BY product
 ),
@@ -269,8 +276,12 @@ final AS (
            import_value_kusd - export_value_kusd AS net_import_value_kusd,
            import_quantity_t - export_quantity_t AS net_import_quantity_t,
            production_t + import_quantity_t - export_quantity_t AS apparent_consumption_t,
-           (import_quantity_t - export_quantity_t)
-             / nullif(production_t + import_quantity_t - export_quantity_t, 0) AS import_reliance,
+           -- USGS reports "E" for net exporters and no figure when consumption is not positive
+           CASE WHEN import_quantity_t > export_quantity_t
+                 AND production_t + import_quantity_t - export_quantity_t > 0
+                THEN (import_quantity_t - export_quantity_t)
+                     / (production_t + import_quantity_t - export_quantity_t)
+           END AS import_reliance,
            top_supplier_share > $threshold AS concentration_flag,
            import_value_kusd / nullif(lag(import_value_kusd) OVER w, 0) - 1
              AS import_value_yoy,
@@ -294,6 +305,11 @@ SELECT * EXCLUDE (_prev_year, import_value_yoy, import_quantity_yoy),
          CASE WHEN suppliers_without_governance IS NOT NULL
               THEN 'no governance score for ' || suppliers_without_governance END,
          CASE WHEN production_t IS NULL THEN 'reliance n/a: no production in gross t'
+              WHEN import_quantity_t IS NULL OR export_quantity_t IS NULL
+                THEN 'reliance n/a: quantity missing'
+              WHEN production_t + import_quantity_t - export_quantity_t <= 0
+                THEN 'reliance n/a: apparent consumption not positive'
+              WHEN import_quantity_t <= export_quantity_t THEN 'reliance n/a: net exporter (USGS "E")'
          END
        ) AS notes
 FROM final
@@ -312,12 +328,14 @@ def trade_indicators(
     basis: Basis = "value",
     threshold: float = DEFAULT_THRESHOLD,
     governance: str = DEFAULT_GOVERNANCE,
+    flows: pa.Table | None = None,
 ) -> pa.Table:
     """One row per (reporter, product, year) with imports, exports and concentration.
 
     A product a reporter neither imports nor exports in a year has no row. Quantities are
     NULL (never 0) when any contributing source row lacks a quantity; ``notes`` says why.
-    Year-on-year changes compare with the previous calendar year.
+    Year-on-year changes compare with the previous calendar year. ``flows`` replaces the
+    store's ``trade`` view by a relation of the same columns (a company's purchases).
     """
     _check_basis(basis)
     if not 0 < threshold <= 1:
@@ -328,9 +346,10 @@ def trade_indicators(
         con,
         _vk_reporters=_normalise_reporters(reporters),
         _vk_products=_normalise_products(products),
+        **({} if flows is None else {"_vk_flows": flows}),
     ):
         return con.sql(
-            _summary_sql(basis),
+            _summary_sql(basis, "trade" if flows is None else "_vk_flows"),
             params={
                 "years": all_years,
                 "report_years": report_years,

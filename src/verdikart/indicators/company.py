@@ -1,0 +1,330 @@
+"""Company sourcing assessment (CRMA, Regulation (EU) 2024/1252, Art. 24: large companies
+manufacturing strategic technologies shall risk-assess their supply chain of strategic raw
+materials).
+
+Owns reading and validating a company's purchases file (CSV or XLSX) and computing, for the
+company as reporter, the same indicators as for a country (supplier shares, HHI, top supplier,
+65 % flag, governance-weighted concentration) with the *same* query family as
+:mod:`verdikart.indicators.trade`, the purchases standing in for the ``trade`` view. Each
+origin's country-level risk is the WGI political-stability score rescaled to 0..1.
+
+File layout (header row, case-insensitive names): ``material`` or ``hs6`` (one at least),
+``origin`` (any country code or name `resolve_country` accepts), ``quantity_t`` (tonnes,
+may be empty), ``year``, and either ``value_kusd`` or ``value`` + ``currency`` (USD any year;
+NOK and EUR for 2019–2023 at Norges Bank annual averages as tabulated by Prosess21, status
+report 2024, seed 000 lines 641–647). Any bad row makes the whole file fail with every
+problem listed by row number; nothing partial is returned. Purchases stay in memory unless
+:func:`save_purchases` is called (``--save``).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from verdikart.errors import DataValidationError
+from verdikart.indicators import trade as tr
+
+COMPANY = "COMPANY"
+# (currency, year) -> units of currency per USD. Source: Norges Bank annual averages as printed
+# in Prosess21, "Status for prosessindustrien 2024" (seed 000, l. 641-647):
+# NOK/USD 8.804, 9.400, 8.599, 9.625, 10.565; EUR/USD (USD per EUR) 1.119, 1.140, 1.182,
+# 1.050, 1.081 for 2019-2023.
+_NOK_PER_USD = {2019: 8.804, 2020: 9.400, 2021: 8.599, 2022: 9.625, 2023: 10.565}
+_USD_PER_EUR = {2019: 1.119, 2020: 1.140, 2021: 1.182, 2022: 1.050, 2023: 1.081}
+RATE_SOURCE = "Norges Bank annual averages (Prosess21 status report 2024, seed 000)"
+
+PURCHASE_COLUMNS = (
+    "row",
+    "product",
+    "material",
+    "hs6",
+    "origin",
+    "year",
+    "quantity_t",
+    "value_kusd",
+)
+
+
+def usd_per_unit(currency: str, year: int) -> float | None:
+    """USD per one unit of `currency` in `year`, or None when no rate is known."""
+    cur = currency.strip().upper()
+    if cur == "USD":
+        return 1.0
+    if cur == "NOK" and year in _NOK_PER_USD:
+        return 1.0 / _NOK_PER_USD[year]
+    if cur == "EUR" and year in _USD_PER_EUR:
+        return _USD_PER_EUR[year]
+    return None
+
+
+def _read_rows(path: Path) -> list[dict[str, str]]:
+    """Header-keyed rows as text, lower-cased header names; XLSX: the first sheet."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        book = load_workbook(path, read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        values = [list(r) for r in sheet.iter_rows(values_only=True)]
+        book.close()
+        if not values:
+            return []
+        header = [str(h or "").strip().lower() for h in values[0]]
+        return [
+            {h: "" if v is None else str(v).strip() for h, v in zip(header, r, strict=False)}
+            for r in values[1:]
+            if any(v not in (None, "") for v in r)
+        ]
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        if reader.fieldnames is None:
+            return []
+        reader.fieldnames = [f.strip().lower() for f in reader.fieldnames]
+        return [{k: (v or "").strip() for k, v in r.items() if k} for r in reader]
+
+
+def _number(text: str) -> float:
+    return float(text.replace(" ", "").replace(",", "."))
+
+
+def read_purchases(path: Path) -> pa.Table:
+    """Validate a purchases file; DataValidationError lists every bad row (header = row 1)."""
+    from verdikart.errors import UnknownCodeError
+    from verdikart.reference.countries import resolve_country
+
+    rows = _read_rows(path)
+    problems: list[str] = []
+    if not rows:
+        raise DataValidationError(["no data rows"], source=str(path))
+    cols = set(rows[0])
+    missing = [c for c in ("origin", "year") if c not in cols]
+    if not {"material", "hs6"} & cols:
+        missing.append("material or hs6")
+    if "quantity_t" not in cols:
+        missing.append("quantity_t")
+    if "value_kusd" not in cols and not {"value", "currency"} <= cols:
+        missing.append("value_kusd (or value and currency)")
+    if missing:
+        raise DataValidationError([f"missing column(s): {', '.join(missing)}"], source=str(path))
+    materials = _material_index()
+    out: dict[str, list[Any]] = {c: [] for c in PURCHASE_COLUMNS}
+    for n, r in enumerate(rows, start=2):
+        bad: list[str] = []
+        material = r.get("material", "")
+        hs6 = r.get("hs6", "").replace(".", "")
+        slug = None
+        if material:
+            slug = materials.get(material.casefold())
+            if slug is None:
+                bad.append(f"unknown material {material!r}")
+        if hs6 and not (len(hs6) == 6 and hs6.isdigit()):
+            bad.append(f"hs6 {r.get('hs6')!r} is not six digits")
+        if not material and not hs6:
+            bad.append("neither material nor hs6 given")
+        origin = None
+        try:
+            ref = resolve_country(r.get("origin", ""))
+            if ref.kind != "country":
+                bad.append(f"origin {r.get('origin')!r} is a group, not a country")
+            else:
+                origin = ref.id
+        except UnknownCodeError:
+            bad.append(f"unknown origin country {r.get('origin')!r}")
+        year = None
+        try:
+            year = int(_number(r.get("year", "")))
+            if not 1900 <= year <= 2100:
+                bad.append(f"year {year} out of range")
+                year = None
+        except ValueError:
+            bad.append(f"year {r.get('year')!r} is not a number")
+        quantity = None
+        if r.get("quantity_t", ""):
+            try:
+                quantity = _number(r["quantity_t"])
+                if quantity < 0:
+                    bad.append(f"quantity_t {quantity} is negative")
+            except ValueError:
+                bad.append(f"quantity_t {r['quantity_t']!r} is not a number")
+        value_kusd = None
+        try:
+            if r.get("value_kusd", ""):
+                value_kusd = _number(r["value_kusd"])
+            elif r.get("value", ""):
+                currency = r.get("currency", "")
+                rate = usd_per_unit(currency, year) if year is not None and currency else None
+                if rate is None:
+                    bad.append(
+                        f"no exchange rate for currency {currency!r} in {year}; "
+                        "use USD, NOK/EUR 2019-2023, or give value_kusd"
+                    )
+                else:
+                    value_kusd = _number(r["value"]) * rate / 1000.0
+            else:
+                bad.append("value missing")
+            if value_kusd is not None and value_kusd < 0:
+                bad.append("value is negative")
+        except ValueError:
+            bad.append(f"value {r.get('value_kusd') or r.get('value')!r} is not a number")
+        if bad:
+            problems.append(f"row {n}: " + "; ".join(bad))
+            continue
+        out["row"].append(n)
+        out["product"].append(slug or hs6)
+        out["material"].append(slug)
+        out["hs6"].append(hs6 or None)
+        out["origin"].append(origin)
+        out["year"].append(year)
+        out["quantity_t"].append(quantity)
+        out["value_kusd"].append(value_kusd)
+    if problems:
+        raise DataValidationError(problems, source=str(path))
+    return pa.table(
+        {
+            "row": pa.array(out["row"], pa.int32()),
+            "product": pa.array(out["product"], pa.string()),
+            "material": pa.array(out["material"], pa.string()),
+            "hs6": pa.array(out["hs6"], pa.string()),
+            "origin": pa.array(out["origin"], pa.string()),
+            "year": pa.array(out["year"], pa.int16()),
+            "quantity_t": pa.array(out["quantity_t"], pa.float64()),
+            "value_kusd": pa.array(out["value_kusd"], pa.float64()),
+        }
+    )
+
+
+def _material_index() -> dict[str, str]:
+    """Lower-cased material slug/name (EN, NO) -> slug."""
+    try:
+        from verdikart.reference.materials import load_materials
+    except ImportError:  # reference.materials not installed: accept slugs of the WMD map
+        from verdikart.store import Store
+
+        with Store.open(None) as store:
+            slugs = [r["material"] for r in store.rows("SELECT DISTINCT material FROM wmd_hs_map")]
+        return {s.casefold(): s for s in slugs}
+    index: dict[str, str] = {}
+    for slug, m in load_materials().items():
+        for key in (slug, m.name_en, m.name_no):
+            if key:
+                index.setdefault(str(key).casefold(), slug)
+    return index
+
+
+def _as_flows(purchases: pa.Table, source: str) -> pa.Table:
+    """Purchases in the `trade` view's shape: exporter = origin, importer = the company."""
+    n = purchases.num_rows
+    return pa.table(
+        {
+            "year": purchases.column("year"),
+            "exporter": purchases.column("origin"),
+            "importer": pa.array([COMPANY] * n, pa.string()),
+            "hs6": purchases.column("product"),
+            "value_kusd": purchases.column("value_kusd"),
+            "quantity_t": purchases.column("quantity_t"),
+            "source": pa.array([source] * n, pa.string()),
+        }
+    )
+
+
+SUMMARY_COLUMNS = (
+    "product",
+    "year",
+    "import_value_kusd",
+    "import_quantity_t",
+    "n_suppliers",
+    "top_supplier",
+    "top_supplier_share",
+    "top3_share",
+    "hhi",
+    "hhi_points",
+    "concentration_flag",
+    "hhi_wgi",
+    "supplier_risk",
+    "governance_coverage",
+)
+
+
+def assess_company(
+    store: Any,
+    purchases: pa.Table,
+    *,
+    year: int | None = None,
+    threshold: float = tr.DEFAULT_THRESHOLD,
+    basis: tr.Basis = "value",
+    source: str = "company purchases file",
+) -> list[dict[str, Any]]:
+    """One row per (product, year): the trade indicators plus each origin's share and risk."""
+    years: Sequence[int] = (
+        [year] if year is not None else sorted(set(purchases.column("year").to_pylist()))
+    )
+    if year is not None and year not in set(purchases.column("year").to_pylist()):
+        from verdikart.errors import UnknownCodeError
+
+        have = sorted(set(purchases.column("year").to_pylist()))
+        raise UnknownCodeError(f"no purchases in {year}; the file has {have}")
+    flows = _as_flows(purchases, source)
+    keys = sorted(set(purchases.column("product").to_pylist()))
+    products = tr.hs6_products(keys)
+    reporters = tr.country_reporters([COMPANY])
+    summary = tr.trade_indicators(
+        store.con, reporters, products, years, basis=basis, threshold=threshold, flows=flows
+    ).to_pylist()
+    shares = tr.supplier_shares(
+        store.con, reporters, products, years, basis=basis, flows=flows
+    ).to_pylist()
+    by_key: dict[tuple[str, int], list[str]] = {}
+    for s in shares:
+        risk = "n/a" if s["governance_risk"] is None else f"{s['governance_risk']:.2f}"
+        share = "n/a" if s["share"] is None else f"{s['share']:.1%}"
+        by_key.setdefault((s["product"], s["year"]), []).append(
+            f"{s['supplier']} {share} (risk {risk})"
+        )
+    out = []
+    for r in summary:
+        row = {c: r[c] for c in SUMMARY_COLUMNS}
+        row["suppliers"] = "; ".join(by_key.get((r["product"], r["year"]), []))
+        notes = [n for n in (r["notes"] or "").split("; ") if n and not n.startswith("reliance")]
+        row["notes"] = "; ".join(notes)
+        out.append(row)
+    return out
+
+
+def save_purchases(store: Any, purchases: pa.Table, *, source: str) -> int:
+    """Store the purchases (only on request) as ``imported_company_purchases``, atomically."""
+    from verdikart.store import TableSpec, register_table
+
+    spec = register_table(
+        TableSpec(
+            "company_purchases",
+            (
+                ("row", "INTEGER"),
+                ("product", "VARCHAR"),
+                ("material", "VARCHAR"),
+                ("hs6", "VARCHAR"),
+                ("origin", "VARCHAR"),
+                ("year", "SMALLINT"),
+                ("quantity_t", "DOUBLE"),
+                ("value_kusd", "DOUBLE"),
+                ("source", "VARCHAR"),
+            ),
+            coverage_key=("source",),
+            description="A company's purchases, saved on request (verdikart company assess --save).",
+        )
+    )
+    table = purchases.append_column("source", pa.array([source] * purchases.num_rows, pa.string()))
+
+    def load(con: Any, staging: str) -> int:
+        con.register("_vk_purchases", table)
+        try:
+            cols = ", ".join(f'"{c}"' for c in spec.column_names)
+            con.execute(f'INSERT INTO "{staging}" SELECT {cols} FROM _vk_purchases')
+        finally:
+            con.unregister("_vk_purchases")
+        return table.num_rows
+
+    return int(store.import_rows("company_purchases", load, source=source))
