@@ -283,32 +283,42 @@ class Store:
         source: str,
         path: str | None = None,
         replace_coverage: bool = True,
+        coverage_sql: str | None = None,
     ) -> int:
         """Import into ``imported_<table>`` atomically.
 
         `load(con, staging_table)` fills a staging table (same columns as the spec) inside the
-        transaction and returns its row count; it raises to abort. Rows already imported with the
-        same coverage key are replaced (re-importing a year is idempotent).
+        transaction and returns its row count; it raises to abort. The staging table is a TEMP
+        table (it never reaches the store file); a loader may replace it with a TEMP VIEW of the
+        same name and columns so that large inputs are written to the store once, not twice.
+        Rows already imported with the same coverage key are replaced (re-importing a year is
+        idempotent). `coverage_sql`, when given, is a query (run after `load`) returning the
+        distinct coverage keys of the staged rows; it spares computing them through a view.
         """
         spec = _REGISTRY.get(table)
         if spec is None:
             raise VerdikartError(f"unknown table {table!r}; known: {', '.join(sorted(_REGISTRY))}")
         target = f"imported_{table}"
         staging = f"staging_{table}"
+        cols = ", ".join(f'"{c}"' for c in spec.column_names)
         with self.transaction() as con:
             con.execute(spec.ddl(target))
-            con.execute(f'DROP TABLE IF EXISTS "{staging}"')
-            con.execute(spec.ddl(staging).replace("IF NOT EXISTS ", ""))
+            _drop_temp(con, staging)
+            con.execute(
+                spec.ddl(staging).replace("CREATE TABLE IF NOT EXISTS", "CREATE TEMP TABLE")
+            )
             count = load(con, staging)
             if replace_coverage and spec.coverage_key:
                 key = ", ".join(f'"{c}"' for c in spec.coverage_key)
+                keys = coverage_sql or f'SELECT DISTINCT {key} FROM temp."{staging}"'
                 con.execute(
-                    f'DELETE FROM "{target}" WHERE ({key}) IN (SELECT DISTINCT ({key}) FROM "{staging}")'
+                    f'DELETE FROM "{target}" WHERE ({key}) IN (SELECT ({key}) FROM ({keys}))'
                     if len(spec.coverage_key) > 1
-                    else f'DELETE FROM "{target}" WHERE {key} IN (SELECT DISTINCT {key} FROM "{staging}")'
+                    else f'DELETE FROM "{target}" WHERE {key} IN (SELECT {key} FROM ({keys}))'
                 )
-            con.execute(f'INSERT INTO "{target}" SELECT * FROM "{staging}"')
-            con.execute(f'DROP TABLE "{staging}"')
+            con.execute(f'INSERT INTO "{target}" ({cols}) SELECT {cols} FROM temp."{staging}"')
+            # On failure the rollback removes the staging object too (temp DDL is transactional).
+            _drop_temp(con, staging)
             con.execute(IMPORTS_DDL)
             con.execute(
                 "INSERT INTO imports SELECT coalesce(max(import_id), 0) + 1, ?, ?, ?, ?, ? FROM imports",
@@ -324,57 +334,94 @@ class Store:
         }
 
     def status(self) -> list[dict[str, Any]]:
-        """Per table and source: rows, years, countries, provenance."""
+        """Per table and source: rows, years, countries, origin and provenance.
+
+        `origin` is 'bundled' or 'imported'; `provenance` names the bundled Parquet file or the
+        path and time of the latest import of that source.
+        """
+        imports = self._latest_imports()
         out: list[dict[str, Any]] = []
         for name, spec in _REGISTRY.items():
             cols = spec.column_names
-            year = "year" if "year" in cols else None
-            country_cols = [c for c in ("country", "exporter", "importer") if c in cols]
+            bundled_file = f"bundled/{name}.parquet" if spec.bundled else None
             if "source" not in cols:
                 count = self.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()
                 out.append(
                     {
                         "table": name,
-                        "source": "bundled reference",
+                        "source": "bundled reference" if spec.bundled else name,
                         "rows": count[0] if count else 0,
                         "year_min": None,
                         "year_max": None,
                         "countries": None,
-                        "origin": "bundled",
+                        "origin": "bundled" if spec.bundled else "imported",
+                        "provenance": bundled_file,
                     }
                 )
                 continue
-            countries = (
-                "(SELECT count(DISTINCT c) FROM ("
-                + " UNION ".join(
-                    f'SELECT "{c}" AS c FROM "{name}" t2 WHERE t2.source = t.source'
-                    for c in country_cols
-                )
-                + "))"
-                if country_cols
-                else "NULL"
-            )
-            query = (
+            year = "year" in cols
+            country_cols = [c for c in ("country", "exporter", "importer", "partner") if c in cols]
+            base = self.rows(
                 f"SELECT source, count(*) AS rows, "
-                f"{'min(year)' if year else 'NULL'} AS year_min, {'max(year)' if year else 'NULL'} AS year_max, "
-                f'{countries} AS countries FROM "{name}" t GROUP BY source ORDER BY source'
+                f"{'min(year)' if year else 'NULL'} AS year_min, "
+                f"{'max(year)' if year else 'NULL'} AS year_max "
+                f'FROM "{name}" GROUP BY source ORDER BY source'
             )
-            for row in self.rows(query):
-                out.append({"table": name, **row, "origin": self._origin(name, row["source"])})
+            countries: dict[str, int] = {}
+            if country_cols:
+                union = " UNION ALL ".join(
+                    f'SELECT source, "{c}" AS c FROM "{name}"' for c in country_cols
+                )
+                countries = {
+                    r["source"]: r["n"]
+                    for r in self.rows(
+                        f"SELECT source, count(DISTINCT c) AS n FROM ({union}) GROUP BY source"
+                    )
+                }
+            for row in base:
+                latest = imports.get((name, row["source"]))
+                out.append(
+                    {
+                        "table": name,
+                        **row,
+                        "countries": countries.get(row["source"]),
+                        "origin": "imported" if latest else "bundled",
+                        "provenance": (
+                            f"{latest['path']} (imported {latest['imported_at']:%Y-%m-%d %H:%M})"
+                            if latest
+                            else bundled_file
+                        ),
+                    }
+                )
         return out
 
-    def _origin(self, table: str, source: str) -> str:
+    def _latest_imports(self) -> dict[tuple[str, str], dict[str, Any]]:
         if "imports" not in self._imported_tables():
-            return "bundled"
-        hit = self.con.execute(
-            "SELECT count(*) FROM imports WHERE tbl = ? AND source = ?", [table, source]
-        ).fetchone()
-        return "imported" if hit and hit[0] else "bundled"
+            return {}
+        rows = self.rows(
+            "SELECT tbl, source, path, imported_at FROM imports "
+            "QUALIFY row_number() OVER (PARTITION BY tbl, source ORDER BY import_id DESC) = 1"
+        )
+        return {(r["tbl"], r["source"]): r for r in rows}
+
+    def _origin(self, table: str, source: str) -> str:
+        return "imported" if (table, source) in self._latest_imports() else "bundled"
 
     def imports(self) -> list[dict[str, Any]]:
         if "imports" not in self._imported_tables():
             return []
         return self.rows("SELECT * FROM imports ORDER BY import_id")
+
+
+def _drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Drop a TEMP table or view called `name`, whichever it is (DuckDB wants the right kind)."""
+    kinds = con.execute(
+        "SELECT 'VIEW' FROM duckdb_views() WHERE temporary AND view_name = ? "
+        "UNION ALL SELECT 'TABLE' FROM duckdb_tables() WHERE temporary AND table_name = ?",
+        [name, name],
+    ).fetchall()
+    for (kind,) in kinds:
+        con.execute(f'DROP {kind} temp."{name}"')
 
 
 def _sql_str(path: Path) -> str:

@@ -1,0 +1,166 @@
+"""Source readers: one module per official file format, each importing into the store.
+
+The registry maps a source id to a reader ``(store, path, **options) -> ImportReport``; every
+reader imports through `Store.import_rows`, so an import is all-or-nothing. Readers are
+imported lazily (nothing heavy at import time). A new reader (e.g. ``eu-crm``) is one more
+`ReaderInfo` in `_builtin()`; there is no mutable registry.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from verdikart.errors import UnknownCodeError
+from verdikart.sources._common import ImportReport
+
+__all__ = [
+    "ImportReport",
+    "ReaderInfo",
+    "get_reader",
+    "readers",
+    "run_download",
+    "run_import",
+]
+
+
+@dataclass(frozen=True)
+class ReaderInfo:
+    """A source id, where its reader and downloader live, and what it accepts."""
+
+    source_id: str
+    module: str
+    function: str
+    table: str
+    accepts: str
+    url: str
+    options: tuple[str, ...] = ()
+    downloader: str | None = None
+
+    def load(self) -> Callable[..., ImportReport]:
+        return getattr(importlib.import_module(self.module), self.function)  # type: ignore[no-any-return]
+
+
+def _builtin() -> dict[str, ReaderInfo]:
+    base = "verdikart.sources."
+    infos = [
+        ReaderInfo(
+            "baci",
+            base + "baci",
+            "import_baci",
+            "trade",
+            "CEPII BACI yearly CSV (t,i,j,k,v,q) of any HS revision, plain, a directory of "
+            "them, or the official zip BACI_HSxx_Vyyyy.zip",
+            "https://www.cepii.fr/DATA_DOWNLOAD/baci/data/BACI_HS92_V202401b.zip",
+            ("hs_revision", "year", "allow_unmapped"),
+            "download_baci",
+        ),
+        ReaderInfo(
+            "ssb",
+            base + "ssb",
+            "import_ssb_csv",
+            "ssb_trade",
+            "SSB external trade bulk CSV (semicolon; aargang;impeks;varenr;obland;...; CN8, NOK)",
+            "https://www.ssb.no/en/utenriksokonomi/utenrikshandel/statistikk/utenrikshandel-med-varer",
+            ("year", "allow_unmapped"),
+        ),
+        ReaderInfo(
+            "ssb-jsonstat",
+            base + "ssb",
+            "import_ssb_jsonstat",
+            "ssb_trade",
+            "SSB StatBank JSON-stat2 response for table 08801 (Varekoder, ImpEks, Land, "
+            "ContentsCode, Tid)",
+            "https://data.ssb.no/api/v0/no/table/08801",
+            ("allow_unmapped",),
+            "download_ssb_08801",
+        ),
+        ReaderInfo(
+            "comtrade",
+            base + "comtrade",
+            "import_comtrade",
+            "trade",
+            "UN Comtrade CSV (bulk or API download; typeCode, freqCode, refYear, reporterISO, "
+            "flowCode, partnerISO, cmdCode, netWgt, primaryValue, ...)",
+            "https://comtradeapi.un.org/data/v1/get/C/A/HS",
+            ("hs_revision", "allow_unmapped"),
+            "download_comtrade",
+        ),
+        ReaderInfo(
+            "wgi",
+            base + "wgi",
+            "import_wgi",
+            "governance",
+            "World Bank WGI dataset, long CSV (codeindyr,code,countryname,year,indicator,"
+            "estimate,stddev,nsource,pctrank,pctranklower,pctrankupper)",
+            "https://www.worldbank.org/content/dam/sites/govindicators/doc/wgidataset.xlsx",
+            ("allow_unmapped",),
+            "download_wgi",
+        ),
+        ReaderInfo(
+            "wmd",
+            base + "wmd",
+            "import_wmd",
+            "production",
+            "World Mining Data XLSX 6.4 Production_of_Mineral_Raw_Materials_of_individual_"
+            "Countries_by_Minerals.xlsx (one sheet per commodity)",
+            "https://www.world-mining-data.info/wmd/downloads/XLS/6.4. Production_of_Mineral_Raw_Materials_of_individual_Countries_by_Minerals.xlsx",
+            ("allow_unmapped",),
+            "download_wmd",
+        ),
+        ReaderInfo(
+            "usgs",
+            base + "usgs",
+            "import_usgs",
+            "production",
+            "USGS Mineral Commodity Summaries data release: a directory (or zip) of "
+            "mcsYYYY-*_world.csv and mcsYYYY-*_salient.csv files, or one such CSV",
+            "https://www.sciencebase.gov/catalog/item/65a6e45fd34e5af967a46749",
+            ("allow_unmapped",),
+        ),
+        ReaderInfo(
+            "eu-crm",
+            base + "eu_crm",
+            "import_eu_crm",
+            "eu_supply_shares",
+            "EU CRM assessment 2023 input tables: fact_GlobalSupplyShares&t.csv / "
+            "fact_EUSupplyShares&t.csv (Material,Stage,Country,Share,t), "
+            "fact_MaterialUseShares.csv (Material,Application,Share,NACE sector,VA), "
+            "eu_parameters.csv (material,stage,ir,eol_rir,si_sr,si_ei); a directory or one file",
+            "https://github.com/erikemilsson/EU-Critical-Raw-Materials-CRM-Reports-Datasets",
+            ("year", "source", "scope"),
+        ),
+    ]
+    return {info.source_id: info for info in infos}
+
+
+def readers() -> dict[str, ReaderInfo]:
+    """Every known source id -> its ReaderInfo."""
+    return _builtin()
+
+
+def get_reader(source_id: str) -> ReaderInfo:
+    known = readers()
+    info = known.get(source_id)
+    if info is None:
+        raise UnknownCodeError(f"unknown source {source_id!r}; known: {', '.join(sorted(known))}")
+    return info
+
+
+def run_import(store: Any, source_id: str, path: Path | str, **options: Any) -> ImportReport:
+    """Import `path` with the reader of `source_id`; options the reader does not use are ignored."""
+    return get_reader(source_id).load()(store, Path(path), **options)
+
+
+def run_download(source_id: str, dest_dir: Path, **options: Any) -> Path:
+    """Download the source's official file into `dest_dir` (OfflineError without network)."""
+    info = get_reader(source_id)
+    if info.downloader is None:
+        raise UnknownCodeError(
+            f"source {source_id!r} has no automatic download; get it from {info.url}"
+        )
+    fn = getattr(importlib.import_module(info.module), info.downloader)
+    return fn(dest_dir, **options)  # type: ignore[no-any-return]

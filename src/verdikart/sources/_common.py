@@ -1,0 +1,210 @@
+"""What every source reader shares: the import report, downloads, and country-name lookups."""
+
+from __future__ import annotations
+
+import contextlib
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from verdikart.errors import OfflineError, SourceError
+from verdikart.store import bundled_path
+
+# progress(stage, done, total): a reader reports what it is doing; the CLI draws it.
+Progress = Callable[[str, int, int], None]
+
+USER_AGENT = "verdikart (https://github.com/verdikart; data import)"
+
+
+def no_progress(stage: str, done: int, total: int) -> None:
+    """The default progress callback: report nothing."""
+
+
+@dataclass
+class ImportReport:
+    """What an import did: rows written, coverage, and everything not mapped (with counts)."""
+
+    source_id: str
+    table: str
+    source: str
+    path: str
+    rows: int = 0
+    years: list[int] = field(default_factory=list)
+    countries: int = 0
+    unmapped: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    extra_tables: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows_per_second(self) -> float | None:
+        return self.rows / self.seconds if self.seconds > 0 else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source_id": self.source_id,
+            "table": self.table,
+            "source": self.source,
+            "path": self.path,
+            "rows": self.rows,
+            "years": self.years,
+            "countries": self.countries,
+            "unmapped": self.unmapped,
+            "warnings": self.warnings,
+            "seconds": round(self.seconds, 3),
+            "rows_per_second": (
+                round(self.rows_per_second) if self.rows_per_second is not None else None
+            ),
+            "extra_tables": self.extra_tables,
+        }
+
+
+def download(
+    url: str,
+    dest: Path,
+    *,
+    data: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 30.0,
+) -> Path:
+    """Fetch `url` (POST when `data` is given) to `dest`; no network -> OfflineError.
+
+    The file is written to a temporary name first so a broken download never looks complete.
+    """
+    request = urllib.request.Request(
+        url, data=data, headers={"User-Agent": USER_AGENT, **(headers or {})}
+    )
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(dest.name + ".part")
+    try:
+        with (
+            urllib.request.urlopen(request, timeout=timeout) as response,
+            partial.open("wb") as out,
+        ):
+            while chunk := response.read(1 << 20):
+                out.write(chunk)
+    except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as exc:
+        with contextlib.suppress(FileNotFoundError):
+            partial.unlink()
+        reason = getattr(exc, "reason", exc)
+        raise OfflineError(
+            f"cannot download {url}: {reason}. No network? Download the file by hand from that "
+            f"address and run `verdikart data import SOURCE PATH`."
+        ) from exc
+    partial.replace(dest)
+    return dest
+
+
+def sql_str(value: str | Path) -> str:
+    """A SQL string literal body (single quotes doubled)."""
+    return str(value).replace("'", "''")
+
+
+def baci_country_table(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Create TEMP table `name(baci_code, iso2, iso3, name)` from the bundled BACI codes."""
+    con.execute(
+        f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT baci_code, iso2, iso3, name '
+        f"FROM read_parquet('{sql_str(bundled_path('baci_countries'))}')"
+    )
+
+
+def resolve_country_names(names: list[str], aliases: Mapping[str, str]) -> dict[str, str | None]:
+    """Map distinct country names (a lookup list, not data rows) to ISO alpha-3.
+
+    Uses `verdikart.reference.countries.resolve_country` when that module is present, after
+    the reader's own publisher-specific `aliases`; falls back to the bundled BACI names and
+    ISO codes. Names that resolve to nothing map to None (the caller reports them).
+    """
+    resolver = _reference_resolver()
+    baci = _baci_name_index()
+    out: dict[str, str | None] = {}
+    for name in names:
+        key = name.strip()
+        iso3: str | None = aliases.get(key)
+        if iso3 is None and resolver is not None:
+            iso3 = resolver(key)
+        if iso3 is None:
+            iso3 = baci.get(key.casefold())
+        out[name] = iso3
+    return out
+
+
+def _reference_resolver() -> Callable[[str], str | None] | None:
+    try:
+        from verdikart.reference import countries
+    except ImportError:
+        return None
+    resolve = getattr(countries, "resolve_country", None)
+    if resolve is None:
+        return None
+
+    def lookup(text: str) -> str | None:
+        try:
+            ref = resolve(text)
+        except Exception:  # noqa: BLE001 - the resolver's own "unknown" error: fall back
+            return None
+        if getattr(ref, "kind", "country") != "country":
+            return None
+        return str(ref.id)
+
+    return lookup
+
+
+def _baci_name_index() -> dict[str, str]:
+    rows = duckdb.sql(
+        f"SELECT name, iso2, iso3 FROM read_parquet('{sql_str(bundled_path('baci_countries'))}')"
+    ).fetchall()
+    index: dict[str, str] = {}
+    for name, iso2, iso3 in rows:
+        for key in (name, iso2, iso3):
+            if key:
+                index.setdefault(str(key).casefold(), iso3)
+    return index
+
+
+def iso2_to_iso3() -> dict[str, str]:
+    """ISO alpha-2 -> alpha-3 from the reference country table, else the bundled BACI codes."""
+    try:
+        from verdikart.reference.countries import country_table
+
+        table = country_table()
+        pairs = zip(table["iso2"].to_pylist(), table["iso3"].to_pylist(), strict=True)
+        mapping = {a: b for a, b in pairs if a and b}
+        if mapping:
+            return mapping
+    except (ImportError, AttributeError, KeyError):
+        pass
+    rows = duckdb.sql(
+        f"SELECT iso2, iso3 FROM read_parquet('{sql_str(bundled_path('baci_countries'))}') "
+        "WHERE iso2 IS NOT NULL ORDER BY baci_code"
+    ).fetchall()
+    out: dict[str, str] = {}
+    for iso2, iso3 in rows:
+        out.setdefault(iso2, iso3)
+    return out
+
+
+BULK_SETTINGS = ("preserve_insertion_order", "memory_limit")
+
+
+def bulk_settings(con: duckdb.DuckDBPyConnection, *, memory_limit: str = "1500MB") -> None:
+    """Bulk-load settings, set from inside a loader (the store may switch connection when its
+    file is created); `reset_bulk_settings(store.con)` afterwards restores the defaults."""
+    con.execute("SET preserve_insertion_order = false")
+    con.execute(f"SET memory_limit = '{memory_limit}'")
+
+
+def reset_bulk_settings(con: duckdb.DuckDBPyConnection) -> None:
+    for key in BULK_SETTINGS:
+        con.execute(f"RESET {key}")
+
+
+def require_file(path: Path) -> Path:
+    if not path.exists():
+        raise SourceError(path, "no such file or directory")
+    return path

@@ -1,0 +1,433 @@
+"""CEPII BACI bilateral trade (any HS revision) into the store's `trade` table.
+
+Layout (CEPII, BACI V2024xx): one CSV per year, ``BACI_HS17_Y2022_V202401b.csv``, header
+``t,i,j,k,v,q``: t year, i exporter and j importer (BACI country codes, ISO numeric-like; 579 =
+Norway), k HS 6-digit product, v value in thousand current USD, q quantity in metric tons.
+A missing v/q is blank or ``NA`` (CEPII pads it with spaces: ``           NA``) and becomes
+NULL, never 0. The official zip (``BACI_HS17_V202401b.zip``) holds every year's CSV plus
+``country_codes_V202401b.csv`` and ``product_codes_HS17_V202401b.csv``.
+
+Speed: a year is ~10 M rows. The file is parsed once by DuckDB's CSV reader with explicit
+types into a narrow TEMP table; parse errors (wrong column count, non-numeric codes) are
+collected by the reader itself (``store_rejects``) with their line numbers; row rules
+(non-numeric or negative v/q, HS code length, year vs file name, unknown country codes) are
+counted set-based in one aggregate. Only when something is wrong is the file scanned a second
+time, in order, to name the first offending lines. The store receives the rows once, through
+a TEMP view that maps BACI codes to ISO alpha-3.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from verdikart.errors import SourceError
+from verdikart.sources._common import (
+    ImportReport,
+    Progress,
+    baci_country_table,
+    bulk_settings,
+    download,
+    no_progress,
+    require_file,
+    reset_bulk_settings,
+    sql_str,
+)
+from verdikart.store import Store
+
+HS_REVISIONS = ("HS92", "HS96", "HS02", "HS07", "HS12", "HS17", "HS22")
+HEADER = "t,i,j,k,v,q"
+YEAR_FILE = re.compile(r"BACI_(HS\d\d)_Y(\d{4})_V(\w+?)\.csv$", re.IGNORECASE)
+ZIP_FILE = re.compile(r"BACI_(HS\d\d)_V(\w+?)\.zip$", re.IGNORECASE)
+COUNTRY_FILE = re.compile(r"country_codes_V(\w+?)\.csv$", re.IGNORECASE)
+DOWNLOAD_URL = "https://www.cepii.fr/DATA_DOWNLOAD/baci/data/BACI_{revision}_V{version}.zip"
+DEFAULT_VERSION = "202401b"
+SHOW_LINES = 5
+
+# Parse types: codes typed (the reader rejects non-numeric ones with the line number); v and q
+# read as text because CEPII writes a missing value as a space-padded "NA".
+READ_COLUMNS = (
+    "{'t': 'SMALLINT', 'i': 'INTEGER', 'j': 'INTEGER', 'k': 'INTEGER', "
+    "'v': 'VARCHAR', 'q': 'VARCHAR'}"
+)
+BAD_NUMBER = "({c} IS NOT NULL AND TRY_CAST({c} AS DOUBLE) IS NULL AND trim({c}) <> 'NA')"
+# Row rules on the raw text columns (used by the ordered second pass that finds line numbers).
+ROW_RULES: dict[str, str] = {
+    "non-numeric v": BAD_NUMBER.format(c="v"),
+    "non-numeric q": BAD_NUMBER.format(c="q"),
+    "negative v": "TRY_CAST(v AS DOUBLE) < 0",
+    "negative q": "TRY_CAST(q AS DOUBLE) < 0",
+    "HS code not 6 digits": "(k < 10000 OR k > 999999)",
+    "year differs from file name": "(t <> {year})",
+}
+
+
+@dataclass(frozen=True)
+class YearFile:
+    """One BACI year CSV (extracted from a zip when needed) and what its name says."""
+
+    path: Path
+    label: str  # what to call it in messages (zip member shown as zip!member)
+    revision: str | None
+    year: int | None
+    version: str | None
+
+
+def download_baci(
+    dest_dir: Path, *, revision: str = "HS92", version: str = DEFAULT_VERSION
+) -> Path:
+    """Download the official BACI zip for one HS revision (several GB) into `dest_dir`."""
+    revision = _check_revision(revision, "--hs-revision")
+    url = DOWNLOAD_URL.format(revision=revision, version=version)
+    return download(url, dest_dir / f"BACI_{revision}_V{version}.zip", timeout=60.0)
+
+
+def import_baci(
+    store: Store,
+    path: Path | str,
+    *,
+    hs_revision: str | None = None,
+    year: int | None = None,
+    allow_unmapped: bool = False,
+    progress: Progress = no_progress,
+    **_: object,
+) -> ImportReport:
+    """Import BACI year CSV(s) - a plain CSV, a directory of them, or the official zip.
+
+    All files of one call go in one transaction: any error leaves the store unchanged.
+    """
+    started = time.perf_counter()
+    src = require_file(Path(path))
+    with tempfile.TemporaryDirectory(prefix="verdikart-baci-") as tmp:
+        files, country_file = _resolve_inputs(src, Path(tmp), year)
+        revision = _revision(files, hs_revision)
+        versions = sorted({f.version for f in files if f.version})
+        source = f"CEPII BACI {revision}" + (f" V{versions[0]}" if len(versions) == 1 else "")
+        report = ImportReport("baci", "trade", source, str(src))
+
+        def load(con: duckdb.DuckDBPyConnection, staging: str) -> int:
+            bulk_settings(con)
+            _country_codes(con, country_file)
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE baci_raw (file_no USMALLINT, t SMALLINT, "
+                "i INTEGER, j INTEGER, k INTEGER, v DOUBLE, q DOUBLE, bad_v BOOLEAN, bad_q BOOLEAN)"
+            )
+            for number, file in enumerate(files):
+                progress(f"reading {file.label}", number, len(files))
+                _load_file(con, number, file, year)
+                _validate_file(con, number, file, year, allow_unmapped, report)
+            progress("writing to the store", len(files), len(files))
+            con.execute(f'DROP TABLE temp."{staging}"')
+            con.execute(
+                f'CREATE TEMP VIEW "{staging}" AS SELECT r.t AS year, '
+                "coalesce(e.iso3, CAST(r.i AS VARCHAR)) AS exporter, "
+                "coalesce(m.iso3, CAST(r.j AS VARCHAR)) AS importer, "
+                "r.i AS exporter_code, r.j AS importer_code, "
+                f"'{revision}' AS hs_revision, lpad(CAST(r.k AS VARCHAR), 6, '0') AS hs6, "
+                f"r.v AS value_kusd, r.q AS quantity_t, '{sql_str(source)}' AS source "
+                "FROM baci_raw r LEFT JOIN baci_cc e ON r.i = e.baci_code "
+                "LEFT JOIN baci_cc m ON r.j = m.baci_code"
+            )
+            summary = con.execute(
+                "SELECT count(*), list(DISTINCT t ORDER BY t), "
+                "(SELECT count(*) FROM (SELECT i FROM baci_raw UNION SELECT j FROM baci_raw)) "
+                "FROM baci_raw"
+            ).fetchone()
+            assert summary is not None
+            report.rows = int(summary[0])
+            report.years = [int(y) for y in summary[1] or []]
+            report.countries = int(summary[2])
+            return report.rows
+
+        try:
+            store.import_rows(
+                "trade",
+                load,
+                source=source,
+                path=str(src.resolve()),
+                coverage_sql=(
+                    f"SELECT DISTINCT t AS year, '{revision}' AS hs_revision FROM temp.baci_raw"
+                ),
+            )
+        finally:
+            reset_bulk_settings(store.con)
+            store.con.execute("DROP TABLE IF EXISTS temp.baci_raw")
+            store.con.execute("DROP TABLE IF EXISTS temp.baci_cc")
+    progress("done", len(files), len(files))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+# -- inputs ---------------------------------------------------------------------------------
+def _resolve_inputs(src: Path, tmp: Path, year: int | None) -> tuple[list[YearFile], Path | None]:
+    if src.is_dir():
+        members = sorted(p for p in src.iterdir() if YEAR_FILE.search(p.name))
+        countries = sorted(p for p in src.iterdir() if COUNTRY_FILE.search(p.name))
+        files = [_year_file(p, p.name, str(p)) for p in members]
+        if not files:
+            raise SourceError(
+                src, "no BACI year file (BACI_HSxx_Yyyyy_Vxxxx.csv) in this directory"
+            )
+        return _pick_year(files, src, year), (countries[-1] if countries else None)
+    if zipfile.is_zipfile(src):
+        return _from_zip(src, tmp, year)
+    return [_year_file(src, src.name, str(src))], None
+
+
+def _from_zip(src: Path, tmp: Path, year: int | None) -> tuple[list[YearFile], Path | None]:
+    with zipfile.ZipFile(src) as zf:
+        names = zf.namelist()
+        members = sorted(n for n in names if YEAR_FILE.search(Path(n).name))
+        if not members:
+            raise SourceError(src, "the zip holds no BACI year file (BACI_HSxx_Yyyyy_Vxxxx.csv)")
+        chosen = _pick_year([_year_file(Path(n), n, f"{src}!{n}") for n in members], src, year)
+        country_members = [n for n in names if COUNTRY_FILE.search(Path(n).name)]
+        country_file = None
+        if country_members:
+            country_file = Path(zf.extract(country_members[0], tmp))
+        files = [
+            YearFile(Path(zf.extract(str(f.path), tmp)), f.label, f.revision, f.year, f.version)
+            for f in chosen
+        ]
+    return files, country_file
+
+
+def _year_file(path: Path, member: str, label: str) -> YearFile:
+    match = YEAR_FILE.search(Path(member).name)
+    if not match:
+        return YearFile(path, label, None, None, None)
+    return YearFile(path, label, match.group(1).upper(), int(match.group(2)), match.group(3))
+
+
+def _pick_year(files: list[YearFile], src: Path, year: int | None) -> list[YearFile]:
+    if year is None:
+        return files
+    picked = [f for f in files if f.year in (year, None)]
+    if not picked:
+        have = ", ".join(str(f.year) for f in files)
+        raise SourceError(src, f"no file for year {year}; years present: {have}")
+    return picked
+
+
+def _check_revision(text: str, where: str) -> str:
+    revision = text.strip().upper()
+    if revision not in HS_REVISIONS:
+        raise SourceError(where, f"unknown HS revision {text!r}; known: {', '.join(HS_REVISIONS)}")
+    return revision
+
+
+def _revision(files: list[YearFile], option: str | None) -> str:
+    named = {f.revision for f in files if f.revision}
+    if option is not None:
+        revision = _check_revision(option, "--hs-revision")
+        if named and named != {revision}:
+            raise SourceError(
+                files[0].label,
+                f"file name says {', '.join(sorted(named))} but --hs-revision is {revision}",
+            )
+        return revision
+    if len(named) == 1 and all(f.revision for f in files):
+        return _check_revision(named.pop(), files[0].label)
+    if len(named) > 1:
+        raise SourceError(files[0].label, f"files of several HS revisions: {sorted(named)}")
+    raise SourceError(
+        files[0].label,
+        "cannot tell the HS revision from the file name (BACI_HS17_Y2022_V202401b.csv); "
+        "pass --hs-revision",
+    )
+
+
+def _country_codes(con: duckdb.DuckDBPyConnection, country_file: Path | None) -> None:
+    """BACI code -> ISO3: the zip's own country_codes file when present, else the bundled one."""
+    if country_file is None:
+        baci_country_table(con, "baci_cc")
+        return
+    cols = {
+        r[0]
+        for r in con.execute(
+            f"DESCRIBE SELECT * FROM read_csv('{sql_str(country_file)}', header=true, all_varchar=true)"
+        ).fetchall()
+    }
+    iso3 = next((c for c in ("country_iso3", "iso_3digit_alpha") if c in cols), None)
+    name = next((c for c in ("country_name", "country_name_abbreviation") if c in cols), None)
+    if "country_code" not in cols or iso3 is None:
+        raise SourceError(
+            country_file, f"unexpected columns {sorted(cols)}; need country_code and country_iso3"
+        )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE baci_cc AS SELECT CAST(country_code AS INTEGER) AS baci_code, "
+        f"{iso3} AS iso3, {name or 'NULL'} AS name "
+        f"FROM read_csv('{sql_str(country_file)}', header=true, all_varchar=true) "
+        f"WHERE {iso3} IS NOT NULL AND trim({iso3}) <> ''"
+    )
+
+
+# -- one year file --------------------------------------------------------------------------
+def _check_header(file: YearFile) -> None:
+    with file.path.open("rb") as fh:
+        first = fh.readline(4096)
+    if not first:
+        raise SourceError(file.label, "empty file (no header)", line=1)
+    header = first.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
+    if header.replace('"', "").replace(" ", "") != HEADER:
+        raise SourceError(file.label, f"header is {header[:80]!r}, expected {HEADER!r}", line=1)
+
+
+def _read_csv(file: YearFile, *, rejects: bool) -> str:
+    extra = ", store_rejects=true, rejects_table='baci_rejects', rejects_scan='baci_scans'"
+    return (
+        f"read_csv('{sql_str(file.path)}', header=true, delim=',', quote='', escape='', "
+        f"auto_detect=false, columns={READ_COLUMNS}, nullstr=['', 'NA']"
+        f"{extra if rejects else ''})"
+    )
+
+
+def _load_file(
+    con: duckdb.DuckDBPyConnection, number: int, file: YearFile, year: int | None
+) -> None:
+    _check_header(file)
+    con.execute("DROP TABLE IF EXISTS temp.baci_rejects")
+    con.execute("DROP TABLE IF EXISTS temp.baci_scans")
+    try:
+        con.execute(
+            f"INSERT INTO baci_raw SELECT {number}, t, i, j, k, "
+            "TRY_CAST(v AS DOUBLE), TRY_CAST(q AS DOUBLE), "
+            f"{ROW_RULES['non-numeric v']}, {ROW_RULES['non-numeric q']} "
+            f"FROM {_read_csv(file, rejects=True)}"
+        )
+    except duckdb.Error as exc:
+        raise SourceError(file.label, f"cannot read as CSV: {exc}") from exc
+    rejects = con.execute(
+        "SELECT line, error_type, column_name, csv_line FROM baci_rejects ORDER BY line"
+    ).fetchall()
+    if rejects:
+        total = con.execute("SELECT count(DISTINCT line) FROM baci_rejects").fetchone()
+        shown = "; ".join(
+            f"line {line}: {_reject_text(kind, column)} in {text[:60]!r}"
+            for line, kind, column, text in rejects[:SHOW_LINES]
+        )
+        count = total[0] if total else len(rejects)
+        raise SourceError(
+            file.label,
+            f"{count} malformed line(s), nothing imported: {shown}",
+            line=int(rejects[0][0]),
+        )
+
+
+def _reject_text(kind: str, column: str | None) -> str:
+    if kind == "CAST":
+        return f"column {column!r} is not a whole number"
+    if kind == "MISSING COLUMNS":
+        return "too few columns (truncated row?), expected 6"
+    if kind == "TOO MANY COLUMNS":
+        return "too many columns, expected 6"
+    return str(kind).lower()
+
+
+def _validate_file(
+    con: duckdb.DuckDBPyConnection,
+    number: int,
+    file: YearFile,
+    year: int | None,
+    allow_unmapped: bool,
+    report: ImportReport,
+) -> None:
+    expected_year = file.year if file.year is not None else year
+    if expected_year is None:
+        report.warnings.append(f"{file.label}: no year in the file name; year not cross-checked")
+    counts = con.execute(
+        "SELECT count_if(bad_v), count_if(bad_q), count_if(v < 0), count_if(q < 0), "
+        "count_if(k < 10000 OR k > 999999), "
+        f"count_if(t <> {expected_year if expected_year is not None else 't'}), "
+        "count_if(v IS NULL AND NOT bad_v) "
+        f"FROM baci_raw WHERE file_no = {number}"
+    ).fetchone()
+    assert counts is not None
+    problems = dict(zip(ROW_RULES, (int(c) for c in counts[:6]), strict=True))
+    if counts[6]:
+        report.warnings.append(
+            f"{file.label}: {int(counts[6]):,} row(s) without value v (kept as NULL)"
+        )
+    if any(problems.values()):
+        _raise_row_problems(con, file, expected_year, problems)
+    _check_codes(con, number, file, allow_unmapped, report)
+
+
+def _first_lines(
+    con: duckdb.DuckDBPyConnection, file: YearFile, condition: str, limit: int = SHOW_LINES
+) -> list[int]:
+    """File line numbers (header = line 1) of the first rows matching `condition`.
+
+    One ordered single-threaded scan; only run when a problem was already counted.
+    """
+    threads = con.execute("SELECT current_setting('threads')").fetchone()
+    con.execute("SET preserve_insertion_order = true")
+    con.execute("SET threads = 1")
+    try:
+        rows = con.execute(
+            "SELECT line FROM (SELECT row_number() OVER () + 1 AS line, * "
+            f"FROM {_read_csv(file, rejects=False)}) WHERE {condition} ORDER BY line LIMIT {limit}"
+        ).fetchall()
+    finally:
+        con.execute(f"SET threads = {threads[0] if threads else 2}")
+        con.execute("SET preserve_insertion_order = false")
+    return [int(r[0]) for r in rows]
+
+
+def _raise_row_problems(
+    con: duckdb.DuckDBPyConnection,
+    file: YearFile,
+    expected_year: int | None,
+    problems: dict[str, int],
+) -> None:
+    parts: list[str] = []
+    first: int | None = None
+    for name, count in problems.items():
+        if not count:
+            continue
+        rule = ROW_RULES[name].format(year=expected_year if expected_year is not None else "t")
+        lines = _first_lines(con, file, rule)
+        if lines and (first is None or lines[0] < first):
+            first = lines[0]
+        where = ", ".join(str(n) for n in lines)
+        parts.append(f"{name}: {count:,} row(s) (first at line {where})")
+    raise SourceError(file.label, "nothing imported; " + "; ".join(parts), line=first)
+
+
+def _check_codes(
+    con: duckdb.DuckDBPyConnection,
+    number: int,
+    file: YearFile,
+    allow_unmapped: bool,
+    report: ImportReport,
+) -> None:
+    unknown = con.execute(
+        "SELECT code, count(*) AS n FROM ("
+        f"SELECT i AS code FROM baci_raw WHERE file_no = {number} "
+        f"UNION ALL SELECT j FROM baci_raw WHERE file_no = {number}) "
+        "WHERE code NOT IN (SELECT baci_code FROM baci_cc) GROUP BY code ORDER BY n DESC, code"
+    ).fetchall()
+    if not unknown:
+        return
+    listed = ", ".join(f"{code} ({n:,} rows)" for code, n in unknown[:20])
+    if not allow_unmapped:
+        codes = ", ".join(str(code) for code, _ in unknown[:20])
+        lines = _first_lines(con, file, f"(i IN ({codes}) OR j IN ({codes}))")
+        raise SourceError(
+            file.label,
+            f"unknown BACI country code(s): {listed} (first at line "
+            f"{', '.join(map(str, lines))}); nothing imported. Pass --allow-unmapped to keep "
+            "them as their numeric code",
+            line=lines[0] if lines else None,
+        )
+    for code, n in unknown:
+        report.unmapped[str(code)] = report.unmapped.get(str(code), 0) + int(n)
+    report.warnings.append(
+        f"{file.label}: {len(unknown)} unknown country code(s) kept as numeric code: {listed}"
+    )
