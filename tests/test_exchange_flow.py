@@ -1,4 +1,4 @@
-# ruff: noqa: F811 - pytest fixtures imported from test_exchange_support
+# ruff: noqa: F401, F811 - pytest fixtures imported from test_exchange_support
 """The disclosure walk-through (issue #4) over HTTP, on SQLite and PostgreSQL: in-process
 (TestClient) and against a real `verdikart serve` uvicorn server."""
 
