@@ -405,7 +405,8 @@ def default_wgi_year(con: duckdb.DuckDBPyConnection, year: int) -> int | None:
 def material_hs6(con: duckdb.DuckDBPyConnection) -> pa.Table:
     """(material, stage 'E'|'P', hs6) for the national perspective's trade shares.
 
-    The project's material reference when installed, else the bundled ``wmd_hs_map``.
+    The project's material reference when installed (codes of the material's own, not those
+    shared with other materials), else the bundled ``wmd_hs_map``.
     """
     table: pa.Table | None = None
     try:  # the materials reference lands separately; resolved at run time
@@ -419,12 +420,15 @@ def material_hs6(con: duckdb.DuckDBPyConnection) -> pa.Table:
         table = con.sql(
             "SELECT material, stage, hs6 FROM wmd_hs_map WHERE hs6 IS NOT NULL AND stage IS NOT NULL"
         ).to_arrow_table()
+    # a code shared with other materials (e.g. 253090 "mineral substances n.e.s." for
+    # lithium ores) would make other materials' trade look like this one's suppliers
+    own = "AND NOT coalesce(shared, false)" if "shared" in table.column_names else ""
     con.register("_eu_hs6_raw", table)
     try:
         return con.sql(
             "SELECT DISTINCT CAST(material AS VARCHAR) AS material, "
             "upper(left(CAST(stage AS VARCHAR), 1)) AS stage, CAST(hs6 AS VARCHAR) AS hs6 "
-            "FROM _eu_hs6_raw WHERE upper(left(CAST(stage AS VARCHAR), 1)) IN ('E', 'P')"
+            "FROM _eu_hs6_raw WHERE upper(left(CAST(stage AS VARCHAR), 1)) IN ('E', 'P') " + own
         ).to_arrow_table()
     finally:
         con.unregister("_eu_hs6_raw")

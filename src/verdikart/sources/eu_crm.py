@@ -579,9 +579,6 @@ def import_eu_crm(
             counts[spec.name] = store.import_rows(
                 spec.name, _loader(rows, spec), source=label, path=str(file)
             )
-    files = ", ".join(
-        f"{Path(f['file']).name} ({f['kind']}, {f['rows']} rows)" for f in parsed.files
-    )
     return ImportReport(
         source_id="eu-crm",
         table=EU_SUPPLY_SHARES.name,
@@ -591,7 +588,7 @@ def import_eu_crm(
         years=[year],
         countries=len({r["country"] for r in parsed.supply if r["country"]}),
         unmapped=dict(sorted(unmapped.items())),
-        warnings=[f"files read: {files}", *_warnings(parsed)],
+        warnings=_warnings(parsed),
         seconds=time.perf_counter() - started,
         extra_tables={k: v for k, v in counts.items() if k != EU_SUPPLY_SHARES.name},
     )
