@@ -100,3 +100,31 @@ def test_trend_is_ols_slope_over_five_years(store: Store) -> None:
     assert r["world_export_share_slope"] == pytest.approx(slope)
     assert r["world_export_share_start"] == pytest.approx(ys[0])
     assert r["trend_start_year"] == 2018
+
+
+def test_group_focal_overlapping_market(store: Store) -> None:
+    # focal {NOR, SWE}, market {SWE, FIN, DEU}: the market seen by the focal is M' = {FIN, DEU}
+    focal = pa.table(
+        {
+            "reporter": ["NS", "NS"],
+            "iso3": ["NOR", "SWE"],
+            "year_from": pa.array([None, None], pa.int32()),
+            "year_to": pa.array([None, None], pa.int32()),
+        }
+    )
+    markets = _markets({"MK": ["SWE", "FIN", "DEU"]})
+    r = pos.position(store.con, focal, markets, tr.hs6_products(["760110"]), [2022]).to_pylist()[0]
+    base = "year = 2022 AND hs6 = '760110' AND importer IN ('FIN','DEU')"
+    total = _sum(store, base)
+    ext = _sum(store, base + " AND exporter NOT IN ('FIN','DEU')")
+    from_focal = _sum(store, base + " AND exporter IN ('NOR','SWE')")
+    assert r["MK_import_value_kusd"] == pytest.approx(total)
+    assert r["MK_share"] == pytest.approx(from_focal / total)
+    assert r["MK_external_share"] == pytest.approx(from_focal / ext)
+    # the group's exports leave out NOR <-> SWE flows
+    x = _sum(
+        store,
+        "year = 2022 AND hs6 = '760110' AND exporter IN ('NOR','SWE') "
+        "AND importer NOT IN ('NOR','SWE')",
+    )
+    assert r["export_value_kusd"] == pytest.approx(x)

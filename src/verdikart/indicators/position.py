@@ -92,28 +92,53 @@ focal_prod AS (
     SELECT fx.reporter, p.product, fx.year, sum(fx.value_kusd) AS export_value_kusd
     FROM fx JOIN prod p USING (hs6) GROUP BY ALL
 ),
-mkt_flows AS (
-    -- imports of each market's members other than the focal reporter's own members
-    SELECT r.reporter, m.market, p.product, t.year, t.exporter, t.value_kusd
+mflow AS (
+    -- flows into market members, report years only; `inside` = exporter also a member
+    SELECT m.market, p.product, t.year, t.exporter, t.importer, t.value_kusd,
+           mx.iso3 IS NOT NULL AS inside
     FROM t JOIN prod p USING (hs6)
     JOIN mk m ON t.importer = m.iso3 AND t.year BETWEEN m.y0 AND m.y1
-    CROSS JOIN (SELECT DISTINCT reporter FROM foc) r
-    WHERE NOT EXISTS (SELECT 1 FROM foc x WHERE x.reporter = r.reporter
-                      AND x.iso3 = t.importer AND t.year BETWEEN x.y0 AND x.y1)
+    LEFT JOIN mk mx ON mx.market = m.market AND mx.iso3 = t.exporter
+         AND t.year BETWEEN mx.y0 AND mx.y1
+    WHERE t.year IN (SELECT unnest($report_years))
+),
+mk_tot AS (
+    SELECT market, product, year, sum(value_kusd) AS total,
+           coalesce(sum(CASE WHEN inside THEN value_kusd END), 0) AS intra
+    FROM mflow GROUP BY ALL
+),
+-- Market M without the focal's members F (M' = M minus F), from corrections on flows touching F
+-- only (no reporter x flow cross product):
+--   total(M')    = total(M) - A,  A = imports of members of M n F
+--   external(M') = total(M') - intra(M') = total(M) - A - intra(M) + C + D,
+--                  C = imports of M n F from M,  D = exports of M n F to M'
+--   from focal   = B = exports of F to M'
+imp_f AS (
+    SELECT f.reporter, mf.market, mf.product, mf.year, sum(mf.value_kusd) AS a,
+           coalesce(sum(CASE WHEN mf.inside THEN mf.value_kusd END), 0) AS c
+    FROM mflow mf JOIN foc f ON mf.importer = f.iso3 AND mf.year BETWEEN f.y0 AND f.y1
+    GROUP BY ALL
+),
+exp_f AS (
+    SELECT f.reporter, mf.market, mf.product, mf.year, sum(mf.value_kusd) AS b,
+           coalesce(sum(CASE WHEN mf.inside THEN mf.value_kusd END), 0) AS d
+    FROM mflow mf JOIN foc f ON mf.exporter = f.iso3 AND mf.year BETWEEN f.y0 AND f.y1
+    WHERE NOT EXISTS (SELECT 1 FROM foc x WHERE x.reporter = f.reporter
+                      AND x.iso3 = mf.importer AND mf.year BETWEEN x.y0 AND x.y1)
+    GROUP BY ALL
 ),
 mkt AS (
-    -- an exporter is "inside" the market only if it is a member other than the focal's own
-    SELECT mf.reporter, mf.market, mf.product, mf.year,
-           sum(mf.value_kusd) AS import_value_kusd,
-           sum(CASE WHEN inside.iso3 IS NULL OR own.iso3 IS NOT NULL THEN mf.value_kusd END)
+    SELECT r.reporter, mt.market, mt.product, mt.year,
+           mt.total - coalesce(i.a, 0) AS import_value_kusd,
+           mt.total - coalesce(i.a, 0) - mt.intra + coalesce(i.c, 0) + coalesce(e.d, 0)
              AS external_import_value_kusd,
-           sum(CASE WHEN own.iso3 IS NOT NULL THEN mf.value_kusd END) AS from_focal_kusd
-    FROM mkt_flows mf
-    LEFT JOIN mk inside ON inside.market = mf.market AND inside.iso3 = mf.exporter
-         AND mf.year BETWEEN inside.y0 AND inside.y1
-    LEFT JOIN foc own ON own.reporter = mf.reporter AND own.iso3 = mf.exporter
-         AND mf.year BETWEEN own.y0 AND own.y1
-    GROUP BY ALL
+           coalesce(e.b, 0) AS from_focal_kusd
+    FROM mk_tot mt
+    CROSS JOIN (SELECT DISTINCT reporter FROM foc) r
+    LEFT JOIN imp_f i ON (i.reporter, i.market, i.product, i.year)
+                         = (r.reporter, mt.market, mt.product, mt.year)
+    LEFT JOIN exp_f e ON (e.reporter, e.market, e.product, e.year)
+                         = (r.reporter, mt.market, mt.product, mt.year)
 ),
 base AS (
     SELECT coalesce(fp.reporter, r.reporter) AS reporter, w.product, w.year,

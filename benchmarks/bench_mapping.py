@@ -1,0 +1,67 @@
+"""Benchmark: the seed-003 mapping for every country in one year, set-based.
+
+Runs the three query families of the mapping (trade indicators, supplier shares, position with
+EU27/NATO/EEA market shares and RCA) once each with *every* country with trade as reporter,
+over the default lists' materials, plus one full `run_mapping` for Norway. Prints wall time
+and peak memory (ru_maxrss). Usage: .venv/bin/python benchmarks/bench_mapping.py [YEAR]
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+
+from verdikart.chains.mapping import (
+    DEFAULT_LISTS,
+    MapRequest,
+    market_table,
+    material_products,
+    run_mapping,
+)
+from verdikart.indicators import position as pos
+from verdikart.indicators import trade as tr
+from verdikart.store import Store
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(year: int) -> None:
+    t0 = time.perf_counter()
+    store = Store.open(None)
+    countries = [
+        r["c"]
+        for r in store.rows(
+            "SELECT DISTINCT importer AS c FROM trade WHERE year = ? "
+            "UNION SELECT DISTINCT exporter FROM trade WHERE year = ?",
+            [year, year],
+        )
+    ]
+    reporters = tr.country_reporters(countries)
+    products, _ = material_products(store, DEFAULT_LISTS, "material")
+    print(f"year {year}: {len(countries)} reporters x {products.num_rows} material-HS6 rows")
+    timings: list[tuple[str, float, int]] = []
+    for name, fn in (
+        ("trade_indicators", lambda: tr.trade_indicators(store.con, reporters, products, [year])),
+        ("supplier_shares", lambda: tr.supplier_shares(store.con, reporters, products, [year])),
+        (
+            "position (EU27/NATO/EEA, RCA, 5-y trend)",
+            lambda: pos.position(store.con, reporters, market_table(), products, [year]),
+        ),
+    ):
+        t = time.perf_counter()
+        table = fn()
+        timings.append((name, time.perf_counter() - t, table.num_rows))
+    t = time.perf_counter()
+    result = run_mapping(store, MapRequest(country="NOR", year=year))
+    nor = time.perf_counter() - t
+    for name, secs, rows in timings:
+        print(f"  {name:45s} {secs:7.2f} s  {rows:8d} rows")
+    print(f"  {'run_mapping NOR (incl. GeoPolRisk)':45s} {nor:7.2f} s  {len(result.rows):8d} rows")
+    print(f"total wall time {time.perf_counter() - t0:.2f} s; peak memory {_peak_mib():.0f} MiB")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 2022)
