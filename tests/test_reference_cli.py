@@ -83,3 +83,17 @@ def test_countries_show_and_list() -> None:
     groups = _json("countries", "groups")
     assert isinstance(groups, list)
     assert {g["group_id"] for g in groups} >= {"EU27", "EEA", "NATO", "NORDIC", "MSP", "G7"}
+
+
+def test_countries_add_and_remove_user_group() -> None:
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["countries", "add-group", "nordic-plus", "NORDIC", "Tyskland", "--format", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["members"] == ["DEU", "DNK", "FIN", "ISL", "NOR", "SWE"]
+    shown = _json("countries", "show", "nordic-plus")
+    assert isinstance(shown, dict) and len(shown["members"]) == 6
+    assert runner.invoke(cli, ["countries", "remove-group", "nordic-plus"]).exit_code == 0
+    result = runner.invoke(cli, ["countries", "show", "nordic-plus"])
+    assert isinstance(result.exception, UnknownCodeError)

@@ -189,4 +189,36 @@ def countries_show(country: str, year: int | None, fmt: str) -> None:
     emit(data, fmt)
 
 
+@countries.command("add-group")
+@click.argument("group_id")
+@click.argument("members", nargs=-1, required=True)
+@click.option("--name", "name_en", default=None, help="English name of the group.")
+@click.option("--name-no", "name_no", default=None, help="Norwegian name of the group.")
+@click.option("--replace", is_flag=True, help="Overwrite an existing user group.")
+@format_option()
+def countries_add_group(
+    group_id: str,
+    members: tuple[str, ...],
+    name_en: str | None,
+    name_no: str | None,
+    replace: bool,
+    fmt: str,
+) -> None:
+    """Define a user group (stored in the data dir's groups.json); members: any code/name/group."""
+    from verdikart.reference.countries import add_group
+
+    ref = add_group(group_id, members, name_en=name_en, name_no=name_no, replace=replace)
+    emit({"group_id": ref.id, "name_en": ref.name_en, "members": ref.members()}, fmt)
+
+
+@countries.command("remove-group")
+@click.argument("group_id")
+def countries_remove_group(group_id: str) -> None:
+    """Delete a user-defined group."""
+    from verdikart.reference.countries import remove_group
+
+    remove_group(group_id)
+    click.echo(f"removed user group {group_id}")
+
+
 COMMANDS: list[click.Command] = [materials, countries]
