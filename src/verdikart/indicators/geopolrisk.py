@@ -5,8 +5,8 @@ store's ``trade`` (BACI), ``production`` (World Mining Data), ``governance`` (WG
 ``pv.normalized``) and ``wmd_hs_map`` tables. Method: Gemechu et al. 2016 (J. Ind. Ecol.
 20(1), "Import-based indicator for the geopolitical supply risk of raw materials in life cycle
 sustainability assessments"); Santillán-Saldivar et al. 2021 (Resour. Conserv. Recycl. 164);
-Koyamparambath et al. 2024 ("Implementing the GeoPolRisk method in LCA: the geopolrisk-py
-library", Int. J. Life Cycle Assess.). The reference implementation is geopolrisk-py 2.0.1;
+Koyamparambath et al. 2024 ("Implementing the GeoPolRisk method ...", the geopolrisk-py
+library paper). The reference implementation is geopolrisk-py 2.0.1;
 results equal it to 1e-6 relative on the same data (see docs/method-geopolrisk.md).
 
 For importer ``c`` (a group: its members ``M``), material ``m`` (HS6 codes ``H``), year ``t``::
