@@ -57,7 +57,8 @@ def _materials(values: Sequence[str]) -> list[str] | None:
     multiple=True,
     default=("all",),
     show_default=True,
-    help="Material id or published name (cobalt, 'Natural Graphite'); repeatable, comma-separated; 'all'.",
+    help="Material id or published name (cobalt, 'Natural Graphite'); repeatable, "
+    "comma-separated; 'all'.",
 )
 @click.option(
     "--perspective",

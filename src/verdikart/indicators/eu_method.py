@@ -5,19 +5,19 @@ materials -- Guidelines* (DG GROW, ISBN 978-92-79-68051-9, doi:10.2873/769526), 
 background report Blengini et al. (2017), JRC, doi:10.2760/73303; as applied in the 2020 and
 2023 assessments (European Commission, *Study on the critical raw materials for the EU 2023 --
 Final report*, which evaluates SR at the extraction and the processing stage and keeps the
-higher value). Section numbers below refer to the 2017 Guidelines.
+higher value). Citations name the Guidelines' sections (page numbers not checked offline).
 
-* Economic importance (Guidelines §3, eq. 1): ``EI = Σ_s (A_s × Q_s) × SI_EI`` with ``A_s`` the
-  share of the material's end uses in NACE Rev. 2 2-digit sector ``s`` and ``Q_s`` that sector's
-  EU value added, scaled to 0..10 by the value added of the largest manufacturing sector
-  (``Q_s = 10 × VA_s / max VA``).
-* Supply risk (§4, eq. 2): ``SR = [HHI_GS × IR/2 + HHI_EUS × (1 − IR/2)] × (1 − EoL_RIR) ×
-  SI_SR`` where each ``HHI = Σ_c S_c² × WGI_c × t_c`` (§4.1, eq. 3) over supplier countries
-  ``c`` of global supply (GS) or EU sourcing (EUS), ``WGI_c`` the country's governance scaled to
-  0..10 (10 = worst) and ``t_c`` the trade-related variable (§4.1.3; taken as published in the
+* Economic importance (Guidelines, "Economic importance"): ``EI = Σ_s (A_s × Q_s) × SI_EI``
+  with ``A_s`` the share of the material's end uses in NACE Rev. 2 2-digit sector ``s`` and
+  ``Q_s`` that sector's EU value added, scaled to 0..10 by the value added of the largest
+  manufacturing sector (``Q_s = 10 × VA_s / max VA``).
+* Supply risk (Guidelines, "Supply risk"): ``SR = [HHI_GS × IR/2 + HHI_EUS × (1 − IR/2)] ×
+  (1 − EoL_RIR) × SI_SR`` where each ``HHI = Σ_c S_c² × WGI_c × t_c`` over supplier countries
+  ``c`` of global supply (GS) or EU sourcing (EUS), ``WGI_c`` the country's governance scaled
+  to 0..10 (10 = worst) and ``t_c`` the trade-related variable (taken as published in the
   assessment tables). Import reliance ``IR = (import − export) / (domestic production +
-  import − export)`` (§4.2, eq. 4).
-* Thresholds (§2): critical when ``SR ≥ 1.0`` and ``EI ≥ 2.8``.
+  import − export)``.
+* Thresholds: critical when ``SR ≥ 1.0`` and ``EI ≥ 2.8``.
 
 Implementation: pure functions for the formulas (known-answer tests) and one set-based DuckDB
 query (:func:`eu_criticality`) over the store's ``eu_supply_shares``, ``eu_end_uses``,
@@ -75,7 +75,8 @@ METHOD = "EC 2017 CRM methodology (as applied 2023)"
 def scale_wgi(estimate: float) -> float:
     """One WGI estimate (−2.5 good .. 2.5 bad reversed) mapped linearly to 0..10, 10 = worst.
 
-    Guidelines §4.1.2: the WGI is rescaled so that higher values mean a higher risk; the
+    Guidelines, "Supply risk" (governance): the WGI is rescaled so that higher values mean a
+    higher risk; the
     estimate range [−2.5, 2.5] maps to [10, 0]. Values outside the range are clipped.
     """
     return min(10.0, max(0.0, (2.5 - estimate) * 2.0))
@@ -84,7 +85,7 @@ def scale_wgi(estimate: float) -> float:
 def scaled_wgi(estimates: Sequence[float]) -> float:
     """The EU method's country governance score: mean of the six WGI dimensions, scaled 0..10.
 
-    Guidelines §4.1.2 (all six dimensions: voice and accountability, political stability,
+    Guidelines, "Supply risk" (all six dimensions: voice and accountability, political stability,
     government effectiveness, regulatory quality, rule of law, control of corruption).
     """
     if not estimates:
@@ -93,14 +94,14 @@ def scaled_wgi(estimates: Sequence[float]) -> float:
 
 
 def hhi_wgi_t(shares: Sequence[float], wgi: Sequence[float], t: Sequence[float]) -> float:
-    """``HHI_WGI,t = Σ_c S_c² × WGI_c × t_c`` (Guidelines §4.1, eq. 3); shares as fractions."""
+    """``HHI_WGI,t = Σ_c S_c² × WGI_c × t_c`` (Guidelines, "Supply risk"); shares as fractions."""
     if not len(shares) == len(wgi) == len(t):
         raise ValueError("shares, wgi and t must have the same length")
     return sum(s * s * w * tc for s, w, tc in zip(shares, wgi, t, strict=True))
 
 
 def import_reliance(imports: float, exports: float, production: float) -> float | None:
-    """``IR = (I − E) / (P + I − E)`` clipped to [0, 1] (Guidelines §4.2, eq. 4).
+    """``IR = (I − E) / (P + I − E)`` clipped to [0, 1] (Guidelines, "Import reliance").
 
     None when apparent consumption ``P + I − E`` is not positive (undefined).
     """
@@ -117,10 +118,12 @@ def supply_risk(
     eol_rir: float = DEFAULT_EOL_RIR,
     si_sr: float = DEFAULT_SI,
 ) -> float:
-    """``SR = [HHI_GS × IR/2 + HHI_EUS × (1 − IR/2)] × (1 − EoL_RIR) × SI_SR`` (§4, eq. 2).
+    """``SR = [HHI_GS × IR/2 + HHI_EUS × (1 − IR/2)] × (1 − EoL_RIR) × SI_SR``.
 
-    Without sourcing shares (``hhi_eu`` None) the global mix stands alone, as the 2023 study
-    did for stages with no EU sourcing data.
+    Guidelines, "Supply risk".
+
+    Without sourcing shares (``hhi_eu`` None) the global mix stands alone; this reproduces the
+    2023 study's cobalt and vanadium SR (extraction stage, which has no EU sourcing rows).
     """
     mix = hhi_gs if hhi_eu is None else hhi_gs * ir / 2 + hhi_eu * (1 - ir / 2)
     return mix * (1 - eol_rir) * si_sr
@@ -132,7 +135,9 @@ def economic_importance(
     max_value_added: float,
     si_ei: float = DEFAULT_SI,
 ) -> float:
-    """``EI = Σ_s A_s × Q_s × SI_EI`` with ``Q_s = 10 × VA_s / max VA`` (Guidelines §3, eq. 1).
+    """``EI = Σ_s A_s × Q_s × SI_EI`` with ``Q_s = 10 × VA_s / max VA``.
+
+    Guidelines, "Economic importance".
 
     ``A_s`` are the end-use shares allocated to a sector, renormalised to sum to 1 (uses
     published as unallocated "Other" are spread in proportion; see the method note).
@@ -150,7 +155,7 @@ def is_critical(
     sr_threshold: float = SR_THRESHOLD,
     ei_threshold: float = EI_THRESHOLD,
 ) -> bool | None:
-    """Critical when SR ≥ 1.0 and EI ≥ 2.8 (Guidelines §2); None when it cannot be told."""
+    """Critical when SR ≥ 1.0 and EI ≥ 2.8 (Guidelines' thresholds); None when unknown."""
     if sr is not None and not math.isnan(sr) and sr < sr_threshold:
         return False
     if ei is not None and not math.isnan(ei) and ei < ei_threshold:
@@ -418,7 +423,8 @@ def material_hs6(con: duckdb.DuckDBPyConnection) -> pa.Table:
         table = hs6_table("HS92")
     if table is None or table.num_rows == 0:
         table = con.sql(
-            "SELECT material, stage, hs6 FROM wmd_hs_map WHERE hs6 IS NOT NULL AND stage IS NOT NULL"
+            "SELECT material, stage, hs6 FROM wmd_hs_map "
+            "WHERE hs6 IS NOT NULL AND stage IS NOT NULL"
         ).to_arrow_table()
     # a code shared with other materials (e.g. 253090 "mineral substances n.e.s." for
     # lithium ores) would make other materials' trade look like this one's suppliers

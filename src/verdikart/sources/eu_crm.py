@@ -521,7 +521,8 @@ def _warnings(parsed: Parsed) -> list[str]:
     )
     for text, n in sorted(bounds.items()):
         out.append(
-            f"{n} share(s) published as {text!r} (stored as {'midpoint' if text[0] == '<' else 'NULL'})"
+            f"{n} share(s) published as {text!r} "
+            f"(stored as {'midpoint' if text[0] == '<' else 'NULL'})"
         )
     return out
 
