@@ -135,12 +135,18 @@ def material_products(store: Store, lists: Sequence[str], level: str) -> tuple[p
     in_store = {r["hs6"] for r in store.rows("SELECT DISTINCT hs6 FROM trade")}
     rows = [r for r in hs if r["material"] in chosen and r["hs6"] in in_store]
     covered = {r["material"] for r in rows}
+    absent_codes = sorted({r["hs6"] for r in hs if r["material"] in chosen} - in_store)
     missing = sorted(set(chosen) - covered)
     notes = []
     if missing:
         notes.append(
             f"{len(missing)} material(s) of the lists have no HS6 code in the trade data "
             f"and are left out: {', '.join(missing)}"
+        )
+    if absent_codes:
+        notes.append(
+            f"{len(absent_codes)} HS6 code(s) of these materials are not in the trade data, so "
+            f"material totals cover only the codes present: {', '.join(absent_codes)}"
         )
     product = [r["material"] if level == "material" else r["hs6"] for r in rows]
     table = pa.table(
