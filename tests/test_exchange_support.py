@@ -102,19 +102,26 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(env_extra: dict[str, str], *, workers: int = 1) -> tuple[subprocess.Popen, str]:
-    """`verdikart serve` on a free port; returns (process, base URL) once it answers."""
+def start_server(
+    env_extra: dict[str, str], *, workers: int = 1, log: Path | None = None
+) -> tuple[subprocess.Popen, str]:
+    """`verdikart serve` on a free port; returns (process, base URL) once it answers.
+
+    The server's output goes to `log` (a file, so a chatty server can never block on a pipe)."""
     port = free_port()
     env = {**os.environ, **env_extra}
     cmd = [str(Path(sys.executable).parent / "verdikart"), "serve", "--port", str(port),
            "--log-level", "warning", "--workers", str(workers)]  # fmt: skip
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = log or Path(env.get("VERDIKART_DATA_DIR", ".")) / f"server-{port}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            out = proc.stdout.read().decode() if proc.stdout else ""
-            raise RuntimeError(f"server exited with {proc.returncode}: {out}")
+            output = log.read_text("utf-8", errors="replace")
+            raise RuntimeError(f"server exited with {proc.returncode}: {output}")
         try:
             if httpx.get(f"{base}/openapi.json", timeout=1).status_code == 200:
                 return proc, base
@@ -135,13 +142,16 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 @pytest.fixture
 def live_server(db_url: str, tmp_path: Path) -> Iterator[str]:
+    log = tmp_path / "server.log"
     proc, base = start_server(
-        {"VERDIKART_DB_URL": db_url, "VERDIKART_DATA_DIR": str(tmp_path / "data")}
+        {"VERDIKART_DB_URL": db_url, "VERDIKART_DATA_DIR": str(tmp_path / "data")}, log=log
     )
     try:
         yield base
     finally:
         stop_server(proc)
+        text = log.read_text("utf-8", errors="replace")
+        assert "Traceback" not in text, text[-5000:]
 
 
 def stream_payload(**overrides: Any) -> dict[str, Any]:

@@ -28,6 +28,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs
         )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
@@ -36,11 +37,20 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Let SQLAlchemy emit BEGIN itself (see _sqlite_begin) instead of pysqlite's implicit one.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # A write transaction takes the write lock up front (BEGIN IMMEDIATE), so concurrent writers
+    # queue on busy_timeout instead of failing when a read lock cannot be upgraded.
+    immediate = connection.get_execution_options().get("write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def alembic_config(engine: Engine) -> Any:
@@ -79,10 +89,13 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back everything on any error."""
+def transaction(factory: sessionmaker[Session], *, write: bool = True) -> Iterator[Session]:
+    """One unit of work: commit on success, roll back everything on any error.
+
+    `write=True` marks the transaction as a writer (BEGIN IMMEDIATE on SQLite)."""
     session = factory()
     try:
+        session.connection(execution_options={"write": write})
         yield session
         session.commit()
     except BaseException:

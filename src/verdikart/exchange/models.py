@@ -129,6 +129,7 @@ class SideStream(Base):
     quantity_uncertainty_pct: Mapped[float | None] = mapped_column(Float, default=None)
     availability: Mapped[str | None] = mapped_column(String(200), default=None)
     current_treatment: Mapped[str | None] = mapped_column(String(30), default=None)
+    current_receiver: Mapped[str | None] = mapped_column(String(200), default=None)
     contact: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     documents: Mapped[list[Any]] = mapped_column(JSON, default=list)
     source: Mapped[str | None] = mapped_column(String(300), default=None)

@@ -168,6 +168,7 @@ def details_of(stream: SideStream) -> dict[str, Any]:
         "availability": stream.availability,
         "form": stream.form,
         "current_treatment": stream.current_treatment,
+        "current_receiver": stream.current_receiver,
         "site": site_view(stream.site),
         "contact": stream.contact,
         "documents": list(stream.documents or []),

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from verdikart.errors import (
@@ -70,8 +71,8 @@ class ExchangeService:
     def close(self) -> None:
         self.engine.dispose()
 
-    def _tx(self) -> Any:
-        return transaction(self.sessions)
+    def _tx(self, *, write: bool = True) -> Any:
+        return transaction(self.sessions, write=write)
 
     # --- organisations and users ---------------------------------------------------------
 
@@ -132,7 +133,7 @@ class ExchangeService:
             }
 
     def authenticate(self, token: str | None) -> Principal:
-        with self._tx() as session:
+        with self._tx(write=False) as session:
             return authenticate(session, token)
 
     # --- streams -------------------------------------------------------------------------
@@ -187,7 +188,7 @@ class ExchangeService:
             return repo.get_stream(session, principal, stream_id)
 
     def list_streams(self, principal: Principal, query: repo.StreamQuery) -> dict[str, Any]:
-        with self._tx() as session:
+        with self._tx(write=False) as session:
             return repo.list_streams(session, principal, query)
 
     def delete_stream(self, principal: Principal, stream_id: str) -> None:
@@ -309,7 +310,7 @@ class ExchangeService:
         )
 
     def get_request(self, principal: Principal, request_id: str) -> dict[str, Any]:
-        with self._tx() as session:
+        with self._tx(write=False) as session:
             req = repo.party_request(session, principal, request_id)
             names = repo.org_names(session, [req.owner_org_id, req.requester_org_id])
             view = repo.request_view(req, names)
@@ -320,7 +321,7 @@ class ExchangeService:
     def list_requests(
         self, principal: Principal, *, role: str = "any", status: str | None = None
     ) -> list[dict[str, Any]]:
-        with self._tx() as session:
+        with self._tx(write=False) as session:
             views = repo.list_requests(session, principal, role=role, status=status)
         for view in views:
             if view["owner_organisation"] != principal.org_name and view["status"] != "accepted":
@@ -328,7 +329,7 @@ class ExchangeService:
         return views
 
     def audit_trail(self, principal: Principal, *, limit: int = 1000) -> list[dict[str, Any]]:
-        with self._tx() as session:
+        with self._tx(write=False) as session:
             return repo.audit_trail(session, principal, limit=limit)
 
     # --- needs ---------------------------------------------------------------------------
@@ -359,7 +360,7 @@ class ExchangeService:
             return repo.need_view(need, full=True)
 
     def get_need(self, principal: Principal, need_id: str) -> dict[str, Any]:
-        with self._tx() as session:
+        with self._tx(write=False) as session:
             return repo.need_view(repo.owned_need(session, principal, need_id), full=True)
 
     def delete_need(self, principal: Principal, need_id: str) -> None:
@@ -371,36 +372,20 @@ class ExchangeService:
             )
 
     def list_needs(self, principal: Principal, *, mine: bool = True) -> list[dict[str, Any]]:
-        with self._tx() as session:
+        with self._tx(write=False) as session:
             return repo.list_needs(session, principal, mine=mine)
 
     # --- import --------------------------------------------------------------------------
 
-    def import_records(
-        self, principal: Principal, records: Iterable[Mapping[str, Any]], *, source: str
-    ) -> list[str]:
-        """Validate every record first (all problems with row numbers), then persist all."""
-        parsed: list[StreamCreate] = []
-        problems: list[str] = []
-        for index, record in enumerate(records, start=1):
-            row = record.get("row", index) if isinstance(record, Mapping) else index
-            try:
-                parsed.append(parse_stream(record))
-            except DataValidationError as exc:
-                problems.extend(f"row {row}: {p}" for p in exc.problems)
-        if problems:
-            raise DataValidationError(problems, source=source)
-        if not parsed:
-            raise DataValidationError(["the file contains no side streams"], source=source)
-        return self.create_streams(principal, parsed, source=source)
-
     def import_file(
         self, principal: Principal, path: Path, *, layout: str | None = None
     ) -> list[str]:
-        from verdikart.exchange.importing import read_records
-
+        """Parse and validate the whole file (EXCHANGE-LOGIC's readers), then persist every
+        stream in one transaction: all rows or none."""
         records = read_records(Path(path), layout=layout)
-        return self.import_records(principal, records, source=Path(path).name)
+        if not records:
+            raise DataValidationError(["the file contains no side streams"], source=str(path))
+        return self.create_streams(principal, records, source=Path(path).name)
 
     def start_import_job(self, principal: Principal, filename: str) -> str:
         with self._tx() as session:
@@ -434,7 +419,7 @@ class ExchangeService:
                 job.finished_at = datetime.now(UTC)
 
     def get_job(self, principal: Principal, job_id: str) -> dict[str, Any]:
-        with self._tx() as session:
+        with self._tx(write=False) as session:
             job = repo.own_job(session, principal, job_id)
             return {
                 "id": job.id,
@@ -472,6 +457,29 @@ def _get_or_create_cluster(session: Session, name: str) -> Cluster:
     return cluster
 
 
+LAYOUTS = ("template", "miljodir")
+
+
+def detect_layout(path: Path) -> str:
+    """'miljodir' for a semicolon file with an Avfallskode column, else 'template'."""
+    if path.suffix.lower() == ".xlsx":
+        return "template"
+    head = path.read_bytes()[:4096].decode("utf-8", errors="replace")
+    first = head.lstrip("\ufeff").splitlines()[0] if head.strip() else ""
+    return "miljodir" if "Avfallskode" in first and ";" in first else "template"
+
+
+def read_records(path: Path, *, layout: str | None = None) -> list[StreamCreate]:
+    from verdikart.exchange import reporting
+
+    layout = layout or detect_layout(path)
+    if layout not in LAYOUTS:
+        raise ExchangeError(f"layout must be one of {', '.join(LAYOUTS)}, not {layout!r}")
+    if layout == "miljodir":
+        return reporting.read_miljodir(path)
+    return reporting.read_template(path)
+
+
 def parse_stream(payload: Mapping[str, Any] | StreamCreate) -> StreamCreate:
     if isinstance(payload, StreamCreate):
         return payload
@@ -503,14 +511,19 @@ def problems_of(exc: ValidationError) -> list[str]:
 
 
 def _site(session: Session, org_id: str, site: Any) -> Site | None:
+    """The organisation's site of that name, created when new (safe against a concurrent
+    writer creating the same site: the insert runs in a savepoint and is re-read on conflict)."""
     if site is None:
         return None
-    row = session.scalars(
-        select(Site).where(Site.organisation_id == org_id, Site.name == site.name)
-    ).first()
+    query = select(Site).where(Site.organisation_id == org_id, Site.name == site.name)
+    row = session.scalars(query).first()
     if row is None:
-        row = Site(organisation_id=org_id, name=site.name)
-        session.add(row)
+        try:
+            with session.begin_nested():
+                row = Site(organisation_id=org_id, name=site.name)
+                session.add(row)
+        except IntegrityError:
+            row = session.scalars(query).one()
     for key in ("municipality", "lat", "lon", "nace"):
         value = getattr(site, key)
         if value is not None:
@@ -542,6 +555,7 @@ def _stream_row(session: Session, org_id: str, data: StreamCreate) -> SideStream
         quantity_uncertainty_pct=d.quantity_uncertainty_pct,
         availability=d.availability,
         current_treatment=d.current_treatment,
+        current_receiver=d.current_receiver,
         contact=d.contact.model_dump(exclude_none=True) if d.contact else None,
         documents=[doc.model_dump(exclude_none=True) for doc in d.documents],
         composition=[
