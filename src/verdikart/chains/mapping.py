@@ -225,7 +225,7 @@ def run_mapping(store: Store, request: MapRequest, progress: Progress | None = N
     gpr, gpr_note = _geopolrisk_scores(store, reporter_id, products, year)
     notes.append(gpr_note)
     step("joining and ranking")
-    meta = _product_meta(products, store)
+    meta = _product_meta(products)
     by_product = {p["product"]: p for p in positions}
     rows = []
     for r in ind:
@@ -302,15 +302,16 @@ _POSITION_COLUMNS = (
 )
 
 
-def _product_meta(products: pa.Table, store: Store) -> dict[str, dict[str, Any]]:
+def _product_meta(products: pa.Table) -> dict[str, dict[str, Any]]:
     """Per product: its HS6 codes, materials, names and a description."""
-    descriptions = {
-        r["hs6"]: r["hs_description"]
-        for r in store.rows(
-            "SELECT hs6, min(hs_description) AS hs_description FROM wmd_hs_map "
-            "WHERE hs6 IS NOT NULL GROUP BY hs6"
-        )
-    }
+    from verdikart.reference.materials import load_materials
+
+    # the reference's own description of each HS92 code ("what" of the material's HS item)
+    descriptions: dict[str, str] = {}
+    for material in load_materials().values():
+        for item in material.hs_items:
+            for code in item.codes.get("HS92", ()):
+                descriptions.setdefault(code, item.what)
     meta: dict[str, dict[str, Any]] = {}
     for r in products.to_pylist():
         entry = meta.setdefault(

@@ -19,7 +19,8 @@ def _fmt(value: Any, kind: str = "num") -> str:
     if kind == "pct":
         return f"{value:.1%}"
     if kind == "int":
-        return f"{value:,.0f}"
+        # small amounts keep a decimal so 0.185 kUSD does not print as 0
+        return f"{value:,.1f}" if 0 < abs(value) < 10 else f"{value:,.0f}"
     if kind == "ratio":
         return f"{value:.3f}"
     return f"{value:,.1f}" if isinstance(value, float) else str(value)
