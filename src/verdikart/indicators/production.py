@@ -179,11 +179,12 @@ def own_production(
 
     mats, yrs = check_selection(store, materials, years)
     refs = [resolve_country(c) for c in countries]
-    entities = entity_table(refs, group_membership_table())
-    sql = """
-        WITH members AS (
+    countries_t, group_ids = entity_table(refs)
+    sql = f"""
+        WITH entities AS ({entities_sql("_prod_countries", "_prod_membership")}),
+        members AS (
             SELECT DISTINCT e.entity, e.iso3, y.year
-            FROM _prod_entities e, (SELECT unnest($years::INTEGER[]) AS year) y
+            FROM entities e, (SELECT unnest($years::INTEGER[]) AS year) y
             WHERE (e.year_from IS NULL OR e.year_from <= y.year)
               AND (e.year_to IS NULL OR y.year <= e.year_to)
         ),
@@ -210,55 +211,46 @@ def own_production(
                w.world_quantity,
                CASE WHEN w.world_quantity > 0 THEN coalesce(o.quantity, 0) / w.world_quantity END
                    AS share
-        FROM (SELECT DISTINCT entity FROM _prod_entities) e
+        FROM (SELECT DISTINCT entity FROM entities) e
         CROSS JOIN world w
         LEFT JOIN own o ON o.entity = e.entity AND o.material = w.material AND o.year = w.year
         ORDER BY country, material, year
     """
-    with registered(store.con, _prod_entities=entities):
-        return store.con.sql(sql, params={"mats": mats, "years": yrs}).to_arrow_table()
+    params = {"mats": mats, "years": yrs, "group_ids": group_ids}
+    tables = {"_prod_countries": countries_t, "_prod_membership": group_membership_table()}
+    with registered(store.con, **tables):
+        return store.con.sql(sql, params=params).to_arrow_table()
 
 
-def entity_table(refs: Sequence[Any], membership: pa.Table) -> pa.Table:
-    """(entity, kind, iso3, year_from, year_to) for resolved countries and groups.
+def entity_table(refs: Sequence[Any]) -> tuple[pa.Table, list[str]]:
+    """Countries as one-member entities (entity, kind, iso3, year_from, year_to) + group ids.
 
-    A country is a group of one valid in every year; a group takes its rows from
-    `membership` (group_id, iso3, year_from, year_to) — the reference module's table.
+    A country is a group of one valid in every year. Groups are expanded in SQL by
+    `ENTITIES_SQL` from the reference module's membership table (group_id, iso3, year_from,
+    year_to), so membership years apply.
     """
-    import pyarrow.compute as pc
-
-    ents: list[str] = []
-    kinds: list[str] = []
-    iso3: list[str] = []
-    starts: list[int | None] = []
-    ends: list[int | None] = []
-    for ref in refs:
-        if ref.kind == "country":
-            ents.append(ref.id)
-            kinds.append("country")
-            iso3.append(ref.id)
-            starts.append(None)
-            ends.append(None)
-    countries = pa.table(
-        {
-            "entity": pa.array(ents, pa.string()),
-            "kind": pa.array(kinds, pa.string()),
-            "iso3": pa.array(iso3, pa.string()),
-            "year_from": pa.array(starts, pa.int16()),
-            "year_to": pa.array(ends, pa.int16()),
-        }
-    )
+    countries = [ref.id for ref in refs if ref.kind == "country"]
     group_ids = [ref.id for ref in refs if ref.kind == "group"]
-    groups = membership.filter(pc.is_in(membership["group_id"], pa.array(group_ids, pa.string())))
-    groups_t = pa.table(
+    table = pa.table(
         {
-            "entity": groups["group_id"].cast(pa.string()),
-            "kind": pa.array(["group"] * groups.num_rows, pa.string()),
-            "iso3": groups["iso3"].cast(pa.string()),
-            "year_from": groups["year_from"].cast(pa.int16()),
-            "year_to": groups["year_to"].cast(pa.int16()),
+            "entity": pa.array(countries, pa.string()),
+            "kind": pa.array(["country"] * len(countries), pa.string()),
+            "iso3": pa.array(countries, pa.string()),
+            "year_from": pa.nulls(len(countries), pa.int16()),
+            "year_to": pa.nulls(len(countries), pa.int16()),
         }
     )
-    if not group_ids:
-        return countries
-    return pa.concat_tables([countries, groups_t])
+    return table, group_ids
+
+
+def entities_sql(countries: str, membership: str) -> str:
+    """SQL of (entity, kind, iso3, year_from, year_to): registered countries + groups whose id
+    is in the `$group_ids` parameter."""
+    return f"""
+        SELECT entity, kind, iso3, CAST(year_from AS INTEGER) AS year_from,
+               CAST(year_to AS INTEGER) AS year_to
+        FROM {countries}
+        UNION ALL
+        SELECT group_id, 'group', iso3, CAST(year_from AS INTEGER), CAST(year_to AS INTEGER)
+        FROM {membership} WHERE list_contains($group_ids::VARCHAR[], group_id)
+    """
