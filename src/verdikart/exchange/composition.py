@@ -342,3 +342,157 @@ def parse_limit(text: str) -> dict[str, object]:
         "value": float(match.group("value").replace(",", ".")),
         "unit": canonical_unit(match.group("unit")),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# Evaluation of a composition against limits
+
+Status = Literal["pass", "fail", "unknown", "preference"]
+_EPS = 1e-9  # relative slack so that a converted 8.7300000001 % still meets "P >= 8.73 %"
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A limit in normalised form: component, op, value as a weight fraction (None = preference)."""
+
+    component: str
+    op: str
+    fraction: float | None
+
+    @property
+    def hard(self) -> bool:
+        return self.op not in ("lowest", "highest")
+
+
+@dataclass(frozen=True)
+class LimitResult:
+    """The outcome of one limit for one composition, with the numbers used."""
+
+    component: str
+    op: str
+    limit_fraction: float | None
+    status: Status
+    hard: bool
+    value_min: float | None  # the stream's content on the limit's basis, weight fraction
+    value_max: float | None
+    source: str | None  # how the value was obtained, e.g. "P2O5 × 0.4364"
+    reason: str
+
+
+def key_element(component: str) -> str | None:
+    """The element a limit on ``component`` is about (P for P2O5, F for CaF2); None for aggregates."""
+    return components()[canonical_component(component)].key_element
+
+
+def resolve_content(
+    composition: dict[str, tuple[float, float]], component: str
+) -> tuple[float, float, str] | None:
+    """Content of ``component`` in a composition {component: (min, max) fractions}, or None.
+
+    Order: the component itself if reported; else its key element, reported directly or summed
+    over every reported compound containing it, converted to the component's basis
+    (value_X = value_E / fraction of E in X). Aggregates (TOC, LOI, ...) are only used directly.
+    """
+    target = canonical_component(component)
+    if target in composition:
+        low, high = composition[target]
+        return low, high, target
+    comp = components()[target]
+    if comp.kind == "aggregate" or comp.key_element is None:
+        return None
+    element = comp.key_element
+    f_target = element_fraction(target, element)
+    if not f_target:
+        return None
+    if element in composition:
+        low, high = composition[element]
+        sources = [element]
+    else:
+        low = high = 0.0
+        sources = []
+        for name, (lo, hi) in sorted(composition.items()):
+            if components()[name].kind == "aggregate":
+                continue
+            f = element_fraction(name, element)
+            if f:
+                low += lo * f
+                high += hi * f
+                sources.append(f"{name} × {f:.4f}")
+        if not sources:
+            return None
+    note = " + ".join(sources) + (f" ÷ {f_target:.4f}" if target != element else "")
+    return low / f_target, high / f_target, note
+
+
+def judge(op: str, limit: float | None, low: float, high: float) -> tuple[Status, str]:
+    """Status of a content range [low, high] against one limit (same rules as the SQL matcher)."""
+    if limit is None:
+        return "preference", "soft preference, ranks candidates"
+    slack = _EPS * max(limit, 1e-12)
+    if op in ("<", "<="):
+        ok = high < limit - slack if op == "<" else high <= limit + slack
+        bad = low >= limit - slack if op == "<" else low > limit + slack
+    else:
+        ok = low > limit + slack if op == ">" else low >= limit - slack
+        bad = high <= limit + slack if op == ">" else high < limit - slack
+    if ok:
+        return "pass", "within the limit"
+    if bad:
+        return "fail", "outside the limit"
+    return "unknown", "the analysed range straddles the limit"
+
+
+def evaluate(composition: dict[str, tuple[float, float]], limits: list[Limit]) -> list[LimitResult]:
+    """Per-limit pass / fail / unknown for one composition {component: (min, max) fractions}."""
+    results = []
+    for limit in limits:
+        found = resolve_content(composition, limit.component)
+        if found is None:
+            status: Status = "unknown" if limit.hard else "preference"
+            results.append(
+                LimitResult(
+                    limit.component,
+                    limit.op,
+                    limit.fraction,
+                    status,
+                    limit.hard,
+                    None,
+                    None,
+                    None,
+                    "not analysed",
+                )  # fmt: skip
+            )
+            continue
+        low, high, source = found
+        status, reason = judge(limit.op, limit.fraction, low, high)
+        results.append(
+            LimitResult(
+                limit.component,
+                limit.op,
+                limit.fraction,
+                status,
+                limit.hard,
+                low,
+                high,
+                source,
+                reason,
+            )  # fmt: skip
+        )
+    return results
+
+
+def component_element_table() -> list[tuple[str, str, float]]:
+    """(component, element, mass fraction of element) for every non-aggregate component.
+
+    The set-based matcher joins compositions with this table to convert oxides and compounds.
+    """
+    rows = []
+    for comp in components().values():
+        if comp.kind == "aggregate":
+            continue
+        formula = "NO2" if comp.id == "NOx" else comp.id
+        for element in parse_formula(formula):
+            fraction = element_fraction(comp.id, element)
+            if fraction:
+                rows.append((comp.id, element, fraction))
+    return rows

@@ -291,6 +291,9 @@ class StreamDetails(_Model):
     availability: str | None = Field(default=None, max_length=200)
     form: Form | None = None
     current_treatment: Treatment
+    current_receiver: str | None = Field(
+        default=None, max_length=200, description="who receives the stream today (mottaker)"
+    )
     site: Site
     contact: Contact | None = None
     documents: list[Document] = Field(default_factory=list)

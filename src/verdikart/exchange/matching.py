@@ -1,0 +1,613 @@
+"""Matching side streams to needs, set-based in DuckDB, with an explanation per match.
+
+Inputs are four relations (Arrow tables or DuckDB relations), so the exchange's repository can
+load them from SQL and call :func:`rank_matches`:
+
+``streams``      stream_id, material_class, hazardous, quantity_t_per_year (NULL for energy),
+                 lat, lon (NULL when unknown); optional public-summary columns (name_public, kind,
+                 quantity_band, region, ewc_code, critical_materials) are passed through.
+``composition``  stream_id, component, value_min, value_max  -- weight fractions (0..1), canonical
+                 component ids of :mod:`verdikart.exchange.composition`.
+``needs``        need_id, material_class, accepts_hazardous, quantity_t_min, quantity_t_max,
+                 max_distance_km, lat, lon; optional accepted_classes (list of further classes).
+``limits``       need_id, component, op ('<', '<=', '>', '>=', 'lowest', 'highest'),
+                 value (weight fraction; NULL for the soft 'lowest/highest possible').
+
+Candidate pairs: same material class (or one of the need's accepted classes); a hazardous stream
+only for a need that accepts hazardous waste; within the need's max distance when both sites have
+coordinates (pairs with an unknown distance stay, with distance NULL and a reason).
+
+Score (0..1) = 0.5 x composition + 0.2 x quantity fit + 0.2 x distance fit + 0.1 x preference:
+
+* composition = (hard limits passed + 0.5 x unknown) / hard limits (1 when the need has none);
+  a failed hard limit excludes the pair (``excluded`` true with the reason; ranked after every
+  non-excluded pair when ``include_excluded``). Limit values are resolved as in
+  :func:`verdikart.exchange.composition.resolve_content`: the component itself, else its key
+  element (reported directly, or summed over compounds containing it) converted to the limit's
+  basis, so a stream reporting P2O5 is judged against a P limit.
+* quantity fit = min(1, stream t/yr / need minimum t/yr) (1 without a minimum; NULL -> 0.5).
+* distance fit = 1 - d / max distance (or 1 - min(d, 2000) / 2000 without a maximum; NULL -> 0.5);
+  d = great-circle (haversine) distance, mean Earth radius 6371.0088 km (IUGG).
+* preference = mean over soft limits of 1 - percent_rank of the stream's mid value among the
+  need's candidates (lowest possible) or percent_rank (highest possible); unknown -> 0.5.
+
+Only the top-k pairs per need (or per stream) get the per-limit explanation list, so matching
+100,000 streams against 10,000 needs does the heavy work as joins and window functions.
+
+Disclosure: :func:`redact_matches` / :func:`redact_match` cut a match down to what an
+unauthorised viewer may see -- ids, rank, that it matches, a distance *band* and the stream's
+public summary; never values, exact quantities, exact distance, site or the explanation.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+import duckdb
+import pyarrow as pa
+
+from verdikart.errors import ExchangeError
+from verdikart.exchange.composition import component_element_table, components
+
+EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
+WEIGHTS = {"composition": 0.5, "quantity": 0.2, "distance": 0.2, "preference": 0.1}
+DISTANCE_BANDS_KM: tuple[tuple[float, str], ...] = (
+    (25.0, "<25 km"),
+    (50.0, "25–50 km"),
+    (100.0, "50–100 km"),
+    (250.0, "100–250 km"),
+    (500.0, "250–500 km"),
+)
+DISTANCE_TOP_BAND = "≥500 km"
+PUBLIC_STREAM_COLUMNS = (
+    "name_public",
+    "material_class",
+    "kind",
+    "quantity_band",
+    "region",
+    "hazardous",
+    "ewc_code",
+    "critical_materials",
+)
+PUBLIC_MATCH_COLUMNS = ("need_id", "stream_id", "rank", "matches", "distance_band")
+
+_REQUIRED = {
+    "streams": ("stream_id", "material_class", "hazardous", "quantity_t_per_year", "lat", "lon"),
+    "composition": ("stream_id", "component", "value_min", "value_max"),
+    "needs": (
+        "need_id",
+        "material_class",
+        "accepts_hazardous",
+        "quantity_t_min",
+        "quantity_t_max",
+        "max_distance_km",
+        "lat",
+        "lon",
+    ),
+    "limits": ("need_id", "component", "op", "value"),
+}
+
+Relation = pa.Table | duckdb.DuckDBPyRelation
+
+
+def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in km (haversine formula, spherical Earth of radius 6371.0088 km)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dlat, dlon = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dlat / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dlon / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(h))
+
+
+def distance_band(distance_km: float | None) -> str:
+    """Public band for a distance: '<25 km', '25–50 km', ..., '≥500 km', or 'unknown'."""
+    if distance_km is None:
+        return "unknown"
+    for upper, label in DISTANCE_BANDS_KM:
+        if distance_km < upper:
+            return label
+    return DISTANCE_TOP_BAND
+
+
+def _haversine_sql(a: str, b: str) -> str:
+    return (
+        f"2 * {EARTH_RADIUS_KM} * asin(sqrt("
+        f"pow(sin(radians({b}.lat - {a}.lat) / 2), 2) + cos(radians({a}.lat)) * "
+        f"cos(radians({b}.lat)) * pow(sin(radians({b}.lon - {a}.lon) / 2), 2)))"
+    )
+
+
+def _band_sql(column: str) -> str:
+    cases = " ".join(
+        f"WHEN {column} < {upper} THEN '{label}'" for upper, label in DISTANCE_BANDS_KM
+    )
+    return f"CASE WHEN {column} IS NULL THEN 'unknown' {cases} ELSE '{DISTANCE_TOP_BAND}' END"
+
+
+def _as_arrow(name: str, rel: Relation) -> pa.Table:
+    if isinstance(rel, pa.Table):
+        table = rel
+    elif isinstance(rel, duckdb.DuckDBPyRelation):
+        table = rel.arrow().read_all()
+    else:
+        raise ExchangeError(f"{name}: expected a pyarrow.Table or DuckDB relation, got {type(rel)}")
+    missing = [c for c in _REQUIRED[name] if c not in table.column_names]
+    if missing:
+        raise ExchangeError(f"{name}: missing column(s) {', '.join(missing)}")
+    return table
+
+
+def _setup(
+    con: duckdb.DuckDBPyConnection,
+    streams: pa.Table,
+    composition: pa.Table,
+    needs: pa.Table,
+    limits: pa.Table,
+) -> None:
+    # copy the inputs into DuckDB temp tables: joins over native tables are much faster than
+    # repeated scans of registered Arrow data
+    for name, table in (("m_streams_in", streams), ("m_comp_in", composition),
+                        ("m_needs_in", needs), ("m_limits_in", limits)):  # fmt: skip
+        con.register("m_arrow_in", table)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM m_arrow_in")
+        con.unregister("m_arrow_in")
+    elements = component_element_table()
+    con.register(
+        "m_elements",
+        pa.table(
+            {
+                "component": [r[0] for r in elements],
+                "element": [r[1] for r in elements],
+                "fraction": [r[2] for r in elements],
+            }
+        ),
+    )
+    keys = [
+        (
+            c.id,
+            c.key_element,
+            next(r[2] for r in elements if r[0] == c.id and r[1] == c.key_element),
+        )
+        for c in components().values()
+        if c.kind != "aggregate" and c.key_element is not None
+    ]
+    con.register(
+        "m_keys",
+        pa.table(
+            {
+                "component": [k[0] for k in keys],
+                "key_element": [k[1] for k in keys],
+                "key_fraction": [k[2] for k in keys],
+            }
+        ),
+    )
+    classes = (
+        "list_distinct(list_append(coalesce(accepted_classes, []::VARCHAR[]), material_class))"
+        if "accepted_classes" in needs.column_names
+        else "[material_class]"
+    )
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE m_need_classes AS
+        SELECT need_id, unnest({classes}) AS cls FROM m_needs_in
+        """
+    )
+    # limits: give each limit an id within its need, and attach its key element basis
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE m_limits AS
+        SELECT l.need_id,
+               row_number() OVER (PARTITION BY l.need_id ORDER BY l.component, l.op) AS limit_id,
+               l.component, l.op, l.value AS limit_value,
+               l.op NOT IN ('lowest', 'highest') AS hard,
+               k.key_element, k.key_fraction
+        FROM m_limits_in l LEFT JOIN m_keys k USING (component)
+        """
+    )
+    # per-stream element contents: reported directly, else summed over compounds containing it
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE m_elem AS
+        WITH j AS (
+            SELECT c.stream_id, e.element, c.component, c.value_min, c.value_max, e.fraction,
+                   c.component = e.element AS direct
+            FROM m_comp_in c JOIN m_elements e USING (component)
+            -- only the elements some limit is about: keeps this small for large registers
+            WHERE e.element IN (SELECT key_element FROM m_limits)
+        )
+        SELECT stream_id, element,
+               coalesce(max(value_min) FILTER (direct),
+                        sum(value_min * fraction) FILTER (NOT direct)) AS vmin,
+               coalesce(max(value_max) FILTER (direct),
+                        sum(value_max * fraction) FILTER (NOT direct)) AS vmax,
+               CASE WHEN bool_or(direct) THEN element
+                    ELSE string_agg(component || ' × ' || printf('%.4f', fraction), ' + '
+                                    ORDER BY component) END AS source
+        FROM j GROUP BY stream_id, element
+        """
+    )
+
+
+def _pairs_sql() -> str:
+    dist = _haversine_sql("n", "s")
+    return f"""
+        CREATE OR REPLACE TEMP TABLE m_pairs AS
+        WITH cand AS (
+            SELECT n.need_id, s.stream_id, s.quantity_t_per_year,
+                   n.quantity_t_min, n.max_distance_km,
+                   CASE WHEN n.lat IS NULL OR s.lat IS NULL THEN NULL ELSE {dist} END
+                       AS distance_km
+            FROM m_need_classes nc
+            JOIN m_needs_in n USING (need_id)
+            JOIN m_streams_in s ON s.material_class = nc.cls
+            WHERE (n.accepts_hazardous OR NOT s.hazardous)
+              -- cheap latitude window first (1 degree of latitude >= 111.0 km) so the
+              -- haversine is only computed for plausible pairs
+              AND (n.max_distance_km IS NULL OR n.lat IS NULL OR s.lat IS NULL
+                   OR abs(s.lat - n.lat) <= n.max_distance_km / 111.0)
+        )
+        SELECT need_id, stream_id, quantity_t_per_year, distance_km,
+            CASE WHEN quantity_t_per_year IS NULL THEN NULL
+                 WHEN quantity_t_min IS NULL OR quantity_t_min = 0 THEN 1.0
+                 ELSE least(1.0, quantity_t_per_year / quantity_t_min) END AS quantity_fit,
+            CASE WHEN distance_km IS NULL THEN NULL
+                 WHEN max_distance_km IS NULL THEN 1.0 - least(distance_km, 2000.0) / 2000.0
+                 ELSE 1.0 - distance_km / max_distance_km END AS distance_fit
+        FROM cand
+        WHERE max_distance_km IS NULL OR distance_km IS NULL OR distance_km <= max_distance_km
+    """
+
+
+# status CASE shared by scoring and explanation; slack mirrors composition._EPS
+_STATUS_SQL = """
+    CASE WHEN NOT hard THEN 'preference'
+         WHEN vmin IS NULL THEN 'unknown'
+         WHEN op = '<'  AND vmax <  limit_value * (1 - 1e-9) THEN 'pass'
+         WHEN op = '<'  AND vmin >= limit_value * (1 - 1e-9) THEN 'fail'
+         WHEN op = '<=' AND vmax <= limit_value * (1 + 1e-9) THEN 'pass'
+         WHEN op = '<=' AND vmin >  limit_value * (1 + 1e-9) THEN 'fail'
+         WHEN op = '>'  AND vmin >  limit_value * (1 + 1e-9) THEN 'pass'
+         WHEN op = '>'  AND vmax <= limit_value * (1 + 1e-9) THEN 'fail'
+         WHEN op = '>=' AND vmin >= limit_value * (1 - 1e-9) THEN 'pass'
+         WHEN op = '>=' AND vmax <  limit_value * (1 - 1e-9) THEN 'fail'
+         ELSE 'unknown' END
+"""
+
+# per (limit component, stream): the content on the limit's basis, computed once per stream
+_STREAM_VALUES_SQL = """
+    CREATE OR REPLACE TEMP TABLE m_sv AS
+    WITH lc AS (SELECT DISTINCT component, key_element, key_fraction FROM m_limits),
+    direct AS (
+        SELECT c.stream_id, lc.component, c.value_min AS vmin, c.value_max AS vmax,
+               lc.component AS source
+        FROM m_comp_in c JOIN lc USING (component)
+    ),
+    via AS (
+        SELECT e.stream_id, lc.component, e.vmin / lc.key_fraction AS vmin,
+               e.vmax / lc.key_fraction AS vmax,
+               e.source || CASE WHEN lc.component = lc.key_element THEN ''
+                                ELSE ' ÷ ' || printf('%.4f', lc.key_fraction) END AS source
+        FROM m_elem e JOIN lc ON e.element = lc.key_element
+    )
+    SELECT stream_id, component,
+           coalesce(d.vmin, v.vmin) AS vmin, coalesce(d.vmax, v.vmax) AS vmax,
+           coalesce(d.source, v.source) AS source
+    FROM direct d FULL OUTER JOIN via v USING (stream_id, component)
+"""
+
+_LIMIT_VALUES_SQL = """
+    SELECT p.need_id, p.stream_id, l.limit_id, l.component, l.op, l.limit_value, l.hard,
+           v.vmin, v.vmax
+    FROM {pairs} p
+    JOIN m_limits l USING (need_id)
+    LEFT JOIN m_sv v ON v.stream_id = p.stream_id AND v.component = l.component
+"""
+
+
+def rank_matches(
+    streams: Relation,
+    composition: Relation,
+    needs: Relation,
+    limits: Relation,
+    *,
+    per: Literal["need", "stream"] = "need",
+    k: int = 10,
+    include_excluded: bool = False,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> pa.Table:
+    """Top-k matches per need (``per='need'``) or per stream, with scores and explanations.
+
+    Returns one row per kept pair: need_id, stream_id, rank, score, composition_score,
+    quantity_fit, distance_km, distance_band, preference_score, n_pass, n_fail, n_unknown,
+    excluded, matches, reasons (list), limits (list of struct: component, op, limit_value,
+    status, value_min, value_max, source -- fractions), quantity_t_per_year and the stream's
+    public-summary columns when present. Sorted by the partition id and rank.
+    """
+    if k < 1:
+        raise ExchangeError(f"k must be at least 1, got {k}")
+    tables = {
+        "streams": _as_arrow("streams", streams),
+        "composition": _as_arrow("composition", composition),
+        "needs": _as_arrow("needs", needs),
+        "limits": _as_arrow("limits", limits),
+    }
+    bad_ops = set(tables["limits"].column("op").to_pylist()) - {
+        "<", "<=", ">", ">=", "lowest", "highest",
+    }  # fmt: skip
+    if bad_ops:
+        raise ExchangeError(f"limits: unknown op(s) {sorted(map(str, bad_ops))}")
+    own = con is None
+    con = con or duckdb.connect()
+    try:
+        _setup(con, tables["streams"], tables["composition"], tables["needs"], tables["limits"])
+        con.execute(_pairs_sql())
+        con.execute(_STREAM_VALUES_SQL)
+        part = "need_id" if per == "need" else "stream_id"
+        w = WEIGHTS
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE m_lv AS
+            SELECT *, {_STATUS_SQL} AS status FROM ({_LIMIT_VALUES_SQL.format(pairs="m_pairs")})
+            """
+        )
+        con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE m_scored AS
+            WITH pref AS (
+                SELECT need_id, stream_id, limit_id,
+                       CASE WHEN vmin IS NULL THEN 0.5
+                            WHEN op = 'lowest' THEN 1.0 - percent_rank() OVER w
+                            ELSE percent_rank() OVER w END AS pscore
+                FROM m_lv WHERE NOT hard
+                WINDOW w AS (PARTITION BY need_id, limit_id, vmin IS NULL
+                             ORDER BY (vmin + vmax) / 2)
+            ),
+            agg AS (
+                SELECT need_id, stream_id,
+                       count(*) FILTER (hard AND status = 'pass') AS n_pass,
+                       count(*) FILTER (hard AND status = 'fail') AS n_fail,
+                       count(*) FILTER (hard AND status = 'unknown') AS n_unknown,
+                       count(*) FILTER (hard) AS n_hard
+                FROM m_lv GROUP BY need_id, stream_id
+            ),
+            pagg AS (SELECT need_id, stream_id, avg(pscore) AS preference_score
+                     FROM pref GROUP BY need_id, stream_id)
+            SELECT p.need_id, p.stream_id, p.quantity_t_per_year, p.distance_km,
+                   p.quantity_fit, p.distance_fit,
+                   coalesce(a.n_pass, 0) AS n_pass, coalesce(a.n_fail, 0) AS n_fail,
+                   coalesce(a.n_unknown, 0) AS n_unknown,
+                   CASE WHEN coalesce(a.n_hard, 0) = 0 THEN 1.0
+                        ELSE (a.n_pass + 0.5 * a.n_unknown) / a.n_hard END AS composition_score,
+                   coalesce(g.preference_score, 1.0) AS preference_score,
+                   coalesce(a.n_fail, 0) > 0 AS excluded
+            FROM m_pairs p
+            LEFT JOIN agg a USING (need_id, stream_id)
+            LEFT JOIN pagg g USING (need_id, stream_id)
+            """
+        )
+        keep = "" if include_excluded else "WHERE NOT excluded"
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE m_top AS
+            SELECT * FROM (
+                SELECT *,
+                    {w["composition"]} * composition_score
+                    + {w["quantity"]} * coalesce(quantity_fit, 0.5)
+                    + {w["distance"]} * coalesce(distance_fit, 0.5)
+                    + {w["preference"]} * preference_score AS score,
+                    row_number() OVER (
+                        PARTITION BY {part}
+                        ORDER BY excluded,
+                            {w["composition"]} * composition_score
+                            + {w["quantity"]} * coalesce(quantity_fit, 0.5)
+                            + {w["distance"]} * coalesce(distance_fit, 0.5)
+                            + {w["preference"]} * preference_score DESC,
+                            need_id, stream_id) AS rank
+                FROM m_scored {keep})
+            WHERE rank <= {int(k)}
+            """
+        )
+        public = [
+            c
+            for c in PUBLIC_STREAM_COLUMNS
+            if c in tables["streams"].column_names and c not in ("hazardous", "material_class")
+        ]
+        extra = "".join(f", s.{c}" for c in public)
+        result = con.sql(
+            f"""
+            WITH expl AS (
+                SELECT need_id, stream_id,
+                       list({{'component': component, 'op': op, 'limit_value': limit_value,
+                              'status': status, 'value_min': vmin, 'value_max': vmax,
+                              'source': source}} ORDER BY limit_id) AS limits,
+                       list(component || ' ' || op || ' ' || printf('%.4g', 100 * limit_value)
+                            || ' wt%: fails with ' || CASE WHEN vmin = vmax
+                                THEN printf('%.4g', 100 * vmin)
+                                ELSE printf('%.4g', 100 * vmin) || '–' || printf('%.4g', 100 * vmax)
+                            END || ' wt% (' || source || ')'
+                            ORDER BY limit_id) FILTER (status = 'fail') AS fails
+                FROM (SELECT lv.*, sv.source FROM m_lv lv
+                      JOIN m_top t USING (need_id, stream_id)
+                      LEFT JOIN m_sv sv USING (stream_id, component)) x
+                GROUP BY need_id, stream_id
+            )
+            SELECT t.need_id, t.stream_id, t.rank, round(t.score, 6) AS score,
+                   t.composition_score, t.quantity_fit, t.distance_km,
+                   {_band_sql("t.distance_km")} AS distance_band,
+                   t.preference_score, t.n_pass, t.n_fail, t.n_unknown,
+                   t.excluded, NOT t.excluded AS matches,
+                   list_concat(
+                       coalesce(x.fails, []::VARCHAR[]),
+                       CASE WHEN t.distance_km IS NULL
+                            THEN ['distance unknown: a site has no coordinates']
+                            ELSE []::VARCHAR[] END,
+                       CASE WHEN t.quantity_fit IS NULL THEN ['quantity unknown']
+                            WHEN t.quantity_fit < 1 THEN ['stream covers '
+                                 || printf('%.0f', 100 * t.quantity_fit)
+                                 || ' % of the minimum quantity']
+                            ELSE []::VARCHAR[] END,
+                       CASE WHEN t.n_unknown > 0 THEN [t.n_unknown::VARCHAR
+                                 || ' limit(s) not determinable from the analysis']
+                            ELSE []::VARCHAR[] END) AS reasons,
+                   coalesce(x.limits, []) AS limits,
+                   t.quantity_t_per_year, s.material_class, s.hazardous{extra}
+            FROM m_top t
+            JOIN m_streams_in s USING (stream_id)
+            LEFT JOIN expl x USING (need_id, stream_id)
+            ORDER BY t.{part}, t.rank
+            """
+        ).to_arrow_table()
+        return result
+    finally:
+        if own:
+            con.close()
+        else:
+            for view in ("m_elements", "m_keys"):
+                con.unregister(view)
+            for table in ("m_streams_in", "m_comp_in", "m_needs_in", "m_limits_in",
+                          "m_need_classes", "m_limits", "m_elem", "m_pairs", "m_sv", "m_lv",
+                          "m_scored", "m_top"):  # fmt: skip
+                con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
+def redact_matches(matches: pa.Table, authorised: bool) -> pa.Table:
+    """Column selection by disclosure level: everything when authorised, else the public view.
+
+    Unauthorised: need_id, stream_id, rank, matches, distance_band and the stream's public summary
+    columns -- no score, values, exact quantity, exact distance, site or explanation.
+    """
+    if authorised:
+        return matches
+    keep = [c for c in (*PUBLIC_MATCH_COLUMNS, *PUBLIC_STREAM_COLUMNS) if c in matches.column_names]
+    table = matches.select(keep)
+    if "distance_band" not in keep and "distance_km" in matches.column_names:
+        bands = [distance_band(d) for d in matches.column("distance_km").to_pylist()]
+        table = table.append_column("distance_band", pa.array(bands, pa.string()))
+    return table
+
+
+def redact_match(match: Mapping[str, Any], authorised: bool) -> dict[str, Any]:
+    """One match (a dict row of :func:`rank_matches`) cut to what the viewer may see."""
+    if authorised:
+        return dict(match)
+    out = {c: match[c] for c in (*PUBLIC_MATCH_COLUMNS, *PUBLIC_STREAM_COLUMNS) if c in match}
+    if "distance_band" not in out:
+        out["distance_band"] = distance_band(match.get("distance_km"))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the input relations from validated schema objects (for the repository and tests)
+
+
+def streams_relations(records: Iterable[tuple[str, Any]]) -> tuple[pa.Table, pa.Table]:
+    """(streams, composition) Arrow tables from (stream_id, StreamCreate) pairs."""
+    srows: dict[str, list[Any]] = {c: [] for c in (*_REQUIRED["streams"], *PUBLIC_STREAM_COLUMNS)}
+    crows: dict[str, list[Any]] = {c: [] for c in _REQUIRED["composition"]}
+    for stream_id, rec in records:
+        s, d = rec.summary, rec.details
+        values = {
+            "stream_id": stream_id,
+            "material_class": s.material_class,
+            "hazardous": s.hazardous,
+            "quantity_t_per_year": d.quantity_t_per_year,
+            "lat": d.site.lat,
+            "lon": d.site.lon,
+            "name_public": s.name_public,
+            "kind": s.kind,
+            "quantity_band": s.quantity_band,
+            "region": s.region,
+            "ewc_code": s.ewc_code,
+            "critical_materials": list(s.critical_materials),
+        }
+        for column in srows:
+            srows[column].append(values[column])
+        for entry in d.composition:
+            crows["stream_id"].append(stream_id)
+            crows["component"].append(entry.component)
+            crows["value_min"].append(entry.fraction_min)
+            crows["value_max"].append(entry.fraction_max)
+    streams = pa.table(srows).cast(
+        pa.schema(
+            [
+                ("stream_id", pa.string()),
+                ("material_class", pa.string()),
+                ("hazardous", pa.bool_()),
+                ("quantity_t_per_year", pa.float64()),
+                ("lat", pa.float64()),
+                ("lon", pa.float64()),
+                ("name_public", pa.string()),
+                ("kind", pa.string()),
+                ("quantity_band", pa.string()),
+                ("region", pa.string()),
+                ("ewc_code", pa.string()),
+                ("critical_materials", pa.list_(pa.string())),
+            ]
+        )
+    )
+    composition = pa.table(
+        crows,
+        schema=pa.schema(
+            [
+                ("stream_id", pa.string()),
+                ("component", pa.string()),
+                ("value_min", pa.float64()),
+                ("value_max", pa.float64()),
+            ]
+        ),
+    )
+    return streams, composition
+
+
+def needs_relations(records: Iterable[tuple[str, Any]]) -> tuple[pa.Table, pa.Table]:
+    """(needs, limits) Arrow tables from (need_id, NeedCreate) pairs."""
+    nrows: dict[str, list[Any]] = {c: [] for c in (*_REQUIRED["needs"], "accepted_classes")}
+    lrows: dict[str, list[Any]] = {c: [] for c in _REQUIRED["limits"]}
+    for need_id, rec in records:
+        values = {
+            "need_id": need_id,
+            "material_class": rec.material_class,
+            "accepts_hazardous": rec.accepts_hazardous,
+            "quantity_t_min": rec.quantity_t_per_year_min,
+            "quantity_t_max": rec.quantity_t_per_year_max,
+            "max_distance_km": rec.max_distance_km,
+            "lat": rec.site.lat,
+            "lon": rec.site.lon,
+            "accepted_classes": list(rec.also_classes),
+        }
+        for column in nrows:
+            nrows[column].append(values[column])
+        for limit in rec.limits:
+            lrows["need_id"].append(need_id)
+            lrows["component"].append(limit.component)
+            lrows["op"].append(limit.op)
+            lrows["value"].append(limit.fraction)
+    needs = pa.table(
+        nrows,
+        schema=pa.schema(
+            [
+                ("need_id", pa.string()),
+                ("material_class", pa.string()),
+                ("accepts_hazardous", pa.bool_()),
+                ("quantity_t_min", pa.float64()),
+                ("quantity_t_max", pa.float64()),
+                ("max_distance_km", pa.float64()),
+                ("lat", pa.float64()),
+                ("lon", pa.float64()),
+                ("accepted_classes", pa.list_(pa.string())),
+            ]
+        ),
+    )
+    limits = pa.table(
+        lrows,
+        schema=pa.schema(
+            [
+                ("need_id", pa.string()),
+                ("component", pa.string()),
+                ("op", pa.string()),
+                ("value", pa.float64()),
+            ]
+        ),
+    )
+    return needs, limits
