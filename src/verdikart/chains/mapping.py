@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from verdikart.errors import UnknownCodeError
 from verdikart.indicators import position as pos
@@ -62,7 +63,7 @@ def reporter_table(country: str, year: int | None = None) -> tuple[pa.Table, str
     ref = resolve_country(country)
     if ref.kind == "group":
         members = group_membership_table()
-        mask = pa.compute.equal(members.column("group_id"), ref.id)
+        mask = pc.equal(members.column("group_id"), ref.id)
         sub = members.filter(mask)
         table = pa.table(
             {
@@ -83,7 +84,7 @@ def market_table(exclude: str | None = None) -> pa.Table:
 
     members = group_membership_table()
     ids = [m for m in MARKETS if m != exclude]
-    sub = members.filter(pa.compute.is_in(members.column("group_id"), pa.array(ids)))
+    sub = members.filter(pc.is_in(members.column("group_id"), pa.array(ids)))
     return pa.table(
         {
             "market": sub.column("group_id"),
