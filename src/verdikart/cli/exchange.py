@@ -288,14 +288,15 @@ def match(
 
 @exchange.command("potential")
 @click.option("--material", required=True, help="Material id, e.g. phosphate-rock, manganese.")
+@click.option("--year", type=int, default=None, help="Import year (default: latest).")
 @format_option()
 @pass_context
-def potential(ctx: Any, material: str, fmt: str) -> None:
-    """Secondary-source potential of a critical material in registered side streams,
-    compared with Norway's imports."""
+def potential(ctx: Any, material: str, year: int | None, fmt: str) -> None:
+    """Secondary-source potential of a critical material in the registered side streams,
+    compared with Norway's imports (BACI)."""
     from verdikart.exchange.linking import potential as compute
 
-    emit(compute(material, settings=ctx.settings()), fmt)
+    emit(compute(_service(ctx), material, store=ctx.store(), year=year), fmt)
 
 
 @exchange.command("demo")

@@ -278,16 +278,88 @@ def match_stream(svc: Any, principal: Principal, stream_id: str, *, limit: int =
         return out
 
 
-def potential(material: str, *, settings: Any = None) -> Any:
-    """Secondary-supply potential of `material` in the registered streams vs Norway's imports.
+def potential(
+    svc: Any,
+    material: str,
+    *,
+    store: Any,
+    year: int | None = None,
+    min_streams: int = 1,
+) -> dict[str, Any]:
+    """Secondary supply of `material` in every registered stream vs Norway's imports
+    (`verdikart.exchange.critical.potential`, imports from the store's BACI trade).
 
-    Uses every stream's composition, so only the aggregate leaves this function.
+    Uses confidential compositions, so only the aggregate leaves; with fewer than
+    `min_streams` contributing streams the supply figures are withheld (the API sets 3, so one
+    company's quantity x content cannot be read off the total).
     """
     from verdikart.exchange import critical
+    from verdikart.reference.materials import get_material
 
-    compute = getattr(critical, "potential", None)
-    if compute is None:
-        from verdikart.errors import ExchangeError
+    mid = get_material(material).id
+    if year is None:
+        rows = store.rows(
+            "SELECT max(year) AS year FROM trade WHERE importer = 'NOR' AND quantity_t IS NOT NULL"
+        )
+        year = int(rows[0]["year"]) if rows and rows[0]["year"] is not None else None
+    imports = (
+        critical.norway_imports_t(_Drained(store), mid, year)
+        if year is not None
+        else {"imports_t": None, "year": None}
+    )
+    with svc._tx(write=False) as session:
+        con = duckdb.connect()
+        try:
+            rel = load_relations(session, need_ids=[], con=con)
+        finally:
+            con.close()
+    result = critical.potential(
+        mid,
+        rel["streams"].select(["stream_id", "quantity_t_per_year"]),
+        rel["composition"],
+        imports["imports_t"],
+    )
+    result["year"] = imports.get("year")
+    result["hs6"] = imports.get("hs6")
+    if (result["n_streams"] or 0) < min_streams:
+        for key in ("secondary_t_min", "secondary_t_max", "share_min", "share_max"):
+            result[key] = None
+        result["note"] = (
+            f"withheld: fewer than {min_streams} streams contribute (confidential details)"
+        )
+    return result
 
-        raise ExchangeError("critical-material potential is not available yet")
-    return compute(material, settings=settings)
+
+class _Drained:
+    """A store whose `con.execute(...)` results are fully fetched at once: DuckDB 2 refuses
+    further work on a connection while a result is pending, and `norway_imports_t` reads one
+    row with `fetchone()`."""
+
+    def __init__(self, store: Any) -> None:
+        self.con = _DrainedConnection(store.con)
+
+
+class _DrainedConnection:
+    def __init__(self, con: Any) -> None:
+        self._con = con
+
+    def execute(self, query: str, params: Any = None) -> _Fetched:
+        cursor = self._con.execute(query, params or [])
+        return _Fetched(cursor.fetchall())
+
+    def register(self, name: str, table: Any) -> None:
+        self._con.register(name, table)
+
+    def unregister(self, name: str) -> None:
+        self._con.unregister(name)
+
+
+class _Fetched:
+    def __init__(self, rows: list[Any]) -> None:
+        self._rows = rows
+
+    def fetchone(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def fetchall(self) -> list[Any]:
+        return self._rows

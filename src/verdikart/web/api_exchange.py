@@ -281,8 +281,12 @@ def import_status(job_id: str, who: Me, svc: Service) -> dict[str, Any]:
 
 
 @router.get("/potential")
-def potential(material: str, who: Me) -> Any:
-    """Secondary-source potential of a critical material in registered streams vs imports."""
+def potential(
+    request: Request, material: str, who: Me, svc: Service, year: int | None = None
+) -> dict[str, Any]:
+    """Secondary-source potential of a critical material across all registered streams vs
+    Norway's imports; only the aggregate, and only when at least 3 streams contribute."""
     from verdikart.exchange.linking import potential as compute
 
-    return compute(material)
+    state = request.app.state.verdikart
+    return compute(svc, material, store=state.store(), year=year, min_streams=3)

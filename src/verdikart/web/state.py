@@ -23,6 +23,7 @@ class AppState:
     settings: Any
     service: Any = None
     _owned: bool = False
+    _store: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def exchange(self) -> Any:
@@ -34,6 +35,15 @@ class AppState:
                 self.service = ExchangeService(self.settings.database_url)
                 self._owned = True
             return self.service
+
+    def store(self) -> Any:
+        """The analytic store (DuckDB), opened once per app; reads only."""
+        with self._lock:
+            if self._store is None:
+                from verdikart.store import Store
+
+                self._store = Store.open(self.settings.store_path)
+            return self._store
 
     def close(self) -> None:
         if self._owned and self.service is not None:
