@@ -192,12 +192,12 @@ def norway_imports_t(
             WHERE t.importer = 'NOR' AND t.year = ?
             """,
             [mid, stage, stage, year],
-        ).fetchone()
+        ).fetchall()[0]
         codes = store.con.execute(
             "SELECT list(DISTINCT hs6 ORDER BY hs6) FROM ex_material_hs6 "
             "WHERE material = ? AND (? IS NULL OR stage = ?)",
             [mid, stage, stage],
-        ).fetchone()
+        ).fetchall()[0]
     finally:
         store.con.unregister("ex_material_hs6")
     assert row is not None and codes is not None
@@ -299,7 +299,7 @@ def potential(
             WHERE c.vmax > 0
             """,
             {"basis": basis, "key": key, "fb": f_basis},
-        ).fetchone()
+        ).fetchall()[0]
     finally:
         con.close()
     assert row is not None
