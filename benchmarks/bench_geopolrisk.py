@@ -27,11 +27,16 @@ def verdikart_executable() -> str:
     return str(sibling) if sibling.exists() else (shutil.which("verdikart") or "verdikart")
 
 
-def run_once(args: list[str], out_path: Path, env: dict[str, str]) -> float:
+def run_once(args: list[str], out_path: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall time and the child's CPU time (user + system; robust when the machine is busy)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with out_path.open("wb") as out:
         subprocess.run(args, stdout=out, env=env, check=True)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -49,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
         env = dict(os.environ, VERDIKART_DATA_DIR=str(Path(tmp) / "data"))
         env.pop("VERDIKART_STORE", None)
         out_path = Path(tmp) / "out.json"
-        times = [run_once(args, out_path, env) for _ in range(ns.repeat)]
+        runs = [run_once(args, out_path, env) for _ in range(ns.repeat)]
         peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
         rows = json.loads(out_path.read_text(encoding="utf-8"))
         size_mb = out_path.stat().st_size / 1e6
@@ -57,7 +62,11 @@ def main(argv: list[str] | None = None) -> None:
     print(f"command: {' '.join(args)}")
     print(f"results: {len(rows):,} ({complete:,} complete, {len(rows) - complete:,} with a reason)")
     print(f"output: {size_mb:.1f} MB json")
-    print(f"wall: best {min(times):.3f} s, runs {', '.join(f'{t:.3f}' for t in times)} s")
+    walls = [w for w, _ in runs]
+    cpus = [c for _, c in runs]
+    print(f"wall: best {min(walls):.3f} s, runs {', '.join(f'{t:.3f}' for t in walls)} s")
+    print(f"cpu (user+sys): best {min(cpus):.3f} s, runs {', '.join(f'{t:.3f}' for t in cpus)} s")
+    print(f"load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     print(f"peak memory (child max RSS): {peak_kib / 1024:.0f} MiB")
 
 

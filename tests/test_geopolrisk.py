@@ -158,7 +158,7 @@ def test_country_by_hand(store: Store) -> None:
         HHI * import_risk * price / CF_COPPER, rel=1e-12
     )
     assert row["missing_reason"] is None
-    assert row["flows_missing_quantity"] == 0 and row["partners_missing_score"] == 0
+    assert row["flows_missing_quantity"] == 0 and row["flows_missing_score"] == 0
 
 
 def test_group_intra_partners_score_zero(store: Store) -> None:
@@ -188,7 +188,7 @@ def test_missing_quantity_and_missing_wgi(store: Store) -> None:
     assert row["score"] == pytest.approx(HHI * 0.5, rel=1e-12)  # 0.4732231115394525
     assert row["characterization_factor"] == pytest.approx(0.5729751779132092, rel=1e-12)
     assert row["flows_missing_quantity"] == 2
-    assert row["partners_missing_score"] == 1
+    assert row["flows_missing_score"] == 1
     assert row["missing_reason"] is None
 
 

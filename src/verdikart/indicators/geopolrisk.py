@@ -62,7 +62,7 @@ COLUMNS = (
     "own_production_t",
     "production_unit",
     "flows_missing_quantity",
-    "partners_missing_score",
+    "flows_missing_score",
     "missing_reason",
 )
 
@@ -129,8 +129,7 @@ imports AS (
            sum(f.q * CASE WHEN pm.iso3 IS NOT NULL THEN 0.0
                           ELSE coalesce(w.g, {MISSING_WGI_SCORE}) END) AS num,
            count(*) FILTER (WHERE f.missing_q) AS n_missing_q,
-           count(DISTINCT f.exporter) FILTER (WHERE pm.iso3 IS NULL AND w.g IS NULL)
-               AS n_missing_g,
+           count(*) FILTER (WHERE pm.iso3 IS NULL AND w.g IS NULL) AS n_missing_g,
            count(*) AS n_flows
     FROM flows f
     JOIN members mb ON mb.iso3 = f.importer AND mb.year = f.year
@@ -177,7 +176,7 @@ calc AS (
            CASE WHEN w.unit = 'kg' THEN 't' ELSE w.unit END AS production_unit,
            coalesce(i.num, 0) AS num,
            CAST(coalesce(i.n_missing_q, 0) AS INTEGER) AS flows_missing_quantity,
-           CAST(coalesce(i.n_missing_g, 0) AS INTEGER) AS partners_missing_score,
+           CAST(coalesce(i.n_missing_g, 0) AS INTEGER) AS flows_missing_score,
            coalesce(i.n_flows, 0) AS n_flows,
            (i.entity IS NOT NULL OR o.entity IS NOT NULL) AS has_data
     FROM grid g
@@ -198,7 +197,7 @@ SELECT country, kind, material, year,
        hhi * import_risk AS score,
        hhi * import_risk * price_kusd_per_t / {CF_COPPER} AS characterization_factor,
        hhi, import_risk, price_kusd_per_t, import_quantity_t, import_value_kusd,
-       own_production_t, production_unit, flows_missing_quantity, partners_missing_score,
+       own_production_t, production_unit, flows_missing_quantity, flows_missing_score,
        CASE
            WHEN hhi IS NULL THEN 'no production data for this material and year'
            WHEN import_quantity_t + own_production_t = 0 AND n_flows > 0
