@@ -15,7 +15,7 @@ Every row carries a ``source`` naming dataset and version; ``imports`` logs each
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -295,35 +295,71 @@ class Store:
         idempotent). `coverage_sql`, when given, is a query (run after `load`) returning the
         distinct coverage keys of the staged rows; it spares computing them through a view.
         """
-        spec = _REGISTRY.get(table)
-        if spec is None:
-            raise VerdikartError(f"unknown table {table!r}; known: {', '.join(sorted(_REGISTRY))}")
-        target = f"imported_{table}"
-        staging = f"staging_{table}"
-        cols = ", ".join(f'"{c}"' for c in spec.column_names)
+        counts = self.import_tables(
+            {table: load},
+            source=source,
+            path=path,
+            replace_coverage=replace_coverage,
+            coverage_sql={table: coverage_sql} if coverage_sql else None,
+        )
+        return counts[table]
+
+    def import_tables(
+        self,
+        loads: Mapping[str, Callable[[duckdb.DuckDBPyConnection, str], int]],
+        *,
+        source: str,
+        path: str | None = None,
+        replace_coverage: bool = True,
+        coverage_sql: Mapping[str, str] | None = None,
+    ) -> dict[str, int]:
+        """Like :meth:`import_rows` for several tables in ONE transaction (all or nothing)."""
+        unknown = [t for t in loads if t not in _REGISTRY]
+        if unknown:
+            raise VerdikartError(
+                f"unknown table {unknown[0]!r}; known: {', '.join(sorted(_REGISTRY))}"
+            )
+        counts: dict[str, int] = {}
         with self.transaction() as con:
-            con.execute(spec.ddl(target))
-            _drop_temp(con, staging)
-            con.execute(
-                spec.ddl(staging).replace("CREATE TABLE IF NOT EXISTS", "CREATE TEMP TABLE")
-            )
-            count = load(con, staging)
-            if replace_coverage and spec.coverage_key:
-                key = ", ".join(f'"{c}"' for c in spec.coverage_key)
-                keys = coverage_sql or f'SELECT DISTINCT {key} FROM temp."{staging}"'
-                con.execute(
-                    f'DELETE FROM "{target}" WHERE ({key}) IN (SELECT ({key}) FROM ({keys}))'
-                    if len(spec.coverage_key) > 1
-                    else f'DELETE FROM "{target}" WHERE {key} IN (SELECT {key} FROM ({keys}))'
-                )
-            con.execute(f'INSERT INTO "{target}" ({cols}) SELECT {cols} FROM temp."{staging}"')
-            # On failure the rollback removes the staging object too (temp DDL is transactional).
-            _drop_temp(con, staging)
             con.execute(IMPORTS_DDL)
+            for table, load in loads.items():
+                spec = _REGISTRY[table]
+                counts[table] = self._import_one(
+                    con, spec, load, replace_coverage, (coverage_sql or {}).get(table)
+                )
+                con.execute(
+                    "INSERT INTO imports SELECT coalesce(max(import_id), 0) + 1, ?, ?, ?, ?, ? "
+                    "FROM imports",
+                    [table, source, path, counts[table], datetime.now(UTC).replace(tzinfo=None)],
+                )
+        return counts
+
+    @staticmethod
+    def _import_one(
+        con: duckdb.DuckDBPyConnection,
+        spec: TableSpec,
+        load: Callable[[duckdb.DuckDBPyConnection, str], int],
+        replace_coverage: bool,
+        coverage_sql: str | None,
+    ) -> int:
+        target = f"imported_{spec.name}"
+        staging = f"staging_{spec.name}"
+        cols = ", ".join(f'"{c}"' for c in spec.column_names)
+        con.execute(spec.ddl(target))
+        _drop_temp(con, staging)
+        con.execute(spec.ddl(staging).replace("CREATE TABLE IF NOT EXISTS", "CREATE TEMP TABLE"))
+        count = load(con, staging)
+        if replace_coverage and spec.coverage_key:
+            key = ", ".join(f'"{c}"' for c in spec.coverage_key)
+            keys = coverage_sql or f'SELECT DISTINCT {key} FROM temp."{staging}"'
             con.execute(
-                "INSERT INTO imports SELECT coalesce(max(import_id), 0) + 1, ?, ?, ?, ?, ? FROM imports",
-                [table, source, path, count, datetime.now(UTC).replace(tzinfo=None)],
+                f'DELETE FROM "{target}" WHERE ({key}) IN (SELECT ({key}) FROM ({keys}))'
+                if len(spec.coverage_key) > 1
+                else f'DELETE FROM "{target}" WHERE {key} IN (SELECT {key} FROM ({keys}))'
             )
+        con.execute(f'INSERT INTO "{target}" ({cols}) SELECT {cols} FROM temp."{staging}"')
+        # On failure the rollback removes the staging object too (temp DDL is transactional).
+        _drop_temp(con, staging)
         return count
 
     # -- describing ----------------------------------------------------------------------

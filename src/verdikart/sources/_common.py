@@ -208,3 +208,87 @@ def require_file(path: Path) -> Path:
     if not path.exists():
         raise SourceError(path, "no such file or directory")
     return path
+
+
+def numbered_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    table: str,
+    *,
+    expected: tuple[str, ...],
+    delim: str = ",",
+    label: str | None = None,
+    extra_ok: bool = False,
+) -> list[str]:
+    """Load a small/medium CSV as text into TEMP `table` with its file line number (`line`).
+
+    The header must hold the `expected` columns (in any order; more only when `extra_ok`);
+    else SourceError names the file, line 1 and what is missing. Returns the header. One
+    ordered single-threaded scan, so `line` is the true file line (header = line 1).
+    """
+    where = label or str(path)
+    with path.open("rb") as fh:
+        first = fh.readline(1 << 16)
+    if not first.strip():
+        raise SourceError(where, "empty file (no header)", line=1)
+    text = first.decode("utf-8-sig", errors="replace").strip()
+    header = [h.strip().strip('"') for h in text.split(delim)]
+    missing = [c for c in expected if c not in header]
+    unexpected = [h for h in header if h and h not in expected]
+    if missing or (unexpected and not extra_ok):
+        problem = f"header is {text[:120]!r}; expected columns {', '.join(expected)}"
+        if missing:
+            problem += f" (missing: {', '.join(missing)})"
+        raise SourceError(where, problem, line=1)
+    threads = con.execute("SELECT current_setting('threads')").fetchone()
+    con.execute("SET preserve_insertion_order = true")
+    con.execute("SET threads = 1")
+    try:
+        con.execute(
+            f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT row_number() OVER () + 1 AS line, * '
+            f"FROM read_csv('{sql_str(path)}', header=true, delim='{delim}', all_varchar=true, "
+            "strict_mode=true, null_padding=false, encoding='utf-8')"
+        )
+    except duckdb.Error as exc:
+        raise SourceError(where, f"malformed CSV: {_first_line(str(exc))}") from exc
+    finally:
+        con.execute(f"SET threads = {threads[0] if threads else 2}")
+        con.execute("RESET preserve_insertion_order")
+    return header
+
+
+def _first_line(message: str) -> str:
+    lines = [ln for ln in message.splitlines() if ln.strip()]
+    return " ".join(lines[:3])
+
+
+def first_lines(
+    con: duckdb.DuckDBPyConnection, table: str, condition: str, limit: int = 5
+) -> list[int]:
+    """Line numbers of the first rows of a `numbered_csv` table matching `condition`."""
+    rows = con.execute(
+        f'SELECT line FROM "{table}" WHERE {condition} ORDER BY line LIMIT {limit}'
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+def check_rules(
+    con: duckdb.DuckDBPyConnection, table: str, rules: Mapping[str, str], where: str
+) -> None:
+    """Count each rule (a SQL condition meaning 'bad') set-based; raise naming first lines."""
+    if not rules:
+        return
+    exprs = ", ".join(f"count_if({cond})" for cond in rules.values())
+    counts = con.execute(f'SELECT {exprs} FROM "{table}"').fetchone()
+    assert counts is not None
+    parts: list[str] = []
+    first: int | None = None
+    for (name, cond), n in zip(rules.items(), counts, strict=True):
+        if not n:
+            continue
+        lines = first_lines(con, table, cond)
+        if lines and (first is None or lines[0] < first):
+            first = lines[0]
+        parts.append(f"{name}: {int(n):,} row(s) (first at line {', '.join(map(str, lines))})")
+    if parts:
+        raise SourceError(where, "nothing imported; " + "; ".join(parts), line=first)
