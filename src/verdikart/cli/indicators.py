@@ -203,9 +203,7 @@ def production_command(
     joined = table.join(hhi, keys=["material", "year", "stage"], join_type="left outer")
     order = [("material", "ascending"), ("year", "ascending")]
     order.append(("country", "ascending") if country_list else ("rank", "ascending"))
-    emit(
-        joined.sort_by(order).select(columns).to_pylist(), fmt, columns=columns, title="Production"
-    )
+    emit_table(store, joined.sort_by(order), fmt, columns, "Production")
 
 
 COMMANDS: list[click.Command] = [geopolrisk_command, production_command]
