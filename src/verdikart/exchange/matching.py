@@ -43,7 +43,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import duckdb
 import pyarrow as pa
@@ -89,7 +89,7 @@ _REQUIRED = {
     "limits": ("need_id", "component", "op", "value"),
 }
 
-Relation = pa.Table | duckdb.DuckDBPyRelation
+Relation: TypeAlias = "pa.Table | duckdb.DuckDBPyRelation"
 
 
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
