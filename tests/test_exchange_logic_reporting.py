@@ -178,3 +178,10 @@ def test_miljodir_without_county_needs_region(tmp_path: Path) -> None:
         read_miljodir(path)
     (record,) = read_miljodir(path, region="Agder")
     assert record.summary.region == "Agder" and record.summary.quantity_band == "<1 kt"
+
+
+def test_unreadable_xlsx(tmp_path: Path) -> None:
+    path = tmp_path / "broken.xlsx"
+    path.write_bytes(b"not a zip")
+    with pytest.raises(SourceError, match="broken.xlsx: cannot read XLSX"):
+        read_template(path)

@@ -29,13 +29,14 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from verdikart.errors import DataValidationError, SourceError
+from verdikart.errors import DataValidationError, SourceError, UnknownCodeError
 from verdikart.exchange import wastecodes
 from verdikart.exchange.schemas import StreamCreate, Treatment, component_pattern
 
@@ -292,7 +293,7 @@ def _template_record(row: Mapping[str, str], comp_columns: list[str]) -> dict[st
             raise ValueError("hazardous", "give yes or no (or a waste code to derive it from)")
         try:
             hazardous = wastecodes.lookup(ewc).hazardous
-        except Exception as exc:  # noqa: BLE001 - reported as the row's problem below
+        except UnknownCodeError as exc:
             raise ValueError("ewc_code", str(exc)) from None
     else:
         try:
@@ -358,7 +359,7 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
 
         try:
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - any openpyxl failure is a bad file
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             raise SourceError(path, f"cannot read XLSX: {exc}") from None
         sheet = book.worksheets[0]
         rows = list(sheet.iter_rows(values_only=True))
@@ -491,7 +492,7 @@ def _miljodir_record(
     code_text = row.get("Avfallskode", "")
     try:
         entry = wastecodes.lookup(code_text)
-    except Exception as exc:  # noqa: BLE001 - UnknownCodeError, reported as the row's problem
+    except UnknownCodeError as exc:
         raise ValueError("Avfallskode", str(exc)) from None
     flagged = row.get("Farlig avfall", "")
     if flagged:
