@@ -276,8 +276,10 @@ def build_wmd_hs_map(wmd: Path) -> pa.Table:
     ).fetchall()
 
     def code(text: object) -> str | None:
-        s = str(text or "").strip()
-        return s.zfill(6) if s.isdigit() else None
+        """Zero-pad HS codes; several codes stay as a ';'-joined list (as the publisher lists them)."""
+        parts = [p.strip() for p in str(text or "").split(";")]
+        codes = [p.zfill(6) for p in parts if p.isdigit()]
+        return ";".join(codes) if codes else None
 
     return pa.table(
         {
