@@ -284,6 +284,7 @@ class Store:
         path: str | None = None,
         replace_coverage: bool = True,
         coverage_sql: str | None = None,
+        same_source_only: bool = False,
     ) -> int:
         """Import into ``imported_<table>`` atomically.
 
@@ -294,6 +295,8 @@ class Store:
         Rows already imported with the same coverage key are replaced (re-importing a year is
         idempotent). `coverage_sql`, when given, is a query (run after `load`) returning the
         distinct coverage keys of the staged rows; it spares computing them through a view.
+        `same_source_only` limits that replacement to rows of the same `source` label (for a
+        second dataset of the same table and coverage, e.g. Comtrade next to BACI).
         """
         counts = self.import_tables(
             {table: load},
@@ -301,6 +304,7 @@ class Store:
             path=path,
             replace_coverage=replace_coverage,
             coverage_sql={table: coverage_sql} if coverage_sql else None,
+            same_source_only=same_source_only,
         )
         return counts[table]
 
@@ -312,6 +316,7 @@ class Store:
         path: str | None = None,
         replace_coverage: bool = True,
         coverage_sql: Mapping[str, str] | None = None,
+        same_source_only: bool = False,
     ) -> dict[str, int]:
         """Like :meth:`import_rows` for several tables in ONE transaction (all or nothing)."""
         unknown = [t for t in loads if t not in _REGISTRY]
@@ -325,7 +330,12 @@ class Store:
             for table, load in loads.items():
                 spec = _REGISTRY[table]
                 counts[table] = self._import_one(
-                    con, spec, load, replace_coverage, (coverage_sql or {}).get(table)
+                    con,
+                    spec,
+                    load,
+                    replace_coverage,
+                    (coverage_sql or {}).get(table),
+                    source if same_source_only else None,
                 )
                 con.execute(
                     "INSERT INTO imports SELECT coalesce(max(import_id), 0) + 1, ?, ?, ?, ?, ? "
@@ -341,6 +351,7 @@ class Store:
         load: Callable[[duckdb.DuckDBPyConnection, str], int],
         replace_coverage: bool,
         coverage_sql: str | None,
+        only_source: str | None = None,
     ) -> int:
         target = f"imported_{spec.name}"
         staging = f"staging_{spec.name}"
@@ -352,10 +363,15 @@ class Store:
         if replace_coverage and spec.coverage_key:
             key = ", ".join(f'"{c}"' for c in spec.coverage_key)
             keys = coverage_sql or f'SELECT DISTINCT {key} FROM temp."{staging}"'
+            restrict = " AND source = ?" if only_source is not None else ""
             con.execute(
-                f'DELETE FROM "{target}" WHERE ({key}) IN (SELECT ({key}) FROM ({keys}))'
-                if len(spec.coverage_key) > 1
-                else f'DELETE FROM "{target}" WHERE {key} IN (SELECT {key} FROM ({keys}))'
+                (
+                    f'DELETE FROM "{target}" WHERE ({key}) IN (SELECT ({key}) FROM ({keys}))'
+                    if len(spec.coverage_key) > 1
+                    else f'DELETE FROM "{target}" WHERE {key} IN (SELECT {key} FROM ({keys}))'
+                )
+                + restrict,
+                [only_source] if only_source is not None else [],
             )
         con.execute(f'INSERT INTO "{target}" ({cols}) SELECT {cols} FROM temp."{staging}"')
         # On failure the rollback removes the staging object too (temp DDL is transactional).

@@ -240,7 +240,7 @@ def numbered_csv(
         if missing:
             problem += f" (missing: {', '.join(missing)})"
         raise SourceError(where, problem, line=1)
-    threads = con.execute("SELECT current_setting('threads')").fetchone()
+    threads = con.execute("SELECT current_setting('threads')").fetchall()[0]
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET threads = 1")
     try:
@@ -279,7 +279,7 @@ def check_rules(
     if not rules:
         return
     exprs = ", ".join(f"count_if({cond})" for cond in rules.values())
-    counts = con.execute(f'SELECT {exprs} FROM "{table}"').fetchone()
+    counts = con.execute(f'SELECT {exprs} FROM "{table}"').fetchall()[0]
     assert counts is not None
     parts: list[str] = []
     first: int | None = None

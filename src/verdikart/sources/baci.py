@@ -138,7 +138,7 @@ def import_baci(
                 "SELECT count(*), list(DISTINCT t ORDER BY t), "
                 "(SELECT count(*) FROM (SELECT i FROM baci_raw UNION SELECT j FROM baci_raw)) "
                 "FROM baci_raw"
-            ).fetchone()
+            ).fetchall()[0]
             assert summary is not None
             report.rows = int(summary[0])
             report.years = [int(y) for y in summary[1] or []]
@@ -307,7 +307,7 @@ def _load_file(
         "SELECT line, error_type, column_name, csv_line FROM baci_rejects ORDER BY line"
     ).fetchall()
     if rejects:
-        total = con.execute("SELECT count(DISTINCT line) FROM baci_rejects").fetchone()
+        total = con.execute("SELECT count(DISTINCT line) FROM baci_rejects").fetchall()[0]
         shown = "; ".join(
             f"line {line}: {_reject_text(kind, column)} in {text[:60]!r}"
             for line, kind, column, text in rejects[:SHOW_LINES]
@@ -347,7 +347,7 @@ def _validate_file(
         f"count_if(t <> {expected_year if expected_year is not None else 't'}), "
         "count_if(v IS NULL AND NOT bad_v) "
         f"FROM baci_raw WHERE file_no = {number}"
-    ).fetchone()
+    ).fetchall()[0]
     assert counts is not None
     problems = dict(zip(ROW_RULES, (int(c) for c in counts[:6]), strict=True))
     if counts[6]:
@@ -366,7 +366,7 @@ def _first_lines(
 
     One ordered single-threaded scan; only run when a problem was already counted.
     """
-    threads = con.execute("SELECT current_setting('threads')").fetchone()
+    threads = con.execute("SELECT current_setting('threads')").fetchall()[0]
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET threads = 1")
     try:

@@ -125,7 +125,7 @@ def import_wgi(
             f"FROM ({unpivot}) u LEFT JOIN (VALUES {mapping}) m(wb, iso3) "
             "ON upper(trim(u.code)) = m.wb"
         )
-        missing = con.execute("SELECT count_if(value IS NULL) FROM wgi_long").fetchone()
+        missing = con.execute("SELECT count_if(value IS NULL) FROM wgi_long").fetchall()[0]
         if missing and missing[0]:
             report.warnings.append(f"{int(missing[0]):,} value(s) marked '..' (missing) not stored")
         con.execute(
@@ -138,7 +138,7 @@ def import_wgi(
         )
         row = con.execute(
             f'SELECT count(*), list(DISTINCT year ORDER BY year), count(DISTINCT country) FROM temp."{staging}"'
-        ).fetchone()
+        ).fetchall()[0]
         assert row is not None
         report.rows, report.years, report.countries = int(row[0]), list(row[1] or []), int(row[2])
         progress("writing to the store", 1, 1)

@@ -1,0 +1,353 @@
+"""Statistics Norway (SSB) external trade in goods into the registered table `ssb_trade`.
+
+Two official layouts:
+
+* the bulk semicolon CSV (one row per year, flow, 8-digit commodity number and country):
+  ``aargang;impeks;varenr;obland;vnr_m2;m1_sum;m2_sum;v_sum`` - aargang year, impeks I/E,
+  varenr the Norwegian 8-digit commodity number (HS-based, like CN8), obland the ISO alpha-2
+  country of origin (imports) or destination (exports), vnr_m2 the unit of the supplementary
+  quantity, m1_sum net weight in kg, m2_sum the supplementary quantity, v_sum value in NOK.
+  Decimal commas are accepted; an empty cell is missing (NULL), never 0.
+* the StatBank API's JSON-stat2 response for table 08801 (dimensions Varekoder, ImpEks, Land,
+  ContentsCode (Mengde1 kg, Mengde2, Verdi NOK), Tid) - queried with a POST to
+  https://data.ssb.no/api/v0/no/table/08801. The value array is decoded set-based in DuckDB
+  (row-major strides), not cell by cell in Python.
+
+Countries: ISO alpha-2 -> alpha-3 via the reference country table (bundled BACI codes as a
+fallback); unknown codes are an error unless ``--allow-unmapped`` (then kept as the alpha-2
+code and reported with counts).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from verdikart.errors import SourceError
+from verdikart.sources._common import (
+    ImportReport,
+    Progress,
+    check_rules,
+    download,
+    iso2_to_iso3,
+    no_progress,
+    numbered_csv,
+    require_file,
+    sql_str,
+)
+from verdikart.store import Store, TableSpec, register_table
+
+SSB_TRADE = register_table(
+    TableSpec(
+        "ssb_trade",
+        (
+            ("year", "SMALLINT"),
+            ("period", "VARCHAR"),
+            ("flow", "VARCHAR"),
+            ("cn8", "VARCHAR"),
+            ("hs6", "VARCHAR"),
+            ("partner", "VARCHAR"),
+            ("partner_iso2", "VARCHAR"),
+            ("quantity_1_kg", "DOUBLE"),
+            ("quantity_2", "DOUBLE"),
+            ("quantity_2_unit", "VARCHAR"),
+            ("value_nok", "DOUBLE"),
+            ("source", "VARCHAR"),
+        ),
+        coverage_key=("year", "source"),
+        description="Norway's external trade in goods by 8-digit commodity number and partner "
+        "(SSB); flow 'import'|'export', partner ISO alpha-3, value in NOK.",
+    )
+)
+CSV_COLUMNS = ("aargang", "impeks", "varenr", "obland", "vnr_m2", "m1_sum", "m2_sum", "v_sum")
+API_URL = "https://data.ssb.no/api/v0/no/table/08801"
+JSONSTAT_DIMS = ("Varekoder", "ImpEks", "Land", "ContentsCode", "Tid")
+CONTENTS = {"Mengde1": "quantity_1_kg", "Mengde2": "quantity_2", "Verdi": "value_nok"}
+FLOWS = {"1": "import", "2": "export", "I": "import", "E": "export"}
+
+
+def api_query(
+    commodities: list[str], years: list[str], *, countries: list[str] | None = None
+) -> dict[str, Any]:
+    """The StatBank API v0 POST body for table 08801 (json-stat2 response)."""
+    return {
+        "query": [
+            {"code": "Varekoder", "selection": {"filter": "item", "values": commodities}},
+            {"code": "ImpEks", "selection": {"filter": "item", "values": ["1", "2"]}},
+            {
+                "code": "Land",
+                "selection": (
+                    {"filter": "item", "values": countries}
+                    if countries
+                    else {"filter": "all", "values": ["*"]}
+                ),
+            },
+            {
+                "code": "ContentsCode",
+                "selection": {"filter": "item", "values": list(CONTENTS)},
+            },
+            {"code": "Tid", "selection": {"filter": "item", "values": years}},
+        ],
+        "response": {"format": "json-stat2"},
+    }
+
+
+def download_ssb_08801(
+    dest_dir: Path,
+    *,
+    commodities: list[str] | None = None,
+    years: list[str] | None = None,
+    **_: object,
+) -> Path:
+    """POST a query to StatBank table 08801 and save the JSON-stat2 answer."""
+    body = api_query(commodities or ["28046100", "76011000"], years or ["2023"])
+    return download(
+        API_URL,
+        dest_dir / "ssb_08801.json",
+        data=json.dumps(body).encode("utf-8"),
+        headers={"Content-Type": "application/json"},
+    )
+
+
+def _iso_table(con: duckdb.DuckDBPyConnection) -> None:
+    mapping = iso2_to_iso3()
+    table = pa.table({"iso2": list(mapping), "iso3": list(mapping.values())})
+    con.register("ssb_iso_arrow", table)
+    con.execute("CREATE OR REPLACE TEMP TABLE ssb_iso AS SELECT * FROM ssb_iso_arrow")
+    con.unregister("ssb_iso_arrow")
+
+
+def _num(col: str) -> str:
+    return f"TRY_CAST(replace(NULLIF(trim({col}), ''), ',', '.') AS DOUBLE)"
+
+
+def _finish(
+    con: duckdb.DuckDBPyConnection,
+    staging: str,
+    select_sql: str,
+    where: str,
+    allow_unmapped: bool,
+    report: ImportReport,
+) -> int:
+    """Map partners, check unknown codes, fill staging from `select_sql` (a temp table name)."""
+    unknown = con.execute(
+        f"SELECT partner_iso2, count(*) FROM {select_sql} r "
+        "WHERE partner_iso2 NOT IN (SELECT iso2 FROM ssb_iso) GROUP BY 1 ORDER BY 2 DESC, 1"
+    ).fetchall()
+    if unknown and not allow_unmapped:
+        listed = ", ".join(f"{c} ({n} rows)" for c, n in unknown[:20])
+        raise SourceError(
+            where,
+            f"unknown country code(s): {listed}; nothing imported. Pass --allow-unmapped to "
+            "keep them as the alpha-2 code",
+        )
+    for code, n in unknown:
+        report.unmapped[str(code)] = int(n)
+    con.execute(
+        f'INSERT INTO temp."{staging}" SELECT r.year, r.period, r.flow, r.cn8, left(r.cn8, 6), '
+        "coalesce(m.iso3, r.partner_iso2), r.partner_iso2, r.quantity_1_kg, r.quantity_2, "
+        f"r.quantity_2_unit, r.value_nok, '{sql_str(report.source)}' "
+        f"FROM {select_sql} r LEFT JOIN ssb_iso m ON r.partner_iso2 = m.iso2"
+    )
+    row = con.execute(
+        f'SELECT count(*), list(DISTINCT year ORDER BY year), count(DISTINCT partner) FROM temp."{staging}"'
+    ).fetchall()[0]
+    assert row is not None
+    report.rows, report.years, report.countries = int(row[0]), list(row[1] or []), int(row[2])
+    return report.rows
+
+
+def import_ssb_csv(
+    store: Store,
+    path: Path | str,
+    *,
+    year: int | None = None,
+    allow_unmapped: bool = False,
+    progress: Progress = no_progress,
+    **_: object,
+) -> ImportReport:
+    """Import SSB's bulk semicolon CSV into `ssb_trade` (all-or-nothing)."""
+    started = time.perf_counter()
+    src = require_file(Path(path))
+    report = ImportReport("ssb", "ssb_trade", "SSB external trade in goods (bulk CSV)", str(src))
+
+    def load(con: duckdb.DuckDBPyConnection, staging: str) -> int:
+        progress("reading", 0, 1)
+        numbered_csv(con, src, "ssb_raw", expected=CSV_COLUMNS, delim=";")
+        rules = {
+            "aargang not a year": "TRY_CAST(aargang AS SMALLINT) IS NULL",
+            "impeks not I/E": "upper(trim(impeks)) NOT IN ('I', 'E')",
+            "varenr not 8 digits": "NOT regexp_full_match(trim(varenr), '[0-9]{8}')",
+            "obland empty": "NULLIF(trim(obland), '') IS NULL",
+            **{
+                f"{c} not a number": f"(NULLIF(trim({c}), '') IS NOT NULL AND {_num(c)} IS NULL)"
+                for c in ("m1_sum", "m2_sum", "v_sum")
+            },
+            **{f"negative {c}": f"{_num(c)} < 0" for c in ("m1_sum", "v_sum")},
+        }
+        if year is not None:
+            rules[f"aargang is not {year}"] = f"TRY_CAST(aargang AS SMALLINT) <> {int(year)}"
+        check_rules(con, "ssb_raw", rules, str(src))
+        _iso_table(con)
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE ssb_rows AS SELECT CAST(aargang AS SMALLINT) AS year, "
+            "trim(aargang) AS period, "
+            "CASE upper(trim(impeks)) WHEN 'I' THEN 'import' ELSE 'export' END AS flow, "
+            "trim(varenr) AS cn8, upper(trim(obland)) AS partner_iso2, "
+            f"{_num('m1_sum')} AS quantity_1_kg, {_num('m2_sum')} AS quantity_2, "
+            "NULLIF(trim(vnr_m2), '') AS quantity_2_unit, "
+            f"{_num('v_sum')} AS value_nok FROM ssb_raw"
+        )
+        progress("writing to the store", 1, 1)
+        return _finish(con, staging, "ssb_rows", str(src), allow_unmapped, report)
+
+    try:
+        store.import_rows("ssb_trade", load, source=report.source, path=str(src.resolve()))
+    finally:
+        for t in ("ssb_raw", "ssb_rows", "ssb_iso"):
+            store.con.execute(f"DROP TABLE IF EXISTS temp.{t}")
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def import_ssb_jsonstat(
+    store: Store,
+    path: Path | str,
+    *,
+    allow_unmapped: bool = False,
+    progress: Progress = no_progress,
+    **_: object,
+) -> ImportReport:
+    """Import a StatBank JSON-stat2 response for table 08801 into `ssb_trade`."""
+    started = time.perf_counter()
+    src = require_file(Path(path))
+    try:
+        doc = json.loads(src.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise SourceError(src, f"not JSON: {exc}", line=line) from exc
+    dims, sizes, categories, values = _check_jsonstat(src, doc)
+    table_id = str(doc.get("extension", {}).get("px", {}).get("tableid", "08801"))
+    updated = str(doc.get("updated", ""))[:10]
+    source = f"SSB StatBank {table_id}" + (f" (updated {updated})" if updated else "")
+    report = ImportReport("ssb-jsonstat", "ssb_trade", source, str(src))
+
+    def load(con: duckdb.DuckDBPyConnection, staging: str) -> int:
+        progress("decoding JSON-stat", 0, 1)
+        # strides of the row-major value array
+        strides = [1] * len(sizes)
+        for i in range(len(sizes) - 2, -1, -1):
+            strides[i] = strides[i + 1] * sizes[i + 1]
+        cells = pa.table(
+            {"pos": pa.array(range(len(values)), pa.int64()), "v": pa.array(values, pa.float64())}
+        )
+        con.register("js_values", cells)
+        con.execute("CREATE OR REPLACE TEMP TABLE js_cells AS SELECT pos, v FROM js_values")
+        con.unregister("js_values")
+        for dim, codes in categories.items():
+            con.register("js_dim", pa.table({"idx": list(range(len(codes))), "code": codes}))
+            con.execute(f'CREATE OR REPLACE TEMP TABLE "js_{dim}" AS SELECT * FROM js_dim')
+            con.unregister("js_dim")
+        joins = " ".join(
+            f'JOIN "js_{dim}" d{i} ON d{i}.idx = (c.pos // {strides[i]}) % {sizes[i]}'
+            for i, dim in enumerate(dims)
+        )
+        index = {dim: f"d{i}.code" for i, dim in enumerate(dims)}
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE js_long AS SELECT "
+            f"{index['Varekoder']} AS cn8, {index['ImpEks']} AS impeks, "
+            f"{index['Land']} AS land, {index['ContentsCode']} AS contents, "
+            f"{index['Tid']} AS tid, c.v FROM js_cells c {joins}"
+        )
+        pivot = ", ".join(
+            f"max(v) FILTER (WHERE contents = '{code}') AS {col}" for code, col in CONTENTS.items()
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE js_rows AS SELECT CAST(left(tid, 4) AS SMALLINT) AS year, "
+            "tid AS period, CASE impeks WHEN '1' THEN 'import' WHEN '2' THEN 'export' "
+            "ELSE impeks END AS flow, cn8, upper(land) AS partner_iso2, "
+            f"{pivot}, NULL::VARCHAR AS quantity_2_unit FROM js_long GROUP BY ALL "
+            # an all-missing cell triple is no trade row (SSB suppresses zero flows)
+            "HAVING count(v) > 0"
+        )
+        progress("writing to the store", 1, 1)
+        _iso_table(con)
+        return _finish(
+            con,
+            staging,
+            "(SELECT year, period, flow, cn8, partner_iso2, quantity_1_kg, quantity_2, "
+            "quantity_2_unit, value_nok FROM js_rows)",
+            str(src),
+            allow_unmapped,
+            report,
+        )
+
+    try:
+        store.import_rows("ssb_trade", load, source=source, path=str(src.resolve()))
+    finally:
+        for t in ("js_cells", "js_long", "js_rows", "ssb_iso", *(f"js_{d}" for d in dims)):
+            store.con.execute(f'DROP TABLE IF EXISTS temp."{t}"')
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _check_jsonstat(
+    src: Path, doc: Any
+) -> tuple[list[str], list[int], dict[str, list[str]], list[float | None]]:
+    if not isinstance(doc, dict) or doc.get("class") != "dataset":
+        raise SourceError(src, "not a JSON-stat2 dataset (class 'dataset' missing)")
+    dims = doc.get("id")
+    sizes = doc.get("size")
+    if not isinstance(dims, list) or not isinstance(sizes, list) or len(dims) != len(sizes):
+        raise SourceError(src, "JSON-stat 'id' and 'size' missing or of different length")
+    missing = [d for d in JSONSTAT_DIMS if d not in dims]
+    if missing:
+        raise SourceError(
+            src,
+            f"dimensions {dims}; table 08801 needs {', '.join(JSONSTAT_DIMS)} "
+            f"(missing: {', '.join(missing)})",
+        )
+    categories: dict[str, list[str]] = {}
+    for dim, size in zip(dims, sizes, strict=True):
+        index = doc.get("dimension", {}).get(dim, {}).get("category", {}).get("index")
+        if isinstance(index, dict):
+            codes = [c for c, _ in sorted(index.items(), key=lambda kv: kv[1])]
+        elif isinstance(index, list):
+            codes = [str(c) for c in index]
+        else:
+            raise SourceError(src, "dimension has no category index", field=dim)
+        if len(codes) != size:
+            raise SourceError(src, f"{len(codes)} categories but size {size}", field=dim)
+        categories[dim] = codes
+    unknown_contents = [c for c in categories["ContentsCode"] if c not in CONTENTS]
+    if unknown_contents:
+        raise SourceError(
+            src,
+            f"unknown ContentsCode {unknown_contents}; expected {list(CONTENTS)}",
+            field="ContentsCode",
+        )
+    values = doc.get("value")
+    expected = 1
+    for size in sizes:
+        expected *= size
+    if isinstance(values, dict):  # the sparse form: {"pos": value}
+        dense: list[float | None] = [None] * expected
+        for pos, val in values.items():
+            dense[int(pos)] = val
+        values = dense
+    if not isinstance(values, list) or len(values) != expected:
+        got = len(values) if isinstance(values, list) else type(values).__name__
+        raise SourceError(
+            src, f"'value' holds {got} cells, the sizes say {expected}", field="value"
+        )
+    bad = next(
+        (i for i, v in enumerate(values) if v is not None and not isinstance(v, int | float)), None
+    )
+    if bad is not None:
+        raise SourceError(src, f"cell {bad} is {values[bad]!r}, not a number", field="value")
+    return dims, sizes, categories, values
