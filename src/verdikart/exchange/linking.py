@@ -84,6 +84,7 @@ def load_relations(
     *,
     stream_ids: list[str] | None = None,
     need_ids: list[str] | None = None,
+    stream_classes: list[str] | None = None,
     con: duckdb.DuckDBPyConnection,
 ) -> dict[str, pa.Table]:
     """streams, composition, needs, limits (+ owners) as `rank_matches` wants them."""
@@ -128,6 +129,12 @@ def load_relations(
     if stream_ids is not None:
         s_stmt = s_stmt.where(SideStream.id.in_(stream_ids))
         c_stmt = c_stmt.where(CompositionEntry.stream_id.in_(stream_ids))
+    if stream_classes is not None:
+        # Only streams of the need's classes can be candidates: filter in SQL (indexed column).
+        s_stmt = s_stmt.where(SideStream.material_class.in_(stream_classes))
+        c_stmt = c_stmt.join(SideStream, SideStream.id == CompositionEntry.stream_id).where(
+            SideStream.material_class.in_(stream_classes)
+        )
     if need_ids is not None:
         n_stmt = n_stmt.where(Need.id.in_(need_ids))
     con.register("raw_streams", _arrow(session, s_stmt, STREAM_SCHEMA))
@@ -182,7 +189,12 @@ def match_need(svc: Any, principal: Principal, need_id: str, *, limit: int = 20)
         need = repo.owned_need(session, principal, need_id)
         con = duckdb.connect()
         try:
-            rel = load_relations(session, need_ids=[need.id], con=con)
+            rel = load_relations(
+                session,
+                need_ids=[need.id],
+                stream_classes=[need.material_class, *(need.also_classes or [])],
+                con=con,
+            )
             owners = dict(
                 zip(
                     rel["streams"].column("stream_id").to_pylist(),
