@@ -179,6 +179,8 @@ def test_matches_reveal_only_summary_until_disclosed(
     limits = {x["component"]: x for x in full["limits"]}
     assert limits["MnO"]["status"] == "pass"
     assert limits["MnO"]["value_min"] == pytest.approx(0.064821)
+    trail = client.get("/api/exchange/audit", headers=h["a"]).json()
+    assert any(e["action"] == "read_details" and e["detail"].get("via") == "match" for e in trail)
     # A (the stream's owner) sees B's need only as a summary when matching its stream.
     (sm,) = client.get(f"/api/exchange/streams/{world['stream']}/matches", headers=h["a"]).json()
     assert sm["need"] == {"id": world["need"], "material_class": "slag", "region": None}

@@ -225,6 +225,19 @@ def match_need(svc: Any, principal: Principal, need_id: str, *, limit: int = 20)
                 else "summary"
             )
             out.append(view)
+            if view["access"] == "disclosed":
+                # The explanation carries composition values and the exact quantity.
+                repo.audit(
+                    session,
+                    principal,
+                    "read_details",
+                    "stream",
+                    row["stream_id"],
+                    owner_org_id=owners[row["stream_id"]],
+                    reader_org=principal.org_name,
+                    reader_user=principal.user_name,
+                    via="match",
+                )
             if not allowed:
                 repo.audit(
                     session,

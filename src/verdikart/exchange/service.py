@@ -9,13 +9,13 @@ this module only persists what they accept.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, date, datetime
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -194,9 +194,9 @@ class ExchangeService:
     def delete_stream(self, principal: Principal, stream_id: str) -> None:
         with self._tx() as session:
             stream = repo.owned_stream(session, principal, stream_id)
-            session.query(DisclosureRequest).filter(
-                DisclosureRequest.stream_id == stream.id
-            ).delete()
+            session.execute(
+                delete(DisclosureRequest).where(DisclosureRequest.stream_id == stream.id)
+            )
             session.delete(stream)
             repo.audit(
                 session,
@@ -586,11 +586,5 @@ def _apply_need(session: Session, need: Need, org_id: str, data: NeedCreate) -> 
     need.accepts_hazardous = data.accepts_hazardous
     need.site = _site(session, org_id, data.site)
 
-
-def today() -> date:
-    return datetime.now(UTC).date()
-
-
-ProgressFn = Callable[[int, int], None]
 
 __all__ = ["ExchangeService", "NotFoundError", "PermissionDeniedError"]
