@@ -126,7 +126,7 @@ MALFORMED = {
     "non-numeric value": (
         lambda lines: [*lines[:6], lines[6].replace("250100.000", "25O100.0"), *lines[7:]],
         7,
-        "non-numeric v",
+        "column 'v' is not a number",
     ),
     "non-numeric code": (
         lambda lines: [*lines[:3], lines[3].replace("280461", "28O461"), *lines[4:]],
@@ -184,7 +184,8 @@ def test_malformed_file_through_the_real_binary(tmp_path: Path) -> None:
         [str(exe), "data", "import", "baci", str(bad)], capture_output=True, text=True, env=env
     )
     assert proc.returncode == 2
-    assert f"error: {bad}, line 7: " in proc.stderr and "non-numeric v" in proc.stderr
+    assert f"error: {bad}, line 7: " in proc.stderr
+    assert "column 'v' is not a number" in proc.stderr
 
 
 def test_status_json_lists_bundled_sources(tmp_path: Path) -> None:
@@ -224,3 +225,21 @@ def test_sources_command_lists_readers() -> None:
     assert result.exit_code == 0, result.output
     ids = {r["source"] for r in json.loads(result.output)}
     assert ids >= {"baci", "ssb", "ssb-jsonstat", "comtrade", "wgi", "wmd", "usgs"}
+
+
+def test_na_spelling_beyond_the_sniffed_head_takes_the_text_path(
+    tmp_path: Path, store: Store
+) -> None:
+    """A padded NA first seen after the first 256 KiB: the typed parse rejects it, the reader
+    re-reads the file as text and still imports every row (q NULL)."""
+    body = YEAR_FILE.read_text().splitlines()[1:]
+    rows = [body[i % len(body)].replace("           NA", "1.000") for i in range(12_000)]
+    rows.append("2022,579,276,760110,5.000,     NA")
+    big = tmp_path / "BACI_HS17_Y2022_V202401b.csv"
+    big.write_text("t,i,j,k,v,q\n" + "\n".join(rows) + "\n")
+    assert big.stat().st_size > 256 * 1024
+    report = run_import(store, "baci", big)
+    assert report.rows == 12_001
+    assert store.rows(
+        "SELECT count(*) AS n FROM trade WHERE hs_revision = 'HS17' AND quantity_t IS NULL"
+    ) == [{"n": 1}]

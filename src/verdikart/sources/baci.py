@@ -50,12 +50,19 @@ DOWNLOAD_URL = "https://www.cepii.fr/DATA_DOWNLOAD/baci/data/BACI_{revision}_V{v
 DEFAULT_VERSION = "202401b"
 SHOW_LINES = 5
 
-# Parse types: codes typed (the reader rejects non-numeric ones with the line number); v and q
-# read as text because CEPII writes a missing value as a space-padded "NA".
+# Parse types. Fast path: everything typed; the reader rejects (with line numbers) any cell
+# that is not a number. CEPII writes a missing q as a space-padded "NA"; the padded spellings
+# seen in the first 256 KiB are added to the null strings. Slow path (a padded NA spelling
+# appears only later in the file): v and q read as text and cast in SQL.
+TYPED_COLUMNS = (
+    "{'t': 'SMALLINT', 'i': 'INTEGER', 'j': 'INTEGER', 'k': 'INTEGER', "
+    "'v': 'DOUBLE', 'q': 'DOUBLE'}"
+)
 READ_COLUMNS = (
     "{'t': 'SMALLINT', 'i': 'INTEGER', 'j': 'INTEGER', 'k': 'INTEGER', "
     "'v': 'VARCHAR', 'q': 'VARCHAR'}"
 )
+SNIFF_BYTES = 256 * 1024
 BAD_NUMBER = "({c} IS NOT NULL AND TRY_CAST({c} AS DOUBLE) IS NULL AND trim({c}) <> 'NA')"
 # Row rules on the raw text columns (used by the ordered second pass that finds line numbers).
 ROW_RULES: dict[str, str] = {
@@ -279,12 +286,27 @@ def _check_header(file: YearFile) -> None:
         raise SourceError(file.label, f"header is {header[:80]!r}, expected {HEADER!r}", line=1)
 
 
-def _read_csv(file: YearFile, *, rejects: bool) -> str:
+def _null_strings(file: YearFile) -> list[str]:
+    """'', 'NA' and every padded NA spelling in the head of the file (for the typed parse)."""
+    with file.path.open("rb") as fh:
+        head = fh.read(SNIFF_BYTES).decode("utf-8", errors="replace")
+    found = {"", "NA"}
+    for line in head.splitlines()[1:-1]:  # the last line may be cut by the read
+        for cell in line.split(",")[4:]:
+            if cell.strip() == "NA":
+                found.add(cell)
+    return sorted(found)
+
+
+def _read_csv(
+    file: YearFile, *, rejects: bool, typed: bool = False, nulls: list[str] | None = None
+) -> str:
     extra = ", store_rejects=true, rejects_table='baci_rejects', rejects_scan='baci_scans'"
+    nullstr = ", ".join(f"'{sql_str(n)}'" for n in (nulls or ["", "NA"]))
     return (
         f"read_csv('{sql_str(file.path)}', header=true, delim=',', quote='', escape='', "
-        f"auto_detect=false, columns={READ_COLUMNS}, nullstr=['', 'NA']"
-        f"{extra if rejects else ''})"
+        f"auto_detect=false, columns={TYPED_COLUMNS if typed else READ_COLUMNS}, "
+        f"nullstr=[{nullstr}]{extra if rejects else ''})"
     )
 
 
@@ -292,17 +314,12 @@ def _load_file(
     con: duckdb.DuckDBPyConnection, number: int, file: YearFile, year: int | None
 ) -> None:
     _check_header(file)
-    con.execute("DROP TABLE IF EXISTS temp.baci_rejects")
-    con.execute("DROP TABLE IF EXISTS temp.baci_scans")
-    try:
-        con.execute(
-            f"INSERT INTO baci_raw SELECT {number}, t, i, j, k, "
-            "TRY_CAST(v AS DOUBLE), TRY_CAST(q AS DOUBLE), "
-            f"{ROW_RULES['non-numeric v']}, {ROW_RULES['non-numeric q']} "
-            f"FROM {_read_csv(file, rejects=True)}"
-        )
-    except duckdb.Error as exc:
-        raise SourceError(file.label, f"cannot read as CSV: {exc}") from exc
+    nulls = _null_strings(file)
+    _scan(con, number, file, typed=True, nulls=nulls)
+    if _only_padded_na_rejects(con):
+        # an NA spelling the sniffed head did not show: redo this file on the text path
+        con.execute(f"DELETE FROM baci_raw WHERE file_no = {number}")
+        _scan(con, number, file, typed=False, nulls=nulls)
     rejects = con.execute(
         "SELECT line, error_type, column_name, csv_line FROM baci_rejects ORDER BY line"
     ).fetchall()
@@ -320,9 +337,39 @@ def _load_file(
         )
 
 
+def _scan(
+    con: duckdb.DuckDBPyConnection, number: int, file: YearFile, *, typed: bool, nulls: list[str]
+) -> None:
+    con.execute("DROP TABLE IF EXISTS temp.baci_rejects")
+    con.execute("DROP TABLE IF EXISTS temp.baci_scans")
+    select = (
+        f"SELECT {number}, t, i, j, k, v, q, false, false "
+        if typed
+        else f"SELECT {number}, t, i, j, k, TRY_CAST(v AS DOUBLE), TRY_CAST(q AS DOUBLE), "
+        f"{ROW_RULES['non-numeric v']}, {ROW_RULES['non-numeric q']} "
+    )
+    try:
+        con.execute(
+            f"INSERT INTO baci_raw {select}"
+            f"FROM {_read_csv(file, rejects=True, typed=typed, nulls=nulls)}"
+        )
+    except duckdb.Error as exc:
+        raise SourceError(file.label, f"cannot read as CSV: {exc}") from exc
+
+
+def _only_padded_na_rejects(con: duckdb.DuckDBPyConnection) -> bool:
+    """True when every rejected cell is a v/q cast of some (padded) 'NA' text."""
+    row = con.execute(
+        "SELECT count(*), count_if(error_type = 'CAST' AND column_name IN ('v', 'q') AND "
+        "regexp_matches(csv_line, ',\\s*NA\\s*(,|$)')) FROM baci_rejects"
+    ).fetchall()[0]
+    return bool(row[0]) and row[0] == row[1]
+
+
 def _reject_text(kind: str, column: str | None) -> str:
     if kind == "CAST":
-        return f"column {column!r} is not a whole number"
+        what = "a number" if column in ("v", "q") else "a whole number"
+        return f"column {column!r} is not {what}"
     if kind == "MISSING COLUMNS":
         return "too few columns (truncated row?), expected 6"
     if kind == "TOO MANY COLUMNS":
