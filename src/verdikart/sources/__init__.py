@@ -12,10 +12,12 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from verdikart.errors import UnknownCodeError
-from verdikart.sources._common import ImportReport
+
+if TYPE_CHECKING:
+    from verdikart.sources._common import ImportReport
 
 __all__ = [
     "ImportReport",
@@ -173,3 +175,13 @@ def run_download(source_id: str, dest_dir: Path, **options: Any) -> Path:
         )
     fn = getattr(importlib.import_module(info.module), info.downloader)
     return fn(dest_dir, **options)  # type: ignore[no-any-return]
+
+
+def __getattr__(name: str) -> Any:
+    # ImportReport lives with the DuckDB-using helpers; import them only when asked (the CLI
+    # imports this package at start-up to list source ids).
+    if name == "ImportReport":
+        from verdikart.sources._common import ImportReport
+
+        return ImportReport
+    raise AttributeError(name)

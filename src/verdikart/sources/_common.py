@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from verdikart.errors import OfflineError, SourceError
+from verdikart.errors import OfflineError, SourceError, VerdikartError
 from verdikart.store import bundled_path
 
 # progress(stage, done, total): a reader reports what it is doing; the CLI draws it.
@@ -146,7 +146,7 @@ def _reference_resolver() -> Callable[[str], str | None] | None:
     def lookup(text: str) -> str | None:
         try:
             ref = resolve(text)
-        except Exception:  # noqa: BLE001 - the resolver's own "unknown" error: fall back
+        except VerdikartError:  # UnknownCodeError: not known there, try the fallbacks
             return None
         if getattr(ref, "kind", "country") != "country":
             return None
