@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -26,117 +25,19 @@ from typing import Any
 import duckdb
 
 from verdikart.errors import VerdikartError
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """A logical table: its columns (name, DuckDB type) and what imported rows supersede."""
-
-    name: str
-    columns: tuple[tuple[str, str], ...]
-    coverage_key: tuple[str, ...] = ()
-    bundled: bool = False
-    description: str = ""
-
-    @property
-    def column_names(self) -> list[str]:
-        return [c for c, _ in self.columns]
-
-    def ddl(self, table_name: str) -> str:
-        cols = ", ".join(f'"{c}" {t}' for c, t in self.columns)
-        return f'CREATE TABLE IF NOT EXISTS "{table_name}" ({cols})'
-
-
-TRADE = TableSpec(
-    "trade",
-    (
-        ("year", "SMALLINT"),
-        ("exporter", "VARCHAR"),
-        ("importer", "VARCHAR"),
-        ("exporter_code", "INTEGER"),
-        ("importer_code", "INTEGER"),
-        ("hs_revision", "VARCHAR"),
-        ("hs6", "VARCHAR"),
-        ("value_kusd", "DOUBLE"),
-        ("quantity_t", "DOUBLE"),
-        ("source", "VARCHAR"),
-    ),
-    coverage_key=("year", "hs_revision"),
-    bundled=True,
-    description="Bilateral trade flows; exporter/importer as ISO alpha-3 (BACI pseudo-codes kept).",
+from verdikart.schema import (  # noqa: F401  (re-exported: the store's documented schema)
+    BACI_COUNTRIES,
+    GOVERNANCE,
+    PRODUCTION,
+    TABLES,
+    TRADE,
+    WMD_HS_MAP,
+    TableSpec,
 )
-PRODUCTION = TableSpec(
-    "production",
-    (
-        ("year", "SMALLINT"),
-        ("country", "VARCHAR"),
-        ("material", "VARCHAR"),
-        ("commodity", "VARCHAR"),
-        ("stage", "VARCHAR"),
-        ("content_basis", "VARCHAR"),
-        ("quantity", "DOUBLE"),
-        ("unit", "VARCHAR"),
-        ("data_quality", "VARCHAR"),
-        ("source", "VARCHAR"),
-    ),
-    coverage_key=("material", "year", "source"),
-    bundled=True,
-    description="Production by country; quantity in `unit` expressed as `content_basis`.",
-)
-GOVERNANCE = TableSpec(
-    "governance",
-    (
-        ("year", "SMALLINT"),
-        ("country", "VARCHAR"),
-        ("indicator", "VARCHAR"),
-        ("value", "DOUBLE"),
-        ("source", "VARCHAR"),
-    ),
-    coverage_key=("indicator", "year"),
-    bundled=True,
-    description="Governance indicators (WGI dimensions), by ISO alpha-3.",
-)
-BACI_COUNTRIES = TableSpec(
-    "baci_countries",
-    (("baci_code", "INTEGER"), ("name", "VARCHAR"), ("iso2", "VARCHAR"), ("iso3", "VARCHAR")),
-    bundled=True,
-    description="BACI's own country codes (V202401b).",
-)
-WMD_HS_MAP = TableSpec(
-    "wmd_hs_map",
-    (
-        ("commodity", "VARCHAR"),
-        ("material", "VARCHAR"),
-        ("category", "VARCHAR"),
-        ("reference_id", "VARCHAR"),
-        ("stage", "VARCHAR"),
-        ("symbol", "VARCHAR"),
-        ("eol_rir", "DOUBLE"),
-        ("hs6", "VARCHAR"),
-        ("hs6_complementary", "VARCHAR"),
-        ("hs_description", "VARCHAR"),
-        ("reference", "VARCHAR"),
-    ),
-    bundled=True,
-    description="World Mining Data commodity -> HS92 code map with EoL recycling input rates.",
-)
-
-_REGISTRY: dict[str, TableSpec] = {
-    spec.name: spec for spec in (TRADE, PRODUCTION, GOVERNANCE, BACI_COUNTRIES, WMD_HS_MAP)
-}
-
-
-def register_table(spec: TableSpec) -> TableSpec:
-    """Declare a further logical table (used by source readers that add tables, e.g. SSB)."""
-    existing = _REGISTRY.get(spec.name)
-    if existing is not None and existing != spec:
-        raise VerdikartError(f"table {spec.name!r} is already registered with another schema")
-    _REGISTRY[spec.name] = spec
-    return spec
 
 
 def table_specs() -> dict[str, TableSpec]:
-    return dict(_REGISTRY)
+    return dict(TABLES)
 
 
 def bundled_dir() -> Path:
@@ -225,7 +126,7 @@ class Store:
 
     def _refresh_views(self) -> None:
         present = self._imported_tables()
-        for spec in _REGISTRY.values():
+        for spec in TABLES.values():
             self.con.execute(self._view_sql(spec, f"imported_{spec.name}" in present))
 
     def _view_sql(self, spec: TableSpec, has_imported: bool) -> str:
@@ -332,16 +233,16 @@ class Store:
         same_source_only: bool = False,
     ) -> dict[str, int]:
         """Like :meth:`import_rows` for several tables in ONE transaction (all or nothing)."""
-        unknown = [t for t in loads if t not in _REGISTRY]
+        unknown = [t for t in loads if t not in TABLES]
         if unknown:
             raise VerdikartError(
-                f"unknown table {unknown[0]!r}; known: {', '.join(sorted(_REGISTRY))}"
+                f"unknown table {unknown[0]!r}; known: {', '.join(sorted(TABLES))}"
             )
         counts: dict[str, int] = {}
         with self.transaction() as con:
             con.execute(IMPORTS_DDL)
             for table, load in loads.items():
-                spec = _REGISTRY[table]
+                spec = TABLES[table]
                 counts[table] = self._import_one(
                     con,
                     spec,
@@ -395,7 +296,7 @@ class Store:
     def row_counts(self) -> dict[str, int]:
         return {
             name: int(self.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])  # type: ignore[index]
-            for name in _REGISTRY
+            for name in TABLES
         }
 
     def status(self) -> list[dict[str, Any]]:
@@ -406,7 +307,7 @@ class Store:
         """
         imports = self._latest_imports()
         out: list[dict[str, Any]] = []
-        for name, spec in _REGISTRY.items():
+        for name, spec in TABLES.items():
             cols = spec.column_names
             bundled_file = f"bundled/{name}.parquet" if spec.bundled else None
             if "source" not in cols:

@@ -21,9 +21,7 @@ def data() -> None:
 def status(ctx: Any, fmt: str) -> None:
     """Per table and source: rows, years, countries and origin (bundled or imported)."""
     from verdikart.api import data_status
-    from verdikart.sources import declare_tables
 
-    declare_tables()  # before the store opens, so reader-added tables get their views
     emit(data_status(ctx.store()), fmt, title="verdikart store")
 
 
@@ -130,10 +128,8 @@ def import_(
 def export(ctx: Any, table: str, path: Path) -> None:
     """Write a logical table (bundled + imported rows) to a Parquet file."""
     from verdikart.errors import UnknownCodeError
-    from verdikart.sources import declare_tables
     from verdikart.store import table_specs
 
-    declare_tables()
     specs = table_specs()
     if table not in specs:
         raise UnknownCodeError(f"unknown table {table!r}; known: {', '.join(sorted(specs))}")

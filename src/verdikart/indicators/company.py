@@ -296,26 +296,8 @@ def assess_company(
 
 def save_purchases(store: Any, purchases: pa.Table, *, source: str) -> int:
     """Store the purchases (only on request) as ``imported_company_purchases``, atomically."""
-    from verdikart.store import TableSpec, register_table
+    from verdikart.schema import COMPANY_PURCHASES as spec
 
-    spec = register_table(
-        TableSpec(
-            "company_purchases",
-            (
-                ("row", "INTEGER"),
-                ("product", "VARCHAR"),
-                ("material", "VARCHAR"),
-                ("hs6", "VARCHAR"),
-                ("origin", "VARCHAR"),
-                ("year", "SMALLINT"),
-                ("quantity_t", "DOUBLE"),
-                ("value_kusd", "DOUBLE"),
-                ("source", "VARCHAR"),
-            ),
-            coverage_key=("source",),
-            description="A company's purchases, saved on request (verdikart company assess --save).",
-        )
-    )
     table = purchases.append_column("source", pa.array([source] * purchases.num_rows, pa.string()))
 
     def load(con: Any, staging: str) -> int:

@@ -367,34 +367,6 @@ def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()
     return rows[0][0] if rows else None
 
 
-def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Make the EU input tables queryable on a store opened before they were registered.
-
-    The store builds its views when it opens; :mod:`verdikart.sources.eu_crm` registers its
-    tables on import, which may come later. A missing view is created the way the store does
-    for a non-bundled table: the imported rows, or an empty typed relation.
-    """
-    from verdikart.sources.eu_crm import EU_END_USES, EU_PARAMETERS, EU_SUPPLY_SHARES
-
-    present = {
-        str(r[0])
-        for r in con.execute(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_catalog = current_database() OR table_schema LIKE 'temp%'"
-        ).fetchall()
-    }
-    for spec in (EU_SUPPLY_SHARES, EU_END_USES, EU_PARAMETERS):
-        if spec.name in present:
-            continue
-        cols = ", ".join(f'"{c}"' for c in spec.column_names)
-        if f"imported_{spec.name}" in present:
-            body = f'SELECT {cols} FROM main."imported_{spec.name}"'
-        else:
-            typed = ", ".join(f'CAST(NULL AS {t}) AS "{c}"' for c, t in spec.columns)
-            body = f"SELECT {typed} WHERE false"
-        con.execute(f'CREATE OR REPLACE TEMP VIEW "{spec.name}" AS {body}')
-
-
 def default_wgi_year(con: duckdb.DuckDBPyConnection, year: int) -> int | None:
     """The WGI year an assessment of `year` uses: year − 2 (2023 study: WGI 2021) or earlier."""
     found = _scalar(
@@ -495,7 +467,6 @@ def eu_criticality(
     hhi_gs, hhi_eu, ir, eol_rir, si_sr, si_ei, inputs_defaulted, perspective, year, wgi_year,
     source.
     """
-    ensure_tables(con)
     iso = _perspective(perspective)
     national = iso != "EU"
     wyear = wgi_year if wgi_year is not None else default_wgi_year(con, year)

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 __all__ = [
     "ImportReport",
     "ReaderInfo",
-    "declare_tables",
     "get_reader",
     "readers",
     "run_download",
@@ -138,14 +137,6 @@ def _builtin() -> dict[str, ReaderInfo]:
         ),
     ]
     return {info.source_id: info for info in infos}
-
-
-def declare_tables() -> list[str]:
-    """Register the tables that readers add to the store (ssb_trade, mineral_reserves,
-    usgs_salient) so a store opened afterwards shows them; returns their names."""
-    from verdikart.sources import ssb, usgs
-
-    return [ssb.SSB_TRADE.name, usgs.RESERVES.name, usgs.SALIENT.name]
 
 
 def readers() -> dict[str, ReaderInfo]:

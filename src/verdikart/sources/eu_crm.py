@@ -49,66 +49,9 @@ from typing import Any
 import pyarrow as pa
 
 from verdikart.errors import SourceError, VerdikartError
+from verdikart.schema import EU_END_USES, EU_PARAMETERS, EU_SUPPLY_SHARES, TableSpec
 from verdikart.sources._common import ImportReport
-from verdikart.store import Store, TableSpec, register_table
-
-EU_SUPPLY_SHARES = register_table(
-    TableSpec(
-        "eu_supply_shares",
-        (
-            ("year", "SMALLINT"),
-            ("material", "VARCHAR"),
-            ("material_name", "VARCHAR"),
-            ("stage", "VARCHAR"),
-            ("scope", "VARCHAR"),
-            ("country", "VARCHAR"),
-            ("country_name", "VARCHAR"),
-            ("share", "DOUBLE"),
-            ("share_text", "VARCHAR"),
-            ("t", "DOUBLE"),
-            ("source", "VARCHAR"),
-        ),
-        coverage_key=("year", "scope"),
-        description="EU CRM assessment: global / EU-sourcing supply shares by stage, with t.",
-    )
-)
-EU_END_USES = register_table(
-    TableSpec(
-        "eu_end_uses",
-        (
-            ("year", "SMALLINT"),
-            ("material", "VARCHAR"),
-            ("material_name", "VARCHAR"),
-            ("application", "VARCHAR"),
-            ("share", "DOUBLE"),
-            ("share_text", "VARCHAR"),
-            ("nace2", "VARCHAR"),
-            ("nace_name", "VARCHAR"),
-            ("value_added_meur", "DOUBLE"),
-            ("source", "VARCHAR"),
-        ),
-        coverage_key=("year",),
-        description="EU CRM assessment: end-use shares with NACE 2-digit sector value added.",
-    )
-)
-EU_PARAMETERS = register_table(
-    TableSpec(
-        "eu_parameters",
-        (
-            ("year", "SMALLINT"),
-            ("material", "VARCHAR"),
-            ("material_name", "VARCHAR"),
-            ("stage", "VARCHAR"),
-            ("ir", "DOUBLE"),
-            ("eol_rir", "DOUBLE"),
-            ("si_sr", "DOUBLE"),
-            ("si_ei", "DOUBLE"),
-            ("source", "VARCHAR"),
-        ),
-        coverage_key=("year",),
-        description="EU CRM assessment scalars: import reliance, EoL-RIR, substitution indices.",
-    )
-)
+from verdikart.store import Store
 
 SUPPLY_HEADER = ("Material", "Stage", "Country", "Share", "t")
 END_USE_HEADER = ("Material", "Application", "Share", "NACE sector")

@@ -40,30 +40,8 @@ from verdikart.sources._common import (
     require_file,
     sql_str,
 )
-from verdikart.store import Store, TableSpec, register_table
+from verdikart.store import Store
 
-SSB_TRADE = register_table(
-    TableSpec(
-        "ssb_trade",
-        (
-            ("year", "SMALLINT"),
-            ("period", "VARCHAR"),
-            ("flow", "VARCHAR"),
-            ("cn8", "VARCHAR"),
-            ("hs6", "VARCHAR"),
-            ("partner", "VARCHAR"),
-            ("partner_iso2", "VARCHAR"),
-            ("quantity_1_kg", "DOUBLE"),
-            ("quantity_2", "DOUBLE"),
-            ("quantity_2_unit", "VARCHAR"),
-            ("value_nok", "DOUBLE"),
-            ("source", "VARCHAR"),
-        ),
-        coverage_key=("year", "source"),
-        description="Norway's external trade in goods by 8-digit commodity number and partner "
-        "(SSB); flow 'import'|'export', partner ISO alpha-3, value in NOK.",
-    )
-)
 CSV_COLUMNS = ("aargang", "impeks", "varenr", "obland", "vnr_m2", "m1_sum", "m2_sum", "v_sum")
 API_URL = "https://data.ssb.no/api/v0/no/table/08801"
 JSONSTAT_DIMS = ("Varekoder", "ImpEks", "Land", "ContentsCode", "Tid")

@@ -35,6 +35,9 @@ import duckdb
 import pyarrow as pa
 
 from verdikart.errors import SourceError
+from verdikart.schema import MINERAL_RESERVES as RESERVES
+from verdikart.schema import USGS_SALIENT as SALIENT
+from verdikart.schema import TableSpec
 from verdikart.sources._common import (
     ImportReport,
     Progress,
@@ -42,44 +45,7 @@ from verdikart.sources._common import (
     require_file,
     resolve_country_names,
 )
-from verdikart.store import PRODUCTION, Store, TableSpec, register_table
-
-RESERVES = register_table(
-    TableSpec(
-        "mineral_reserves",
-        (
-            ("year", "SMALLINT"),
-            ("country", "VARCHAR"),
-            ("material", "VARCHAR"),
-            ("commodity", "VARCHAR"),
-            ("content_basis", "VARCHAR"),
-            ("reserves", "DOUBLE"),
-            ("unit", "VARCHAR"),
-            ("note", "VARCHAR"),
-            ("source", "VARCHAR"),
-        ),
-        coverage_key=("material", "source"),
-        description="Mineral reserves by country (USGS MCS); year = the edition's data year.",
-    )
-)
-SALIENT = register_table(
-    TableSpec(
-        "usgs_salient",
-        (
-            ("year", "SMALLINT"),
-            ("commodity_code", "VARCHAR"),
-            ("commodity", "VARCHAR"),
-            ("variable", "VARCHAR"),
-            ("unit", "VARCHAR"),
-            ("value", "DOUBLE"),
-            ("value_text", "VARCHAR"),
-            ("source", "VARCHAR"),
-        ),
-        coverage_key=("commodity_code", "source"),
-        description="USGS MCS US salient statistics, long; NIR_* = US net import reliance "
-        "(% of apparent consumption; value_text keeps '>50', 'E' = net exporter).",
-    )
-)
+from verdikart.store import PRODUCTION, Store
 
 FILE_NAME = re.compile(r"mcs(\d{4})-(\w+?)_(world|salient)\.csv$", re.IGNORECASE)
 PROD_COLUMN = re.compile(

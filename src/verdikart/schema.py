@@ -1,0 +1,250 @@
+"""The store's documented schema: every logical table, its columns with units, and coverage.
+
+Indicators depend on these tables only, never on a loader (the file format is the seam between
+data and calculation). Declared once, here, so that a store opened at any time shows them all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A logical table: its columns (name, DuckDB type) and what imported rows supersede."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    coverage_key: tuple[str, ...] = ()
+    bundled: bool = False
+    description: str = ""
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c for c, _ in self.columns]
+
+    def ddl(self, table_name: str) -> str:
+        cols = ", ".join(f'"{c}" {t}' for c, t in self.columns)
+        return f'CREATE TABLE IF NOT EXISTS "{table_name}" ({cols})'
+
+
+TRADE = TableSpec(
+    "trade",
+    (
+        ("year", "SMALLINT"),
+        ("exporter", "VARCHAR"),
+        ("importer", "VARCHAR"),
+        ("exporter_code", "INTEGER"),
+        ("importer_code", "INTEGER"),
+        ("hs_revision", "VARCHAR"),
+        ("hs6", "VARCHAR"),
+        ("value_kusd", "DOUBLE"),
+        ("quantity_t", "DOUBLE"),
+        ("source", "VARCHAR"),
+    ),
+    coverage_key=("year", "hs_revision"),
+    bundled=True,
+    description="Bilateral trade flows; exporter/importer as ISO alpha-3 (BACI pseudo-codes kept).",
+)
+PRODUCTION = TableSpec(
+    "production",
+    (
+        ("year", "SMALLINT"),
+        ("country", "VARCHAR"),
+        ("material", "VARCHAR"),
+        ("commodity", "VARCHAR"),
+        ("stage", "VARCHAR"),
+        ("content_basis", "VARCHAR"),
+        ("quantity", "DOUBLE"),
+        ("unit", "VARCHAR"),
+        ("data_quality", "VARCHAR"),
+        ("source", "VARCHAR"),
+    ),
+    coverage_key=("material", "year", "source"),
+    bundled=True,
+    description="Production by country; quantity in `unit` expressed as `content_basis`.",
+)
+GOVERNANCE = TableSpec(
+    "governance",
+    (
+        ("year", "SMALLINT"),
+        ("country", "VARCHAR"),
+        ("indicator", "VARCHAR"),
+        ("value", "DOUBLE"),
+        ("source", "VARCHAR"),
+    ),
+    coverage_key=("indicator", "year"),
+    bundled=True,
+    description="Governance indicators (WGI dimensions), by ISO alpha-3.",
+)
+BACI_COUNTRIES = TableSpec(
+    "baci_countries",
+    (("baci_code", "INTEGER"), ("name", "VARCHAR"), ("iso2", "VARCHAR"), ("iso3", "VARCHAR")),
+    bundled=True,
+    description="BACI's own country codes (V202401b).",
+)
+WMD_HS_MAP = TableSpec(
+    "wmd_hs_map",
+    (
+        ("commodity", "VARCHAR"),
+        ("material", "VARCHAR"),
+        ("category", "VARCHAR"),
+        ("reference_id", "VARCHAR"),
+        ("stage", "VARCHAR"),
+        ("symbol", "VARCHAR"),
+        ("eol_rir", "DOUBLE"),
+        ("hs6", "VARCHAR"),
+        ("hs6_complementary", "VARCHAR"),
+        ("hs_description", "VARCHAR"),
+        ("reference", "VARCHAR"),
+    ),
+    bundled=True,
+    description="World Mining Data commodity -> HS92 code map with EoL recycling input rates.",
+)
+
+MINERAL_RESERVES = TableSpec(
+    "mineral_reserves",
+    (
+        ("year", "SMALLINT"),
+        ("country", "VARCHAR"),
+        ("material", "VARCHAR"),
+        ("commodity", "VARCHAR"),
+        ("content_basis", "VARCHAR"),
+        ("reserves", "DOUBLE"),
+        ("unit", "VARCHAR"),
+        ("note", "VARCHAR"),
+        ("source", "VARCHAR"),
+    ),
+    coverage_key=("material", "source"),
+    description="Mineral reserves by country (USGS MCS); year = the edition's data year.",
+)
+
+USGS_SALIENT = TableSpec(
+    "usgs_salient",
+    (
+        ("year", "SMALLINT"),
+        ("commodity_code", "VARCHAR"),
+        ("commodity", "VARCHAR"),
+        ("variable", "VARCHAR"),
+        ("unit", "VARCHAR"),
+        ("value", "DOUBLE"),
+        ("value_text", "VARCHAR"),
+        ("source", "VARCHAR"),
+    ),
+    coverage_key=("commodity_code", "source"),
+    description="USGS MCS US salient statistics, long; NIR_* = US net import reliance "
+    "(% of apparent consumption; value_text keeps '>50', 'E' = net exporter).",
+)
+
+SSB_TRADE = TableSpec(
+    "ssb_trade",
+    (
+        ("year", "SMALLINT"),
+        ("period", "VARCHAR"),
+        ("flow", "VARCHAR"),
+        ("cn8", "VARCHAR"),
+        ("hs6", "VARCHAR"),
+        ("partner", "VARCHAR"),
+        ("partner_iso2", "VARCHAR"),
+        ("quantity_1_kg", "DOUBLE"),
+        ("quantity_2", "DOUBLE"),
+        ("quantity_2_unit", "VARCHAR"),
+        ("value_nok", "DOUBLE"),
+        ("source", "VARCHAR"),
+    ),
+    coverage_key=("year", "source"),
+    description="Norway's external trade in goods by 8-digit commodity number and partner "
+    "(SSB); flow 'import'|'export', partner ISO alpha-3, value in NOK.",
+)
+
+EU_SUPPLY_SHARES = TableSpec(
+    "eu_supply_shares",
+    (
+        ("year", "SMALLINT"),
+        ("material", "VARCHAR"),
+        ("material_name", "VARCHAR"),
+        ("stage", "VARCHAR"),
+        ("scope", "VARCHAR"),
+        ("country", "VARCHAR"),
+        ("country_name", "VARCHAR"),
+        ("share", "DOUBLE"),
+        ("share_text", "VARCHAR"),
+        ("t", "DOUBLE"),
+        ("source", "VARCHAR"),
+    ),
+    coverage_key=("year", "scope"),
+    description="EU CRM assessment: global / EU-sourcing supply shares by stage, with t.",
+)
+
+EU_END_USES = TableSpec(
+    "eu_end_uses",
+    (
+        ("year", "SMALLINT"),
+        ("material", "VARCHAR"),
+        ("material_name", "VARCHAR"),
+        ("application", "VARCHAR"),
+        ("share", "DOUBLE"),
+        ("share_text", "VARCHAR"),
+        ("nace2", "VARCHAR"),
+        ("nace_name", "VARCHAR"),
+        ("value_added_meur", "DOUBLE"),
+        ("source", "VARCHAR"),
+    ),
+    coverage_key=("year",),
+    description="EU CRM assessment: end-use shares with NACE 2-digit sector value added.",
+)
+
+EU_PARAMETERS = TableSpec(
+    "eu_parameters",
+    (
+        ("year", "SMALLINT"),
+        ("material", "VARCHAR"),
+        ("material_name", "VARCHAR"),
+        ("stage", "VARCHAR"),
+        ("ir", "DOUBLE"),
+        ("eol_rir", "DOUBLE"),
+        ("si_sr", "DOUBLE"),
+        ("si_ei", "DOUBLE"),
+        ("source", "VARCHAR"),
+    ),
+    coverage_key=("year",),
+    description="EU CRM assessment scalars: import reliance, EoL-RIR, substitution indices.",
+)
+
+COMPANY_PURCHASES = TableSpec(
+    "company_purchases",
+    (
+        ("row", "INTEGER"),
+        ("product", "VARCHAR"),
+        ("material", "VARCHAR"),
+        ("hs6", "VARCHAR"),
+        ("origin", "VARCHAR"),
+        ("year", "SMALLINT"),
+        ("quantity_t", "DOUBLE"),
+        ("value_kusd", "DOUBLE"),
+        ("source", "VARCHAR"),
+    ),
+    coverage_key=("source",),
+    description="A company's purchases, saved on request (verdikart company assess --save).",
+)
+
+TABLES = MappingProxyType(
+    {
+        spec.name: spec
+        for spec in (
+            TRADE,
+            PRODUCTION,
+            GOVERNANCE,
+            BACI_COUNTRIES,
+            WMD_HS_MAP,
+            MINERAL_RESERVES,
+            USGS_SALIENT,
+            SSB_TRADE,
+            EU_SUPPLY_SHARES,
+            EU_END_USES,
+            EU_PARAMETERS,
+            COMPANY_PURCHASES,
+        )
+    }
+)
