@@ -18,7 +18,7 @@ On PostgreSQL the benchmark works in its own schema and drops it afterwards.
 from __future__ import annotations
 
 import argparse
-import json
+import io
 import os
 import statistics
 import subprocess
@@ -26,7 +26,6 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,121 +33,123 @@ import duckdb
 import httpx
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import insert
+import pyarrow.csv as pacsv
 
 CLASSES = ["slag", "dust", "fly-ash", "sludge", "salt", "phosphate", "metal-scrap", "gypsum"]
 COUNTIES = ["Agder", "Telemark", "Vestland", "Nordland", "Østfold", "Trøndelag", "Rogaland"]
 COMPONENTS = ["P2O5", "Cl", "Cd", "SiO2", "MnO", "Fe2O3", "CaO", "Zn"]
 
 
-def generate(n_streams: int, n_needs: int, n_orgs: int = 1000) -> dict[str, list[dict]]:
-    """Reproducible synthetic rows (plain dicts per table), generated set-based in DuckDB."""
+def generate(n_streams: int, n_needs: int, dialect: str, n_orgs: int = 1000) -> dict[str, Any]:
+    """Reproducible synthetic rows, generated set-based in DuckDB as Arrow tables laid out like
+    the database tables (JSON as text; timestamps as text in the dialect's format)."""
     con = duckdb.connect()
     con.execute("SELECT setseed(0.42)").fetchall()
     classes = "['" + "','".join(CLASSES) + "']"
     counties = "['" + "','".join(COUNTIES) + "']"
     comps = "['" + "','".join(COMPONENTS) + "']"
+    tz = "+00" if dialect == "postgresql" else ""
+
+    def ts(expr: str) -> str:
+        return f"strftime({expr}, '%Y-%m-%d %H:%M:%S.%f') || '{tz}'"
+
+    t0 = "TIMESTAMP '2025-01-01 00:00:00'"
     orgs = con.sql(
         f"""SELECT 'org' || lpad(i::VARCHAR, 28, '0') AS id, 'Bench org ' || i AS name,
-                   's' || lpad(i::VARCHAR, 30, '0') AS site_id,
-                   58 + random() * 12 AS lat, 5 + random() * 25 AS lon
+                   NULL::VARCHAR AS cluster_id, {ts(t0)} AS created_at
             FROM range({n_orgs}) t(i)"""
     ).to_arrow_table()
-    con.register("orgs_t", orgs)
+    sites = con.sql(
+        f"""SELECT 's' || lpad(i::VARCHAR, 30, '0') AS id,
+                   'org' || lpad(i::VARCHAR, 28, '0') AS organisation_id,
+                   'main site' AS name, NULL::VARCHAR AS municipality,
+                   58 + random() * 12 AS lat, 5 + random() * 25 AS lon, NULL::VARCHAR AS nace
+            FROM range({n_orgs}) t(i)"""
+    ).to_arrow_table()
     streams = con.sql(
         f"""SELECT md5(i::VARCHAR) AS id,
                    'org' || lpad((i % {n_orgs})::VARCHAR, 28, '0') AS organisation_id,
-                   's' || lpad((i % {n_orgs})::VARCHAR, 30, '0') AS site_id,
-                   TIMESTAMPTZ '2025-01-01 00:00:00+00' + to_seconds(i) AS created_at,
+                   {ts(f"{t0} + to_seconds(i)")} AS created_at,
+                   {ts(f"{t0} + to_seconds(i)")} AS updated_at,
+                   {classes}[1 + (i % {len(CLASSES)})] || ' stream' AS name_public,
                    {classes}[1 + (i % {len(CLASSES)})] AS material_class,
+                   'by-product' AS kind, '10–100 kt' AS quantity_band,
                    {counties}[1 + (hash(i) % {len(COUNTIES)})::BIGINT] AS region,
+                   false AS hazardous, NULL::VARCHAR AS ewc_code, '[]' AS critical_materials,
+                   'bench stream ' || i AS name,
+                   's' || lpad((i % {n_orgs})::VARCHAR, 30, '0') AS site_id,
+                   NULL::VARCHAR AS form,
                    round(10 + random() * 200000) AS quantity_t_per_year,
-                   'bench stream ' || i AS name
+                   NULL::DOUBLE AS energy_gwh_per_year, NULL::DOUBLE AS quantity_uncertainty_pct,
+                   NULL::VARCHAR AS availability, 'other' AS current_treatment,
+                   NULL::VARCHAR AS current_receiver, 'null' AS contact, '[]' AS documents,
+                   'benchmark' AS source
             FROM range({n_streams}) t(i)"""
     ).to_arrow_table()
     con.register("streams_t", streams)
     composition = con.sql(
         f"""SELECT s.id AS stream_id, j AS position,
                    {comps}[1 + ((hash(s.id) + j) % {len(COMPONENTS)})::BIGINT] AS component,
-                   round(random() * 20, 3) AS value_min, unit
-            FROM streams_t s, range(4) r(j),
-                 (SELECT 'wt%' AS unit) u"""
+                   NULL::DOUBLE AS value, round(random() * 20, 3) AS value_min,
+                   NULL::DOUBLE AS value_max, 'wt%' AS unit, NULL::VARCHAR AS method,
+                   NULL::VARCHAR AS analysed_on
+            FROM streams_t s, range(4) r(j)"""
     ).to_arrow_table()
+    composition = composition.set_column(
+        composition.schema.get_field_index("value_max"),
+        "value_max",
+        pc.add(composition.column("value_min"), 1.0),
+    )
     needs = con.sql(
         f"""SELECT md5('need' || i) AS id,
                    'org' || lpad((i * 7 % {n_orgs})::VARCHAR, 28, '0') AS organisation_id,
-                   's' || lpad((i * 7 % {n_orgs})::VARCHAR, 30, '0') AS site_id,
-                   {classes}[1 + (i % {len(CLASSES)})] AS material_class,
-                   CASE WHEN i % 2 = 0 THEN 300.0 ELSE NULL END AS max_distance_km,
+                   {ts(t0)} AS created_at, NULL::VARCHAR AS name,
+                   {classes}[1 + (i % {len(CLASSES)})] AS material_class, '[]' AS also_classes,
                    '[{{"component": "P", "op": ">=", "value": ' || (1 + i % 10) ||
                    ', "unit": "wt%"}}, {{"component": "Cl", "op": "<", "value": 0.5, "unit": "wt%"}}]'
-                       AS limits
+                       AS limits,
+                   NULL::DOUBLE AS quantity_t_per_year_min, NULL::DOUBLE AS quantity_t_per_year_max,
+                   CASE WHEN i % 2 = 0 THEN 300.0 ELSE NULL END::DOUBLE AS max_distance_km,
+                   's' || lpad((i * 7 % {n_orgs})::VARCHAR, 30, '0') AS site_id,
+                   NULL::VARCHAR AS region, false AS accepts_hazardous
             FROM range({n_needs}) t(i)"""
     ).to_arrow_table()
+    con.close()
     return {
-        "orgs": orgs.to_pylist(),
-        "streams": streams.to_pylist(),
-        "composition": composition.to_pylist(),
-        "needs": needs.to_pylist(),
+        "ex_organisation": orgs,
+        "ex_site": sites,
+        "ex_stream": streams,
+        "ex_composition": composition,
+        "ex_need": needs,
     }
 
 
-def bulk_insert(engine: Any, data: dict[str, list[dict]]) -> dict[str, float]:
-    """Insert everything; executemany on SQLite, COPY on PostgreSQL. Returns seconds per table."""
-    from verdikart.exchange.models import CompositionEntry, Need, Organisation, SideStream, Site
-
-    now = datetime(2025, 1, 1, tzinfo=UTC)
-    tables: list[tuple[Any, list[dict]]] = [
-        (Organisation.__table__, [{"id": o["id"], "name": o["name"], "created_at": now,
-                                   "cluster_id": None} for o in data["orgs"]]),
-        (Site.__table__, [{"id": o["site_id"], "organisation_id": o["id"], "name": "main site",
-                           "municipality": None, "lat": o["lat"], "lon": o["lon"], "nace": None}
-                          for o in data["orgs"]]),
-        (SideStream.__table__, [
-            {"id": s["id"], "organisation_id": s["organisation_id"], "created_at": s["created_at"],
-             "updated_at": s["created_at"], "name_public": f"{s['material_class']} stream",
-             "material_class": s["material_class"], "kind": "by-product",
-             "quantity_band": "10–100 kt", "region": s["region"], "hazardous": False,
-             "ewc_code": None, "critical_materials": "[]", "name": s["name"],
-             "site_id": s["site_id"], "form": None, "quantity_t_per_year": s["quantity_t_per_year"],
-             "energy_gwh_per_year": None, "quantity_uncertainty_pct": None, "availability": None,
-             "current_treatment": "other", "current_receiver": None, "contact": "null",
-             "documents": "[]", "source": "benchmark"} for s in data["streams"]]),
-        (CompositionEntry.__table__, [
-            {"stream_id": c["stream_id"], "position": c["position"], "component": c["component"],
-             "value": None, "value_min": c["value_min"], "value_max": c["value_min"] + 1.0,
-             "unit": c["unit"], "method": None, "analysed_on": None}
-            for c in data["composition"]]),
-        (Need.__table__, [
-            {"id": n["id"], "organisation_id": n["organisation_id"], "created_at": now,
-             "name": None, "material_class": n["material_class"], "also_classes": "[]",
-             "limits": n["limits"], "quantity_t_per_year_min": None,
-             "quantity_t_per_year_max": None, "max_distance_km": n["max_distance_km"],
-             "site_id": n["site_id"], "region": None, "accepts_hazardous": False}
-            for n in data["needs"]]),
-    ]  # fmt: skip
+def bulk_insert(engine: Any, data: dict[str, pa.Table]) -> dict[str, float]:
+    """COPY (CSV written by Arrow) on PostgreSQL; DBAPI executemany through SQLAlchemy core
+    (`exec_driver_sql`) on SQLite. Returns seconds per table."""
     timings = {}
-    for table, rows in tables:
+    for name, table in data.items():
         start = time.perf_counter()
+        columns = ", ".join(table.column_names)
         if engine.dialect.name == "postgresql":
-            columns = list(rows[0])
+            buffer = io.BytesIO()
+            pacsv.write_csv(
+                table, buffer, pacsv.WriteOptions(include_header=False, quoting_style="needed")
+            )
             raw = engine.raw_connection()
             try:
                 with raw.cursor() as cur:
-                    with cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as cp:
-                        for row in rows:
-                            cp.write_row([row[c] for c in columns])
+                    with cur.copy(f"COPY {name} ({columns}) FROM STDIN (FORMAT csv)") as cp:
+                        cp.write(buffer.getvalue())
                 raw.commit()
             finally:
                 raw.close()
         else:
-            json_cols = {c.name for c in table.columns if c.type.__class__.__name__ == "JSON"}
-            # JSON columns take Python objects through SQLAlchemy; the rows carry JSON text.
-            fixed = [{k: (json.loads(v) if k in json_cols and isinstance(v, str) else v)
-                      for k, v in row.items()} for row in rows]  # fmt: skip
+            rows = list(zip(*(col.to_pylist() for col in table.columns), strict=True))
+            marks = ", ".join("?" for _ in table.column_names)
             with engine.begin() as con:
-                con.execute(insert(table), fixed)
-        timings[table.name] = time.perf_counter() - start
+                con.exec_driver_sql(f"INSERT INTO {name} ({columns}) VALUES ({marks})", rows)
+        timings[name] = time.perf_counter() - start
     return timings
 
 
@@ -177,6 +178,7 @@ def main() -> int:
     parser.add_argument("--db-url", default=None)
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--batch", type=int, default=500, help="needs per ranking batch")
+    parser.add_argument("--skip-all-needs", action="store_true", help="skip matching all needs")
     parser.add_argument("--memory-limit", default="3GB", help="DuckDB memory limit")
     args = parser.parse_args()
 
@@ -199,12 +201,12 @@ def main() -> int:
         engine = make_engine(url)
         migrate(engine)
         start = time.perf_counter()
-        data = generate(args.streams, args.needs)
-        print(f"generate {args.streams:,} streams, {len(data['composition']):,} composition "
+        data = generate(args.streams, args.needs, engine.dialect.name)
+        print(f"generate {args.streams:,} streams, {data['ex_composition'].num_rows:,} composition "
               f"rows, {args.needs:,} needs: {time.perf_counter() - start:.2f} s")  # fmt: skip
         timings = bulk_insert(engine, data)
         total = sum(timings.values())
-        rows = args.streams + len(data["composition"]) + args.needs
+        rows = sum(t.num_rows for t in data.values())
         print(f"bulk insert: {total:.2f} s ({rows / total:,.0f} rows/s); "
               + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()))  # fmt: skip
         engine.dispose()
@@ -212,7 +214,9 @@ def main() -> int:
         svc = ExchangeService(url)
         token = svc.add_user("Bench org 0", "bench")["token"]
         who = svc.authenticate(token)
-        need_id = next(n["id"] for n in data["needs"] if n["organisation_id"] == who.org_id)
+        needs_t = data["ex_need"]
+        mask = pc.equal(needs_t.column("organisation_id"), who.org_id)
+        need_id = needs_t.filter(mask).column("id")[0].as_py()
         times = []
         for _ in range(3):
             start = time.perf_counter()
@@ -221,40 +225,8 @@ def main() -> int:
         print(f"match one need (load its classes of {args.streams:,} streams + rank top-10): "
               f"best {min(times):.2f} s, {len(matches)} matches")  # fmt: skip
 
-        import duckdb as ddb
-
-        from verdikart.exchange.linking import load_relations
-        from verdikart.exchange.matching import rank_matches
-
-        start = time.perf_counter()
-        con = ddb.connect(config={"memory_limit": args.memory_limit,
-                                  "temp_directory": str(workdir / "duckdb_tmp")})  # fmt: skip
-        with svc.sessions() as session:
-            rel = load_relations(session, con=con)
-        loaded = time.perf_counter() - start
-        # Needs are ranked in batches over the same loaded relations: the candidate pairs of all
-        # needs at once (~N x M / classes) would not fit in memory.
-        streams = rel["streams"].drop_columns(["organisation_id"])
-        needs = rel["needs"].drop_columns(["organisation_id"])
-        need_ids = needs.column("need_id")
-        n_rows = 0
-        for offset in range(0, needs.num_rows, args.batch):
-            batch = needs.slice(offset, args.batch)
-            ids = set(batch.column("need_id").to_pylist())
-            limits = rel["limits"].filter(
-                pc.is_in(rel["limits"].column("need_id"), value_set=pa.array(sorted(ids)))
-            )
-            ranked = rank_matches(streams, rel["composition"], batch, limits, per="need", k=10,
-                                  con=con)  # fmt: skip
-            n_rows += ranked.num_rows
-            if offset == 0:
-                first = time.perf_counter() - start - loaded
-                print(f"  first batch of {batch.num_rows} needs: {first:.2f} s", flush=True)
-        total = time.perf_counter() - start
-        print(f"match all {len(need_ids):,} needs (top-10 each, batches of {args.batch}): "
-              f"{total:.2f} s (load {loaded:.2f} s, rank {total - loaded:.2f} s), "
-              f"{n_rows:,} rows")  # fmt: skip
-        con.close()
+        if not args.skip_all_needs:
+            match_all(svc, args, workdir)
         svc.close()
 
         port = _free_port()
@@ -289,6 +261,40 @@ def main() -> int:
             with psycopg.connect(base_url, autocommit=True) as con:
                 con.execute(f'DROP SCHEMA "{schema}" CASCADE')
     return 0
+
+
+def match_all(svc: Any, args: Any, workdir: Path) -> None:
+    """Rank the top-10 streams for every need. Needs go in batches over the same loaded
+    relations: the candidate pairs of all needs at once (~N x M / classes) would not fit in
+    memory."""
+    from verdikart.exchange.linking import load_relations
+    from verdikart.exchange.matching import rank_matches
+
+    start = time.perf_counter()
+    con = duckdb.connect(
+        config={"memory_limit": args.memory_limit, "temp_directory": str(workdir / "duckdb_tmp")}
+    )
+    with svc.sessions() as session:
+        rel = load_relations(session, con=con)
+    loaded = time.perf_counter() - start
+    streams = rel["streams"].drop_columns(["organisation_id"])
+    needs = rel["needs"].drop_columns(["organisation_id"])
+    n_rows = 0
+    for offset in range(0, needs.num_rows, args.batch):
+        batch = needs.slice(offset, args.batch)
+        limits = rel["limits"].filter(
+            pc.is_in(rel["limits"].column("need_id"), value_set=batch.column("need_id"))
+        )
+        ranked = rank_matches(streams, rel["composition"], batch, limits, per="need", k=10, con=con)
+        n_rows += ranked.num_rows
+        if offset == 0:
+            first = time.perf_counter() - start - loaded
+            print(f"  first batch of {batch.num_rows} needs: {first:.2f} s", flush=True)
+    total = time.perf_counter() - start
+    print(f"match all {needs.num_rows:,} needs (top-10 each, batches of {args.batch}): "
+          f"{total:.2f} s (load {loaded:.2f} s, rank {total - loaded:.2f} s), "
+          f"{n_rows:,} rows")  # fmt: skip
+    con.close()
 
 
 def _free_port() -> int:
