@@ -152,6 +152,10 @@ def test_third_party_and_hubs_never_see_details(client: Any, world: dict[str, An
         "organisation"
         not in client.get("/api/exchange/streams", headers=h["hub2"]).json()["items"][0]
     )
+    # A hub lists its cluster's members' streams; other hubs get none; members may not ask.
+    assert client.get("/api/exchange/streams?cluster=true", headers=h["hub"]).json()["total"] == 1
+    assert client.get("/api/exchange/streams?cluster=true", headers=h["hub2"]).json()["total"] == 0
+    assert client.get("/api/exchange/streams?cluster=true", headers=h["c"]).status_code == 403
 
 
 def test_matches_reveal_only_summary_until_disclosed(

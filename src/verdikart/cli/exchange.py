@@ -108,6 +108,7 @@ def add_need(ctx: Any, file: str, token: str, fmt: str) -> None:
 @click.option("--kind", type=click.Choice(["by-product", "waste", "surplus-energy"]))
 @click.option("--region", default=None, help="County (fylke).")
 @click.option("--mine", is_flag=True, help="Only your organisation's streams.")
+@click.option("--cluster", is_flag=True, help="Hub operators: only your cluster's members.")
 @click.option("--needs", "needs", is_flag=True, help="List your organisation's needs instead.")
 @click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
 @format_option()
@@ -119,6 +120,7 @@ def list_(
     kind: str | None,
     region: str | None,
     mine: bool,
+    cluster: bool,
     needs: bool,
     limit: int,
     fmt: str,
@@ -134,7 +136,12 @@ def list_(
     page = svc.list_streams(
         who,
         StreamQuery(
-            material_class=material_class, kind=kind, region=region, mine=mine, limit=limit
+            material_class=material_class,
+            kind=kind,
+            region=region,
+            mine=mine,
+            cluster=cluster,
+            limit=limit,
         ),
     )
     emit(

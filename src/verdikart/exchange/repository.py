@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from verdikart.errors import NotFoundError
+from verdikart.errors import NotFoundError, PermissionDeniedError
 from verdikart.exchange.auth import Principal
 from verdikart.exchange.models import (
     AuditEvent,
@@ -251,6 +251,7 @@ class StreamQuery:
     hazardous: bool | None = None
     quantity_band: str | None = None
     mine: bool = False
+    cluster: bool = False  # hub operators: only their cluster's members' streams
     sort: str = "created_at"
     descending: bool = True
     limit: int = 50
@@ -265,6 +266,11 @@ def _stream_select(principal: Principal, query: StreamQuery) -> Select[Any]:
             stmt = stmt.where(getattr(SideStream, name) == value)
     if query.mine:
         stmt = stmt.where(SideStream.organisation_id == principal.org_id)
+    if query.cluster:
+        if principal.role != "hub" or principal.hub_cluster_id is None:
+            raise PermissionDeniedError("only a hub operator can list its cluster's streams")
+        members = select(Organisation.id).where(Organisation.cluster_id == principal.hub_cluster_id)
+        stmt = stmt.where(SideStream.organisation_id.in_(members))
     return stmt
 
 

@@ -92,12 +92,14 @@ def list_streams(
     hazardous: bool | None = None,
     quantity_band: str | None = None,
     mine: bool = False,
+    cluster: bool = False,
     sort: Literal["created_at", "material_class", "kind", "region", "name_public"] = "created_at",
     order: Literal["asc", "desc"] = "desc",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
-    """Public summaries only; filters and sorts touch only public fields."""
+    """Public summaries only; filters and sorts touch only public fields. `cluster=true`
+    (hub operators): only the streams of the hub's cluster members."""
     query = StreamQuery(
         material_class=material_class.lower() if material_class else None,
         kind=kind,
@@ -105,6 +107,7 @@ def list_streams(
         hazardous=hazardous,
         quantity_band=quantity_band,
         mine=mine,
+        cluster=cluster,
         sort=sort,
         descending=order == "desc",
         limit=limit,
