@@ -328,7 +328,7 @@ def potential(
         )
         year = int(rows[0]["year"]) if rows and rows[0]["year"] is not None else None
     imports = (
-        critical.norway_imports_t(_Drained(store), mid, year)
+        critical.norway_imports_t(store, mid, year)
         if year is not None
         else {"imports_t": None, "year": None}
     )
@@ -353,38 +353,3 @@ def potential(
             f"withheld: fewer than {min_streams} streams contribute (confidential details)"
         )
     return result
-
-
-class _Drained:
-    """A store whose `con.execute(...)` results are fully fetched at once: DuckDB 2 refuses
-    further work on a connection while a result is pending, and `norway_imports_t` reads one
-    row with `fetchone()`."""
-
-    def __init__(self, store: Any) -> None:
-        self.con = _DrainedConnection(store.con)
-
-
-class _DrainedConnection:
-    def __init__(self, con: Any) -> None:
-        self._con = con
-
-    def execute(self, query: str, params: Any = None) -> _Fetched:
-        cursor = self._con.execute(query, params or [])
-        return _Fetched(cursor.fetchall())
-
-    def register(self, name: str, table: Any) -> None:
-        self._con.register(name, table)
-
-    def unregister(self, name: str) -> None:
-        self._con.unregister(name)
-
-
-class _Fetched:
-    def __init__(self, rows: list[Any]) -> None:
-        self._rows = rows
-
-    def fetchone(self) -> Any:
-        return self._rows[0] if self._rows else None
-
-    def fetchall(self) -> list[Any]:
-        return self._rows
