@@ -33,7 +33,13 @@ def render() -> str:
     ]
     for path, command in _walk(cli, ["verdikart"]):
         name = " ".join(path)
-        ctx = click.Context(command, info_name=name, terminal_width=100, max_content_width=100)
+        ctx = click.Context(
+            command,
+            info_name=name,
+            terminal_width=100,
+            max_content_width=100,
+            help_option_names=["-h", "--help"],  # as the root group sets for every command
+        )
         lines += [f"## `{name}`", "", "```text", command.get_help(ctx).rstrip(), "```", ""]
     return "\n".join(lines)
 

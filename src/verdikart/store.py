@@ -415,6 +415,18 @@ class Store:
         return self.rows("SELECT * FROM imports ORDER BY import_id")
 
 
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, **tables: Any) -> Iterator[None]:
+    """Register Arrow tables as DuckDB relations for the queries inside, then unregister them."""
+    for name, table in tables.items():
+        con.register(name, table)
+    try:
+        yield
+    finally:
+        for name in tables:
+            con.unregister(name)
+
+
 def _drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:
     """Drop a TEMP table or view called `name`, whichever it is (DuckDB wants the right kind)."""
     kinds = con.execute(

