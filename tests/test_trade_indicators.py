@@ -194,36 +194,153 @@ def test_bad_basis_rejected(store: Store) -> None:
         )  # type: ignore[arg-type]
 
 
-def test_import_reliance_norway_aluminium_2022(store: Store) -> None:
-    # WMD 2022: Norway produced 1,424,571 t aluminium (processing stage, gross tonnes).
-    # BACI 760110 (unwrought, not alloyed) 2022: imports 211,525.331 t, exports 64,721.472 t.
-    # apparent consumption = 1,424,571 + 211,525.331 - 64,721.472 = 1,571,374.859 t
-    # import reliance = (211,525.331 - 64,721.472) / 1,571,374.859 = 0.0934238
-    products = pa.table(
-        {
-            "product": ["760110"],
-            "hs6": ["760110"],
-            "material": ["aluminium"],
-            "stage": ["processing"],
-        }
+def _one_product(code: str, material: str, stage: str) -> pa.Table:
+    return pa.table({"product": [code], "hs6": [code], "material": [material], "stage": [stage]})
+
+
+def test_import_reliance_japan_bismuth_2022(store: Store) -> None:
+    # Bismuth, processing stage: the reference's complete code set is 810600 alone (unwrought
+    # bismuth, gross weight = metal content), WMD production is refined metal (content_basis
+    # NULL), so the two sides compare. Real rows, 2022:
+    #   WMD: JPN bismuth 480 t.
+    #   BACI 810600 imports of JPN (11 rows): CHN 309.191 + KOR 63.867 + FRA 6.732 + HKG 3.395
+    #     + MYS 1.7 + GBR 0.911 + DEU 0.654 + CAN 0.263 + DNK 0.219 + USA 0.089 + IND 0.001
+    #     = 387.022 t
+    #   exports of JPN (15 rows): LUX 114.25 + KOR 80.808 + USA 36.226 + S19 17.959 + CAN 9.672
+    #     + CHN 8.427 + HKG 1.667 + POL 1.467 + MYS 0.22 + THA 0.13 + NLD 0.033 + DEU 0.021
+    #     + SGP 0.011 + CZE 0.01 + PHL 0.003 = 270.904 t
+    # apparent consumption = 480 + 387.022 - 270.904 = 596.118 t
+    # import reliance = (387.022 - 270.904) / 596.118 = 116.118 / 596.118 = 0.1947903
+    r = _one(
+        tr.trade_indicators(
+            store.con,
+            tr.country_reporters(["JPN"]),
+            _one_product("810600", "bismuth", "processing"),
+            [2022],
+        )
     )
-    r = _one(tr.trade_indicators(store.con, tr.country_reporters(["NOR"]), products, [2022]))
-    assert r["production_t"] == pytest.approx(1_424_571)
-    assert r["apparent_consumption_t"] == pytest.approx(1_571_374.859)
-    assert r["import_reliance"] == pytest.approx(146_803.859 / 1_571_374.859)
-    assert r["import_reliance"] == pytest.approx(0.0934238, abs=1e-7)
+    assert r["import_quantity_t"] == pytest.approx(387.022)
+    assert r["export_quantity_t"] == pytest.approx(270.904)
+    assert r["production_t"] == pytest.approx(480)
+    assert r["apparent_consumption_t"] == pytest.approx(596.118)
+    assert r["import_reliance"] == pytest.approx(116.118 / 596.118)
+    assert r["import_reliance"] == pytest.approx(0.1947903, abs=1e-7)
+    assert "reliance" not in r["notes"]
 
 
-def test_import_reliance_not_for_net_exporter(store: Store) -> None:
-    # graphite 250490 2022: Norway exports more than it imports -> USGS "E", no figure
+def test_import_reliance_needs_the_complete_code_set(store: Store) -> None:
+    # Aluminium metal (processing) is 281820, 760110, 760120 in the reference. 760110 alone
+    # (non-alloyed) left out alloyed metal and gave NOR 2022 a reliance of 0.0934 although
+    # Norway is a large net exporter of primary aluminium: now NULL with the reason.
+    r = _one(
+        tr.trade_indicators(
+            store.con,
+            tr.country_reporters(["NOR"]),
+            _one_product("760110", "aluminium", "processing"),
+            [2022],
+        )
+    )
+    assert r["import_reliance"] is None
+    assert r["production_t"] is None and r["apparent_consumption_t"] is None
+    assert (
+        "reliance n/a: HS6 760110 is not the complete code set 281820,760110,760120 of "
+        "aluminium processing" in r["notes"]
+    )
+    # the complete set, but 281820 and 760120 are not in the bundled trade data
     products = pa.table(
         {
-            "product": ["250490"],
-            "hs6": ["250490"],
-            "material": ["graphite"],
-            "stage": ["extraction"],
+            "product": ["al"] * 3,
+            "hs6": ["281820", "760110", "760120"],
+            "material": ["aluminium"] * 3,
+            "stage": ["processing"] * 3,
         }
     )
     r = _one(tr.trade_indicators(store.con, tr.country_reporters(["NOR"]), products, [2022]))
     assert r["import_reliance"] is None
+    assert (
+        "reliance n/a: only 1 of 3 HS6 codes of aluminium processing in the trade data"
+        in r["notes"]
+    )
+
+
+def test_import_reliance_not_for_ore_against_metal_content(store: Store) -> None:
+    # CHN 2022: copper concentrate 260300 imports 19.0 Mt gross weight against WMD copper mine
+    # production 1.93 Mt Cu content; the old figure 0.908 mixed the two bases.
+    r = _one(
+        tr.trade_indicators(
+            store.con,
+            tr.country_reporters(["CHN"]),
+            _one_product("260300", "copper", "extraction"),
+            [2022],
+        )
+    )
+    assert r["import_quantity_t"] == pytest.approx(19_042_979.124)
+    assert r["import_reliance"] is None
+    assert (
+        "reliance n/a: production (metal content) not comparable with gross trade weight "
+        "of HS6 260300" in r["notes"]
+    )
+
+
+def test_import_reliance_not_for_net_exporter(store: Store) -> None:
+    # bismuth 810600, KAZ 2022: production 101 t, imports 5.298 t < exports 40.762 t
+    # -> USGS "E", no figure
+    r = _one(
+        tr.trade_indicators(
+            store.con,
+            tr.country_reporters(["KAZ"]),
+            _one_product("810600", "bismuth", "processing"),
+            [2022],
+        )
+    )
+    assert r["import_quantity_t"] == pytest.approx(5.298)
+    assert r["export_quantity_t"] == pytest.approx(40.762)
+    assert r["import_reliance"] is None
     assert 'net exporter (USGS "E")' in r["notes"]
+
+
+def test_duplicated_governance_rows_do_not_double_suppliers() -> None:
+    # wgi.db repeats GUY's row; a governance relation with every GUY row twice must not double
+    # GUY's flows. PAN imports of 270900 (crude oil) in 2022: 11 suppliers, 16,138,288.745 kUSD
+    # (before the fix: 12 supplier rows, 21,981,841 kUSD with the bundled duplicate).
+    from verdikart.store import bundled_path
+
+    fresh = Store.open(None)
+    cols = ", ".join(c for c in fresh.con.sql("SELECT * FROM governance LIMIT 0").columns)
+    path = str(bundled_path("governance"))
+    fresh.con.execute(
+        f"CREATE OR REPLACE TEMP VIEW governance AS "
+        f"SELECT {cols} FROM read_parquet('{path}') "
+        f"UNION ALL SELECT {cols} FROM read_parquet('{path}') WHERE country = 'GUY'"
+    )
+    assert fresh.rows(
+        "SELECT count(*) AS n FROM governance WHERE country = 'GUY' AND year = 2022 "
+        "AND indicator = 'pv.normalized'"
+    ) == [{"n": 2}]
+    reporters, products = tr.country_reporters(["PAN"]), tr.hs6_products(["270900"])
+    shares = tr.supplier_shares(fresh.con, reporters, products, [2022]).to_pylist()
+    suppliers = [s["supplier"] for s in shares]
+    assert "GUY" in suppliers
+    assert len(suppliers) == len(set(suppliers)) == 11
+    assert math.isclose(sum(s["share"] for s in shares), 1.0, rel_tol=1e-12)
+    r = _one(tr.trade_indicators(fresh.con, reporters, products, [2022]))
+    assert r["import_value_kusd"] == pytest.approx(16_138_288.745)
+    assert r["n_suppliers"] == 11
+    assert r["top3_share"] <= 1 + 1e-12
+
+
+def test_governance_coverage_unknown_when_shares_unknown(store: Store) -> None:
+    # NOR 260200 2022 on a quantity basis: AUT's row lacks a quantity, so every share is NULL;
+    # the coverage of an unknown distribution is unknown, not 1.0 (least(1.0, NULL) = 1.0)
+    q = _one(
+        tr.trade_indicators(
+            store.con,
+            tr.country_reporters(["NOR"]),
+            tr.hs6_products(["260200"]),
+            [2022],
+            basis="quantity",
+        )
+    )
+    assert q["top_supplier_share"] is None
+    assert q["governance_coverage"] is None
+    assert q["hhi_wgi"] is None

@@ -29,9 +29,22 @@ Formulas (shares ``s_i`` of supplier country ``i`` in the reporter's imports of 
 * ``supplier_risk`` = Σ s_i g_i / Σ s_i over suppliers with a score (import-weighted mean risk).
 * net imports = imports − exports; import reliance = net imports / apparent consumption, with
   apparent consumption = production + imports − exports (USGS Mineral Commodity Summaries,
-  "net import reliance"), only for a product of one HS6 code whose material and stage have
-  production in tonnes of gross weight (no content basis such as Li2O), since trade
-  quantities are gross weight.
+  "net import reliance"). Computed only when the two sides measure the same thing:
+
+  (a) scope: the product is one material and stage, its HS6 codes are exactly the complete
+      code set of that material-stage in :func:`verdikart.reference.materials.material_hs6_table`
+      (HS92, own codes), none of them shared with another material, and every code has trade
+      rows in that year (a partial code set, e.g. 760110 without 760120 for aluminium metal,
+      would understate trade against total production);
+  (b) basis: trade quantities are gross weight, World Mining Data production is metal content
+      (``content_basis`` NULL) or an oxide/concentrate basis (Li2O, REO, ...). They compare
+      only when the production row says gross weight (``content_basis`` starting with
+      ``gross``), or for metal-content production (``content_basis`` NULL) at the processing
+      stage when every code is an unwrought metal or element (HS headings 2804/2805, 7106,
+      7108, 7110, chapters 74-81; not ferroalloys). Ores and concentrates (chapter 26) against
+      metal content, e.g. copper concentrate 260300 against Cu mine production, are not.
+
+  Otherwise ``import_reliance`` is NULL and ``notes`` give the reason.
 """
 
 from __future__ import annotations
@@ -147,8 +160,10 @@ shares AS (
                               ORDER BY {col} DESC NULLS LAST, partner) AS supplier_rank,
            g.value AS governance_risk
     FROM partner p
-    LEFT JOIN (SELECT country, year AS g_year, value FROM governance
-               WHERE indicator = $governance) g
+    -- one score per (country, year) even if the source repeats a row (wgi.db has GUY twice);
+    -- joining duplicates would double those suppliers' rows and amounts
+    LEFT JOIN (SELECT country, year AS g_year, min(value) AS value FROM governance
+               WHERE indicator = $governance GROUP BY ALL) g
          ON g.country = p.partner AND g.g_year = p.year
 )
 """
@@ -206,8 +221,10 @@ side AS (
            max(CASE WHEN supplier_rank = 1 THEN share END) AS top_supplier_share,
            sum(CASE WHEN supplier_rank <= 3 THEN share END) AS top3_share,
            sum(share * share * governance_risk) AS hhi_wgi,
-           least(1.0, sum(CASE WHEN governance_risk IS NOT NULL THEN share END))
-             AS governance_coverage,
+           -- least(1.0, NULL) is 1.0 in DuckDB: unknown shares must give unknown coverage
+           CASE WHEN sum(CASE WHEN governance_risk IS NOT NULL THEN share END) IS NOT NULL
+                THEN least(1.0, sum(CASE WHEN governance_risk IS NOT NULL THEN share END))
+           END AS governance_coverage,
            sum(share * governance_risk)
              / nullif(sum(CASE WHEN governance_risk IS NOT NULL THEN share END), 0)
              AS supplier_risk,
@@ -217,23 +234,52 @@ side AS (
     FROM shares GROUP BY ALL
 ),
 keys AS (SELECT DISTINCT reporter, product, year FROM side),
+stage_codes AS (
+    -- the reference's complete code set of each material-stage (scope test (a), module doc)
+    SELECT material, stage, string_agg(DISTINCT hs6, ',' ORDER BY hs6) AS stage_codes,
+           string_agg(DISTINCT hs6, ',' ORDER BY hs6) FILTER (WHERE shared)
+             AS shared_codes
+    FROM _vk_stage_codes GROUP BY ALL
+),
 prod_meta AS (
-    -- production matches only a single-code, single-stage product (see module doc)
+    -- production matches only a single-material, single-stage product (see module doc)
     SELECT product, min(material) AS material,
-           CASE WHEN count(DISTINCT hs6) = 1 AND count(DISTINCT material) = 1
+           CASE WHEN count(DISTINCT material) = 1 AND count(material) = count(*)
+                 AND count(DISTINCT stage) = 1 AND count(stage) = count(*)
                 THEN min(stage) END AS stage,
-           string_agg(DISTINCT hs6, ',' ORDER BY hs6) AS hs6_codes
+           string_agg(DISTINCT hs6, ',' ORDER BY hs6) AS hs6_codes,
+           count(DISTINCT hs6) AS n_codes,
+           -- unwrought metals and elements: their gross weight is metal content (basis test b)
+           bool_and(substr(hs6, 1, 4) IN ('2804', '2805', '7106', '7108', '7110')
+                    OR substr(hs6, 1, 2) BETWEEN '74' AND '81') AS metal_codes
     FROM _vk_products GROUP BY product
 ),
+prod_ref AS (
+    SELECT pm.*, sc.stage_codes, sc.shared_codes,
+           sc.stage_codes IS NOT NULL AND sc.stage_codes = pm.hs6_codes AS complete_codes
+    FROM prod_meta pm
+    LEFT JOIN stage_codes sc ON sc.material = pm.material AND sc.stage = pm.stage
+),
+present AS (
+    -- codes of each product with any trade row in the year (scope test (a))
+    SELECT p.product, t.year, count(DISTINCT t.hs6) AS n_present
+    FROM t JOIN prod p USING (hs6) GROUP BY ALL
+),
 prodn AS (
-    -- production of the reporter's members, tonnes of gross weight only (see module doc)
+    -- production of the reporter's members in tonnes, with whether its basis compares with
+    -- gross trade weight (basis test (b), module doc)
     SELECT r.reporter, pm.product, pr.year, sum(pr.quantity) AS production_t,
+           bool_and(coalesce(lower(pr.content_basis) LIKE 'gross%', false)
+                    OR (pr.content_basis IS NULL AND pm.stage = 'processing'
+                        AND pm.metal_codes)) AS production_comparable,
+           string_agg(DISTINCT coalesce(pr.content_basis, 'metal content'), ', ')
+             AS production_basis,
            string_agg(DISTINCT pr.source, '; ') AS production_source
     FROM production pr
     JOIN (SELECT reporter, iso3, coalesce(year_from, 0) AS y0, coalesce(year_to, 9999) AS y1
           FROM _vk_reporters) r ON pr.country = r.iso3 AND pr.year BETWEEN r.y0 AND r.y1
     JOIN prod_meta pm ON pm.material = pr.material AND pm.stage = pr.stage
-    WHERE pr.unit = 't' AND pr.content_basis IS NULL AND pr.year IN (SELECT unnest($years))
+    WHERE pr.unit = 't' AND pr.year IN (SELECT unnest($years))
     GROUP BY ALL
 ),
 joined AS (
@@ -248,7 +294,10 @@ joined AS (
            i.top_supplier, i.top_supplier_share, i.top3_share, i.hhi,
            i.hhi * 10000 AS hhi_points,
            i.hhi_wgi, i.governance_coverage, i.supplier_risk, i.suppliers_without_governance,
-           pn.production_t, pn.production_source,
+           pm.stage_codes, pm.shared_codes, pm.complete_codes,
+           coalesce(ps.n_present, 0) AS n_codes_traded, pm.n_codes,
+           pn.production_t AS _production_t, pn.production_comparable, pn.production_basis,
+           pn.production_source,
            CASE WHEN e.source IS NULL OR e.source = i.source THEN i.source
                 WHEN i.source IS NULL THEN e.source
                 ELSE i.source || '; ' || e.source END AS source
@@ -257,19 +306,44 @@ joined AS (
                                              = (k.reporter, k.product, k.year)
     LEFT JOIN side e ON e.flow = 'export' AND (e.reporter, e.product, e.year)
                                              = (k.reporter, k.product, k.year)
-    LEFT JOIN prod_meta pm ON pm.product = k.product
+    LEFT JOIN prod_ref pm ON pm.product = k.product
+    LEFT JOIN present ps ON (ps.product, ps.year) = (k.product, k.year)
     LEFT JOIN prodn pn ON (pn.reporter, pn.product, pn.year) = (k.reporter, k.product, k.year)
 ),
-final AS (
+comparable AS (
     SELECT *,
+           CASE WHEN stage IS NULL
+                  THEN 'reliance n/a: product is not one material and stage'
+                WHEN NOT complete_codes
+                  THEN 'reliance n/a: HS6 ' || hs6_codes || ' is not the complete code set '
+                       || coalesce(stage_codes, '(none)') || ' of ' || material || ' '
+                       || stage
+                WHEN shared_codes IS NOT NULL
+                  THEN 'reliance n/a: HS6 ' || shared_codes || ' also cover other materials'
+                WHEN n_codes_traded < n_codes
+                  THEN 'reliance n/a: only ' || n_codes_traded || ' of ' || n_codes || ' HS6 '
+                       || 'codes of ' || material || ' ' || stage || ' in the trade data'
+                WHEN _production_t IS NULL
+                  THEN 'reliance n/a: no ' || material || ' ' || stage || ' production in t'
+                WHEN NOT production_comparable
+                  THEN 'reliance n/a: production (' || production_basis || ') not comparable '
+                       || 'with gross trade weight of HS6 ' || hs6_codes
+           END AS _scope_note
+    FROM joined
+),
+final AS (
+    SELECT * EXCLUDE (_production_t),
+           CASE WHEN _scope_note IS NULL THEN _production_t END AS production_t,
            import_value_kusd - export_value_kusd AS net_import_value_kusd,
            import_quantity_t - export_quantity_t AS net_import_quantity_t,
-           production_t + import_quantity_t - export_quantity_t AS apparent_consumption_t,
+           CASE WHEN _scope_note IS NULL
+                THEN _production_t + import_quantity_t - export_quantity_t
+           END AS apparent_consumption_t,
            -- USGS reports "E" for net exporters and no figure when consumption is not positive
-           CASE WHEN import_quantity_t > export_quantity_t
-                 AND production_t + import_quantity_t - export_quantity_t > 0
+           CASE WHEN _scope_note IS NULL AND import_quantity_t > export_quantity_t
+                 AND _production_t + import_quantity_t - export_quantity_t > 0
                 THEN (import_quantity_t - export_quantity_t)
-                     / (production_t + import_quantity_t - export_quantity_t)
+                     / (_production_t + import_quantity_t - export_quantity_t)
            END AS import_reliance,
            top_supplier_share > $threshold AS concentration_flag,
            import_value_kusd / nullif(lag(import_value_kusd) OVER w, 0) - 1
@@ -277,10 +351,12 @@ final AS (
            import_quantity_t / nullif(lag(import_quantity_t) OVER w, 0) - 1
              AS import_quantity_yoy,
            lag(year) OVER w AS _prev_year
-    FROM joined
+    FROM comparable
     WINDOW w AS (PARTITION BY reporter, product ORDER BY year)
 )
-SELECT * EXCLUDE (_prev_year, import_value_yoy, import_quantity_yoy),
+SELECT * EXCLUDE (_prev_year, import_value_yoy, import_quantity_yoy, _scope_note, stage_codes,
+                  shared_codes, complete_codes, n_codes_traded, n_codes,
+                  production_comparable),
        CASE WHEN _prev_year = year - 1 THEN import_value_yoy END AS import_value_yoy,
        CASE WHEN _prev_year = year - 1 THEN import_quantity_yoy END AS import_quantity_yoy,
        concat_ws('; ',
@@ -293,7 +369,7 @@ SELECT * EXCLUDE (_prev_year, import_value_yoy, import_quantity_yoy),
               THEN 'shares unknown on ' || $basis || ' basis' END,
          CASE WHEN suppliers_without_governance IS NOT NULL
               THEN 'no governance score for ' || suppliers_without_governance END,
-         CASE WHEN production_t IS NULL THEN 'reliance n/a: no production in gross t'
+         CASE WHEN _scope_note IS NOT NULL THEN _scope_note
               WHEN import_quantity_t IS NULL OR export_quantity_t IS NULL
                 THEN 'reliance n/a: quantity missing'
               WHEN production_t + import_quantity_t - export_quantity_t <= 0
@@ -329,12 +405,15 @@ def trade_indicators(
     _check_basis(basis)
     if not 0 < threshold <= 1:
         raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+    from verdikart.reference.materials import material_hs6_table
+
     report_years = sorted({int(y) for y in years})
     all_years = sorted(set(report_years) | {y - 1 for y in report_years})
     with registered(
         con,
         _vk_reporters=_normalise_reporters(reporters),
         _vk_products=_normalise_products(products),
+        _vk_stage_codes=material_hs6_table("HS92"),
         **({} if flows is None else {"_vk_flows": flows}),
     ):
         return con.sql(
