@@ -95,3 +95,35 @@ def test_group_reporter_and_formats(tmp_path: Path) -> None:
     assert book.sheetnames == ["NOR 2022", "notes"]
     res = runner.invoke(cli, ["map", "--year", "2022", "--format", "html"])
     assert res.exit_code != 0 and "--out" in res.output
+
+
+def test_geopolrisk_for_codes_of_several_materials(hs6_rows: list[dict]) -> None:
+    # 280530 and 284690 are rare earths *and* scandium, 711019 PGMs *and* platinum: the
+    # comma-joined material key used to find no score. Each material is looked up on its own.
+    by = {r["hs6"]: r for r in hs6_rows}
+    for code, top, absent in (
+        ("280530", "rare-earths", "scandium"),
+        ("284690", "rare-earths", "scandium"),
+        ("711019", "platinum", "pgms"),
+    ):
+        r = by[code]
+        assert r["geopolrisk_score"] is not None, code
+        assert r["geopolrisk_material"] == top
+        assert f"{absent}=n/a" in r["geopolrisk_scores"]
+        assert f"{top}={r['geopolrisk_score']:.4g}" in r["geopolrisk_scores"]
+    # every material of every row is listed, with a score or n/a (none dropped silently)
+    for r in hs6_rows:
+        listed = [part.split("=")[0] for part in r["geopolrisk_scores"].split("; ")]
+        assert listed == r["material"].split(",")
+
+
+def test_product_geopolrisk_takes_the_highest_material() -> None:
+    from verdikart.chains.mapping import _product_geopolrisk
+
+    got = _product_geopolrisk(["a", "b", "c"], {"a": 0.2, "b": 0.31, "c": None})
+    assert got == {
+        "geopolrisk_score": 0.31,
+        "geopolrisk_material": "b",
+        "geopolrisk_scores": "a=0.2; b=0.31; c=n/a",
+    }
+    assert _product_geopolrisk(["x"], {})["geopolrisk_score"] is None

@@ -244,7 +244,7 @@ def run_mapping(store: Store, request: MapRequest, progress: Progress | None = N
             "position": _position_label(r["net_import_value_kusd"]),
             **{k: r[k] for k in _TRADE_COLUMNS},
             **{k: p.get(k) for k in _POSITION_COLUMNS},
-            "geopolrisk_score": gpr.get(m["material"]),
+            **_product_geopolrisk(m["materials"], gpr),
             "source": r["source"],
             "notes": r["notes"],
         }
@@ -338,6 +338,28 @@ def _product_meta(products: pa.Table) -> dict[str, dict[str, Any]]:
             "lists": ",".join(sorted(x for x in e["lists"] if x)),
         }
     return out
+
+
+def _product_geopolrisk(
+    materials: Sequence[str], scores: dict[str, float | None]
+) -> dict[str, Any]:
+    """A product's GeoPolRisk: the highest score among its materials, which one, and all.
+
+    An HS6 code can cover several materials (280530 is rare earths and scandium); each is
+    looked up on its own, and ``geopolrisk_scores`` lists every one ("n/a" = no score) so a
+    material without a score is visible, not dropped.
+    """
+    known = {mm: scores[mm] for mm in materials if scores.get(mm) is not None}
+    top = max(known, key=lambda mm: (known[mm], mm), default=None)
+    return {
+        "geopolrisk_score": None if top is None else known[top],
+        "geopolrisk_material": top,
+        "geopolrisk_scores": "; ".join(
+            f"{mm}={'n/a' if scores.get(mm) is None else format(scores[mm], '.4g')}"
+            for mm in materials
+        )
+        or None,
+    }
 
 
 def _geopolrisk_scores(

@@ -26,7 +26,9 @@ most world totals unknown, so position is computed on values only):
   gas dominate Norway's exports and push every other RCA below 1). RCA > 1 means the product
   weighs more in the focal's basket exports than in the world's;
 * trend: OLS slope of the world export share over the five years ending in the report year
-  (``regr_slope``), in share points per year, and the share four years earlier.
+  (``regr_slope``), ``world_export_share_slope``, in fraction of world exports per year (the
+  share is a fraction 0..1, so 0.01 = one percentage point per year), and the share four
+  years earlier.
 """
 
 from __future__ import annotations
