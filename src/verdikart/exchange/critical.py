@@ -255,9 +255,19 @@ def potential(
     def arrow(rel: Any) -> pa.Table:
         return rel if isinstance(rel, pa.Table) else rel.arrow().read_all()
 
+    streams_tbl = arrow(streams_rel)
+    # with an organisation_id column: also the distinct contributing organisations
+    by_org = "organisation_id" in streams_tbl.column_names
+    org_sql = (
+        """, count(DISTINCT s.organisation_id) FILTER (WHERE s.quantity_t_per_year IS NOT NULL)
+               AS n_organisations,
+             list(DISTINCT s.organisation_id) AS organisation_ids"""
+        if by_org
+        else ""
+    )
     con = duckdb.connect()
     try:
-        con.register("p_streams", arrow(streams_rel))
+        con.register("p_streams", streams_tbl)
         con.register("p_comp", arrow(composition_rel))
         elements = [r for r in component_element_table() if r[1] == key]
         con.register(
@@ -270,7 +280,7 @@ def potential(
             ),
         )
         row = con.execute(
-            """
+            f"""
             WITH direct AS (
                 SELECT stream_id, value_min AS vmin, value_max AS vmax
                 FROM p_comp WHERE component = $basis
@@ -294,7 +304,7 @@ def potential(
                    sum(s.quantity_t_per_year * c.vmax) AS secondary_t_max,
                    count(*) FILTER (WHERE s.quantity_t_per_year IS NOT NULL) AS n_streams,
                    count(*) FILTER (WHERE s.quantity_t_per_year IS NULL)
-                       AS n_streams_without_quantity
+                       AS n_streams_without_quantity{org_sql}
             FROM content c JOIN p_streams s USING (stream_id)
             WHERE c.vmax > 0
             """,
@@ -319,4 +329,4 @@ def potential(
         "share_min": sec_min / imports_basis if share_ok else None,  # type: ignore[operator]
         "share_max": sec_max / imports_basis if share_ok else None,  # type: ignore[operator]
         "note": None if share_ok else "imports unknown or zero: no share computed",
-    }
+    } | ({"n_organisations": row[4], "organisation_ids": sorted(row[5] or [])} if by_org else {})

@@ -8,6 +8,13 @@ SELECT per table through SQLAlchemy core, turned column-wise into Arrow, and res
 A match on a stream the caller may not see in detail is cut to the public summary and the fact
 that it matches (`matching.redact_match`); each such reveal is written to the stream owner's
 audit trail (action `match_revealed`), so repeated probing with narrow limits is visible to them.
+
+Undisclosed pairs (streams of other organisations without an active disclosure in need
+matching; other organisations' needs in stream matching) are decided at public precision only
+(`rank_matches(coarse=True)` on sites snapped by `coarsen_sites`): limits on the 1-2-5 grid,
+distance on the public bands, a public order listed after the caller's own / disclosed pairs
+(which keep exact scores and explanations). A search over limit values, max distance, sites or
+own streams' quantities therefore resolves nothing finer than a grid step or a band.
 """
 
 from __future__ import annotations
@@ -181,9 +188,59 @@ def _rows(table: pa.Table) -> list[dict[str, Any]]:
     return table.to_pylist()
 
 
+def _split(table: pa.Table, id_column: str, exact_ids: set[str]) -> tuple[pa.Table, pa.Table]:
+    """(rows whose id is in exact_ids, the other rows) -- a set-based Arrow filter."""
+    import pyarrow.compute as pc
+
+    mask = pc.is_in(table.column(id_column), value_set=pa.array(sorted(exact_ids), pa.string()))
+    return table.filter(mask), table.filter(pc.invert(mask))
+
+
+def _rank_split(
+    rel: dict[str, pa.Table],
+    *,
+    per: str,
+    exact_ids: set[str],
+    limit: int,
+    con: duckdb.DuckDBPyConnection,
+) -> list[dict[str, Any]]:
+    """Exact ranking for the authorised side, coarse public-order ranking for the rest; the
+    authorised pairs first, then the undisclosed ones, `rank` = position in that list."""
+    from verdikart.exchange.matching import coarsen_sites, rank_matches
+
+    streams = rel["streams"].drop_columns(["organisation_id"])
+    needs = rel["needs"].drop_columns(["organisation_id"])
+    if per == "need":
+        exact_s, other_s = _split(streams, "stream_id", exact_ids)
+        runs = [(exact_s, needs, False), (coarsen_sites(other_s), needs, True)]
+    else:
+        exact_n, other_n = _split(needs, "need_id", exact_ids)
+        runs = [(streams, exact_n, False), (streams, coarsen_sites(other_n), True)]
+    rows: list[dict[str, Any]] = []
+    for s_rel, n_rel, coarse in runs:
+        if s_rel.num_rows == 0 or n_rel.num_rows == 0:
+            continue
+        ranked = rank_matches(
+            s_rel,
+            rel["composition"],
+            n_rel,
+            rel["limits"],
+            per=per,  # type: ignore[arg-type]
+            k=limit,
+            coarse=coarse,
+            con=con,
+        )
+        rows.extend(_rows(ranked))
+    rows = rows[:limit]
+    for position, row in enumerate(rows, start=1):
+        row["rank"] = position
+    return rows
+
+
 def match_need(svc: Any, principal: Principal, need_id: str, *, limit: int = 20) -> list[dict]:
-    """Streams ranked for one of the caller's needs; undisclosed streams redacted."""
-    from verdikart.exchange.matching import rank_matches, redact_match
+    """Streams ranked for one of the caller's needs; undisclosed streams decided at public
+    precision, listed after the own/disclosed ones in a public order and redacted."""
+    from verdikart.exchange.matching import redact_match
 
     with svc._tx() as session:
         need = repo.owned_need(session, principal, need_id)
@@ -202,19 +259,11 @@ def match_need(svc: Any, principal: Principal, need_id: str, *, limit: int = 20)
                     strict=True,
                 )
             )
-            ranked = rank_matches(
-                rel["streams"].drop_columns(["organisation_id"]),
-                rel["composition"],
-                rel["needs"].drop_columns(["organisation_id"]),
-                rel["limits"],
-                per="need",
-                k=limit,
-                con=con,
-            )
+            granted = {s for s, o in owners.items() if o == principal.org_id}
+            granted |= repo.all_granted_stream_ids(session, principal) & set(owners)
+            rows = _rank_split(rel, per="need", exact_ids=granted, limit=limit, con=con)
         finally:
             con.close()
-        rows = _rows(ranked)
-        granted = repo.granted_stream_ids(session, principal, [r["stream_id"] for r in rows])
         out = []
         for row in rows:
             allowed = row["stream_id"] in granted
@@ -253,9 +302,10 @@ def match_need(svc: Any, principal: Principal, need_id: str, *, limit: int = 20)
 
 
 def match_stream(svc: Any, principal: Principal, stream_id: str, *, limit: int = 20) -> list[dict]:
-    """Needs ranked for one of the caller's streams; other organisations' needs appear only as
-    their public summary (material class, county) with rank and the fact that they match."""
-    from verdikart.exchange.matching import distance_band, rank_matches
+    """Needs ranked for one of the caller's streams; other organisations' needs are decided at
+    public precision and appear only as their public summary (material class, county) with
+    their position and the fact that they match."""
+    from verdikart.exchange.matching import distance_band
 
     with svc._tx() as session:
         stream = repo.owned_stream(session, principal, stream_id)
@@ -269,18 +319,10 @@ def match_stream(svc: Any, principal: Principal, stream_id: str, *, limit: int =
                     strict=True,
                 )
             )
-            ranked = rank_matches(
-                rel["streams"].drop_columns(["organisation_id"]),
-                rel["composition"],
-                rel["needs"].drop_columns(["organisation_id"]),
-                rel["limits"],
-                per="stream",
-                k=limit,
-                con=con,
-            )
+            own_needs = {n for n, o in owners.items() if o == principal.org_id}
+            rows = _rank_split(rel, per="stream", exact_ids=own_needs, limit=limit, con=con)
         finally:
             con.close()
-        rows = _rows(ranked)
         needs = {
             n.id: n
             for n in session.scalars(select(Need).where(Need.id.in_([r["need_id"] for r in rows])))
@@ -303,20 +345,36 @@ def match_stream(svc: Any, principal: Principal, stream_id: str, *, limit: int =
         return out
 
 
+def _sig2(value: float | None) -> float | None:
+    """`value` rounded to 2 significant figures (None stays None)."""
+    if value is None or value == 0:
+        return value
+    return float(f"{value:.2g}")
+
+
+RELEASED = ("secondary_t_min", "secondary_t_max", "share_min", "share_max")
+
+
 def potential(
     svc: Any,
     material: str,
     *,
     store: Any,
     year: int | None = None,
-    min_streams: int = 1,
+    principal: Principal | None = None,
+    min_organisations: int = 1,
 ) -> dict[str, Any]:
-    """Secondary supply of `material` in every registered stream vs Norway's imports
+    """Secondary supply of `material` in the registered streams vs Norway's imports
     (`verdikart.exchange.critical.potential`, imports from the store's BACI trade).
 
-    Uses confidential compositions, so only the aggregate leaves; with fewer than
-    `min_streams` contributing streams the supply figures are withheld (the API sets 3, so one
-    company's quantity x content cannot be read off the total).
+    With a `principal` (the API): the aggregate is computed over OTHER organisations' streams
+    only and released only when at least `min_organisations` distinct other organisations
+    contribute, rounded to 2 significant figures, without stream counts; the caller's own
+    streams are reported separately under `own` (exact -- their own data). Registering or
+    deleting own streams therefore cannot change the released figure, and one company's
+    quantity x content cannot be read off it. Every such query is written to the audit trail
+    of each organisation whose confidential data it used (action `potential_query`).
+    Without a principal (the local operator's CLI) all streams are aggregated, exactly.
     """
     from verdikart.exchange import critical
     from verdikart.reference.materials import get_material
@@ -338,18 +396,54 @@ def potential(
             rel = load_relations(session, need_ids=[], con=con)
         finally:
             con.close()
-    result = critical.potential(
-        mid,
-        rel["streams"].select(["stream_id", "quantity_t_per_year"]),
-        rel["composition"],
-        imports["imports_t"],
-    )
+    streams = rel["streams"].select(["stream_id", "quantity_t_per_year", "organisation_id"])
+    if principal is None:
+        result = critical.potential(
+            mid, streams.drop_columns(["organisation_id"]), rel["composition"], imports["imports_t"]
+        )
+        result["year"] = imports.get("year")
+        result["hs6"] = imports.get("hs6")
+        if (result["n_streams"] or 0) < min_organisations:
+            for key in RELEASED:
+                result[key] = None
+            result["note"] = "withheld: no stream contributes"
+        return result
+    own, others = _split(streams, "organisation_id", {principal.org_id})
+    result = critical.potential(mid, others, rel["composition"], imports["imports_t"])
+    mine = critical.potential(mid, own, rel["composition"], imports["imports_t"])
+    contributors = result.pop("organisation_ids")
+    n_orgs = result.pop("n_organisations") or 0
+    for key in ("n_streams", "n_streams_without_quantity"):
+        result.pop(key)
     result["year"] = imports.get("year")
     result["hs6"] = imports.get("hs6")
-    if (result["n_streams"] or 0) < min_streams:
-        for key in ("secondary_t_min", "secondary_t_max", "share_min", "share_max"):
+    result["released"] = n_orgs >= min_organisations
+    if result["released"]:
+        for key in RELEASED:
+            result[key] = _sig2(result[key])
+        result["precision"] = "2 significant figures; other organisations' streams only"
+    else:
+        for key in RELEASED:
             result[key] = None
         result["note"] = (
-            f"withheld: fewer than {min_streams} streams contribute (confidential details)"
+            f"withheld: fewer than {min_organisations} other organisations contribute "
+            "(confidential details)"
         )
+    result["own"] = {
+        key: mine[key]
+        for key in ("secondary_t_min", "secondary_t_max", "share_min", "share_max", "n_streams")
+    }
+    if contributors:
+        with svc._tx() as session:
+            for org_id in contributors:
+                repo.audit(
+                    session,
+                    principal,
+                    "potential_query",
+                    "potential",
+                    None,
+                    owner_org_id=org_id,
+                    material=mid,
+                    released=result["released"],
+                )
     return result

@@ -34,6 +34,21 @@ Score (0..1) = 0.5 x composition + 0.2 x quantity fit + 0.2 x distance fit + 0.1
 Only the top-k pairs per need (or per stream) get the per-limit explanation list, so matching
 100,000 streams against 10,000 needs does the heavy work as joins and window functions.
 
+Coarse mode (``coarse=True``, for pairs whose confidential side the viewer may not read): the
+result may only say what the public tier could say, so that probing with crafted limits, sites
+or quantities learns nothing finer than the public grid:
+
+* hard limits are snapped OUTWARD to the 1-2-5 grid per decade of the weight fraction of the
+  limit's key element (lower bounds down, upper bounds up; '>'/'<' become '>='/'<='), so a match
+  means "possibly within spec" and a search on the limit value only finds the grid interval
+  (factor 2-2.5) the content lies in -- on the same element grid whatever compound the limit
+  names, so changing the basis (P vs P2O5) does not refine it;
+* the distance filter uses the public bands: a pair passes when its band's lower edge is
+  <= max_distance_km (i.e. distance < the first band edge above max_distance_km);
+* the order is public-only (excluded, distance band, quantity band from large to small, id),
+  never the score, so adding or removing own streams cannot reveal hidden quantities.
+  The confidential side's site should be snapped first (:func:`coarsen_sites`).
+
 Disclosure: :func:`redact_matches` / :func:`redact_match` cut a match down to what an
 unauthorised viewer may see -- ids, rank, that it matches, a distance *band* and the stream's
 public summary; never values, exact quantities, exact distance, site or the explanation.
@@ -61,6 +76,9 @@ DISTANCE_BANDS_KM: tuple[tuple[float, str], ...] = (
     (500.0, "250–500 km"),
 )
 DISTANCE_TOP_BAND = "≥500 km"
+SITE_GRID_DEG = 0.25  # undisclosed sites are moved to the centre of their 0.25° x 0.25° cell
+QUANTITY_BAND_ORDER = ("≥100 kt", "10–100 kt", "1–10 kt", "100–1000 t", "<100 t",
+                       "≥100 GWh", "10–100 GWh", "1–10 GWh", "<1 GWh")  # fmt: skip
 PUBLIC_STREAM_COLUMNS = (
     "name_public",
     "material_class",
@@ -125,6 +143,73 @@ def _band_sql(column: str) -> str:
     return f"CASE WHEN {column} IS NULL THEN 'unknown' {cases} ELSE '{DISTANCE_TOP_BAND}' END"
 
 
+def _band_lower_sql(column: str) -> str:
+    """Lower edge (km) of the public distance band of `column` (0 for the first band)."""
+    edges = [0.0] + [upper for upper, _ in DISTANCE_BANDS_KM]
+    cases = " ".join(
+        f"WHEN {column} < {upper} THEN {lower}"
+        for lower, upper in zip(edges, edges[1:], strict=False)
+    )
+    return f"CASE {cases} ELSE {edges[-1]} END"
+
+
+def _band_index_sql(column: str) -> str:
+    cases = " ".join(f"WHEN {column} < {upper} THEN {i}" for i, (upper, _) in
+                     enumerate(DISTANCE_BANDS_KM))  # fmt: skip
+    top = len(DISTANCE_BANDS_KM)
+    return f"CASE WHEN {column} IS NULL THEN {top + 1} {cases} ELSE {top} END"
+
+
+def _band_max_sql(column: str) -> str:
+    """The distance a coarse pair must stay below for a need's max distance `column`: the first
+    band edge above it (NULL = no limit, from the top band's lower edge on)."""
+    cases = " ".join(f"WHEN {column} < {upper} THEN {upper}" for upper, _ in DISTANCE_BANDS_KM)
+    return f"CASE WHEN {column} IS NULL THEN NULL {cases} ELSE NULL END"
+
+
+def _snap_sql(value: str, down: bool) -> str:
+    """`value` (a fraction > 0) snapped to the 1-2-5 grid per decade, down or up (max 1)."""
+    d = f"floor(log10({value}) + 1e-12)"
+    m = f"({value} / pow(10, {d}))"
+    if down:
+        step = f"CASE WHEN {m} >= 5 - 1e-9 THEN 5 WHEN {m} >= 2 - 1e-9 THEN 2 ELSE 1 END"
+        return f"CASE WHEN {value} <= 0 THEN 0.0 ELSE least(1.0, pow(10, {d}) * {step}) END"
+    step = (
+        f"CASE WHEN {m} <= 1 + 1e-9 THEN 1 WHEN {m} <= 2 + 1e-9 THEN 2 "
+        f"WHEN {m} <= 5 + 1e-9 THEN 5 ELSE 10 END"
+    )
+    return f"CASE WHEN {value} <= 0 THEN 0.0 ELSE least(1.0, pow(10, {d}) * {step}) END"
+
+
+def snap_fraction(value: float, *, down: bool) -> float:
+    """Python twin of the coarse-mode snap (for docs and tests): 0.1047 -> 0.1 down, 0.2 up."""
+    if value <= 0:
+        return 0.0
+    d = math.floor(math.log10(value) + 1e-12)
+    m = value / 10**d
+    if down:
+        step = 5 if m >= 5 - 1e-9 else 2 if m >= 2 - 1e-9 else 1
+    else:
+        step = 1 if m <= 1 + 1e-9 else 2 if m <= 2 + 1e-9 else 5 if m <= 5 + 1e-9 else 10
+    return min(1.0, 10**d * step)
+
+
+def coarsen_sites(table: pa.Table) -> pa.Table:
+    """`table` with lat/lon moved to the centre of their SITE_GRID_DEG cell (NULL stays NULL):
+    applied to the undisclosed side before coarse matching, so the distance band edges cannot
+    be used to trilaterate an exact site."""
+    import pyarrow.compute as pc
+
+    out = table
+    for name in ("lat", "lon"):
+        col = out.column(name)
+        snapped = pc.add(
+            pc.multiply(pc.floor(pc.divide(col, SITE_GRID_DEG)), SITE_GRID_DEG), SITE_GRID_DEG / 2
+        )
+        out = out.set_column(out.column_names.index(name), name, snapped)
+    return out
+
+
 def _as_arrow(name: str, rel: Relation) -> pa.Table:
     if isinstance(rel, pa.Table):
         table = rel
@@ -144,13 +229,28 @@ def _setup(
     composition: pa.Table,
     needs: pa.Table,
     limits: pa.Table,
+    coarse: bool = False,
 ) -> None:
     # copy the inputs into DuckDB temp tables: joins over native tables are much faster than
     # repeated scans of registered Arrow data
     for name, table in (("m_streams_in", streams), ("m_comp_in", composition),
                         ("m_needs_in", needs), ("m_limits_in", limits)):  # fmt: skip
         con.register("m_arrow_in", table)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM m_arrow_in")
+        extra = ""
+        if name == "m_streams_in":
+            # public ordering key for coarse mode (larger quantity bands first)
+            order = (
+                "CASE "
+                + " ".join(
+                    f"WHEN quantity_band = '{b}' THEN {i}"
+                    for i, b in enumerate(QUANTITY_BAND_ORDER)
+                )  # fmt: skip
+                + f" ELSE {len(QUANTITY_BAND_ORDER)} END"
+                if "quantity_band" in table.column_names
+                else "0"
+            )
+            extra = f", {order} AS quantity_band_order"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT *{extra} FROM m_arrow_in")
         con.unregister("m_arrow_in")
     elements = component_element_table()
     con.register(
@@ -194,12 +294,23 @@ def _setup(
         """
     )
     # limits: give each limit an id within its need, and attach its key element basis
+    op, value = "l.op", "l.value"
+    if coarse:
+        # snap outward on the key element's fraction, then back to the limit's basis
+        kf = "coalesce(k.key_fraction, 1.0)"
+        ev = f"(l.value * {kf})"
+        value = (
+            f"CASE WHEN l.op IN ('>', '>=') THEN {_snap_sql(ev, down=True)} / {kf} "
+            f"WHEN l.op IN ('<', '<=') THEN {_snap_sql(ev, down=False)} / {kf} "
+            "ELSE l.value END"
+        )
+        op = "CASE l.op WHEN '>' THEN '>=' WHEN '<' THEN '<=' ELSE l.op END"
     con.execute(
-        """
+        f"""
         CREATE OR REPLACE TEMP TABLE m_limits AS
         SELECT l.need_id,
                row_number() OVER (PARTITION BY l.need_id ORDER BY l.component, l.op) AS limit_id,
-               l.component, l.op, l.value AS limit_value,
+               l.component, {op} AS op, {value} AS limit_value,
                l.op NOT IN ('lowest', 'highest') AS hard,
                k.key_element, k.key_fraction
         FROM m_limits_in l LEFT JOIN m_keys k USING (component)
@@ -229,13 +340,17 @@ def _setup(
     )
 
 
-def _pairs_sql() -> str:
+def _pairs_sql(coarse: bool = False) -> str:
     dist = _haversine_sql("n", "s")
+    # coarse: the need's max distance widened to the first public band edge above it
+    dmax = _band_max_sql("n.max_distance_km") if coarse else "n.max_distance_km"
+    keep = "distance_km < max_distance_km" if coarse else "distance_km <= max_distance_km"
     return f"""
         CREATE OR REPLACE TEMP TABLE m_pairs AS
         WITH cand AS (
             SELECT n.need_id, s.stream_id, s.quantity_t_per_year,
-                   n.quantity_t_min, n.max_distance_km,
+                   n.quantity_t_min, {dmax} AS max_distance_km,
+                   s.quantity_band_order,
                    CASE WHEN n.lat IS NULL OR s.lat IS NULL THEN NULL ELSE {dist} END
                        AS distance_km
             FROM m_need_classes nc
@@ -244,10 +359,10 @@ def _pairs_sql() -> str:
             WHERE (n.accepts_hazardous OR NOT s.hazardous)
               -- cheap latitude window first (1 degree of latitude >= 111.0 km) so the
               -- haversine is only computed for plausible pairs
-              AND (n.max_distance_km IS NULL OR n.lat IS NULL OR s.lat IS NULL
-                   OR abs(s.lat - n.lat) <= n.max_distance_km / 111.0)
+              AND ({dmax} IS NULL OR n.lat IS NULL OR s.lat IS NULL
+                   OR abs(s.lat - n.lat) <= {dmax} / 111.0)
         )
-        SELECT need_id, stream_id, quantity_t_per_year, distance_km,
+        SELECT need_id, stream_id, quantity_t_per_year, distance_km, quantity_band_order,
             CASE WHEN quantity_t_per_year IS NULL THEN NULL
                  WHEN quantity_t_min IS NULL OR quantity_t_min = 0 THEN 1.0
                  ELSE least(1.0, quantity_t_per_year / quantity_t_min) END AS quantity_fit,
@@ -255,7 +370,7 @@ def _pairs_sql() -> str:
                  WHEN max_distance_km IS NULL THEN 1.0 - least(distance_km, 2000.0) / 2000.0
                  ELSE 1.0 - distance_km / max_distance_km END AS distance_fit
         FROM cand
-        WHERE max_distance_km IS NULL OR distance_km IS NULL OR distance_km <= max_distance_km
+        WHERE max_distance_km IS NULL OR distance_km IS NULL OR {keep}
     """
 
 
@@ -314,9 +429,14 @@ def rank_matches(
     per: Literal["need", "stream"] = "need",
     k: int = 10,
     include_excluded: bool = False,
+    coarse: bool = False,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> pa.Table:
     """Top-k matches per need (``per='need'``) or per stream, with scores and explanations.
+
+    ``coarse``: public-precision matching for undisclosed pairs (see the module docstring):
+    limits snapped outward to the 1-2-5 grid, distance filtered on the public bands, ranked in
+    a public order instead of by score.
 
     Returns one row per kept pair: need_id, stream_id, rank, score, composition_score,
     quantity_fit, distance_km, distance_band, preference_score, n_pass, n_fail, n_unknown,
@@ -340,8 +460,15 @@ def rank_matches(
     own = con is None
     con = con or duckdb.connect()
     try:
-        _setup(con, tables["streams"], tables["composition"], tables["needs"], tables["limits"])
-        con.execute(_pairs_sql())
+        _setup(
+            con,
+            tables["streams"],
+            tables["composition"],
+            tables["needs"],
+            tables["limits"],
+            coarse=coarse,
+        )
+        con.execute(_pairs_sql(coarse))
         con.execute(_STREAM_VALUES_SQL)
         part = "need_id" if per == "need" else "stream_id"
         w = WEIGHTS
@@ -374,7 +501,7 @@ def rank_matches(
             pagg AS (SELECT need_id, stream_id, avg(pscore) AS preference_score
                      FROM pref GROUP BY need_id, stream_id)
             SELECT p.need_id, p.stream_id, p.quantity_t_per_year, p.distance_km,
-                   p.quantity_fit, p.distance_fit,
+                   p.quantity_band_order, p.quantity_fit, p.distance_fit,
                    coalesce(a.n_pass, 0) AS n_pass, coalesce(a.n_fail, 0) AS n_fail,
                    coalesce(a.n_unknown, 0) AS n_unknown,
                    CASE WHEN coalesce(a.n_hard, 0) = 0 THEN 1.0
@@ -387,23 +514,27 @@ def rank_matches(
             """
         )
         keep = "" if include_excluded else "WHERE NOT excluded"
+        score_sql = (
+            f"{w['composition']} * composition_score"
+            f" + {w['quantity']} * coalesce(quantity_fit, 0.5)"
+            f" + {w['distance']} * coalesce(distance_fit, 0.5)"
+            f" + {w['preference']} * preference_score"
+        )
+        if coarse:
+            # public order only: nothing confidential may decide who comes first
+            other = "stream_id" if per == "need" else "need_id"
+            order = (
+                f"excluded, {_band_index_sql('distance_km')}, "
+                f"{'quantity_band_order, ' if per == 'need' else ''}{other}"
+            )
+        else:
+            order = f"excluded, {score_sql} DESC, need_id, stream_id"
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE m_top AS
             SELECT * FROM (
-                SELECT *,
-                    {w["composition"]} * composition_score
-                    + {w["quantity"]} * coalesce(quantity_fit, 0.5)
-                    + {w["distance"]} * coalesce(distance_fit, 0.5)
-                    + {w["preference"]} * preference_score AS score,
-                    row_number() OVER (
-                        PARTITION BY {part}
-                        ORDER BY excluded,
-                            {w["composition"]} * composition_score
-                            + {w["quantity"]} * coalesce(quantity_fit, 0.5)
-                            + {w["distance"]} * coalesce(distance_fit, 0.5)
-                            + {w["preference"]} * preference_score DESC,
-                            need_id, stream_id) AS rank
+                SELECT *, {score_sql} AS score,
+                    row_number() OVER (PARTITION BY {part} ORDER BY {order}) AS rank
                 FROM m_scored {keep})
             WHERE rank <= {int(k)}
             """

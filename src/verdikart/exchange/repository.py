@@ -107,6 +107,24 @@ def granted_stream_ids(session: Session, principal: Principal, ids: Sequence[str
     return set(owned) | set(granted)
 
 
+def all_granted_stream_ids(session: Session, principal: Principal) -> set[str]:
+    """Every stream id another organisation currently discloses to the caller's organisation."""
+    return set(
+        session.scalars(
+            select(DisclosureRequest.stream_id).where(_active_grant_clause(principal))
+        ).all()
+    )
+
+
+def granting_org_ids(session: Session, principal: Principal) -> set[str]:
+    """Organisations with a currently accepted (unexpired) disclosure to the caller's org."""
+    return set(
+        session.scalars(
+            select(DisclosureRequest.owner_org_id).where(_active_grant_clause(principal))
+        ).all()
+    )
+
+
 def _grant_for(session: Session, principal: Principal, stream: SideStream) -> str | None:
     """'owner', 'disclosed' or None."""
     if stream.organisation_id == principal.org_id:
@@ -430,6 +448,20 @@ def audit_trail(session: Session, principal: Principal, *, limit: int = 1000) ->
         [e.actor_org_id for e in events if e.actor_org_id]
         + [e.owner_org_id for e in events if e.owner_org_id],
     )
+    # Another organisation's name is shown only when the caller may know it: its own, one with
+    # an accepted disclosure to the caller now, or the actor on the caller's own data (owners
+    # see who read or probed their streams). Never the owner of an undisclosed stream.
+    known = {principal.org_id} | granting_org_ids(session, principal)
+
+    def name(org_id: str | None, event: AuditEvent) -> str | None:
+        if not org_id:
+            return None
+        if principal.is_platform_admin or org_id in known:
+            return names.get(org_id)
+        if org_id == event.actor_org_id and event.owner_org_id == principal.org_id:
+            return names.get(org_id)
+        return None
+
     return [
         {
             "id": e.id,
@@ -437,8 +469,8 @@ def audit_trail(session: Session, principal: Principal, *, limit: int = 1000) ->
             "action": e.action,
             "object_type": e.object_type,
             "object_id": e.object_id,
-            "actor_organisation": names.get(e.actor_org_id or ""),
-            "owner_organisation": names.get(e.owner_org_id or ""),
+            "actor_organisation": name(e.actor_org_id, e),
+            "owner_organisation": name(e.owner_org_id, e),
             "detail": e.detail,
         }
         for e in events
@@ -455,10 +487,12 @@ def own_job(session: Session, principal: Principal, job_id: str) -> ImportJob:
 __all__ = [
     "MAX_LIMIT",
     "StreamQuery",
+    "all_granted_stream_ids",
     "audit",
     "audit_trail",
     "get_stream",
     "granted_stream_ids",
+    "granting_org_ids",
     "list_needs",
     "list_requests",
     "list_streams",

@@ -24,6 +24,7 @@ from verdikart.errors import (
     ExchangeError,
     NotFoundError,
     PermissionDeniedError,
+    VerdikartError,
 )
 from verdikart.exchange import repository as repo
 from verdikart.exchange.auth import Principal, authenticate, hash_token, new_token
@@ -403,8 +404,12 @@ class ExchangeService:
             ids = self.import_file(principal, path, layout=layout)
         except DataValidationError as exc:
             self._set_job(job_id, status="failed", problems=exc.problems)
-        except ExchangeError as exc:
+        except VerdikartError as exc:  # SourceError (bad header, ...), ExchangeError, ...
             self._set_job(job_id, status="failed", problems=[str(exc)])
+        except Exception as exc:  # noqa: BLE001 -- a job must never stay "running" forever
+            self._set_job(
+                job_id, status="failed", problems=[f"import failed: {type(exc).__name__}: {exc}"]
+            )
         else:
             self._set_job(job_id, status="done", rows=len(ids))
 

@@ -287,9 +287,12 @@ def import_status(job_id: str, who: Me, svc: Service) -> dict[str, Any]:
 def potential(
     request: Request, material: str, who: Me, svc: Service, year: int | None = None
 ) -> dict[str, Any]:
-    """Secondary-source potential of a critical material across all registered streams vs
-    Norway's imports; only the aggregate, and only when at least 3 streams contribute."""
+    """Secondary-source potential of a critical material in other organisations' streams vs
+    Norway's imports: only the aggregate, rounded to 2 significant figures, and only when at
+    least 3 other organisations contribute; the caller's own streams are reported apart."""
     from verdikart.exchange.linking import potential as compute
 
     state = request.app.state.verdikart
-    return compute(svc, material, store=state.store(), year=year, min_streams=3)
+    return compute(
+        svc, material, store=state.store(), year=year, principal=who, min_organisations=3
+    )
