@@ -66,6 +66,9 @@ def test_yara_phosphate_need_finds_p_bearing_stream(
     (explained,) = _run(runner, "exchange", "match", "--need", phosphate["id"], "--format", "json")
     status = {x["component"]: x["status"] for x in explained["limits"]}
     assert status == {"P": "pass", "Cd": "pass", "Cl": "pass"}
+    # disclosed: evaluated against the exact limit (P >= 7 wt%), not the public 1-2-5 grid
+    limit_p = next(x["limit_value"] for x in explained["limits"] if x["component"] == "P")
+    assert limit_p == pytest.approx(0.07)
     assert 0 < explained["score"] <= 1
 
 
