@@ -187,6 +187,10 @@ def test_potential_cannot_be_differenced_with_own_streams(client: Any, orgs: dic
     # the contributors see the query in their audit trail
     trail = client.get("/api/exchange/audit", headers=a).json()
     assert any(e["action"] == "potential_query" for e in trail)
+    # the querier sees one event per query, not one per contributing organisation
+    mine = [e for e in client.get("/api/exchange/audit", headers=b).json()
+            if e["action"] == "potential_query"]  # fmt: skip
+    assert len(mine) == 4 and {e["owner_organisation"] for e in mine} == {"Prober B"}
 
 
 def test_audit_trail_names_no_undisclosed_owner(client: Any, orgs: dict) -> None:

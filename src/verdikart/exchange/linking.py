@@ -19,7 +19,7 @@ own streams' quantities therefore resolves nothing finer than a grid step or a b
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
@@ -199,7 +199,7 @@ def _split(table: pa.Table, id_column: str, exact_ids: set[str]) -> tuple[pa.Tab
 def _rank_split(
     rel: dict[str, pa.Table],
     *,
-    per: str,
+    per: Literal["need", "stream"],
     exact_ids: set[str],
     limit: int,
     con: duckdb.DuckDBPyConnection,
@@ -225,7 +225,7 @@ def _rank_split(
             rel["composition"],
             n_rel,
             rel["limits"],
-            per=per,  # type: ignore[arg-type]
+            per=per,
             k=limit,
             coarse=coarse,
             con=con,
@@ -433,9 +433,20 @@ def potential(
         key: mine[key]
         for key in ("secondary_t_min", "secondary_t_max", "share_min", "share_max", "n_streams")
     }
-    if contributors:
-        with svc._tx() as session:
-            for org_id in contributors:
+    with svc._tx() as session:
+        # the caller's own record of the query (contributors' events are not shown to it)
+        repo.audit(
+            session,
+            principal,
+            "potential_query",
+            "potential",
+            None,
+            owner_org_id=principal.org_id,
+            material=mid,
+            released=result["released"],
+        )
+        for org_id in contributors:
+            if org_id != principal.org_id:
                 repo.audit(
                     session,
                     principal,

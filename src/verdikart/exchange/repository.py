@@ -436,7 +436,12 @@ def audit_trail(session: Session, principal: Principal, *, limit: int = 1000) ->
         .where(
             or_(
                 AuditEvent.owner_org_id == principal.org_id,
-                AuditEvent.actor_org_id == principal.org_id,
+                and_(
+                    AuditEvent.actor_org_id == principal.org_id,
+                    # one potential query leaves an event per contributing organisation: in
+                    # the querier's trail their number would tell how many contributed
+                    AuditEvent.action != "potential_query",
+                ),
             )
         )
         .order_by(AuditEvent.id.desc())
