@@ -195,13 +195,56 @@ def _position_label(net_import_value_kusd: float | None) -> str:
 # -- the run -------------------------------------------------------------------------------
 def run_mapping(store: Store, request: MapRequest, progress: Progress | None = None) -> MapResult:
     """All seven steps for one reporter and year; set-based queries, one per indicator family."""
-    from verdikart.chains.sectors import sectors_of
-
     step = progress or (lambda _msg: None)
     year = check_year(store, request.year)
     step("resolving country and lists")
     reporters, reporter_id, reporter_name = reporter_table(request.country, year)
-    products, notes = material_products(store, request.lists, request.level)
+    results = _map_reporters(
+        store,
+        request,
+        year,
+        reporters,
+        {reporter_id: reporter_name},
+        market_table(exclude=reporter_id),
+        step,
+    )
+    return results[reporter_id]
+
+
+def run_mappings(
+    store: Store, countries: Sequence[str], request: MapRequest, progress: Progress | None = None
+) -> dict[str, MapResult]:
+    """The same mapping for many countries at once (each query family runs once for all).
+
+    `countries` are ISO alpha-3 codes; `request.country` is ignored. Returns one result per
+    country, keyed by its code.
+    """
+    from verdikart.reference.countries import resolve_country
+
+    step = progress or (lambda _msg: None)
+    year = check_year(store, request.year)
+    names = {}
+    for code in countries:
+        try:
+            names[code] = resolve_country(code).name_en
+        except UnknownCodeError:
+            names[code] = code  # BACI pseudo-codes such as S19 have no ISO entry
+    reporters = tr.country_reporters(list(names))
+    return _map_reporters(store, request, year, reporters, names, market_table(), step)
+
+
+def _map_reporters(
+    store: Store,
+    request: MapRequest,
+    year: int,
+    reporters: pa.Table,
+    names: dict[str, str],
+    markets: pa.Table,
+    step: Progress,
+) -> dict[str, MapResult]:
+    from verdikart.chains.sectors import sectors_of
+
+    products, list_notes = material_products(store, request.lists, request.level)
     step("trade indicators")
     ind = tr.trade_indicators(
         store.con,
@@ -216,60 +259,62 @@ def run_mapping(store: Store, request: MapRequest, progress: Progress | None = N
         store.con, reporters, products, [year], basis=request.basis
     ).to_pylist()
     step("Norway's position")
-    positions = pos.position(
-        store.con, reporters, market_table(exclude=reporter_id), products, [year]
-    ).to_pylist()
+    positions = pos.position(store.con, reporters, markets, products, [year]).to_pylist()
     trend = pos.world_share_series(
         store.con, reporters, products, list(range(year - pos.TREND_YEARS + 1, year + 1))
     ).to_pylist()
     step("GeoPolRisk")
-    gpr, gpr_note = _geopolrisk_scores(store, reporter_id, products, year)
-    notes.append(gpr_note)
+    gpr, gpr_notes = _geopolrisk_scores(store, list(names), products, year)
     step("joining and ranking")
     meta = _product_meta(products)
-    by_product = {p["product"]: p for p in positions}
-    rows = []
+    position_of = {(p["reporter"], p["product"]): p for p in positions}
+    governance = _governance_sources(store, year)
+    rows_of: dict[str, list[dict[str, Any]]] = {reporter: [] for reporter in names}
     for r in ind:
         m = meta[r["product"]]
-        p = by_product.get(r["product"], {})
-        row = {
-            "product": r["product"],
-            "hs6": m["hs6"],
-            "material": m["material"],
-            "material_name": m["material_name"],
-            "description": m["description"],
-            "lists": m["lists"],
-            "sectors": ",".join(sorted({s for mm in m["materials"] for s in sectors_of(mm)})),
-            "year": r["year"],
-            "position": _position_label(r["net_import_value_kusd"]),
-            **{k: r[k] for k in _TRADE_COLUMNS},
-            **{k: p.get(k) for k in _POSITION_COLUMNS},
-            **_product_geopolrisk(m["materials"], gpr),
-            "source": r["source"],
-            "notes": r["notes"],
-        }
-        rows.append(row)
-    traded = {r["product"] for r in rows}
-    silent = sorted(set(meta) - traded)
-    if silent:
-        notes.append(
-            f"{len(silent)} product(s) with no trade for {reporter_id} in {year}: {', '.join(silent)}"
+        p = position_of.get((r["reporter"], r["product"]), {})
+        rows_of[r["reporter"]].append(
+            {
+                "product": r["product"],
+                "hs6": m["hs6"],
+                "material": m["material"],
+                "material_name": m["material_name"],
+                "description": m["description"],
+                "lists": m["lists"],
+                "sectors": ",".join(sorted({s for mm in m["materials"] for s in sectors_of(mm)})),
+                "year": r["year"],
+                "position": _position_label(r["net_import_value_kusd"]),
+                **{k: r[k] for k in _TRADE_COLUMNS},
+                **{k: p.get(k) for k in _POSITION_COLUMNS},
+                **_product_geopolrisk(m["materials"], gpr.get(r["reporter"], {})),
+                "source": r["source"],
+                "notes": r["notes"],
+            }
         )
-    sources = sorted(
-        {s for r in rows for s in (r["source"] or "").split("; ") if s}
-        | _governance_sources(store, year)
-    )
-    return MapResult(
-        request=request,
-        reporter=reporter_id,
-        reporter_name=reporter_name,
-        year=year,
-        rows=rank_rows(rows),
-        suppliers=suppliers,
-        trend=trend,
-        sources=sources,
-        notes=notes,
-    )
+    results = {}
+    for reporter, rows in rows_of.items():
+        notes = [*list_notes, gpr_notes.get(reporter, "")]
+        silent = sorted(set(meta) - {r["product"] for r in rows})
+        if silent:
+            notes.append(
+                f"{len(silent)} product(s) with no trade for {reporter} in {year}: "
+                + ", ".join(silent)
+            )
+        sources = sorted(
+            {s for r in rows for s in (r["source"] or "").split("; ") if s} | governance
+        )
+        results[reporter] = MapResult(
+            request=request,
+            reporter=reporter,
+            reporter_name=names[reporter],
+            year=year,
+            rows=rank_rows(rows),
+            suppliers=[r for r in suppliers if r["reporter"] == reporter],
+            trend=[r for r in trend if r["reporter"] == reporter],
+            sources=sources,
+            notes=[n for n in notes if n],
+        )
+    return results
 
 
 _TRADE_COLUMNS = (
@@ -363,26 +408,39 @@ def _product_geopolrisk(
 
 
 def _geopolrisk_scores(
-    store: Store, reporter: str, products: pa.Table, year: int
-) -> tuple[dict[str, float | None], str]:
-    """GeoPolRisk score per material from :mod:`verdikart.indicators.geopolrisk` (not redone)."""
+    store: Store, reporters: Sequence[str], products: pa.Table, year: int
+) -> tuple[dict[str, dict[str, float | None]], dict[str, str]]:
+    """GeoPolRisk score per reporter and material from :mod:`verdikart.indicators.geopolrisk`
+    (one call for all reporters; not redone here), and a note per reporter."""
     try:
         from verdikart.indicators import geopolrisk as gpr
     except ImportError:
-        return {}, "GeoPolRisk scores left out: verdikart.indicators.geopolrisk is not installed"
+        note = "GeoPolRisk scores left out: verdikart.indicators.geopolrisk is not installed"
+        return {}, dict.fromkeys(reporters, note)
     if year not in gpr.available_years(store):
-        return {}, f"GeoPolRisk scores left out: no production data for {year}"
+        return {}, dict.fromkeys(
+            reporters, f"GeoPolRisk scores left out: no production data for {year}"
+        )
     assessable = {m["material"] for m in gpr.assessable_materials(store)}
     wanted = sorted(set(products.column("material").to_pylist()) & assessable)
     if not wanted:
-        return {}, "GeoPolRisk scores left out: no assessable material"
-    table = gpr.geopolrisk(store, [reporter], wanted, [year])
-    scores = {r["material"]: r["score"] for r in table.to_pylist()}
-    return scores, (
-        f"GeoPolRisk score (Gemechu et al. 2016; verdikart.indicators.geopolrisk) per material "
-        f"for {reporter} {year}: {sum(v is not None for v in scores.values())} of "
-        f"{len(wanted)} assessable materials have a score"
-    )
+        return {}, dict.fromkeys(reporters, "GeoPolRisk scores left out: no assessable material")
+    # One reporter: ask for it (a group is resolved there); many: every country with data
+    # in one pass (pseudo-codes such as S19 are not resolvable names), then keep ours.
+    asked = list(reporters) if len(reporters) == 1 else None
+    scores: dict[str, dict[str, float | None]] = {r: {} for r in reporters}
+    for row in gpr.geopolrisk(store, asked, wanted, [year]).to_pylist():
+        if row["country"] in scores:
+            scores[row["country"]][row["material"]] = row["score"]
+    notes = {
+        r: (
+            f"GeoPolRisk score (Gemechu et al. 2016; verdikart.indicators.geopolrisk) per material "
+            f"for {r} {year}: {sum(v is not None for v in scores[r].values())} of "
+            f"{len(wanted)} assessable materials have a score"
+        )
+        for r in reporters
+    }
+    return scores, notes
 
 
 def _governance_sources(store: Store, year: int) -> set[str]:
