@@ -87,9 +87,17 @@ class Store:
     (bundled data only) until the first import creates the file.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path | None) -> None:
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        path: Path | None,
+        *,
+        pending_path: Path | None = None,
+    ) -> None:
         self.con = con
         self.path = path
+        # where the file will be created on the first write (an in-memory store until then)
+        self._pending_path = pending_path
         self._refresh_views()
 
     # -- opening -------------------------------------------------------------------------
@@ -100,18 +108,13 @@ class Store:
             return cls(duckdb.connect(":memory:"), None)
         file = Path(path)
         if not file.exists() and not create:
-            store = cls(duckdb.connect(":memory:"), None)
-            store._pending_path = file
-            return store
+            return cls(duckdb.connect(":memory:"), None, pending_path=file)
         file.parent.mkdir(parents=True, exist_ok=True)
         try:
             con = duckdb.connect(str(file))
         except duckdb.Error as exc:
             raise VerdikartError(f"{file}: cannot open the store: {exc}") from exc
-        store = cls(con, file)
-        return store
-
-    _pending_path: Path | None = None
+        return cls(con, file)
 
     def close(self) -> None:
         self.con.close()
@@ -144,17 +147,17 @@ class Store:
     def _refresh_views(self) -> None:
         present = self._imported_tables()
         for spec in TABLES.values():
-            self.con.execute(self._view_sql(spec, f"imported_{spec.name}" in present))
+            self.con.execute(self._view_sql(spec, present))
 
-    def _view_sql(self, spec: TableSpec, has_imported: bool) -> str:
+    def _view_sql(self, spec: TableSpec, present: set[str]) -> str:
         cols = ", ".join(f'"{c}"' for c in spec.column_names)
         # Imported parts: (query over the spec's columns, query of the coverage keys it holds).
         key = ", ".join(f'"{c}"' for c in spec.coverage_key)
         imported: list[tuple[str, str]] = []
-        if has_imported:
+        if f"imported_{spec.name}" in present:
             query = f'SELECT {cols} FROM main."imported_{spec.name}"'
             imported.append((query, f"SELECT DISTINCT {key} FROM ({query})"))
-        if spec.name == "trade" and self._has_table("imported_baci_batches"):
+        if spec.name == "trade" and "imported_baci_batches" in present:
             imported.append((BACI_TRADE_AS_TRADE, BACI_TRADE_COVERAGE))
         parts: list[str] = []
         bundled = bundled_path(spec.name)
@@ -182,9 +185,6 @@ class Store:
             typed = ", ".join(f'CAST(NULL AS {t}) AS "{c}"' for c, t in spec.columns)
             parts.append(f"SELECT {typed} WHERE false")
         return f'CREATE OR REPLACE TEMP VIEW "{spec.name}" AS ' + " UNION ALL ".join(parts)
-
-    def _has_table(self, name: str) -> bool:
-        return name in self._imported_tables()
 
     # -- reading -------------------------------------------------------------------------
     def sql(self, query: str, params: Sequence[Any] | None = None) -> duckdb.DuckDBPyRelation:
@@ -405,9 +405,6 @@ class Store:
             "QUALIFY row_number() OVER (PARTITION BY tbl, source ORDER BY import_id DESC) = 1"
         )
         return {(r["tbl"], r["source"]): r for r in rows}
-
-    def _origin(self, table: str, source: str) -> str:
-        return "imported" if (table, source) in self._latest_imports() else "bundled"
 
     def imports(self) -> list[dict[str, Any]]:
         if "imports" not in self._imported_tables():
