@@ -249,7 +249,13 @@ def _setup(
                 if "quantity_band" in table.column_names
                 else "0"
             )
-            extra = f", {order} AS quantity_band_order"
+            # integer surrogate key in id order: joins and group-bys over millions of pairs
+            # stay on integers, and ordering by it equals ordering by the string id
+            extra = (
+                f", {order} AS quantity_band_order, row_number() OVER (ORDER BY stream_id) AS m_sk"
+            )
+        elif name == "m_needs_in":
+            extra = ", row_number() OVER (ORDER BY need_id) AS m_nk"
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT *{extra} FROM m_arrow_in")
         con.unregister("m_arrow_in")
     elements = component_element_table()
@@ -290,7 +296,7 @@ def _setup(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE m_need_classes AS
-        SELECT need_id, unnest({classes}) AS cls FROM m_needs_in
+        SELECT m_nk, unnest({classes}) AS cls FROM m_needs_in
         """
     )
     # limits: give each limit an id within its need, and attach its key element basis
@@ -308,12 +314,13 @@ def _setup(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE m_limits AS
-        SELECT l.need_id,
+        SELECT l.need_id, n.m_nk,
                row_number() OVER (PARTITION BY l.need_id ORDER BY l.component, l.op) AS limit_id,
                l.component, {op} AS op, {value} AS limit_value,
                l.op NOT IN ('lowest', 'highest') AS hard,
                k.key_element, k.key_fraction
         FROM m_limits_in l LEFT JOIN m_keys k USING (component)
+        LEFT JOIN (SELECT need_id, m_nk FROM m_needs_in) n USING (need_id)
         """
     )
     # per-stream element contents: reported directly, else summed over compounds containing it
@@ -348,13 +355,13 @@ def _pairs_sql(coarse: bool = False) -> str:
     return f"""
         CREATE OR REPLACE TEMP TABLE m_pairs AS
         WITH cand AS (
-            SELECT n.need_id, s.stream_id, s.quantity_t_per_year,
+            SELECT n.m_nk, s.m_sk, s.quantity_t_per_year,
                    n.quantity_t_min, {dmax} AS max_distance_km,
                    s.quantity_band_order,
                    CASE WHEN n.lat IS NULL OR s.lat IS NULL THEN NULL ELSE {dist} END
                        AS distance_km
             FROM m_need_classes nc
-            JOIN m_needs_in n USING (need_id)
+            JOIN m_needs_in n USING (m_nk)
             JOIN m_streams_in s ON s.material_class = nc.cls
             WHERE (n.accepts_hazardous OR NOT s.hazardous)
               -- cheap latitude window first (1 degree of latitude >= 111.0 km) so the
@@ -362,7 +369,7 @@ def _pairs_sql(coarse: bool = False) -> str:
               AND ({dmax} IS NULL OR n.lat IS NULL OR s.lat IS NULL
                    OR abs(s.lat - n.lat) <= {dmax} / 111.0)
         )
-        SELECT need_id, stream_id, quantity_t_per_year, distance_km, quantity_band_order,
+        SELECT m_nk, m_sk, quantity_t_per_year, distance_km, quantity_band_order,
             CASE WHEN quantity_t_per_year IS NULL THEN NULL
                  WHEN quantity_t_min IS NULL OR quantity_t_min = 0 THEN 1.0
                  ELSE least(1.0, quantity_t_per_year / quantity_t_min) END AS quantity_fit,
@@ -405,18 +412,24 @@ _STREAM_VALUES_SQL = """
                                 ELSE ' ÷ ' || printf('%.4f', lc.key_fraction) END AS source
         FROM m_elem e JOIN lc ON e.element = lc.key_element
     )
-    SELECT stream_id, component,
-           coalesce(d.vmin, v.vmin) AS vmin, coalesce(d.vmax, v.vmax) AS vmax,
-           coalesce(d.source, v.source) AS source
-    FROM direct d FULL OUTER JOIN via v USING (stream_id, component)
+    SELECT s.m_sk, x.* FROM (
+        SELECT stream_id, component,
+               coalesce(d.vmin, v.vmin) AS vmin, coalesce(d.vmax, v.vmax) AS vmax,
+               coalesce(d.source, v.source) AS source
+        FROM direct d FULL OUTER JOIN via v USING (stream_id, component)) x
+    JOIN (SELECT stream_id, m_sk FROM m_streams_in) s USING (stream_id)
 """
 
-_LIMIT_VALUES_SQL = """
-    SELECT p.need_id, p.stream_id, l.limit_id, l.component, l.op, l.limit_value, l.hard,
+
+def _limit_values_sql(pairs: str, which: str = "TRUE") -> str:
+    """(pair, limit) rows with the stream's value on the limit's basis, for the limits of the
+    pair's need that satisfy `which` (a condition on `l`)."""
+    return f"""
+    SELECT p.m_nk, p.m_sk, l.limit_id, l.component, l.op, l.limit_value, l.hard,
            v.vmin, v.vmax
     FROM {pairs} p
-    JOIN m_limits l USING (need_id)
-    LEFT JOIN m_sv v ON v.stream_id = p.stream_id AND v.component = l.component
+    JOIN m_limits l ON l.m_nk = p.m_nk AND ({which})
+    LEFT JOIN m_sv v ON v.m_sk = p.m_sk AND v.component = l.component
 """
 
 
@@ -470,37 +483,38 @@ def rank_matches(
         )
         con.execute(_pairs_sql(coarse))
         con.execute(_STREAM_VALUES_SQL)
-        part = "need_id" if per == "need" else "stream_id"
+        part = "m_nk" if per == "need" else "m_sk"
         w = WEIGHTS
+        # hard-limit counts per pair, straight from the (pair, limit) join: the per-limit rows
+        # are never stored (explanations are rebuilt for the top-k pairs only)
         con.execute(
             f"""
-            CREATE OR REPLACE TEMP TABLE m_lv AS
-            SELECT *, {_STATUS_SQL} AS status FROM ({_LIMIT_VALUES_SQL.format(pairs="m_pairs")})
+            CREATE OR REPLACE TEMP TABLE m_agg AS
+            SELECT m_nk, m_sk,
+                   count(*) FILTER (status = 'pass') AS n_pass,
+                   count(*) FILTER (status = 'fail') AS n_fail,
+                   count(*) FILTER (status = 'unknown') AS n_unknown,
+                   count(*) AS n_hard
+            FROM (SELECT m_nk, m_sk, {_STATUS_SQL} AS status
+                  FROM ({_limit_values_sql("m_pairs", "l.hard")}))
+            GROUP BY m_nk, m_sk
             """
         )
         con.execute(
-            """
+            f"""
             CREATE OR REPLACE TEMP TABLE m_scored AS
             WITH pref AS (
-                SELECT need_id, stream_id, limit_id,
+                SELECT m_nk, m_sk, limit_id,
                        CASE WHEN vmin IS NULL THEN 0.5
                             WHEN op = 'lowest' THEN 1.0 - percent_rank() OVER w
                             ELSE percent_rank() OVER w END AS pscore
-                FROM m_lv WHERE NOT hard
-                WINDOW w AS (PARTITION BY need_id, limit_id, vmin IS NULL
+                FROM ({_limit_values_sql("m_pairs", "NOT l.hard")})
+                WINDOW w AS (PARTITION BY m_nk, limit_id, vmin IS NULL
                              ORDER BY (vmin + vmax) / 2)
             ),
-            agg AS (
-                SELECT need_id, stream_id,
-                       count(*) FILTER (hard AND status = 'pass') AS n_pass,
-                       count(*) FILTER (hard AND status = 'fail') AS n_fail,
-                       count(*) FILTER (hard AND status = 'unknown') AS n_unknown,
-                       count(*) FILTER (hard) AS n_hard
-                FROM m_lv GROUP BY need_id, stream_id
-            ),
-            pagg AS (SELECT need_id, stream_id, avg(pscore) AS preference_score
-                     FROM pref GROUP BY need_id, stream_id)
-            SELECT p.need_id, p.stream_id, p.quantity_t_per_year, p.distance_km,
+            pagg AS (SELECT m_nk, m_sk, avg(pscore) AS preference_score
+                     FROM pref GROUP BY m_nk, m_sk)
+            SELECT p.m_nk, p.m_sk, p.quantity_t_per_year, p.distance_km,
                    p.quantity_band_order, p.quantity_fit, p.distance_fit,
                    coalesce(a.n_pass, 0) AS n_pass, coalesce(a.n_fail, 0) AS n_fail,
                    coalesce(a.n_unknown, 0) AS n_unknown,
@@ -509,8 +523,8 @@ def rank_matches(
                    coalesce(g.preference_score, 1.0) AS preference_score,
                    coalesce(a.n_fail, 0) > 0 AS excluded
             FROM m_pairs p
-            LEFT JOIN agg a USING (need_id, stream_id)
-            LEFT JOIN pagg g USING (need_id, stream_id)
+            LEFT JOIN m_agg a USING (m_nk, m_sk)
+            LEFT JOIN pagg g USING (m_nk, m_sk)
             """
         )
         keep = "" if include_excluded else "WHERE NOT excluded"
@@ -520,15 +534,16 @@ def rank_matches(
             f" + {w['distance']} * coalesce(distance_fit, 0.5)"
             f" + {w['preference']} * preference_score"
         )
+        # the integer keys sort like the string ids (see _setup), so ties break as before
         if coarse:
             # public order only: nothing confidential may decide who comes first
-            other = "stream_id" if per == "need" else "need_id"
+            other = "m_sk" if per == "need" else "m_nk"
             order = (
                 f"excluded, {_band_index_sql('distance_km')}, "
                 f"{'quantity_band_order, ' if per == 'need' else ''}{other}"
             )
         else:
-            order = f"excluded, {score_sql} DESC, need_id, stream_id"
+            order = f"excluded, {score_sql} DESC, m_nk, m_sk"
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE m_top AS
@@ -547,8 +562,11 @@ def rank_matches(
         extra = "".join(f", s.{c}" for c in public)
         result = con.sql(
             f"""
-            WITH expl AS (
-                SELECT need_id, stream_id,
+            WITH lv AS (
+                SELECT *, {_STATUS_SQL} AS status FROM ({_limit_values_sql("m_top")})
+            ),
+            expl AS (
+                SELECT m_nk, m_sk,
                        list({{'component': component, 'op': op, 'limit_value': limit_value,
                               'status': status, 'value_min': vmin, 'value_max': vmax,
                               'source': source}} ORDER BY limit_id) AS limits,
@@ -558,12 +576,11 @@ def rank_matches(
                                 ELSE printf('%.4g', 100 * vmin) || '–' || printf('%.4g', 100 * vmax)
                             END || ' wt% (' || source || ')'
                             ORDER BY limit_id) FILTER (status = 'fail') AS fails
-                FROM (SELECT lv.*, sv.source FROM m_lv lv
-                      JOIN m_top t USING (need_id, stream_id)
-                      LEFT JOIN m_sv sv USING (stream_id, component)) x
-                GROUP BY need_id, stream_id
+                FROM (SELECT lv.*, sv.source FROM lv
+                      LEFT JOIN m_sv sv USING (m_sk, component)) x
+                GROUP BY m_nk, m_sk
             )
-            SELECT t.need_id, t.stream_id, t.rank, round(t.score, 6) AS score,
+            SELECT n.need_id, s.stream_id, t.rank, round(t.score, 6) AS score,
                    t.composition_score, t.quantity_fit, t.distance_km,
                    {_band_sql("t.distance_km")} AS distance_band,
                    t.preference_score, t.n_pass, t.n_fail, t.n_unknown,
@@ -584,8 +601,9 @@ def rank_matches(
                    coalesce(x.limits, []) AS limits,
                    t.quantity_t_per_year, s.material_class, s.hazardous{extra}
             FROM m_top t
-            JOIN m_streams_in s USING (stream_id)
-            LEFT JOIN expl x USING (need_id, stream_id)
+            JOIN m_streams_in s USING (m_sk)
+            JOIN m_needs_in n USING (m_nk)
+            LEFT JOIN expl x USING (m_nk, m_sk)
             ORDER BY t.{part}, t.rank
             """
         ).to_arrow_table()
@@ -597,7 +615,7 @@ def rank_matches(
             for view in ("m_elements", "m_keys"):
                 con.unregister(view)
             for table in ("m_streams_in", "m_comp_in", "m_needs_in", "m_limits_in",
-                          "m_need_classes", "m_limits", "m_elem", "m_pairs", "m_sv", "m_lv",
+                          "m_need_classes", "m_limits", "m_elem", "m_pairs", "m_sv", "m_agg",
                           "m_scored", "m_top"):  # fmt: skip
                 con.execute(f"DROP TABLE IF EXISTS {table}")
 
