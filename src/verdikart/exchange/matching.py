@@ -131,8 +131,8 @@ def distance_band(distance_km: float | None) -> str:
 def _haversine_sql(a: str, b: str) -> str:
     return (
         f"2 * {EARTH_RADIUS_KM} * asin(sqrt("
-        f"pow(sin(radians({b}.lat - {a}.lat) / 2), 2) + cos(radians({a}.lat)) * "
-        f"cos(radians({b}.lat)) * pow(sin(radians({b}.lon - {a}.lon) / 2), 2)))"
+        f"pow(sin(radians({b}.lat - {a}.lat) / 2), 2) + {a}.m_coslat * "
+        f"{b}.m_coslat * pow(sin(radians({b}.lon - {a}.lon) / 2), 2)))"
     )
 
 
@@ -233,6 +233,8 @@ def _setup(
 ) -> None:
     # copy the inputs into DuckDB temp tables: joins over native tables are much faster than
     # repeated scans of registered Arrow data
+    # cos(latitude) once per site for the haversine (the same value as computing it per pair)
+    coslat = ", cos(radians(lat)) AS m_coslat"
     for name, table in (("m_streams_in", streams), ("m_comp_in", composition),
                         ("m_needs_in", needs), ("m_limits_in", limits)):  # fmt: skip
         con.register("m_arrow_in", table)
@@ -253,9 +255,10 @@ def _setup(
             # stay on integers, and ordering by it equals ordering by the string id
             extra = (
                 f", {order} AS quantity_band_order, row_number() OVER (ORDER BY stream_id) AS m_sk"
+                + coslat
             )
         elif name == "m_needs_in":
-            extra = ", row_number() OVER (ORDER BY need_id) AS m_nk"
+            extra = ", row_number() OVER (ORDER BY need_id) AS m_nk" + coslat
         con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT *{extra} FROM m_arrow_in")
         con.unregister("m_arrow_in")
     elements = component_element_table()
@@ -351,10 +354,10 @@ def _pairs_sql(coarse: bool = False) -> str:
     dist = _haversine_sql("n", "s")
     # coarse: the need's max distance widened to the first public band edge above it
     dmax = _band_max_sql("n.max_distance_km") if coarse else "n.max_distance_km"
-    keep = "distance_km < max_distance_km" if coarse else "distance_km <= max_distance_km"
-    return f"""
-        CREATE OR REPLACE TEMP TABLE m_pairs AS
-        WITH cand AS (
+    keep = f"{dist} < {dmax}" if coarse else f"{dist} <= {dmax}"
+
+    def cand(where: str) -> str:
+        return f"""
             SELECT n.m_nk, s.m_sk, s.quantity_t_per_year,
                    n.quantity_t_min, {dmax} AS max_distance_km,
                    s.quantity_band_order,
@@ -363,11 +366,19 @@ def _pairs_sql(coarse: bool = False) -> str:
             FROM m_need_classes nc
             JOIN m_needs_in n USING (m_nk)
             JOIN m_streams_in s ON s.material_class = nc.cls
-            WHERE (n.accepts_hazardous OR NOT s.hazardous)
-              -- cheap latitude window first (1 degree of latitude >= 111.0 km) so the
-              -- haversine is only computed for plausible pairs
-              AND ({dmax} IS NULL OR n.lat IS NULL OR s.lat IS NULL
-                   OR abs(s.lat - n.lat) <= {dmax} / 111.0)
+            WHERE (n.accepts_hazardous OR NOT s.hazardous) AND {where}"""
+
+    # two branches so the haversine is only evaluated in the filter where a need has a max
+    # distance and a site (a single OR-ed filter evaluated it for every pair, twice)
+    return f"""
+        CREATE OR REPLACE TEMP TABLE m_pairs AS
+        WITH cand AS (
+            {cand(f"({dmax} IS NULL OR n.lat IS NULL)")}
+            UNION ALL
+            {cand(f"{dmax} IS NOT NULL AND n.lat IS NOT NULL AND (s.lat IS NULL OR (")}
+                -- cheap latitude window first (1 degree of latitude >= 111.0 km) so the
+                -- haversine is only computed for plausible pairs
+                abs(s.lat - n.lat) <= {dmax} / 111.0 AND {keep}))
         )
         SELECT m_nk, m_sk, quantity_t_per_year, distance_km, quantity_band_order,
             CASE WHEN quantity_t_per_year IS NULL THEN NULL
@@ -377,7 +388,6 @@ def _pairs_sql(coarse: bool = False) -> str:
                  WHEN max_distance_km IS NULL THEN 1.0 - least(distance_km, 2000.0) / 2000.0
                  ELSE 1.0 - distance_km / max_distance_km END AS distance_fit
         FROM cand
-        WHERE max_distance_km IS NULL OR distance_km IS NULL OR {keep}
     """
 
 
@@ -500,9 +510,8 @@ def rank_matches(
             GROUP BY m_nk, m_sk
             """
         )
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE m_scored AS
+        # scored pairs feed the top-k window directly (never stored: millions of rows)
+        scored_sql = f"""
             WITH pref AS (
                 SELECT m_nk, m_sk, limit_id,
                        CASE WHEN vmin IS NULL THEN 0.5
@@ -513,20 +522,20 @@ def rank_matches(
                              ORDER BY (vmin + vmax) / 2)
             ),
             pagg AS (SELECT m_nk, m_sk, avg(pscore) AS preference_score
-                     FROM pref GROUP BY m_nk, m_sk)
-            SELECT p.m_nk, p.m_sk, p.quantity_t_per_year, p.distance_km,
-                   p.quantity_band_order, p.quantity_fit, p.distance_fit,
-                   coalesce(a.n_pass, 0) AS n_pass, coalesce(a.n_fail, 0) AS n_fail,
-                   coalesce(a.n_unknown, 0) AS n_unknown,
-                   CASE WHEN coalesce(a.n_hard, 0) = 0 THEN 1.0
-                        ELSE (a.n_pass + 0.5 * a.n_unknown) / a.n_hard END AS composition_score,
-                   coalesce(g.preference_score, 1.0) AS preference_score,
-                   coalesce(a.n_fail, 0) > 0 AS excluded
-            FROM m_pairs p
-            LEFT JOIN m_agg a USING (m_nk, m_sk)
-            LEFT JOIN pagg g USING (m_nk, m_sk)
-            """
-        )
+                     FROM pref GROUP BY m_nk, m_sk),
+            scored AS (
+                SELECT p.m_nk, p.m_sk, p.quantity_t_per_year, p.distance_km,
+                       p.quantity_band_order, p.quantity_fit, p.distance_fit,
+                       coalesce(a.n_pass, 0) AS n_pass, coalesce(a.n_fail, 0) AS n_fail,
+                       coalesce(a.n_unknown, 0) AS n_unknown,
+                       CASE WHEN coalesce(a.n_hard, 0) = 0 THEN 1.0
+                            ELSE (a.n_pass + 0.5 * a.n_unknown) / a.n_hard END AS composition_score,
+                       coalesce(g.preference_score, 1.0) AS preference_score,
+                       coalesce(a.n_fail, 0) > 0 AS excluded
+                FROM m_pairs p
+                LEFT JOIN m_agg a USING (m_nk, m_sk)
+                LEFT JOIN pagg g USING (m_nk, m_sk))
+        """
         keep = "" if include_excluded else "WHERE NOT excluded"
         score_sql = (
             f"{w['composition']} * composition_score"
@@ -547,10 +556,11 @@ def rank_matches(
         con.execute(
             f"""
             CREATE OR REPLACE TEMP TABLE m_top AS
+            {scored_sql}
             SELECT * FROM (
                 SELECT *, {score_sql} AS score,
                     row_number() OVER (PARTITION BY {part} ORDER BY {order}) AS rank
-                FROM m_scored {keep})
+                FROM scored {keep})
             WHERE rank <= {int(k)}
             """
         )
@@ -616,7 +626,7 @@ def rank_matches(
                 con.unregister(view)
             for table in ("m_streams_in", "m_comp_in", "m_needs_in", "m_limits_in",
                           "m_need_classes", "m_limits", "m_elem", "m_pairs", "m_sv", "m_agg",
-                          "m_scored", "m_top"):  # fmt: skip
+                          "m_top"):  # fmt: skip
                 con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
