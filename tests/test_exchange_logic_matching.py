@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 import duckdb
 import pyarrow as pa
@@ -205,3 +205,41 @@ def test_redaction_hides_values_quantities_and_exact_distance() -> None:
     assert "limits" not in shown and "distance_km" not in shown
     assert shown["quantity_band"] == "1–10 kt" and shown["matches"] is True
     assert redact_match(one, authorised=True) == one
+
+
+@pytest.mark.parametrize("per", ["need", "stream"])
+@pytest.mark.parametrize("include_excluded", [False, True])
+@pytest.mark.parametrize("coarse", [False, True])
+def test_hard_count_strategies_give_identical_results(
+    per: Literal["need", "stream"], include_excluded: bool, coarse: bool
+) -> None:
+    # needs sharing a limit set (one signature), differing only in hazard acceptance or
+    # classes (separate signatures), soft-only and limit-free needs, a duplicated limit
+    base = NeedCreate(**PHOSPHATE_NEED)
+    needs = [
+        ("p1", base),
+        ("p2", NeedCreate(**{**PHOSPHATE_NEED, "site": {"name": "Rana", "lat": 66.3, "lon": 14.1}})),
+        ("p3", NeedCreate(**{**PHOSPHATE_NEED, "accepts_hazardous": True})),
+        ("p4", NeedCreate(**{**PHOSPHATE_NEED, "also_classes": ["slag"]})),
+        ("p5", NeedCreate(**{**PHOSPHATE_NEED, "limits": ["Cl lowest possible"]})),
+        ("p6", NeedCreate(**{**PHOSPHATE_NEED, "limits": [], "max_distance_km": None})),
+        ("p7", NeedCreate(**{**PHOSPHATE_NEED, "limits": ["P >= 8 wt%", "P >= 8 wt%"]})),
+    ]  # fmt: skip
+    streams, composition = streams_relations(STREAMS)
+    need_table, limits = needs_relations(needs)
+    results = {
+        strategy: rank_matches(
+            streams,
+            composition,
+            need_table,
+            limits,
+            per=per,
+            include_excluded=include_excluded,
+            coarse=coarse,
+            hard_counts=strategy,
+        )
+        for strategy in ("pairs", "signatures", "auto")
+    }
+    assert results["pairs"].num_rows > 0
+    assert results["signatures"].equals(results["pairs"])
+    assert results["auto"].equals(results["pairs"])

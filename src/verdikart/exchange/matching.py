@@ -443,6 +443,97 @@ def _limit_values_sql(pairs: str, which: str = "TRUE") -> str:
 """
 
 
+def _hard_counts(con: duckdb.DuckDBPyConnection, strategy: str) -> str:
+    """Create the hard-limit counts per candidate pair and return a FROM item yielding m_pairs'
+    columns plus n_pass, n_fail, n_unknown, n_hard (NULL when the need has no hard limit).
+
+    'pairs': one (pair, hard limit) join grouped by pair. 'signatures': needs with the same
+    hard limits, classes and hazardous acceptance share their per-stream counts, so the
+    (limit, stream) work is done once per distinct signature instead of once per pair -- much
+    less work when many needs share limit sets. 'auto' picks the one with fewer join rows.
+    """
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE m_sig AS
+        WITH lims AS (
+            SELECT m_nk, list((component, op, limit_value) ORDER BY limit_id) AS lims,
+                   count(*) AS n_limits
+            FROM m_limits WHERE hard AND m_nk IS NOT NULL GROUP BY m_nk
+        ),
+        keyed AS (
+            SELECT m_nk, lims, n_limits, n.accepts_hazardous, c.classes
+            FROM lims JOIN m_needs_in n USING (m_nk)
+            LEFT JOIN (SELECT m_nk, list_sort(list_distinct(list(cls))) AS classes
+                       FROM m_need_classes GROUP BY m_nk) c USING (m_nk)
+        ),
+        sigs AS (
+            SELECT lims, classes, accepts_hazardous, any_value(n_limits) AS n_limits,
+                   min(m_nk) AS rep
+            FROM keyed GROUP BY lims, classes, accepts_hazardous
+        )
+        SELECT k.m_nk, s.rep AS sig_id, s.n_limits, s.accepts_hazardous, s.classes
+        FROM keyed k
+        JOIN sigs s ON s.lims IS NOT DISTINCT FROM k.lims AND s.classes IS NOT DISTINCT FROM k.classes
+                   AND s.accepts_hazardous IS NOT DISTINCT FROM k.accepts_hazardous
+        """
+    )
+    if strategy == "auto":
+        by_pairs, by_sigs = con.execute(
+            """
+            SELECT (SELECT coalesce(sum(g.n_limits), 0) FROM m_pairs p JOIN m_sig g USING (m_nk)),
+                   (SELECT coalesce(sum(g.n_limits * c.n), 0)
+                    FROM (SELECT n_limits, unnest(classes) AS cls
+                          FROM (SELECT DISTINCT sig_id, n_limits, classes FROM m_sig)) g
+                    JOIN (SELECT material_class, count(*) AS n FROM m_streams_in
+                          GROUP BY material_class) c ON c.material_class = g.cls)
+            """
+        ).fetchone() or (0, 0)
+        strategy = "signatures" if by_sigs < by_pairs else "pairs"
+    if strategy == "pairs":
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE m_agg AS
+            SELECT m_nk, m_sk,
+                   count(*) FILTER (status = 'pass') AS n_pass,
+                   count(*) FILTER (status = 'fail') AS n_fail,
+                   count(*) FILTER (status = 'unknown') AS n_unknown,
+                   count(*) AS n_hard
+            FROM (SELECT m_nk, m_sk, {_STATUS_SQL} AS status
+                  FROM ({_limit_values_sql("m_pairs", "l.hard")}))
+            GROUP BY m_nk, m_sk
+            """
+        )
+        return """(SELECT p.*, a.n_pass, a.n_fail, a.n_unknown, a.n_hard
+                   FROM m_pairs p LEFT JOIN m_agg a USING (m_nk, m_sk))"""
+    # per (signature, stream of its classes): counts over the limits the stream has a value
+    # for; a limit without a value row is 'unknown' (as the pair join's NULL row would be)
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE m_agg AS
+        SELECT sig_id, m_sk,
+               count(*) FILTER (status = 'pass') AS n_pass,
+               count(*) FILTER (status = 'fail') AS n_fail,
+               count(DISTINCT limit_id) AS n_limits_known, count(*) AS n_rows
+        FROM (
+            SELECT g.sig_id, s.m_sk, l.limit_id, {_STATUS_SQL} AS status
+            FROM (SELECT sig_id, accepts_hazardous, unnest(classes) AS cls
+                  FROM (SELECT DISTINCT sig_id, accepts_hazardous, classes FROM m_sig)) g
+            JOIN m_streams_in s
+              ON s.material_class = g.cls AND (g.accepts_hazardous OR NOT s.hazardous)
+            JOIN m_limits l ON l.m_nk = g.sig_id AND l.hard
+            JOIN m_sv v ON v.m_sk = s.m_sk AND v.component = l.component)
+        GROUP BY sig_id, m_sk
+        """
+    )
+    return """(SELECT p.*, coalesce(a.n_pass, 0) AS n_pass, coalesce(a.n_fail, 0) AS n_fail,
+                      g.n_limits - coalesce(a.n_limits_known, 0) + coalesce(a.n_rows, 0)
+                          - coalesce(a.n_pass, 0) - coalesce(a.n_fail, 0) AS n_unknown,
+                      g.n_limits - coalesce(a.n_limits_known, 0) + coalesce(a.n_rows, 0)
+                          AS n_hard
+               FROM m_pairs p LEFT JOIN m_sig g USING (m_nk)
+               LEFT JOIN m_agg a ON a.sig_id = g.sig_id AND a.m_sk = p.m_sk)"""
+
+
 def rank_matches(
     streams: Relation,
     composition: Relation,
@@ -454,6 +545,7 @@ def rank_matches(
     include_excluded: bool = False,
     coarse: bool = False,
     con: duckdb.DuckDBPyConnection | None = None,
+    hard_counts: Literal["auto", "pairs", "signatures"] = "auto",
 ) -> pa.Table:
     """Top-k matches per need (``per='need'``) or per stream, with scores and explanations.
 
@@ -466,6 +558,9 @@ def rank_matches(
     excluded, matches, reasons (list), limits (list of struct: component, op, limit_value,
     status, value_min, value_max, source -- fractions), quantity_t_per_year and the stream's
     public-summary columns when present. Sorted by the partition id and rank.
+
+    ``hard_counts``: how the hard-limit counts are computed (see :func:`_hard_counts`); an
+    execution strategy only -- every choice gives the same result.
     """
     if k < 1:
         raise ExchangeError(f"k must be at least 1, got {k}")
@@ -495,21 +590,9 @@ def rank_matches(
         con.execute(_STREAM_VALUES_SQL)
         part = "m_nk" if per == "need" else "m_sk"
         w = WEIGHTS
-        # hard-limit counts per pair, straight from the (pair, limit) join: the per-limit rows
-        # are never stored (explanations are rebuilt for the top-k pairs only)
-        con.execute(
-            f"""
-            CREATE OR REPLACE TEMP TABLE m_agg AS
-            SELECT m_nk, m_sk,
-                   count(*) FILTER (status = 'pass') AS n_pass,
-                   count(*) FILTER (status = 'fail') AS n_fail,
-                   count(*) FILTER (status = 'unknown') AS n_unknown,
-                   count(*) AS n_hard
-            FROM (SELECT m_nk, m_sk, {_STATUS_SQL} AS status
-                  FROM ({_limit_values_sql("m_pairs", "l.hard")}))
-            GROUP BY m_nk, m_sk
-            """
-        )
+        # hard-limit counts per pair; the per-limit rows are never stored (explanations are
+        # rebuilt for the top-k pairs only)
+        counted = _hard_counts(con, hard_counts)
         # scored pairs feed the top-k window directly (never stored: millions of rows)
         scored_sql = f"""
             WITH pref AS (
@@ -526,14 +609,13 @@ def rank_matches(
             scored AS (
                 SELECT p.m_nk, p.m_sk, p.quantity_t_per_year, p.distance_km,
                        p.quantity_band_order, p.quantity_fit, p.distance_fit,
-                       coalesce(a.n_pass, 0) AS n_pass, coalesce(a.n_fail, 0) AS n_fail,
-                       coalesce(a.n_unknown, 0) AS n_unknown,
-                       CASE WHEN coalesce(a.n_hard, 0) = 0 THEN 1.0
-                            ELSE (a.n_pass + 0.5 * a.n_unknown) / a.n_hard END AS composition_score,
+                       coalesce(p.n_pass, 0) AS n_pass, coalesce(p.n_fail, 0) AS n_fail,
+                       coalesce(p.n_unknown, 0) AS n_unknown,
+                       CASE WHEN coalesce(p.n_hard, 0) = 0 THEN 1.0
+                            ELSE (p.n_pass + 0.5 * p.n_unknown) / p.n_hard END AS composition_score,
                        coalesce(g.preference_score, 1.0) AS preference_score,
-                       coalesce(a.n_fail, 0) > 0 AS excluded
-                FROM m_pairs p
-                LEFT JOIN m_agg a USING (m_nk, m_sk)
+                       coalesce(p.n_fail, 0) > 0 AS excluded
+                FROM {counted} p
                 LEFT JOIN pagg g USING (m_nk, m_sk))
         """
         keep = "" if include_excluded else "WHERE NOT excluded"
@@ -625,7 +707,7 @@ def rank_matches(
             for view in ("m_elements", "m_keys"):
                 con.unregister(view)
             for table in ("m_streams_in", "m_comp_in", "m_needs_in", "m_limits_in",
-                          "m_need_classes", "m_limits", "m_elem", "m_pairs", "m_sv", "m_agg",
+                          "m_need_classes", "m_limits", "m_elem", "m_pairs", "m_sv", "m_agg", "m_sig",
                           "m_top"):  # fmt: skip
                 con.execute(f"DROP TABLE IF EXISTS {table}")
 
