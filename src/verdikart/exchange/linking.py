@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from verdikart.exchange import repository as repo
 from verdikart.exchange.auth import Principal
+from verdikart.exchange.matching import STREAM_FIELDS
 from verdikart.exchange.models import CompositionEntry, Need, SideStream, Site
 
 
@@ -43,21 +44,7 @@ def _arrow(session: Session, stmt: Any, schema: pa.Schema) -> pa.Table:
 
 
 STREAM_SCHEMA = pa.schema(
-    [
-        ("stream_id", pa.string()),
-        ("material_class", pa.string()),
-        ("hazardous", pa.bool_()),
-        ("quantity_t_per_year", pa.float64()),
-        ("lat", pa.float64()),
-        ("lon", pa.float64()),
-        ("name_public", pa.string()),
-        ("kind", pa.string()),
-        ("quantity_band", pa.string()),
-        ("region", pa.string()),
-        ("ewc_code", pa.string()),
-        ("critical_json", pa.string()),
-        ("organisation_id", pa.string()),
-    ]
+    [*STREAM_FIELDS, ("critical_json", pa.string()), ("organisation_id", pa.string())]
 )
 COMPOSITION_SCHEMA = pa.schema(
     [

@@ -110,6 +110,23 @@ _REQUIRED = {
 Relation: TypeAlias = "pa.Table | duckdb.DuckDBPyRelation"
 
 
+# The stream columns matching reads (exact quantity and site included: matching runs
+# server-side); callers add their own extra columns.
+STREAM_FIELDS: tuple[tuple[str, pa.DataType], ...] = (
+    ("stream_id", pa.string()),
+    ("material_class", pa.string()),
+    ("hazardous", pa.bool_()),
+    ("quantity_t_per_year", pa.float64()),
+    ("lat", pa.float64()),
+    ("lon", pa.float64()),
+    ("name_public", pa.string()),
+    ("kind", pa.string()),
+    ("quantity_band", pa.string()),
+    ("region", pa.string()),
+    ("ewc_code", pa.string()),
+)
+
+
 def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Great-circle distance in km (haversine formula, spherical Earth of radius 6371.0088 km)."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
@@ -770,22 +787,7 @@ def streams_relations(records: Iterable[tuple[str, Any]]) -> tuple[pa.Table, pa.
             crows["value_min"].append(entry.fraction_min)
             crows["value_max"].append(entry.fraction_max)
     streams = pa.table(srows).cast(
-        pa.schema(
-            [
-                ("stream_id", pa.string()),
-                ("material_class", pa.string()),
-                ("hazardous", pa.bool_()),
-                ("quantity_t_per_year", pa.float64()),
-                ("lat", pa.float64()),
-                ("lon", pa.float64()),
-                ("name_public", pa.string()),
-                ("kind", pa.string()),
-                ("quantity_band", pa.string()),
-                ("region", pa.string()),
-                ("ewc_code", pa.string()),
-                ("critical_materials", pa.list_(pa.string())),
-            ]
-        )
+        pa.schema([*STREAM_FIELDS, ("critical_materials", pa.list_(pa.string()))])
     )
     composition = pa.table(
         crows,
