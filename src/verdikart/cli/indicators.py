@@ -65,6 +65,21 @@ _MATERIAL_HELP = "Material slug (cobalt, lithium, ...); repeatable or comma-sepa
 _YEAR_HELP = "Year or range (2018-2022); repeatable or comma-separated; 'all'."
 
 
+# Shared by the geopolrisk and production commands.
+materials_option = click.option(
+    "--material",
+    "-m",
+    "materials",
+    multiple=True,
+    default=("all",),
+    show_default=True,
+    help=_MATERIAL_HELP,
+)
+years_option = click.option(
+    "--year", "-y", "years", multiple=True, default=("all",), show_default=True, help=_YEAR_HELP
+)
+
+
 @click.command("geopolrisk")
 @click.option(
     "--country",
@@ -75,18 +90,8 @@ _YEAR_HELP = "Year or range (2018-2022); repeatable or comma-separated; 'all'."
     show_default=True,
     help=_COUNTRY_HELP,
 )
-@click.option(
-    "--material",
-    "-m",
-    "materials",
-    multiple=True,
-    default=("all",),
-    show_default=True,
-    help=_MATERIAL_HELP,
-)
-@click.option(
-    "--year", "-y", "years", multiple=True, default=("all",), show_default=True, help=_YEAR_HELP
-)
+@materials_option
+@years_option
 @format_option()
 @pass_context
 def geopolrisk_command(
@@ -110,18 +115,8 @@ def geopolrisk_command(
 
 
 @click.command("production")
-@click.option(
-    "--material",
-    "-m",
-    "materials",
-    multiple=True,
-    default=("all",),
-    show_default=True,
-    help=_MATERIAL_HELP,
-)
-@click.option(
-    "--year", "-y", "years", multiple=True, default=("all",), show_default=True, help=_YEAR_HELP
-)
+@materials_option
+@years_option
 @click.option(
     "--country",
     "-c",
