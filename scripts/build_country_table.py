@@ -23,22 +23,12 @@ from pathlib import Path
 import duckdb
 import pycountry
 
+from verdikart.reference.countries import COUNTRY_COLUMNS as COLUMNS
+
 REPO = Path(__file__).resolve().parents[1]
 BACI = REPO / "src" / "verdikart" / "bundled" / "baci_countries.parquet"
 OUT = REPO / "src" / "verdikart" / "reference" / "data" / "countries.csv"
 
-COLUMNS = [
-    "iso2",
-    "iso3",
-    "iso_numeric",
-    "baci_code",
-    "baci_codes_former",
-    "ssb_code",
-    "name_en",
-    "name_no",
-    "status",
-    "aliases",
-]
 
 # Everyday Norwegian names where the ISO nb catalogue gives the formal one (the formal name is
 # kept as an alias so both resolve).

@@ -65,10 +65,6 @@ class ExchangeService:
         if auto_migrate:
             migrate(engine)
 
-    @classmethod
-    def from_settings(cls, settings: Any) -> ExchangeService:
-        return cls(settings.database_url)
-
     def close(self) -> None:
         self.engine.dispose()
 

@@ -8,7 +8,9 @@ the API's rules.
 
 from __future__ import annotations
 
+import functools
 import re
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
@@ -27,7 +29,9 @@ _COMPONENT_LINE = re.compile(
 )
 
 
+@functools.cache
 def _templates() -> Jinja2Templates:
+    # one Jinja environment (and template cache) for the process, not one per page render
     return Jinja2Templates(directory=str(templates_dir()))
 
 
@@ -100,13 +104,14 @@ def listing(
 
 
 def _vocab() -> dict[str, Any]:
+    from verdikart.exchange.models import KINDS, TREATMENTS
     from verdikart.exchange.schemas import COUNTIES, MATERIAL_CLASSES
 
     return {
         "classes": list(MATERIAL_CLASSES),
         "counties": list(COUNTIES),
-        "kinds": ["by-product", "waste", "surplus-energy"],
-        "treatments": ["material-recovery", "energy-recovery", "landfill", "other"],
+        "kinds": list(KINDS),
+        "treatments": list(TREATMENTS),
     }
 
 
@@ -145,13 +150,16 @@ def parse_composition(text: str) -> list[dict[str, Any]]:
 
 @router.post("/streams/new")
 async def new_stream(request: Request) -> Response:
-    who = _who(request)
+    from starlette.concurrency import run_in_threadpool
+
+    # database work runs off the event loop (this handler is async to read the form)
+    who = await run_in_threadpool(_who, request)
     if who is None:
         return _login_redirect()
     form = {k: str(v).strip() for k, v in (await request.form()).items()}
     try:
         payload = _stream_payload(form)
-        stream_id = _svc(request).create_stream(who, payload)
+        stream_id = await run_in_threadpool(_svc(request).create_stream, who, payload)
     except DataValidationError as exc:
         return _page(
             request,
@@ -298,7 +306,8 @@ async def import_upload(
         return _login_redirect()
     svc = _svc(request)
     path = await save_upload(file, MAX_UPLOAD_BYTES)
-    job_id = await run_in_threadpool(svc.start_import_job, who, file.filename or "upload")
+    name = Path(file.filename or "upload").name  # as the API: never a client-side path
+    job_id = await run_in_threadpool(svc.start_import_job, who, name)
     # Runs after the redirect is sent; the status page polls the job.
     background.add_task(_run_import, svc, who, job_id, path, layout or None)
     return RedirectResponse(f"/exchange/imports/{job_id}", status_code=303)
