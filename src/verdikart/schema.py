@@ -25,9 +25,10 @@ class TableSpec:
     def column_names(self) -> list[str]:
         return [c for c, _ in self.columns]
 
-    def ddl(self, table_name: str) -> str:
+    def ddl(self, table_name: str, *, temp: bool = False) -> str:
         cols = ", ".join(f'"{c}" {t}' for c, t in self.columns)
-        return f'CREATE TABLE IF NOT EXISTS "{table_name}" ({cols})'
+        create = "CREATE TEMP TABLE" if temp else "CREATE TABLE IF NOT EXISTS"
+        return f'{create} "{table_name}" ({cols})'
 
 
 TRADE = TableSpec(

@@ -36,10 +36,6 @@ from verdikart.schema import (  # noqa: F401  (re-exported: the store's document
 )
 
 
-def table_specs() -> dict[str, TableSpec]:
-    return dict(TABLES)
-
-
 def bundled_dir() -> Path:
     return Path(str(resources.files("verdikart") / "bundled"))
 
@@ -305,7 +301,7 @@ class Store:
         cols = ", ".join(f'"{c}"' for c in spec.column_names)
         con.execute(spec.ddl(target))
         _drop_temp(con, staging)
-        con.execute(spec.ddl(staging).replace("CREATE TABLE IF NOT EXISTS", "CREATE TEMP TABLE"))
+        con.execute(spec.ddl(staging, temp=True))
         count = load(con, staging)
         if replace_coverage and spec.coverage_key:
             key = ", ".join(f'"{c}"' for c in spec.coverage_key)
@@ -422,6 +418,19 @@ def registered(con: duckdb.DuckDBPyConnection, **tables: Any) -> Iterator[None]:
     finally:
         for name in tables:
             con.unregister(name)
+
+
+def arrow_loader(table: Any, spec: TableSpec) -> Callable[[duckdb.DuckDBPyConnection, str], int]:
+    """A `load` for :meth:`Store.import_rows`: an Arrow table into the staging table, each
+    column cast to the spec's type."""
+
+    def load(con: duckdb.DuckDBPyConnection, staging: str) -> int:
+        cols = ", ".join(f'CAST("{c}" AS {t})' for c, t in spec.columns)
+        with registered(con, _vk_arrow_in=table):
+            con.execute(f'INSERT INTO temp."{staging}" SELECT {cols} FROM _vk_arrow_in')
+        return int(table.num_rows)
+
+    return load
 
 
 def _drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:

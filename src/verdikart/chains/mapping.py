@@ -56,7 +56,7 @@ class MapResult:
 
 
 # -- resolving -----------------------------------------------------------------------------
-def reporter_table(country: str, year: int | None = None) -> tuple[pa.Table, str, str]:
+def reporter_table(country: str) -> tuple[pa.Table, str, str]:
     """(reporters relation, reporter id, English name) for a country or group."""
     from verdikart.reference.countries import group_membership_table, resolve_country
 
@@ -74,8 +74,7 @@ def reporter_table(country: str, year: int | None = None) -> tuple[pa.Table, str
             }
         )
         return table, ref.id, ref.name_en
-    table = tr.country_reporters([ref.id])
-    return table.set_column(0, "reporter", pa.array([ref.id], pa.string())), ref.id, ref.name_en
+    return tr.country_reporters([ref.id]), ref.id, ref.name_en
 
 
 def market_table(exclude: str | None = None) -> pa.Table:
@@ -198,7 +197,7 @@ def run_mapping(store: Store, request: MapRequest, progress: Progress | None = N
     step = progress or (lambda _msg: None)
     year = check_year(store, request.year)
     step("resolving country and lists")
-    reporters, reporter_id, reporter_name = reporter_table(request.country, year)
+    reporters, reporter_id, reporter_name = reporter_table(request.country)
     results = _map_reporters(
         store,
         request,
@@ -291,6 +290,12 @@ def _map_reporters(
                 "notes": r["notes"],
             }
         )
+    suppliers_of: dict[str, list[dict[str, Any]]] = {reporter: [] for reporter in names}
+    for r in suppliers:
+        suppliers_of[r["reporter"]].append(r)
+    trend_of: dict[str, list[dict[str, Any]]] = {reporter: [] for reporter in names}
+    for r in trend:
+        trend_of[r["reporter"]].append(r)
     results = {}
     for reporter, rows in rows_of.items():
         notes = [*list_notes, gpr_notes.get(reporter, "")]
@@ -309,8 +314,8 @@ def _map_reporters(
             reporter_name=names[reporter],
             year=year,
             rows=rank_rows(rows),
-            suppliers=[r for r in suppliers if r["reporter"] == reporter],
-            trend=[r for r in trend if r["reporter"] == reporter],
+            suppliers=suppliers_of[reporter],
+            trend=trend_of[reporter],
             sources=sources,
             notes=[n for n in notes if n],
         )

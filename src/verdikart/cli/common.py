@@ -36,9 +36,9 @@ class Context:
     def store(self) -> Any:
         """The analytic store, opened once per invocation."""
         if self._store is None:
-            from verdikart.store import Store
+            from verdikart.api import open_store
 
-            self._store = Store.open(self.settings().store_path)
+            self._store = open_store(self.settings())
         return self._store
 
 

@@ -128,20 +128,18 @@ def import_(
 def export(ctx: Any, table: str, path: Path) -> None:
     """Write a logical table (bundled + imported rows) to a Parquet file."""
     from verdikart.errors import UnknownCodeError
-    from verdikart.store import table_specs
+    from verdikart.schema import TABLES
 
-    specs = table_specs()
-    if table not in specs:
-        raise UnknownCodeError(f"unknown table {table!r}; known: {', '.join(sorted(specs))}")
+    if table not in TABLES:
+        raise UnknownCodeError(f"unknown table {table!r}; known: {', '.join(sorted(TABLES))}")
     if path.suffix.lower() != ".parquet":
         raise click.BadParameter("the output must end in .parquet", param_hint="PATH")
     store = ctx.store()
     path.parent.mkdir(parents=True, exist_ok=True)
     target = str(path).replace("'", "''")
-    store.con.execute(
+    rows = store.con.execute(  # COPY returns the number of rows written
         f"COPY (SELECT * FROM \"{table}\") TO '{target}' (FORMAT parquet, COMPRESSION zstd)"
-    )
-    rows = store.con.execute(f"SELECT count(*) FROM read_parquet('{target}')").fetchone()
+    ).fetchone()
     click.echo(f"wrote {rows[0] if rows else 0:,} rows of {table} to {path}")
 
 

@@ -36,6 +36,8 @@ def emit_table(store: object, table: object, fmt: str, columns: Sequence[str], t
     ~33,000 rows, would take seconds through Python's indenting json encoder)."""
     import pyarrow as pa
 
+    from verdikart.store import registered
+
     assert isinstance(table, pa.Table)
     if fmt != "json":
         emit(table.select(list(columns)).to_pylist(), fmt, columns=columns, title=title)
@@ -45,14 +47,11 @@ def emit_table(store: object, table: object, fmt: str, columns: Sequence[str], t
         "_row", pa.array(range(table.num_rows), pa.int64())
     )
     fields = ", ".join(f'"{c}" := "{c}"' for c in columns)
-    con.register("_emit_rows", numbered)
-    try:
+    with registered(con, _emit_rows=numbered):
         rows = con.sql(
             f"SELECT string_agg(to_json(struct_pack({fields})), E',\\n' ORDER BY _row) "
             "FROM _emit_rows"
         ).fetchall()
-    finally:
-        con.unregister("_emit_rows")
     body = rows[0][0] if rows and rows[0][0] is not None else ""
     click.echo(f"[\n{body}\n]" if body else "[]")
 

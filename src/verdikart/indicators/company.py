@@ -297,16 +297,8 @@ def assess_company(
 def save_purchases(store: Any, purchases: pa.Table, *, source: str) -> int:
     """Store the purchases (only on request) as ``imported_company_purchases``, atomically."""
     from verdikart.schema import COMPANY_PURCHASES as spec
+    from verdikart.store import arrow_loader
 
     table = purchases.append_column("source", pa.array([source] * purchases.num_rows, pa.string()))
 
-    def load(con: Any, staging: str) -> int:
-        con.register("_vk_purchases", table)
-        try:
-            cols = ", ".join(f'"{c}"' for c in spec.column_names)
-            con.execute(f'INSERT INTO "{staging}" SELECT {cols} FROM _vk_purchases')
-        finally:
-            con.unregister("_vk_purchases")
-        return table.num_rows
-
-    return int(store.import_rows("company_purchases", load, source=source))
+    return int(store.import_rows("company_purchases", arrow_loader(table, spec), source=source))

@@ -390,15 +390,12 @@ def material_hs6(con: duckdb.DuckDBPyConnection) -> pa.Table:
     # a code shared with other materials (e.g. 253090 "mineral substances n.e.s." for
     # lithium ores) would make other materials' trade look like this one's suppliers
     own = "AND NOT coalesce(shared, false)" if "shared" in table.column_names else ""
-    con.register("_eu_hs6_raw", table)
-    try:
+    with registered(con, _eu_hs6_raw=table):
         return con.sql(
             "SELECT DISTINCT CAST(material AS VARCHAR) AS material, "
             "upper(left(CAST(stage AS VARCHAR), 1)) AS stage, CAST(hs6 AS VARCHAR) AS hs6 "
             "FROM _eu_hs6_raw WHERE upper(left(CAST(stage AS VARCHAR), 1)) IN ('E', 'P') " + own
         ).to_arrow_table()
-    finally:
-        con.unregister("_eu_hs6_raw")
 
 
 def _country_resolver() -> Callable[[str], Any] | None:

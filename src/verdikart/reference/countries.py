@@ -291,6 +291,15 @@ def resolve_country(text: str | int) -> CountryRef:
     built-in group ids (EU27, EU, EU28, EEA, NATO, NORDIC, MSP, G7) and user group ids.
     Raises UnknownCodeError listing close matches.
     """
+    ref = find_country(text)
+    if ref is None:
+        raise UnknownCodeError(_unknown_message(str(text)))
+    return ref
+
+
+def find_country(text: str | int) -> CountryRef | None:
+    """Like :func:`resolve_country`, but None when nothing matches (no error message work:
+    readers use it to try several spellings of a name)."""
     key = _normalise(str(text))
     ref = _builtin_index().get(key)
     if ref is not None:
@@ -298,7 +307,7 @@ def resolve_country(text: str | int) -> CountryRef:
     for gid, entry in _read_user_groups().items():
         if gid.casefold() == key:
             return _user_group_ref(gid, entry)
-    raise UnknownCodeError(_unknown_message(str(text)))
+    return None
 
 
 def _unknown_message(text: str) -> str:

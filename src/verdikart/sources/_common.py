@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -12,7 +13,7 @@ from typing import Any
 
 import duckdb
 
-from verdikart.errors import OfflineError, SourceError, VerdikartError
+from verdikart.errors import OfflineError, SourceError
 from verdikart.store import bundled_path
 
 # progress(stage, done, total): a reader reports what it is doing; the CLI draws it.
@@ -126,7 +127,7 @@ def resolve_country_names(names: list[str], aliases: Mapping[str, str]) -> dict[
     for name in names:
         key = name.strip()
         iso3: str | None = aliases.get(key)
-        if iso3 is None and resolver is not None:
+        if iso3 is None:
             iso3 = resolver(key)
         if iso3 is None:
             iso3 = baci.get(key.casefold())
@@ -134,27 +135,17 @@ def resolve_country_names(names: list[str], aliases: Mapping[str, str]) -> dict[
     return out
 
 
-def _reference_resolver() -> Callable[[str], str | None] | None:
-    try:
-        from verdikart.reference import countries
-    except ImportError:
-        return None
-    resolve = getattr(countries, "resolve_country", None)
-    if resolve is None:
-        return None
+def _reference_resolver() -> Callable[[str], str | None]:
+    from verdikart.reference.countries import find_country
 
     def lookup(text: str) -> str | None:
-        try:
-            ref = resolve(text)
-        except VerdikartError:  # UnknownCodeError: not known there, try the fallbacks
-            return None
-        if getattr(ref, "kind", "country") != "country":
-            return None
-        return str(ref.id)
+        ref = find_country(text)
+        return ref.id if ref is not None and ref.kind == "country" else None
 
     return lookup
 
 
+@functools.lru_cache(maxsize=1)
 def _baci_name_index() -> dict[str, str]:
     rows = duckdb.sql(
         f"SELECT name, iso2, iso3 FROM read_parquet('{sql_str(bundled_path('baci_countries'))}')"

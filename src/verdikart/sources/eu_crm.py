@@ -51,7 +51,7 @@ import pyarrow as pa
 from verdikart.errors import SourceError, VerdikartError
 from verdikart.schema import EU_END_USES, EU_PARAMETERS, EU_SUPPLY_SHARES, TableSpec
 from verdikart.sources._common import ImportReport
-from verdikart.store import Store
+from verdikart.store import Store, arrow_loader
 
 SUPPLY_HEADER = ("Material", "Stage", "Country", "Share", "t")
 END_USE_HEADER = ("Material", "Application", "Share", "NACE sector")
@@ -471,16 +471,7 @@ def _warnings(parsed: Parsed) -> list[str]:
 
 
 def _loader(rows: list[dict[str, Any]], spec: TableSpec) -> Any:
-    def load(con: Any, staging: str) -> int:
-        table = pa.Table.from_pylist(rows, schema=_schema(spec))
-        con.register("_eu_crm_rows", table)
-        try:
-            con.execute(f'INSERT INTO "{staging}" SELECT * FROM _eu_crm_rows')
-        finally:
-            con.unregister("_eu_crm_rows")
-        return len(rows)
-
-    return load
+    return arrow_loader(pa.Table.from_pylist(rows, schema=_schema(spec)), spec)
 
 
 def _schema(spec: TableSpec) -> pa.Schema:

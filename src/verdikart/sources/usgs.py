@@ -31,13 +31,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from verdikart.errors import SourceError
 from verdikart.schema import MINERAL_RESERVES as RESERVES
 from verdikart.schema import USGS_SALIENT as SALIENT
-from verdikart.schema import TableSpec
 from verdikart.sources._common import (
     ImportReport,
     Progress,
@@ -45,7 +43,7 @@ from verdikart.sources._common import (
     require_file,
     resolve_country_names,
 )
-from verdikart.store import PRODUCTION, Store
+from verdikart.store import PRODUCTION, Store, arrow_loader
 
 FILE_NAME = re.compile(r"mcs(\d{4})-(\w+?)_(world|salient)\.csv$", re.IGNORECASE)
 PROD_COLUMN = re.compile(
@@ -305,23 +303,13 @@ def import_usgs(
     reserves = _table([r for r in parsed.reserves if r["country"]], RESERVES.column_names, source)
     salient = _table(parsed.salient, SALIENT.column_names, source)
 
-    def loader(table: pa.Table, spec: TableSpec) -> Any:
-        def load(con: duckdb.DuckDBPyConnection, staging: str) -> int:
-            con.register("usgs_arrow", table)
-            cols = ", ".join(f'CAST("{c}" AS {t})' for c, t in spec.columns)
-            con.execute(f'INSERT INTO temp."{staging}" SELECT {cols} FROM usgs_arrow')
-            con.unregister("usgs_arrow")
-            return table.num_rows
-
-        return load
-
     progress("writing to the store", len(files), len(files))
-    loads = {"production": loader(production, PRODUCTION)}
+    loads = {"production": arrow_loader(production, PRODUCTION)}
     if reserves.num_rows:
-        loads["mineral_reserves"] = loader(reserves, RESERVES)
+        loads["mineral_reserves"] = arrow_loader(reserves, RESERVES)
         report.extra_tables["mineral_reserves"] = reserves.num_rows
     if salient.num_rows:
-        loads["usgs_salient"] = loader(salient, SALIENT)
+        loads["usgs_salient"] = arrow_loader(salient, SALIENT)
         report.extra_tables["usgs_salient"] = salient.num_rows
     store.import_tables(loads, source=source, path=str(src.resolve()))
     report.rows = production.num_rows

@@ -33,7 +33,7 @@ from verdikart.sources._common import (
     resolve_country_names,
     sql_str,
 )
-from verdikart.store import PRODUCTION, Store, bundled_path
+from verdikart.store import PRODUCTION, Store, arrow_loader, bundled_path
 
 FILE_NAME = "6.4. Production_of_Mineral_Raw_Materials_of_individual_Countries_by_Minerals.xlsx"
 DOWNLOAD_URL = "https://www.world-mining-data.info/wmd/downloads/XLS/" + FILE_NAME.replace(
@@ -159,12 +159,7 @@ def import_wmd(
         }
     )
 
-    def load(con: duckdb.DuckDBPyConnection, staging: str) -> int:
-        con.register("wmd_arrow", table)
-        cols = ", ".join(f'CAST("{c}" AS {t})' for c, t in PRODUCTION.columns)
-        con.execute(f'INSERT INTO temp."{staging}" SELECT {cols} FROM wmd_arrow')
-        con.unregister("wmd_arrow")
-        return table.num_rows
+    load = arrow_loader(table, PRODUCTION)
 
     progress("writing to the store", len(sheets), len(sheets))
     store.import_rows("production", load, source=source, path=str(src.resolve()))

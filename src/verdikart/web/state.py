@@ -40,9 +40,9 @@ class AppState:
         """The analytic store (DuckDB), opened once per app; reads only."""
         with self._lock:
             if self._store is None:
-                from verdikart.store import Store
+                from verdikart.api import open_store
 
-                self._store = Store.open(self.settings.store_path)
+                self._store = open_store(self.settings)
             return self._store
 
     def close(self) -> None:
