@@ -32,8 +32,21 @@ import pyarrow as pa
 from verdikart.errors import UnknownCodeError
 from verdikart.store import registered
 
+# One row per material, year, stage, country and unit of the selection ($mats, $years).
+ROWS_SQL = """
+    SELECT material, year, stage, country, unit, any_value(content_basis) AS content_basis,
+           sum(quantity) AS quantity
+    FROM production
+    WHERE material IN (SELECT unnest($mats::VARCHAR[]))
+      AND year IN (SELECT unnest($years::INTEGER[]))
+    GROUP BY material, year, stage, country, unit
+"""
+
+
 # kg -> t; units that are not masses have no tonnage.
-QUANTITY_T_SQL = "CASE unit WHEN 't' THEN quantity WHEN 'kg' THEN quantity / 1000.0 ELSE NULL END"
+def quantity_t_sql(quantity: str = "quantity", unit: str = "unit") -> str:
+    """SQL for a quantity in tonnes; units that are not masses have no tonnage (NULL)."""
+    return f"CASE {unit} WHEN 't' THEN {quantity} WHEN 'kg' THEN {quantity} / 1000.0 ELSE NULL END"
 
 
 def known_materials(store: Any) -> list[str]:
@@ -90,16 +103,9 @@ def producer_shares(
     """
     mats, yrs = check_selection(store, materials, years)
     sql = f"""
-        WITH rows AS (
-            SELECT material, year, stage, country, unit, any_value(content_basis) AS content_basis,
-                   sum(quantity) AS quantity
-            FROM production
-            WHERE material IN (SELECT unnest($mats::VARCHAR[]))
-              AND year IN (SELECT unnest($years::INTEGER[]))
-            GROUP BY material, year, stage, country, unit
-        )
+        WITH rows AS ({ROWS_SQL})
         SELECT material, CAST(year AS INTEGER) AS year, stage, country, quantity, unit,
-               content_basis, {QUANTITY_T_SQL} AS quantity_t,
+               content_basis, {quantity_t_sql()} AS quantity_t,
                sum(quantity) OVER w AS world_quantity,
                CASE WHEN sum(quantity) OVER w > 0 THEN quantity / sum(quantity) OVER w END
                    AS share,
@@ -124,22 +130,14 @@ def production_hhi(
     """
     mats, yrs = check_selection(store, materials, years)
     sql = f"""
-        WITH rows AS (
-            SELECT material, year, stage, country, unit, sum(quantity) AS quantity
-            FROM production
-            WHERE material IN (SELECT unnest($mats::VARCHAR[]))
-              AND year IN (SELECT unnest($years::INTEGER[]))
-            GROUP BY material, year, stage, country, unit
-        )
+        WITH rows AS ({ROWS_SQL})
         SELECT material, CAST(year AS INTEGER) AS year, stage, any_value(unit) AS unit,
                CAST(count(*) FILTER (WHERE quantity > 0) AS INTEGER) AS n_producers,
                sum(quantity) AS world_quantity,
-               sum({QUANTITY_T_SQL}) AS world_quantity_t,
+               sum({quantity_t_sql()}) AS world_quantity_t,
                CASE WHEN sum(quantity) > 0
                     THEN sum(quantity * quantity) / (sum(quantity) * sum(quantity)) END AS hhi,
-               CASE WHEN sum(quantity) > 0
-                    THEN 10000.0 * sum(quantity * quantity) / (sum(quantity) * sum(quantity))
-               END AS hhi_points,
+               10000.0 * hhi AS hhi_points,
                arg_max(country, quantity) AS top_country,
                CASE WHEN sum(quantity) > 0 THEN max(quantity) / sum(quantity) END AS top_share
         FROM rows
@@ -175,32 +173,27 @@ def own_production(
             WHERE (e.year_from IS NULL OR e.year_from <= y.year)
               AND (e.year_to IS NULL OR y.year <= e.year_to)
         ),
-        rows AS (
-            SELECT material, year, stage, country, unit, sum(quantity) AS quantity
-            FROM production
-            WHERE material IN (SELECT unnest($mats::VARCHAR[]))
-              AND year IN (SELECT unnest($years::INTEGER[]))
-            GROUP BY material, year, stage, country, unit
-        ),
+        rows AS ({ROWS_SQL}),
         world AS (
             SELECT material, year, stage, any_value(unit) AS unit, sum(quantity) AS world_quantity
             FROM rows GROUP BY material, year, stage
         ),
         own AS (
-            SELECT m.entity, r.material, r.year, sum(r.quantity) AS quantity
+            SELECT m.entity, r.material, r.year, r.stage, sum(r.quantity) AS quantity
             FROM rows r JOIN members m ON m.iso3 = r.country AND m.year = r.year
-            GROUP BY m.entity, r.material, r.year
+            GROUP BY m.entity, r.material, r.year, r.stage
         )
         SELECT e.entity AS country, w.material, CAST(w.year AS INTEGER) AS year, w.stage,
                coalesce(o.quantity, 0) AS quantity, w.unit,
-               CASE w.unit WHEN 't' THEN coalesce(o.quantity, 0)
-                           WHEN 'kg' THEN coalesce(o.quantity, 0) / 1000.0 END AS quantity_t,
+               {quantity_t_sql("coalesce(o.quantity, 0)", "w.unit")}
+                   AS quantity_t,
                w.world_quantity,
                CASE WHEN w.world_quantity > 0 THEN coalesce(o.quantity, 0) / w.world_quantity END
                    AS share
         FROM (SELECT DISTINCT entity FROM entities) e
         CROSS JOIN world w
         LEFT JOIN own o ON o.entity = e.entity AND o.material = w.material AND o.year = w.year
+                       AND o.stage = w.stage
         ORDER BY country, material, year
     """
     params = {"mats": mats, "years": yrs, "group_ids": group_ids}
