@@ -417,11 +417,8 @@ def _geopolrisk_scores(
 ) -> tuple[dict[str, dict[str, float | None]], dict[str, str]]:
     """GeoPolRisk score per reporter and material from :mod:`verdikart.indicators.geopolrisk`
     (one call for all reporters; not redone here), and a note per reporter."""
-    try:
-        from verdikart.indicators import geopolrisk as gpr
-    except ImportError:
-        note = "GeoPolRisk scores left out: verdikart.indicators.geopolrisk is not installed"
-        return {}, dict.fromkeys(reporters, note)
+    from verdikart.indicators import geopolrisk as gpr
+
     if year not in gpr.available_years(store):
         return {}, dict.fromkeys(
             reporters, f"GeoPolRisk scores left out: no production data for {year}"

@@ -199,14 +199,8 @@ def read_purchases(path: Path) -> pa.Table:
 
 def _material_index() -> dict[str, str]:
     """Lower-cased material slug/name (EN, NO) -> slug."""
-    try:
-        from verdikart.reference.materials import load_materials
-    except ImportError:  # reference.materials not installed: accept slugs of the WMD map
-        from verdikart.store import Store
+    from verdikart.reference.materials import load_materials
 
-        with Store.open(None) as store:
-            slugs = [r["material"] for r in store.rows("SELECT DISTINCT material FROM wmd_hs_map")]
-        return {s.casefold(): s for s in slugs}
     index: dict[str, str] = {}
     for slug, m in load_materials().items():
         for key in (slug, m.name_en, m.name_no):

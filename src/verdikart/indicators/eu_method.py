@@ -43,9 +43,8 @@ HS6 codes) and the EU import reliance by the country's own (trade and production
 
 from __future__ import annotations
 
-import importlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import duckdb
@@ -369,24 +368,11 @@ def default_wgi_year(con: duckdb.DuckDBPyConnection, year: int) -> int | None:
 
 
 def material_hs6(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    """(material, stage 'E'|'P', hs6) for the national perspective's trade shares.
+    """(material, stage 'E'|'P', hs6) for the national perspective's trade shares: the
+    material reference's own codes (not those shared with other materials)."""
+    from verdikart.reference.materials import material_hs6_table
 
-    The project's material reference when installed (codes of the material's own, not those
-    shared with other materials), else the bundled ``wmd_hs_map``.
-    """
-    table: pa.Table | None = None
-    try:  # the materials reference lands separately; resolved at run time
-        module: Any = importlib.import_module("verdikart.reference.materials")
-    except ImportError:
-        module = None
-    hs6_table = getattr(module, "material_hs6_table", None)
-    if hs6_table is not None:
-        table = hs6_table("HS92")
-    if table is None or table.num_rows == 0:
-        table = con.sql(
-            "SELECT material, stage, hs6 FROM wmd_hs_map "
-            "WHERE hs6 IS NOT NULL AND stage IS NOT NULL"
-        ).to_arrow_table()
+    table = material_hs6_table("HS92")
     # a code shared with other materials (e.g. 253090 "mineral substances n.e.s." for
     # lithium ores) would make other materials' trade look like this one's suppliers
     own = "AND NOT coalesce(shared, false)" if "shared" in table.column_names else ""
@@ -398,29 +384,18 @@ def material_hs6(con: duckdb.DuckDBPyConnection) -> pa.Table:
         ).to_arrow_table()
 
 
-def _country_resolver() -> Callable[[str], Any] | None:
-    try:
-        from verdikart.reference import countries
-    except ImportError:
-        return None
-    return countries.resolve_country
-
-
 def _perspective(perspective: str) -> str:
+    from verdikart.reference.countries import resolve_country
+
     text = perspective.strip()
     if text.upper() in ("EU", "EU27"):
         return "EU"
-    resolve = _country_resolver()
-    if resolve is not None:
-        ref = resolve(text)
-        if getattr(ref, "kind", "country") != "country":
-            raise UnknownCodeError(
-                f"perspective {perspective!r} is a group; use EU or one country (e.g. NOR)"
-            )
-        return str(ref.id)
-    if len(text) == 3 and text.isalpha():
-        return text.upper()
-    raise UnknownCodeError(f"perspective {perspective!r}: use EU or an ISO alpha-3 code (NOR)")
+    ref = resolve_country(text)
+    if ref.kind != "country":
+        raise UnknownCodeError(
+            f"perspective {perspective!r} is a group; use EU or one country (e.g. NOR)"
+        )
+    return ref.id
 
 
 def _years_window(
