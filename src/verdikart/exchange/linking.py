@@ -171,8 +171,15 @@ def load_relations(
     return {"streams": streams, "composition": composition, "needs": needs, "limits": limits}
 
 
-def _rows(table: pa.Table) -> list[dict[str, Any]]:
-    return table.to_pylist()
+def _owners(table: pa.Table, id_column: str) -> dict[str, str]:
+    """id -> owning organisation, from a loaded relation."""
+    return dict(
+        zip(
+            table.column(id_column).to_pylist(),
+            table.column("organisation_id").to_pylist(),
+            strict=True,
+        )
+    )
 
 
 def _split(table: pa.Table, id_column: str, exact_ids: set[str]) -> tuple[pa.Table, pa.Table]:
@@ -217,7 +224,7 @@ def _rank_split(
             coarse=coarse,
             con=con,
         )
-        rows.extend(_rows(ranked))
+        rows.extend(ranked.to_pylist())
     rows = rows[:limit]
     for position, row in enumerate(rows, start=1):
         row["rank"] = position
@@ -239,13 +246,7 @@ def match_need(svc: Any, principal: Principal, need_id: str, *, limit: int = 20)
                 stream_classes=[need.material_class, *(need.also_classes or [])],
                 con=con,
             )
-            owners = dict(
-                zip(
-                    rel["streams"].column("stream_id").to_pylist(),
-                    rel["streams"].column("organisation_id").to_pylist(),
-                    strict=True,
-                )
-            )
+            owners = _owners(rel["streams"], "stream_id")
             granted = {s for s, o in owners.items() if o == principal.org_id}
             granted |= repo.all_granted_stream_ids(session, principal) & set(owners)
             rows = _rank_split(rel, per="need", exact_ids=granted, limit=limit, con=con)
@@ -299,13 +300,7 @@ def match_stream(svc: Any, principal: Principal, stream_id: str, *, limit: int =
         con = duckdb.connect()
         try:
             rel = load_relations(session, stream_ids=[stream.id], con=con)
-            owners = dict(
-                zip(
-                    rel["needs"].column("need_id").to_pylist(),
-                    rel["needs"].column("organisation_id").to_pylist(),
-                    strict=True,
-                )
-            )
+            owners = _owners(rel["needs"], "need_id")
             own_needs = {n for n, o in owners.items() if o == principal.org_id}
             rows = _rank_split(rel, per="stream", exact_ids=own_needs, limit=limit, con=con)
         finally:
@@ -421,27 +416,17 @@ def potential(
         for key in ("secondary_t_min", "secondary_t_max", "share_min", "share_max", "n_streams")
     }
     with svc._tx() as session:
-        # the caller's own record of the query (contributors' events are not shown to it)
-        repo.audit(
-            session,
-            principal,
-            "potential_query",
-            "potential",
-            None,
-            owner_org_id=principal.org_id,
-            material=mid,
-            released=result["released"],
-        )
-        for org_id in contributors:
-            if org_id != principal.org_id:
-                repo.audit(
-                    session,
-                    principal,
-                    "potential_query",
-                    "potential",
-                    None,
-                    owner_org_id=org_id,
-                    material=mid,
-                    released=result["released"],
-                )
+        # the caller's own record of the query, and one in each contributor's trail (the
+        # contributors' events are not shown to the caller)
+        for org_id in {principal.org_id, *contributors}:
+            repo.audit(
+                session,
+                principal,
+                "potential_query",
+                "potential",
+                None,
+                owner_org_id=org_id,
+                material=mid,
+                released=result["released"],
+            )
     return result
