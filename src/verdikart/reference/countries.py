@@ -21,7 +21,7 @@ import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pyarrow as pa
 
@@ -248,13 +248,7 @@ def add_group(
         entry["name_no"] = name_no
     existing = {g: e for g, e in existing.items() if g.casefold() != group_id.casefold()}
     existing[group_id] = entry
-    path = _user_groups_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # write-then-rename so a crash never leaves a half-written groups file
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".groups-", suffix=".json")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(existing, fh, ensure_ascii=False, indent=2, sort_keys=True)
-    os.replace(tmp, path)
+    _write_user_groups(existing)
     return _user_group_ref(group_id, entry)
 
 
@@ -267,10 +261,16 @@ def remove_group(group_id: str) -> None:
             f"no user-defined group {group_id!r}; user groups: {sorted(existing) or 'none'}"
         )
     del existing[match[0]]
+    _write_user_groups(existing)
+
+
+def _write_user_groups(groups_by_id: dict[str, Any]) -> None:
+    """Write-then-rename, so a crash never leaves a half-written groups file."""
     path = _user_groups_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".groups-", suffix=".json")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(existing, fh, ensure_ascii=False, indent=2, sort_keys=True)
+        json.dump(groups_by_id, fh, ensure_ascii=False, indent=2, sort_keys=True)
     os.replace(tmp, path)
 
 
