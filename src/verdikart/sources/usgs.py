@@ -429,13 +429,13 @@ def _parse_world(
             key = f"{code}: {' '.join(type_text.split())[:60] or '(no type)'}"
             unmapped[key] = unmapped.get(key, 0) + max(len(prod_cols), 1)
             continue
+        commodity = f"{code}: {' '.join(type_text.split())}"
         note = row[prod_note] if prod_note is not None else ""
         for index, year, unit, estimated in prod_cols:
             text = row[index]
-            value = parse_number(text)
-            factor, out_unit = UNITS[unit]
+            quantity, out_unit = _scaled(parse_number(text), unit)
             quality = "e" if estimated else None
-            if value is None:
+            if quantity is None:
                 # missing: keep the row, NULL quantity, the publisher's marker as the reason
                 quality = {"W": "withheld", "NA": "not available", "": "blank"}.get(text, text[:40])
             out.production.append(
@@ -443,10 +443,10 @@ def _parse_world(
                     "year": year,
                     "country_name": country,
                     "material": rule.material,
-                    "commodity": f"{code}: {' '.join(type_text.split())}",
+                    "commodity": commodity,
                     "stage": rule.stage,
                     "content_basis": rule.content_basis,
-                    "quantity": value * factor if value is not None else None,
+                    "quantity": quantity,
                     "unit": out_unit,
                     "data_quality": quality,
                     "note": note or None,
@@ -455,9 +455,8 @@ def _parse_world(
             )
         if reserves_col is not None:
             index, unit = reserves_col
-            value = parse_number(row[index])
-            factor, out_unit = UNITS[unit]
-            reason = None if value is not None else (row[index] or "blank")
+            reserves, out_unit = _scaled(parse_number(row[index]), unit)
+            reason = None if reserves is not None else (row[index] or "blank")
             note_text = "; ".join(
                 t for t in (reason, row[res_note] if res_note is not None else "") if t
             )
@@ -466,14 +465,20 @@ def _parse_world(
                     "year": edition,
                     "country_name": country,
                     "material": rule.material,
-                    "commodity": f"{code}: {' '.join(type_text.split())}",
+                    "commodity": commodity,
                     "content_basis": rule.content_basis,
-                    "reserves": value * factor if value is not None else None,
+                    "reserves": reserves,
                     "unit": out_unit,
                     "note": note_text[:500] or None,
                 }
             )
     return aggregates
+
+
+def _scaled(value: float | None, unit: str) -> tuple[float | None, str]:
+    """A published number in the project's unit (USGS column unit token -> factor, unit)."""
+    factor, out_unit = UNITS[unit]
+    return (value * factor if value is not None else None), out_unit
 
 
 def _parse_salient(
