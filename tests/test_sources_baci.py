@@ -76,6 +76,25 @@ def test_reimport_is_idempotent(store: Store) -> None:
     assert store.row_counts() == first
 
 
+def test_other_revision_of_the_same_year_is_kept(tmp_path: Path, store: Store) -> None:
+    run_import(store, "baci", YEAR_FILE)
+    hs12 = tmp_path / "BACI_HS12_Y2022_V202401b.csv"
+    hs12.write_text(YEAR_FILE.read_text())
+    report = run_import(store, "baci", hs12)
+    # the fixture's 10 rows name 7 codes: 579 276 752 156 36 124 842
+    assert (report.rows, report.years, report.countries) == (10, [2022], 7)
+    run_import(store, "baci", YEAR_FILE)  # HS17 again: replaces HS17 only
+    assert store.rows(
+        "SELECT hs_revision, count(*) AS n FROM trade WHERE year = 2022 "
+        "AND hs_revision IN ('HS12', 'HS17') GROUP BY ALL ORDER BY 1"
+    ) == [{"hs_revision": "HS12", "n": 10}, {"hs_revision": "HS17", "n": 10}]
+    # the superseded HS17 batch is gone from the batch table, the live ones stay
+    assert store.rows("SELECT hs_revision FROM imported_baci_batches ORDER BY import_id") == [
+        {"hs_revision": "HS12"},
+        {"hs_revision": "HS17"},
+    ]
+
+
 def test_imported_year_supersedes_bundled(tmp_path: Path, store: Store) -> None:
     bundled_2022 = store.rows(
         "SELECT count(*) AS n FROM trade WHERE year = 2022 AND hs_revision = 'HS92'"

@@ -9,12 +9,13 @@ NULL, never 0. The official zip (``BACI_HS17_V202401b.zip``) holds every year's 
 
 Speed: a year is ~10 M rows. The file is parsed once by DuckDB's CSV reader with explicit
 types straight into the store's narrow ``imported_baci_trade`` table (numeric codes, inside the
-import's transaction); parse errors (wrong column count, non-numeric cells) are collected by
-the reader itself (``store_rejects``) with their line numbers; row rules (negative v/q, HS
-code length, year vs file name, unknown country codes) are counted set-based over the new
-rows. Only when something is wrong is the file scanned a second time, in order, to name the
-first offending lines, and the transaction rolls back. The `trade` view maps the codes to ISO
-alpha-3 and six-digit HS text when read.
+import's transaction). That first parse runs without DuckDB's reject capture: a malformed cell
+stops it, the transaction rolls back and the batch is parsed again with ``store_rejects`` on,
+which collects every bad line with its number. Row rules (negative v/q, HS code length, year vs
+file name, unknown country codes) are counted set-based over the new rows in two scans; only
+when something is wrong is the file read again, in order, to name the first offending lines,
+and the transaction rolls back. The `trade` view maps the codes to ISO alpha-3 and six-digit HS
+text when read.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ DEFAULT_VERSION = "202401b"
 SHOW_LINES = 5
 TARGET = "imported_baci_trade"
 BATCHES = "imported_baci_batches"
+CODES_SEEN = "baci_codes_seen"  # TEMP: country codes of this import, with row counts
 
 # Parse types. Fast path: everything typed; the reader rejects (with line numbers) any cell
 # that is not a number. CEPII writes a missing q as a space-padded "NA"; the padded spellings
@@ -120,29 +122,68 @@ def import_baci(
         revision = _revision(files, hs_revision)
         versions = sorted({f.version for f in files if f.version})
         source = f"CEPII BACI {revision}" + (f" V{versions[0]}" if len(versions) == 1 else "")
-        report = ImportReport("baci", "trade", source, str(src))
-
+        batch = _Batch(files, country_file, year, revision, source, allow_unmapped)
         try:
-            with store.transaction() as con:
-                bulk_settings(con)
-                _country_codes(con, country_file)
-                con.execute(BACI_TRADE.ddl(TARGET))
-                con.execute(BACI_BATCHES.ddl(BATCHES))
-                first_id = _next_import_id(con)
-                for number, file in enumerate(files):
-                    progress(f"reading {file.label}", number, len(files))
-                    bad = _load_file(con, first_id + number, file, year, revision, source)
-                    _validate_file(con, first_id + number, file, year, allow_unmapped, bad, report)
-                progress("writing to the store", len(files), len(files))
-                _supersede(con, first_id, country_file is not None)
-                _summarise(con, first_id, report)
-                store.log_import(con, "trade", source, str(src.resolve()), report.rows)
-        finally:
-            reset_bulk_settings(store.con)
-            for name in ("baci_cc", "baci_rejects", "baci_scans"):
-                store.con.execute(f"DROP TABLE IF EXISTS temp.{name}")
+            report = _import_batch(store, batch, src, careful=False, progress=progress)
+        except _ParseFailed:
+            # the fast parse stopped at a malformed cell and DuckDB aborted the transaction:
+            # redo the whole batch capturing every rejected line (and the padded-NA fallback)
+            report = _import_batch(store, batch, src, careful=True, progress=progress)
     progress("done", len(files), len(files))
     report.seconds = time.perf_counter() - started
+    return report
+
+
+@dataclass(frozen=True)
+class _Batch:
+    """What one import call loads: its year files and how to read and label them."""
+
+    files: list[YearFile]
+    country_file: Path | None
+    year: int | None
+    revision: str
+    source: str
+    allow_unmapped: bool
+
+
+class _ParseFailed(Exception):
+    """The fast parse (no reject capture) met a malformed line; the batch is redone carefully."""
+
+
+def _import_batch(
+    store: Store, batch: _Batch, src: Path, *, careful: bool, progress: Progress
+) -> ImportReport:
+    """All files of the batch in one transaction: any error leaves the store unchanged.
+
+    `careful=False` parses without DuckDB's reject capture, which is faster; the first
+    malformed cell aborts with `_ParseFailed`. `careful=True` collects every rejected line
+    with its number.
+    """
+    report = ImportReport("baci", "trade", batch.source, str(src))
+    files = batch.files
+    try:
+        with store.transaction() as con:
+            bulk_settings(con)
+            _country_codes(con, batch.country_file)
+            con.execute(BACI_TRADE.ddl(TARGET))
+            con.execute(BACI_BATCHES.ddl(BATCHES))
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {CODES_SEEN} "
+                "(import_id INTEGER, code INTEGER, n BIGINT)"
+            )
+            first_id = _next_import_id(con)
+            for number, file in enumerate(files):
+                progress(f"reading {file.label}", number, len(files))
+                bad = _load_file(con, first_id + number, file, batch, careful=careful)
+                _validate_file(con, first_id + number, file, batch, bad, report)
+            progress("writing to the store", len(files), len(files))
+            _supersede(con, first_id, batch.revision, report.years, batch.country_file is not None)
+            report.countries = _countries_seen(con)
+            store.log_import(con, "trade", batch.source, str(src.resolve()), report.rows)
+    finally:
+        reset_bulk_settings(store.con)
+        for name in ("baci_cc", "baci_rejects", "baci_scans", CODES_SEEN):
+            store.con.execute(f"DROP TABLE IF EXISTS temp.{name}")
     return report
 
 
@@ -289,9 +330,9 @@ def _load_file(
     con: duckdb.DuckDBPyConnection,
     import_id: int,
     file: YearFile,
-    year: int | None,
-    revision: str,
-    source: str,
+    batch: _Batch,
+    *,
+    careful: bool,
 ) -> tuple[int, int]:
     """Parse one year file straight into the store's narrow BACI table (one write).
 
@@ -300,13 +341,21 @@ def _load_file(
     """
     _check_header(file)
     nulls = _null_strings(file)
-    bad = _scan(con, import_id, file, typed=True, nulls=nulls, revision=revision, source=source)
+    con.execute(f"DELETE FROM {BATCHES} WHERE import_id = ?", [import_id])
+    con.execute(
+        f"INSERT INTO {BATCHES} VALUES (?, ?, ?)", [import_id, batch.revision, batch.source]
+    )
+    if not careful:
+        try:
+            con.execute(_insert_sql(import_id, file, typed=True, nulls=nulls, rejects=False))
+        except duckdb.Error as exc:
+            raise _ParseFailed(str(exc)) from exc
+        return (0, 0)
+    bad = _scan(con, import_id, file, typed=True, nulls=nulls)
     if _only_padded_na_rejects(con):
         # an NA spelling the sniffed head did not show: redo this file on the text path
         con.execute(f"DELETE FROM {TARGET} WHERE import_id = {import_id}")
-        bad = _scan(
-            con, import_id, file, typed=False, nulls=nulls, revision=revision, source=source
-        )
+        bad = _scan(con, import_id, file, typed=False, nulls=nulls)
     rejects = con.execute(
         "SELECT line, error_type, column_name, csv_line FROM baci_rejects ORDER BY line"
     ).fetchall()
@@ -325,6 +374,19 @@ def _load_file(
     return bad
 
 
+def _insert_sql(
+    import_id: int, file: YearFile, *, typed: bool, nulls: list[str], rejects: bool
+) -> str:
+    if typed:
+        select = f"SELECT t, i, j, k, v, q, {import_id} "
+    else:
+        select = f"SELECT t, i, j, k, TRY_CAST(v AS DOUBLE), TRY_CAST(q AS DOUBLE), {import_id} "
+    return (
+        f"INSERT INTO {TARGET} {select}"
+        f"FROM {_read_csv(file, rejects=rejects, typed=typed, nulls=nulls)}"
+    )
+
+
 def _scan(
     con: duckdb.DuckDBPyConnection,
     import_id: int,
@@ -332,32 +394,20 @@ def _scan(
     *,
     typed: bool,
     nulls: list[str],
-    revision: str,
-    source: str,
 ) -> tuple[int, int]:
+    """The careful parse: DuckDB keeps every rejected line (with its number) in baci_rejects."""
     con.execute("DROP TABLE IF EXISTS temp.baci_rejects")
     con.execute("DROP TABLE IF EXISTS temp.baci_scans")
-    con.execute(f"DELETE FROM {BATCHES} WHERE import_id = ?", [import_id])
-    con.execute(f"INSERT INTO {BATCHES} VALUES (?, ?, ?)", [import_id, revision, source])
-    constants = str(import_id)
     bad = (0, 0)
     try:
-        if typed:
-            select = f"SELECT t, i, j, k, v, q, {constants} "
-        else:
+        if not typed:
             counts = con.execute(
                 f"SELECT count_if({ROW_RULES['non-numeric v']}), "
                 f"count_if({ROW_RULES['non-numeric q']}) "
                 f"FROM {_read_csv(file, rejects=False, nulls=nulls)}"
             ).fetchall()[0]
             bad = (int(counts[0]), int(counts[1]))
-            select = (
-                f"SELECT t, i, j, k, TRY_CAST(v AS DOUBLE), TRY_CAST(q AS DOUBLE), {constants} "
-            )
-        con.execute(
-            f"INSERT INTO {TARGET} {select}"
-            f"FROM {_read_csv(file, rejects=True, typed=typed, nulls=nulls)}"
-        )
+        con.execute(_insert_sql(import_id, file, typed=typed, nulls=nulls, rejects=True))
     except duckdb.Error as exc:
         raise SourceError(file.label, f"cannot read as CSV: {exc}") from exc
     return bad
@@ -387,22 +437,20 @@ def _validate_file(
     con: duckdb.DuckDBPyConnection,
     import_id: int,
     file: YearFile,
-    year: int | None,
-    allow_unmapped: bool,
+    batch: _Batch,
     bad_numbers: tuple[int, int],
     report: ImportReport,
 ) -> None:
-    expected_year = file.year if file.year is not None else year
+    expected_year = file.year if file.year is not None else batch.year
     if expected_year is None:
         report.warnings.append(f"{file.label}: no year in the file name; year not cross-checked")
     counts = con.execute(
         "SELECT count_if(value_kusd < 0), count_if(quantity_t < 0), "
         "count_if(hs6_code < 10000 OR hs6_code > 999999), "
         f"count_if(year <> {expected_year if expected_year is not None else 'year'}), "
-        "count_if(value_kusd IS NULL) "
+        "count_if(value_kusd IS NULL), count(*), list(DISTINCT year) "
         f"FROM {TARGET} WHERE import_id = {import_id}"
     ).fetchall()[0]
-    assert counts is not None
     problems = dict(zip(ROW_RULES, (*bad_numbers, *(int(c) for c in counts[:4])), strict=True))
     if any(problems.values()):
         _raise_row_problems(con, file, expected_year, problems)
@@ -410,7 +458,9 @@ def _validate_file(
         report.warnings.append(
             f"{file.label}: {int(counts[4]):,} row(s) without value v (kept as NULL)"
         )
-    _check_codes(con, import_id, file, allow_unmapped, report)
+    report.rows += int(counts[5])
+    report.years = sorted({*report.years, *(int(y) for y in counts[6] or [])})
+    _check_codes(con, import_id, file, batch.allow_unmapped, report)
 
 
 def _first_lines(
@@ -461,12 +511,18 @@ def _check_codes(
     allow_unmapped: bool,
     report: ImportReport,
 ) -> None:
+    # one scan: exporter-importer pairs (a few ten thousand), then folded to single codes
+    con.execute(
+        f"INSERT INTO {CODES_SEEN} "
+        "WITH pairs AS (SELECT exporter_code AS e, importer_code AS m, count(*) AS n "
+        f"FROM {TARGET} WHERE import_id = {import_id} GROUP BY ALL) "
+        f"SELECT {import_id}, code, sum(n) FROM "
+        "(SELECT e AS code, n FROM pairs UNION ALL SELECT m, n FROM pairs) GROUP BY code"
+    )
     unknown = con.execute(
-        "SELECT code, sum(n) AS n FROM ("
-        f"SELECT exporter_code AS code, count(*) AS n FROM {TARGET} WHERE import_id = {import_id} "
-        "GROUP BY 1 UNION ALL "
-        f"SELECT importer_code, count(*) FROM {TARGET} WHERE import_id = {import_id} GROUP BY 1) "
-        "WHERE code NOT IN (SELECT baci_code FROM baci_cc) GROUP BY code ORDER BY n DESC, code"
+        f"SELECT code, n FROM {CODES_SEEN} WHERE import_id = {import_id} "
+        "AND code NOT IN (SELECT baci_code FROM baci_cc) "
+        "ORDER BY n DESC, code"
     ).fetchall()
     if not unknown:
         return
@@ -493,20 +549,28 @@ def _next_import_id(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0][0])
 
 
-def _supersede(con: duckdb.DuckDBPyConnection, first_id: int, has_country_file: bool) -> None:
+def _supersede(
+    con: duckdb.DuckDBPyConnection,
+    first_id: int,
+    revision: str,
+    years: list[int],
+    has_country_file: bool,
+) -> None:
     """Earlier imports of the same years and HS revision give way to this one; a release's own
     country codes extend or replace the bundled ones."""
-    covered = (
-        f"SELECT DISTINCT t.year, b.hs_revision FROM {TARGET} t JOIN {BATCHES} b "
-        f"USING (import_id) WHERE t.import_id >= {first_id}"
-    )
-    con.execute(
-        f"DELETE FROM {TARGET} t USING {BATCHES} b WHERE t.import_id = b.import_id "
-        f"AND t.import_id < {first_id} AND (t.year, b.hs_revision) IN ({covered})"
-    )
-    con.execute(
-        f"DELETE FROM {BATCHES} WHERE import_id NOT IN (SELECT DISTINCT import_id FROM {TARGET})"
-    )
+    earlier = con.execute(
+        f"SELECT list(import_id) FROM {BATCHES} WHERE import_id < ? AND hs_revision = ?",
+        [first_id, revision],
+    ).fetchall()[0][0]
+    if earlier and years:
+        con.execute(
+            f"DELETE FROM {TARGET} WHERE import_id IN ({', '.join(map(str, earlier))}) "
+            f"AND year IN ({', '.join(map(str, years))})"
+        )
+        con.execute(
+            f"DELETE FROM {BATCHES} WHERE import_id < {first_id} AND import_id NOT IN "
+            f"(SELECT DISTINCT import_id FROM {TARGET} WHERE import_id < {first_id})"
+        )
     if has_country_file:
         con.execute(BACI_COUNTRIES.ddl("imported_baci_countries"))
         con.execute(
@@ -518,13 +582,6 @@ def _supersede(con: duckdb.DuckDBPyConnection, first_id: int, has_country_file: 
         )
 
 
-def _summarise(con: duckdb.DuckDBPyConnection, first_id: int, report: ImportReport) -> None:
-    summary = con.execute(
-        f"WITH new AS (SELECT * FROM {TARGET} WHERE import_id >= {first_id}) "
-        "SELECT count(*), list(DISTINCT year ORDER BY year), "
-        "(SELECT count(*) FROM (SELECT exporter_code FROM new UNION SELECT importer_code FROM new)) "
-        "FROM new"
-    ).fetchall()[0]
-    report.rows = int(summary[0])
-    report.years = [int(y) for y in summary[1] or []]
-    report.countries = int(summary[2])
+def _countries_seen(con: duckdb.DuckDBPyConnection) -> int:
+    """Distinct exporter and importer codes over every file of this import."""
+    return int(con.execute(f"SELECT count(DISTINCT code) FROM {CODES_SEEN}").fetchall()[0][0])
