@@ -37,7 +37,7 @@ def sources(fmt: str) -> None:
             "table": info.table,
             "accepts": info.accepts,
             "options": ", ".join("--" + o.replace("_", "-") for o in info.options),
-            "download": "yes" if info.downloader else "manual",
+            "download": "yes" if info.downloader else ("manual" if info.url else "-"),
             "url": info.url,
         }
         for info in readers().values()
@@ -61,6 +61,11 @@ def _source_ids() -> list[str]:
     is_flag=True,
     help="Keep rows whose country code is unknown (as the raw code) and report them.",
 )
+@click.option(
+    "--table",
+    default=None,
+    help="parquet: the store table the file holds (default: the file name, e.g. trade.parquet).",
+)
 @format_option()
 @pass_context
 def import_(
@@ -70,6 +75,7 @@ def import_(
     hs_revision: str | None,
     year: int | None,
     allow_unmapped: bool,
+    table: str | None,
     fmt: str,
 ) -> None:
     """Import an official file into the store (all-or-nothing)."""
@@ -84,6 +90,8 @@ def import_(
         options["hs_revision"] = hs_revision
     if year is not None:
         options["year"] = year
+    if table is not None:
+        options["table"] = table
     console = Console(stderr=True)
     with Progress(
         SpinnerColumn(),

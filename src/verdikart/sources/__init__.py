@@ -135,6 +135,16 @@ def _builtin() -> dict[str, ReaderInfo]:
             "https://github.com/erikemilsson/EU-Critical-Raw-Materials-CRM-Reports-Datasets",
             ("year", "source", "scope"),
         ),
+        ReaderInfo(
+            "parquet",
+            base + "parquet",
+            "import_parquet",
+            "(--table)",
+            "A Parquet file in a store table's own layout (as `verdikart data export` writes); "
+            "the table from --table or the file name (trade.parquet)",
+            "",
+            ("table",),
+        ),
     ]
     return {info.source_id: info for info in infos}
 
@@ -161,9 +171,8 @@ def run_download(source_id: str, dest_dir: Path, **options: Any) -> Path:
     """Download the source's official file into `dest_dir` (OfflineError without network)."""
     info = get_reader(source_id)
     if info.downloader is None:
-        raise UnknownCodeError(
-            f"source {source_id!r} has no automatic download; get it from {info.url}"
-        )
+        where = f"get it from {info.url}" if info.url else "it is a local file format"
+        raise UnknownCodeError(f"source {source_id!r} has no automatic download; {where}")
     fn = getattr(importlib.import_module(info.module), info.downloader)
     return fn(dest_dir, **options)  # type: ignore[no-any-return]
 

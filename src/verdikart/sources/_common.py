@@ -264,9 +264,17 @@ def first_lines(
 
 
 def check_rules(
-    con: duckdb.DuckDBPyConnection, table: str, rules: Mapping[str, str], where: str
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    rules: Mapping[str, str],
+    where: str,
+    *,
+    unit: str = "line",
 ) -> None:
-    """Count each rule (a SQL condition meaning 'bad') set-based; raise naming first lines."""
+    """Count each rule (a SQL condition meaning 'bad') set-based; raise naming first lines.
+
+    `table` has a `line` column: the file line (CSV) or, with `unit="row"`, the data row.
+    """
     if not rules:
         return
     exprs = ", ".join(f"count_if({cond})" for cond in rules.values())
@@ -280,6 +288,8 @@ def check_rules(
         lines = first_lines(con, table, cond)
         if lines and (first is None or lines[0] < first):
             first = lines[0]
-        parts.append(f"{name}: {int(n):,} row(s) (first at line {', '.join(map(str, lines))})")
+        parts.append(f"{name}: {int(n):,} row(s) (first at {unit} {', '.join(map(str, lines))})")
     if parts:
+        if unit != "line" and first is not None:
+            where, first = f"{where}, {unit} {first}", None
         raise SourceError(where, "nothing imported; " + "; ".join(parts), line=first)

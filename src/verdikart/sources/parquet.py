@@ -1,0 +1,167 @@
+"""Parquet in: a file in the store's own normalised layout, e.g. one `verdikart data export` wrote.
+
+The round trip an analyst needs: export a table from one store, hand the Parquet file to a
+colleague, import it into theirs. The file must hold exactly the table's documented columns
+(`verdikart.schema`); every cell must convert to the column's type; coverage-key columns and
+``source`` must be filled; quantities and values must not be negative; HS codes are six digits.
+Problems are counted set-based and reported with their row numbers (1 = the first data row),
+and nothing is imported. Rows supersede earlier imports of the same coverage (e.g. trade year
+and HS revision), as every reader's do.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import duckdb
+
+from verdikart.errors import SourceError
+from verdikart.schema import TABLES, TableSpec
+from verdikart.sources._common import (
+    ImportReport,
+    Progress,
+    check_rules,
+    no_progress,
+    require_file,
+    sql_str,
+)
+from verdikart.store import Store
+
+# Columns that hold an amount (a flow, a stock or a value) and so can never be negative.
+NON_NEGATIVE = frozenset(
+    {
+        "value_kusd",
+        "value_nok",
+        "value_added_meur",
+        "quantity",
+        "quantity_t",
+        "quantity_1_kg",
+        "quantity_2",
+        "reserves",
+    }
+)
+COUNTRY_COLUMNS = ("country", "exporter", "importer", "origin", "partner")
+ROWS_VIEW = "parquet_rows"
+
+
+def importable_tables() -> list[str]:
+    """Tables a Parquet file may be imported into (storage-only tables are not)."""
+    return sorted(name for name, spec in TABLES.items() if spec.listed)
+
+
+def import_parquet(
+    store: Store,
+    path: Path | str,
+    *,
+    table: str | None = None,
+    progress: Progress = no_progress,
+    **_: object,
+) -> ImportReport:
+    """Import one Parquet file into `table` (default: the file name's stem, e.g. trade.parquet)."""
+    started = time.perf_counter()
+    src = require_file(Path(path))
+    spec = _spec_for(src, table)
+    con = store.con
+    parquet = f"read_parquet('{sql_str(src)}')"
+    progress(f"checking {src.name}", 0, 1)
+    try:
+        _check_columns(con, src, spec)
+        con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {ROWS_VIEW} AS SELECT file_row_number + 1 AS line, * "
+            f"FROM read_parquet('{sql_str(src)}', file_row_number = true)"
+        )
+        check_rules(con, ROWS_VIEW, _rules(spec), str(src), unit="row")
+        sources = [
+            str(r[0])
+            for r in con.execute(f'SELECT DISTINCT "source" FROM {ROWS_VIEW} ORDER BY 1').fetchall()
+        ]
+        label = "; ".join(sources) if sources else f"Parquet {src.name}"
+        report = ImportReport("parquet", spec.name, label, str(src))
+        _describe(con, spec, report)
+        casts = ", ".join(f'CAST("{c}" AS {t})' for c, t in spec.columns)
+
+        def load(con: duckdb.DuckDBPyConnection, staging: str) -> int:
+            # `con` may be a new connection (the store file is created on first write)
+            progress(f"writing {spec.name}", 0, 1)
+            con.execute(f'INSERT INTO temp."{staging}" SELECT {casts} FROM {parquet}')
+            row = con.execute(f'SELECT count(*) FROM temp."{staging}"').fetchone()
+            return int(row[0]) if row else 0
+
+        report.rows = store.import_rows(spec.name, load, source=label, path=str(src.resolve()))
+    except duckdb.Error as exc:
+        raise SourceError(src, f"cannot read as Parquet: {exc}") from exc
+    finally:
+        store.con.execute(f"DROP VIEW IF EXISTS temp.{ROWS_VIEW}")
+    progress("done", 1, 1)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _spec_for(src: Path, table: str | None) -> TableSpec:
+    name = table or src.stem
+    known = importable_tables()
+    if name not in known:
+        how = f"--table {name!r} is" if table else f"the file name {src.name!r} names"
+        raise SourceError(src, f"{how} no store table; pass --table, one of: {', '.join(known)}")
+    return TABLES[name]
+
+
+def _check_columns(con: duckdb.DuckDBPyConnection, src: Path, spec: TableSpec) -> None:
+    have = [
+        str(r[0])
+        for r in con.execute(f"DESCRIBE SELECT * FROM read_parquet('{sql_str(src)}')").fetchall()
+    ]
+    missing = [c for c in spec.column_names if c not in have]
+    extra = [c for c in have if c not in spec.column_names]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing column(s) {', '.join(missing)}")
+        if extra:
+            parts.append(f"unexpected column(s) {', '.join(extra)}")
+        raise SourceError(
+            src,
+            f"not the layout of table {spec.name!r}: {'; '.join(parts)} "
+            f"(expected {', '.join(spec.column_names)})",
+            field=(missing or extra)[0],
+        )
+
+
+def _rules(spec: TableSpec) -> dict[str, str]:
+    """Each rule is a SQL condition that is true for a bad row."""
+    rules: dict[str, str] = {}
+    for column, sql_type in spec.columns:
+        rules[f"column {column!r} is not {sql_type}"] = (
+            f'("{column}" IS NOT NULL AND TRY_CAST("{column}" AS {sql_type}) IS NULL)'
+        )
+    for column in dict.fromkeys((*spec.coverage_key, "source")):
+        if column in spec.column_names:
+            rules[f"column {column!r} is empty"] = f'"{column}" IS NULL'
+    for column in spec.column_names:
+        if column in NON_NEGATIVE:
+            rules[f"column {column!r} is negative"] = f'TRY_CAST("{column}" AS DOUBLE) < 0'
+        if column == "hs6":
+            rules["column 'hs6' is not six digits"] = (
+                "(hs6 IS NOT NULL AND NOT regexp_full_match(CAST(hs6 AS VARCHAR), '[0-9]{6}'))"
+            )
+        if column == "year":
+            rules["column 'year' is outside 1900-2100"] = (
+                "(TRY_CAST(year AS INTEGER) NOT BETWEEN 1900 AND 2100)"
+            )
+    return rules
+
+
+def _describe(con: duckdb.DuckDBPyConnection, spec: TableSpec, report: ImportReport) -> None:
+    """Years and countries of the imported file, for the summary line."""
+    names = spec.column_names
+    if "year" in names:
+        years = con.execute(
+            f"SELECT list(DISTINCT CAST(year AS INTEGER)) FROM {ROWS_VIEW} WHERE year IS NOT NULL"
+        ).fetchone()
+        report.years = sorted(int(y) for y in (years[0] if years and years[0] else []))
+    countries = [c for c in COUNTRY_COLUMNS if c in names]
+    if countries:
+        union = " UNION ".join(f'SELECT "{c}" AS c FROM {ROWS_VIEW}' for c in countries)
+        row = con.execute(f"SELECT count(DISTINCT c) FROM ({union})").fetchone()
+        report.countries = int(row[0]) if row else 0
