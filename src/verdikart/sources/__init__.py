@@ -43,7 +43,7 @@ class ReaderInfo:
     downloader: str | None = None
 
     def load(self) -> Callable[..., ImportReport]:
-        return getattr(importlib.import_module(self.module), self.function)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(self.module), self.function)
 
 
 def _builtin() -> dict[str, ReaderInfo]:
@@ -174,7 +174,7 @@ def run_download(source_id: str, dest_dir: Path, **options: Any) -> Path:
         where = f"get it from {info.url}" if info.url else "it is a local file format"
         raise UnknownCodeError(f"source {source_id!r} has no automatic download; {where}")
     fn = getattr(importlib.import_module(info.module), info.downloader)
-    return fn(dest_dir, **options)  # type: ignore[no-any-return]
+    return fn(dest_dir, **options)
 
 
 def __getattr__(name: str) -> Any:

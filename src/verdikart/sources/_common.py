@@ -147,9 +147,13 @@ def _reference_resolver() -> Callable[[str], str | None]:
 
 @functools.lru_cache(maxsize=1)
 def _baci_name_index() -> dict[str, str]:
-    rows = duckdb.sql(
-        f"SELECT name, iso2, iso3 FROM read_parquet('{sql_str(bundled_path('baci_countries'))}')"
-    ).fetchall()
+    rows = (
+        duckdb.connect()
+        .execute(
+            f"SELECT name, iso2, iso3 FROM read_parquet('{sql_str(bundled_path('baci_countries'))}')"
+        )
+        .fetchall()
+    )
     index: dict[str, str] = {}
     for name, iso2, iso3 in rows:
         for key in (name, iso2, iso3):
@@ -170,10 +174,14 @@ def iso2_to_iso3() -> dict[str, str]:
             return mapping
     except (ImportError, AttributeError, KeyError):
         pass
-    rows = duckdb.sql(
-        f"SELECT iso2, iso3 FROM read_parquet('{sql_str(bundled_path('baci_countries'))}') "
-        "WHERE iso2 IS NOT NULL ORDER BY baci_code"
-    ).fetchall()
+    rows = (
+        duckdb.connect()
+        .execute(
+            f"SELECT iso2, iso3 FROM read_parquet('{sql_str(bundled_path('baci_countries'))}') "
+            "WHERE iso2 IS NOT NULL ORDER BY baci_code"
+        )
+        .fetchall()
+    )
     out: dict[str, str] = {}
     for iso2, iso3 in rows:
         out.setdefault(iso2, iso3)

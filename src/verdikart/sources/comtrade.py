@@ -206,11 +206,15 @@ def import_comtrade(
 def _label(src: Path, option: str | None) -> str:
     """'UN Comtrade HS17, reported by NOR': one label per file, known before the import."""
     try:
-        rows = duckdb.sql(
-            "SELECT list(DISTINCT upper(trim(classificationCode))), "
-            "list(DISTINCT trim(reporterISO) ORDER BY trim(reporterISO)) "
-            f"FROM read_csv('{sql_str(src)}', header=true, all_varchar=true)"
-        ).fetchall()
+        rows = (
+            duckdb.connect()
+            .execute(
+                "SELECT list(DISTINCT upper(trim(classificationCode))), "
+                "list(DISTINCT trim(reporterISO) ORDER BY trim(reporterISO)) "
+                f"FROM read_csv('{sql_str(src)}', header=true, all_varchar=true)"
+            )
+            .fetchall()
+        )
     except duckdb.Error:
         return "UN Comtrade"  # the load names what is wrong with the file
     classes, reporters = rows[0] if rows else ([], [])

@@ -159,10 +159,14 @@ def _label(csv_path: Path) -> str:
     """'World Bank WGI <Y+1> update' - the World Bank names each release by the year after
     its last data year (the 2024 update covers 1996-2023)."""
     try:
-        rows = duckdb.sql(
-            f"SELECT max(TRY_CAST(year AS INTEGER)) FROM read_csv('{sql_str(csv_path)}', "
-            "header=true, all_varchar=true)"
-        ).fetchall()
+        rows = (
+            duckdb.connect()
+            .execute(
+                f"SELECT max(TRY_CAST(year AS INTEGER)) FROM read_csv('{sql_str(csv_path)}', "
+                "header=true, all_varchar=true)"
+            )
+            .fetchall()
+        )
     except duckdb.Error:
         return "World Bank WGI"  # the load itself reports what is wrong with the file
     last = int(rows[0][0]) if rows and rows[0][0] is not None else None

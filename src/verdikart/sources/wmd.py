@@ -83,13 +83,17 @@ def download_wmd(dest_dir: Path, **_: object) -> Path:
 
 def _mappings() -> dict[str, tuple[str, str, str | None]]:
     """Sheet name -> (material, stage, content basis) from the bundled tables."""
-    rows = duckdb.sql(
-        f"SELECT m.commodity, m.material, m.stage, p.content_basis "
-        f"FROM read_parquet('{sql_str(bundled_path('wmd_hs_map'))}') m LEFT JOIN ("
-        f"SELECT DISTINCT commodity, content_basis FROM "
-        f"read_parquet('{sql_str(bundled_path('production'))}')) p USING (commodity) "
-        "WHERE m.material IS NOT NULL"
-    ).fetchall()
+    rows = (
+        duckdb.connect()
+        .execute(
+            f"SELECT m.commodity, m.material, m.stage, p.content_basis "
+            f"FROM read_parquet('{sql_str(bundled_path('wmd_hs_map'))}') m LEFT JOIN ("
+            f"SELECT DISTINCT commodity, content_basis FROM "
+            f"read_parquet('{sql_str(bundled_path('production'))}')) p USING (commodity) "
+            "WHERE m.material IS NOT NULL"
+        )
+        .fetchall()
+    )
     return {r[0]: (r[1], r[2] or "extraction", r[3]) for r in rows}
 
 
