@@ -188,6 +188,7 @@ def test_malformed_file_via_cli_leaves_store_unchanged(tmp_path: Path, case: str
     message = str(result.exception)
     assert isinstance(result.exception, SourceError), message
     assert str(bad) in message and f"line {line}" in message and words in message, message
+    assert message.count(words) == 1, message  # each bad line and problem named once
     with Store.open(store_file) as store:
         assert counts(store) == before
 

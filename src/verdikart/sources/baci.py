@@ -356,14 +356,17 @@ def _load_file(
         # an NA spelling the sniffed head did not show: redo this file on the text path
         con.execute(f"DELETE FROM {TARGET} WHERE import_id = {import_id}")
         bad = _scan(con, import_id, file, typed=False, nulls=nulls)
+    # one entry per line and problem (DuckDB logs a short row once per missing column)
     rejects = con.execute(
-        "SELECT line, error_type, column_name, csv_line FROM baci_rejects ORDER BY line"
+        "SELECT line, error_type, col, any_value(csv_line) FROM (SELECT line, error_type, "
+        "CASE WHEN error_type = 'CAST' THEN column_name END AS col, csv_line "
+        f"FROM baci_rejects) GROUP BY ALL ORDER BY line, error_type LIMIT {SHOW_LINES}"
     ).fetchall()
     if rejects:
         total = con.execute("SELECT count(DISTINCT line) FROM baci_rejects").fetchall()[0]
         shown = "; ".join(
             f"line {line}: {_reject_text(kind, column)} in {text[:60]!r}"
-            for line, kind, column, text in rejects[:SHOW_LINES]
+            for line, kind, column, text in rejects
         )
         count = total[0] if total else len(rejects)
         raise SourceError(
