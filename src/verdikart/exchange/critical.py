@@ -8,7 +8,10 @@
   :data:`FLAG_MIN_FRACTION` (0.1 wt %, i.e. 1000 mg/kg) at the upper end of the analysed range;
   trace contents below that are not a recoverable secondary source and are not flagged.
 * :func:`potential` sums the registered secondary supply of a material and sets it against
-  Norway's imports (:func:`norway_imports_t`, BACI trade in the store).
+  Norway's imports (:func:`norway_imports_t`, BACI trade in the store); with an
+  ``organisation_id`` column it also returns each organisation's contribution to both bounds.
+* :func:`dominated` is the disclosure rule for such an aggregate of several organisations'
+  confidential data: the (n, k) dominance rule of statistical disclosure control.
 
 Basis of the comparison (see :data:`MATERIAL_BASIS`): trade quantities are gross tonnes of the
 traded product (ore, concentrate, metal), while stream analyses give the content of an element
@@ -93,6 +96,10 @@ AGGREGATE_MATERIALS: dict[str, tuple[str, ...]] = {
     "PGM": ("pgms",),
 }
 FLAG_MIN_FRACTION = 1e-3  # 0.1 wt %: below this a content is a trace, not a secondary source
+# Disclosure control of an aggregate over organisations (see `dominated`): at least 3
+# contributors, and the n largest together may hold at most k of the total, for each (n, k).
+DOMINANCE_MIN_CONTRIBUTORS = 3
+DOMINANCE_RULES: tuple[tuple[int, float], ...] = ((1, 0.50), (2, 0.85))
 
 
 def component_materials(component: str) -> tuple[str, ...]:
@@ -112,6 +119,30 @@ def critical_flags(entries: Iterable[tuple[str, float]]) -> list[str]:
         if max_fraction >= FLAG_MIN_FRACTION:
             flagged.update(component_materials(component))
     return sorted(flagged)
+
+
+def dominated(
+    contributions: Iterable[float],
+    *,
+    min_contributors: int = DOMINANCE_MIN_CONTRIBUTORS,
+    rules: tuple[tuple[int, float], ...] = DOMINANCE_RULES,
+) -> bool:
+    """True when an aggregate of these per-organisation contributions must be withheld.
+
+    The threshold rule plus the (n, k) dominance rule for magnitude tables (Hundepool et al.,
+    *Statistical Disclosure Control*, Wiley 2012, §4.2): released only when at least
+    `min_contributors` organisations contribute a positive amount, the largest contribution is
+    at most 50 % of the total and the two largest together at most 85 %. Otherwise the total
+    would come close to one organisation's (or two colluding organisations') own confidential
+    figure. Zero or missing contributions do not count as contributors. The input is one value
+    per organisation (already aggregated over its streams), so this works on a handful of
+    numbers, never on data rows.
+    """
+    values = sorted((v for v in contributions if v is not None and v > 0), reverse=True)
+    total = sum(values)
+    if len(values) < min_contributors or total <= 0:
+        return True
+    return any(sum(values[:n]) > k * total for n, k in rules)
 
 
 @dataclass(frozen=True)
@@ -213,6 +244,32 @@ def norway_imports_t(
     }
 
 
+# Content of the basis component per stream (weight fraction, min and max): the component
+# itself when analysed, else its key element (directly, or summed over compounds containing it)
+# divided by the element's fraction in the basis. Parameters $basis, $key, $fb; tables p_comp
+# (stream_id, component, value_min, value_max) and p_el (component, fraction of the key element).
+_CONTENT_SQL = """
+            WITH direct AS (
+                SELECT stream_id, value_min AS vmin, value_max AS vmax
+                FROM p_comp WHERE component = $basis
+            ),
+            via AS (
+                SELECT c.stream_id,
+                       coalesce(max(c.value_min) FILTER (c.component = $key),
+                                sum(c.value_min * e.fraction) FILTER (c.component <> $key))
+                           / $fb AS vmin,
+                       coalesce(max(c.value_max) FILTER (c.component = $key),
+                                sum(c.value_max * e.fraction) FILTER (c.component <> $key))
+                           / $fb AS vmax
+                FROM p_comp c JOIN p_el e USING (component)
+                GROUP BY c.stream_id
+            ),
+            content AS (
+                SELECT stream_id, coalesce(d.vmin, v.vmin) AS vmin, coalesce(d.vmax, v.vmax) AS vmax
+                FROM direct d FULL OUTER JOIN via v USING (stream_id)
+            )"""
+
+
 def potential(
     material: str,
     streams_rel: Any,
@@ -227,7 +284,10 @@ def potential(
     ``streams_rel``: stream_id, quantity_t_per_year; ``composition_rel``: stream_id, component,
     value_min, value_max (weight fractions) -- Arrow tables or DuckDB relations.
     Returns secondary_t_min/max (t/yr of the basis component), the streams counted, the
-    imports on the basis and the share range (None when imports are unknown or zero).
+    imports on the basis and the share range (None when imports are unknown or zero). When
+    ``streams_rel`` has an ``organisation_id`` column, also ``n_organisations``,
+    ``organisation_ids`` and ``contributions_min`` / ``contributions_max`` (one total per
+    organisation, on the same basis as the bounds -- confidential, for :func:`dominated`).
     """
     import duckdb
     import pyarrow as pa
@@ -279,27 +339,9 @@ def potential(
                 }
             ),
         )
+        params = {"basis": basis, "key": key, "fb": f_basis}
         row = con.execute(
-            f"""
-            WITH direct AS (
-                SELECT stream_id, value_min AS vmin, value_max AS vmax
-                FROM p_comp WHERE component = $basis
-            ),
-            via AS (
-                SELECT c.stream_id,
-                       coalesce(max(c.value_min) FILTER (c.component = $key),
-                                sum(c.value_min * e.fraction) FILTER (c.component <> $key))
-                           / $fb AS vmin,
-                       coalesce(max(c.value_max) FILTER (c.component = $key),
-                                sum(c.value_max * e.fraction) FILTER (c.component <> $key))
-                           / $fb AS vmax
-                FROM p_comp c JOIN p_el e USING (component)
-                GROUP BY c.stream_id
-            ),
-            content AS (
-                SELECT stream_id, coalesce(d.vmin, v.vmin) AS vmin, coalesce(d.vmax, v.vmax) AS vmax
-                FROM direct d FULL OUTER JOIN via v USING (stream_id)
-            )
+            f"""{_CONTENT_SQL}
             SELECT sum(s.quantity_t_per_year * c.vmin) AS secondary_t_min,
                    sum(s.quantity_t_per_year * c.vmax) AS secondary_t_max,
                    count(*) FILTER (WHERE s.quantity_t_per_year IS NOT NULL) AS n_streams,
@@ -308,8 +350,24 @@ def potential(
             FROM content c JOIN p_streams s USING (stream_id)
             WHERE c.vmax > 0
             """,
-            {"basis": basis, "key": key, "fb": f_basis},
+            params,
         ).fetchall()[0]
+        per_org = (
+            con.execute(
+                f"""{_CONTENT_SQL}
+                SELECT list(t_min ORDER BY organisation_id), list(t_max ORDER BY organisation_id)
+                FROM (SELECT s.organisation_id,
+                             coalesce(sum(s.quantity_t_per_year * c.vmin), 0) AS t_min,
+                             coalesce(sum(s.quantity_t_per_year * c.vmax), 0) AS t_max
+                      FROM content c JOIN p_streams s USING (stream_id)
+                      WHERE c.vmax > 0 AND s.quantity_t_per_year IS NOT NULL
+                      GROUP BY s.organisation_id)
+                """,
+                params,
+            ).fetchall()[0]
+            if by_org
+            else None
+        )
     finally:
         con.close()
     assert row is not None
@@ -329,4 +387,14 @@ def potential(
         "share_min": sec_min / imports_basis if share_ok else None,  # type: ignore[operator]
         "share_max": sec_max / imports_basis if share_ok else None,  # type: ignore[operator]
         "note": None if share_ok else "imports unknown or zero: no share computed",
-    } | ({"n_organisations": row[4], "organisation_ids": sorted(row[5] or [])} if by_org else {})
+    } | (
+        {
+            "n_organisations": row[4],
+            "organisation_ids": sorted(row[5] or []),
+            # one value per organisation (t/yr of the basis), for the dominance rule; confidential
+            "contributions_min": list(per_org[0] or []),
+            "contributions_max": list(per_org[1] or []),
+        }
+        if per_org is not None
+        else {}
+    )

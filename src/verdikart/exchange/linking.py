@@ -337,6 +337,37 @@ def _sig2(value: float | None) -> float | None:
 RELEASED = ("secondary_t_min", "secondary_t_max", "share_min", "share_max")
 
 
+def _withheld_reason(
+    n_orgs: int,
+    contributions_min: list[float],
+    contributions_max: list[float],
+    *,
+    min_organisations: int,
+) -> str | None:
+    """Why the aggregate over other organisations must be withheld, or None to release it.
+
+    Threshold: at least `min_organisations` organisations contribute. Dominance
+    (`critical.dominated`, the (n, k) rule of Hundepool et al., Statistical Disclosure Control,
+    Wiley 2012, §4.2), applied to the lower and the upper bound separately with each
+    organisation's contribution on the bounds' own basis (t/yr quantity x content): at least 3
+    positive contributions, the largest <= 50 % and the two largest <= 85 % of the total.
+    The reason does not say which bound or which part of the rule failed.
+    """
+    from verdikart.exchange.critical import dominated
+
+    if n_orgs < min_organisations:
+        return (
+            f"withheld: fewer than {min_organisations} other organisations contribute "
+            "(confidential details)"
+        )
+    if dominated(contributions_min) or dominated(contributions_max):
+        return (
+            "withheld: one or two organisations would dominate the figure (dominance rule: at "
+            "least 3 organisations, the largest <= 50 % and the two largest <= 85 % of the total)"
+        )
+    return None
+
+
 def potential(
     svc: Any,
     material: str,
@@ -351,7 +382,9 @@ def potential(
 
     With a `principal` (the API): the aggregate is computed over OTHER organisations' streams
     only and released only when at least `min_organisations` distinct other organisations
-    contribute, rounded to 2 significant figures, without stream counts; the caller's own
+    contribute and no one or two of them dominate either bound (`_withheld_reason`: the (n, k)
+    dominance rule of Hundepool et al., Statistical Disclosure Control, Wiley 2012, §4.2),
+    rounded to 2 significant figures, without stream counts; the caller's own
     streams are reported separately under `own` (exact -- their own data). Registering or
     deleting own streams therefore cannot change the released figure, and one company's
     quantity x content cannot be read off it. Every such query is written to the audit trail
@@ -394,23 +427,25 @@ def potential(
     result = critical.potential(mid, others, rel["composition"], imports["imports_t"])
     mine = critical.potential(mid, own, rel["composition"], imports["imports_t"])
     contributors = result.pop("organisation_ids")
-    n_orgs = result.pop("n_organisations") or 0
+    withheld = _withheld_reason(
+        result.pop("n_organisations") or 0,
+        result.pop("contributions_min"),
+        result.pop("contributions_max"),
+        min_organisations=min_organisations,
+    )
     for key in ("n_streams", "n_streams_without_quantity"):
         result.pop(key)
     result["year"] = imports.get("year")
     result["hs6"] = imports.get("hs6")
-    result["released"] = n_orgs >= min_organisations
-    if result["released"]:
+    result["released"] = withheld is None
+    if withheld is None:
         for key in RELEASED:
             result[key] = _sig2(result[key])
         result["precision"] = "2 significant figures; other organisations' streams only"
     else:
         for key in RELEASED:
             result[key] = None
-        result["note"] = (
-            f"withheld: fewer than {min_organisations} other organisations contribute "
-            "(confidential details)"
-        )
+        result["note"] = withheld
     result["own"] = {
         key: mine[key]
         for key in ("secondary_t_min", "secondary_t_max", "share_min", "share_max", "n_streams")

