@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/bench_import_baci.py [--rows 10000000] [--keep DIR] [--repeat 3]
 
-Generates a realistic BACI CSV (all ~238 BACI country codes, 5,000 HS6 codes, v with three
-decimals, about 1 in 17 q missing as CEPII's space-padded NA) with DuckDB into a temp dir, then
+Generates a realistic BACI CSV (all ~238 BACI country codes, 5,000 HS6 codes, each
+exporter-importer-product once, v with three decimals, about 1 in 17 q missing as CEPII's space-padded NA) with DuckDB into a temp dir, then
 imports it with `verdikart.sources.baci.import_baci` - header check, typed parse (a malformed
 line makes it redo the file with rejected-line capture), every row rule, country-code mapping -
 into a fresh store file, and prints rows, seconds and rows/s per run (a fresh store each time),
@@ -25,12 +25,17 @@ import duckdb
 from verdikart.sources.baci import import_baci
 from verdikart.store import Store, bundled_path
 
+PRODUCTS = 5000  # distinct HS6 codes
+PERMUTE = 1_000_003  # a prime, coprime to 238 * 238 * 5000
+
 
 def generate(path: Path, rows: int) -> float:
     """Write the CSV with DuckDB (no Python loop); returns seconds taken."""
     started = time.perf_counter()
     countries = str(bundled_path("baci_countries")).replace("'", "''")
     target = str(path).replace("'", "''")
+    # Every (exporter, importer, product) once, as in a real BACI year: row r is mapped by a
+    # multiplicative permutation (the multiplier is coprime to the key space) to a distinct key.
     duckdb.connect().execute(
         f"""
         COPY (
@@ -38,14 +43,17 @@ def generate(path: Path, rows: int) -> float:
             SELECT baci_code, row_number() OVER (ORDER BY baci_code) - 1 AS idx
             FROM read_parquet('{countries}')),
           n AS (SELECT count(*) AS n FROM codes),
-          g AS (SELECT r, (r * 7919) % (SELECT n FROM n) AS ie,
-                          (r * 104729 + 13) % (SELECT n FROM n) AS ii FROM range({rows}) t(r))
+          g AS (SELECT r, (r * {PERMUTE}) % ((SELECT n FROM n) * (SELECT n FROM n) * {PRODUCTS})
+                          AS key FROM range({rows}) t(r)),
+          parts AS (SELECT r, key // ((SELECT n FROM n) * {PRODUCTS}) AS ie,
+                           (key // {PRODUCTS}) % (SELECT n FROM n) AS ii, key % {PRODUCTS} AS kk
+                    FROM g)
           SELECT 2022 AS t, e.baci_code AS i, m.baci_code AS j,
-                 lpad(CAST(10101 + (r * 2654435761) % 5000 * 17 AS VARCHAR), 6, '0') AS k,
+                 lpad(CAST(10101 + kk * 17 AS VARCHAR), 6, '0') AS k,
                  round(random() * 1000, 3) AS v,
                  CASE WHEN r % 17 = 0 THEN '           NA'
                       ELSE CAST(round(random() * 500, 3) AS VARCHAR) END AS q
-          FROM g JOIN codes e ON e.idx = g.ie JOIN codes m ON m.idx = g.ii
+          FROM parts JOIN codes e ON e.idx = parts.ie JOIN codes m ON m.idx = parts.ii
         ) TO '{target}' (HEADER, DELIMITER ',', QUOTE '')
         """
     )

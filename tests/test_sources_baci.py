@@ -164,6 +164,11 @@ MALFORMED = {
         6,
         "year",
     ),
+    "duplicate key": (
+        lambda lines: [*lines[:4], lines[1], *lines[4:]],
+        5,
+        "row repeating an earlier t,i,j,k (a flow counted twice): 1 row(s) (first at line 5)",
+    ),
     "bad hs6": (
         lambda lines: [*lines[:2], lines[2].replace("760110", "7601"), *lines[3:]],
         3,
@@ -191,6 +196,23 @@ def test_malformed_file_via_cli_leaves_store_unchanged(tmp_path: Path, case: str
     assert message.count(words) == 1, message  # each bad line and problem named once
     with Store.open(store_file) as store:
         assert counts(store) == before
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupted"])
+def test_damaged_zip_is_a_clear_error(tmp_path: Path, store: Store, damage: str) -> None:
+    data = ZIP_FILE.read_bytes()
+    if damage == "truncated":
+        data = data[:300]
+    else:  # flip one byte inside the first member's compressed data: CRC check fails
+        at = data.index(b"BACI_HS17_Y2021") + 60
+        data = data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
+    bad = tmp_path / "BACI_HS17_V202401b.zip"
+    bad.write_bytes(data)
+    before = counts(store)
+    with pytest.raises(SourceError, match="zip") as info:
+        run_import(store, "baci", bad)
+    assert str(info.value).startswith(str(bad))
+    assert counts(store) == before
 
 
 def test_malformed_file_through_the_real_binary(tmp_path: Path) -> None:
@@ -252,8 +274,8 @@ def test_na_spelling_beyond_the_sniffed_head_takes_the_text_path(
 ) -> None:
     """A padded NA first seen after the first 256 KiB: the typed parse rejects it, the reader
     re-reads the file as text and still imports every row (q NULL)."""
-    body = YEAR_FILE.read_text().splitlines()[1:]
-    rows = [body[i % len(body)].replace("           NA", "1.000") for i in range(12_000)]
+    # 12,000 distinct flows (Norway's exports of 12,000 product codes to Germany), then the NA
+    rows = [f"2022,579,276,{100000 + i},1.500,1.000" for i in range(12_000)]
     rows.append("2022,579,276,760110,5.000,     NA")
     big = tmp_path / "BACI_HS17_Y2022_V202401b.csv"
     big.write_text("t,i,j,k,v,q\n" + "\n".join(rows) + "\n")

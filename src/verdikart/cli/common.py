@@ -73,6 +73,15 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _flat(value: Any) -> Any:
+    """A JSON scalar: lists joined with ', ' (as in csv), mappings as JSON text."""
+    if isinstance(value, list | tuple):
+        return ", ".join("" if v is None else str(_jsonable(v)) for v in value)
+    if isinstance(value, Mapping):
+        return json.dumps(_jsonable(value), ensure_ascii=False)
+    return _jsonable(value)
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -96,7 +105,13 @@ def render(
 ) -> str:
     """Render rows (or one object) as table, json or csv text."""
     if fmt == "json":
-        payload = _jsonable(rows if isinstance(rows, Mapping) else list(rows))
+        # a list is of flat objects (a list or mapping inside becomes text, as in csv);
+        # one object (a detail view such as `materials show`) keeps its nesting
+        payload = (
+            _jsonable(rows)
+            if isinstance(rows, Mapping)
+            else [{k: _flat(v) for k, v in row.items()} for row in rows]
+        )
         return json.dumps(payload, ensure_ascii=False, indent=2)
     row_list: list[Mapping[str, Any]] = [rows] if isinstance(rows, Mapping) else list(rows)
     cols = list(columns) if columns else _columns(row_list)

@@ -109,7 +109,7 @@ def import_(
 
         report = run_import(store, source, path, progress=progress, **options)
     summary = report.as_dict()
-    if fmt == "json":
+    if fmt != "table":  # one object (json) or one row (csv), warnings and unmapped codes inside
         emit(summary, fmt)
         return
     rate = summary["rows_per_second"]

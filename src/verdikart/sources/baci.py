@@ -55,6 +55,9 @@ SHOW_LINES = 5
 TARGET = "imported_baci_trade"
 BATCHES = "imported_baci_batches"
 CODES_SEEN = "baci_codes_seen"  # TEMP: country codes of this import, with row counts
+PAIRS = "baci_pairs"  # TEMP: one file's (year, exporter, importer) pairs, numbered
+PRODUCTS = "baci_products"  # TEMP: one file's HS codes, numbered
+MAX_KEY_BITS = 1 << 32  # bitmap of 512 MiB at most for the duplicate-key check
 
 # Parse types. Fast path: everything typed; the reader rejects (with line numbers) any cell
 # that is not a number. CEPII writes a missing q as a space-padded "NA"; the padded spellings
@@ -78,6 +81,8 @@ ROW_RULES: dict[str, str] = {
     "negative q": "TRY_CAST(q AS DOUBLE) < 0",
     "HS code not 6 digits": "(k < 10000 OR k > 999999)",
     "year differs from file name": "(t <> {year})",
+    # `key_rank` (computed by _first_lines): the row's rank among rows of its (t, i, j, k)
+    "row repeating an earlier t,i,j,k (a flow counted twice)": "key_rank > 1",
 }
 
 
@@ -182,7 +187,7 @@ def _import_batch(
             store.log_import(con, "trade", batch.source, str(src.resolve()), report.rows)
     finally:
         reset_bulk_settings(store.con)
-        for name in ("baci_cc", "baci_rejects", "baci_scans", CODES_SEEN):
+        for name in ("baci_cc", "baci_rejects", "baci_scans", CODES_SEEN, PAIRS, PRODUCTS):
             store.con.execute(f"DROP TABLE IF EXISTS temp.{name}")
     return report
 
@@ -199,7 +204,14 @@ def _resolve_inputs(src: Path, tmp: Path, year: int | None) -> tuple[list[YearFi
             )
         return _pick_year(files, src, year), (countries[-1] if countries else None)
     if zipfile.is_zipfile(src):
-        return _from_zip(src, tmp, year)
+        try:
+            return _from_zip(src, tmp, year)
+        except (zipfile.BadZipFile, EOFError) as exc:
+            raise SourceError(src, f"damaged zip (truncated or corrupted): {exc}") from exc
+    with src.open("rb") as fh:
+        looks_zipped = fh.read(2) == b"PK"
+    if looks_zipped or src.suffix.lower() == ".zip":
+        raise SourceError(src, "not a readable zip archive (truncated or damaged download?)")
     return [_year_file(src, src.name, str(src))], None
 
 
@@ -454,7 +466,9 @@ def _validate_file(
         "count_if(value_kusd IS NULL), count(*), list(DISTINCT year) "
         f"FROM {TARGET} WHERE import_id = {import_id}"
     ).fetchall()[0]
-    problems = dict(zip(ROW_RULES, (*bad_numbers, *(int(c) for c in counts[:4])), strict=True))
+    _index_pairs_and_products(con, import_id)
+    found = (*bad_numbers, *(int(c) for c in counts[:4]), _repeated_keys(con, import_id))
+    problems = dict(zip(ROW_RULES, found, strict=True))
     if any(problems.values()):
         _raise_row_problems(con, file, expected_year, problems)
     if counts[4]:
@@ -464,6 +478,52 @@ def _validate_file(
     report.rows += int(counts[5])
     report.years = sorted({*report.years, *(int(y) for y in counts[6] or [])})
     _check_codes(con, import_id, file, batch.allow_unmapped, report)
+
+
+def _index_pairs_and_products(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
+    """Number the file's (year, exporter, importer) pairs and its HS codes densely, from 0.
+
+    Two small aggregates (a few ten thousand pairs, a few thousand codes); the pairs also give
+    the country codes seen and their row counts.
+    """
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {PAIRS} AS SELECT year, exporter_code AS e, "
+        "importer_code AS m, count(*) AS n, (row_number() OVER () - 1)::BIGINT AS idx "
+        f"FROM {TARGET} WHERE import_id = {import_id} GROUP BY ALL"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {PRODUCTS} AS SELECT hs6_code, "
+        "(row_number() OVER () - 1)::BIGINT AS idx "
+        f"FROM (SELECT DISTINCT hs6_code FROM {TARGET} WHERE import_id = {import_id})"
+    )
+
+
+def _repeated_keys(con: duckdb.DuckDBPyConnection, import_id: int) -> int:
+    """Rows whose (year, exporter, importer, product) an earlier row already has (exact).
+
+    Each row sets one bit at pair index x product count + product index; rows minus set bits
+    is the number of repeats. Far cheaper than a hash aggregate over ~10 M distinct keys; a key
+    space beyond MAX_KEY_BITS falls back to count(DISTINCT).
+    """
+    sizes = con.execute(
+        f"SELECT (SELECT count(*) FROM {PAIRS}), (SELECT count(*) FROM {PRODUCTS})"
+    ).fetchall()[0]
+    key_space = int(sizes[0]) * int(sizes[1])
+    if key_space == 0:
+        return 0
+    if key_space > MAX_KEY_BITS:
+        query = (
+            "SELECT count(*) - count(DISTINCT (year, exporter_code, importer_code, hs6_code)) "
+            f"FROM {TARGET} WHERE import_id = {import_id}"
+        )
+    else:
+        query = (
+            f"SELECT count(*) - bit_count(bitstring_agg(p.idx * {sizes[1]} + h.idx, 0, "
+            f"{key_space - 1})) FROM {TARGET} t "
+            f"JOIN {PAIRS} p ON p.year = t.year AND p.e = t.exporter_code AND p.m = t.importer_code "
+            f"JOIN {PRODUCTS} h ON h.hs6_code = t.hs6_code WHERE t.import_id = {import_id}"
+        )
+    return int(con.execute(query).fetchall()[0][0])
 
 
 def _first_lines(
@@ -477,9 +537,16 @@ def _first_lines(
     con.execute("SET preserve_insertion_order = true")
     con.execute("SET threads = 1")
     try:
+        numbered = (
+            f"SELECT row_number() OVER () + 1 AS line, * FROM {_read_csv(file, rejects=False)}"
+        )
+        if "key_rank" in condition:
+            numbered = (
+                "SELECT *, row_number() OVER (PARTITION BY t, i, j, k ORDER BY line) AS key_rank "
+                f"FROM ({numbered})"
+            )
         rows = con.execute(
-            "SELECT line FROM (SELECT row_number() OVER () + 1 AS line, * "
-            f"FROM {_read_csv(file, rejects=False)}) WHERE {condition} ORDER BY line LIMIT {limit}"
+            f"SELECT line FROM ({numbered}) WHERE {condition} ORDER BY line LIMIT {limit}"
         ).fetchall()
     finally:
         con.execute(f"SET threads = {threads[0] if threads else 2}")
@@ -514,13 +581,9 @@ def _check_codes(
     allow_unmapped: bool,
     report: ImportReport,
 ) -> None:
-    # one scan: exporter-importer pairs (a few ten thousand), then folded to single codes
     con.execute(
-        f"INSERT INTO {CODES_SEEN} "
-        "WITH pairs AS (SELECT exporter_code AS e, importer_code AS m, count(*) AS n "
-        f"FROM {TARGET} WHERE import_id = {import_id} GROUP BY ALL) "
-        f"SELECT {import_id}, code, sum(n) FROM "
-        "(SELECT e AS code, n FROM pairs UNION ALL SELECT m, n FROM pairs) GROUP BY code"
+        f"INSERT INTO {CODES_SEEN} SELECT {import_id}, code, sum(n) FROM "
+        f"(SELECT e AS code, n FROM {PAIRS} UNION ALL SELECT m, n FROM {PAIRS}) GROUP BY code"
     )
     unknown = con.execute(
         f"SELECT code, n FROM {CODES_SEEN} WHERE import_id = {import_id} "
