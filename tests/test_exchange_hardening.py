@@ -8,6 +8,8 @@ bodies over 1 MB."""
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -101,3 +103,33 @@ def test_dominance_rule_thresholds() -> None:
     assert dominated([1, 1, 1, 0, 0]) is False
     assert dominated([1, 1, 0, 0]) is True  # zero contributions do not count
     assert dominated([]) is True
+
+
+def test_expiry_with_any_utc_offset_ends_at_the_true_instant(client: Any, orgs: dict) -> None:
+    a, b = orgs["a"], orgs["b"]
+    instant = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=4)
+    offsets = (timedelta(hours=1), timedelta(hours=14), timedelta(hours=-5))
+    streams = []
+    for offset in offsets:
+        sid = client.post("/api/exchange/streams", json=stream_payload(), headers=a).json()["id"]
+        req = client.post(f"/api/exchange/streams/{sid}/disclosure-requests", headers=b).json()
+        until = instant.astimezone(timezone(offset)).isoformat()  # e.g. ...T14:44:07+01:00
+        accepted = client.post(
+            f"/api/exchange/disclosure-requests/{req['id']}/accept",
+            json={"expires_at": until},
+            headers=a,
+        )
+        assert accepted.status_code == 200, accepted.text
+        assert datetime.fromisoformat(accepted.json()["expires_at"]) == instant
+        streams.append(sid)
+    # before the instant: details visible (a -05:00 expiry stored as wall time ended 5 h early)
+    for sid in streams:
+        assert "details" in client.get(f"/api/exchange/streams/{sid}", headers=b).json()
+    listed = client.get(
+        "/api/exchange/disclosure-requests", params={"role": "requester"}, headers=b
+    ).json()
+    assert {datetime.fromisoformat(r["expires_at"]) for r in listed} == {instant}
+    time.sleep(max(0.0, (instant - datetime.now(UTC)).total_seconds()) + 0.5)
+    # after it: hidden (a +01:00 / +14:00 expiry stored as wall time lasted 1 h / 14 h longer)
+    for sid in streams:
+        assert "details" not in client.get(f"/api/exchange/streams/{sid}", headers=b).json()

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -43,6 +44,33 @@ def new_id() -> str:
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp stored as UTC on every database.
+
+    SQLite has no time zone type: SQLAlchemy writes an aware datetime's *wall time* and drops
+    its offset, so 14:44+01:00 would be stored and compared as 14:44 UTC (an hour late). Every
+    value is therefore converted to UTC on the way in (a naive one is taken as UTC already) and
+    read back as aware UTC. On PostgreSQL (timestamptz) this changes nothing. Comparisons in SQL
+    (`expires_at > :now`) bind through the same conversion.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+def as_utc(value: datetime) -> datetime:
+    """`value` as an aware UTC datetime; a naive value is taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -64,7 +92,7 @@ class Organisation(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     cluster_id: Mapped[str | None] = mapped_column(ForeignKey("ex_cluster.id"), default=None)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     cluster: Mapped[Cluster | None] = relationship()
 
@@ -95,7 +123,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20), default="member")
     hub_cluster_id: Mapped[str | None] = mapped_column(ForeignKey("ex_cluster.id"), default=None)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     organisation: Mapped[Organisation] = relationship()
 
@@ -109,8 +137,8 @@ class SideStream(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     organisation_id: Mapped[str] = mapped_column(ForeignKey("ex_organisation.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # --- public summary ------------------------------------------------------------------
     name_public: Mapped[str] = mapped_column(String(200))
     material_class: Mapped[str] = mapped_column(String(40), index=True)
@@ -167,7 +195,7 @@ class Need(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     organisation_id: Mapped[str] = mapped_column(ForeignKey("ex_organisation.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     name: Mapped[str | None] = mapped_column(String(200), default=None)
     material_class: Mapped[str] = mapped_column(String(40), index=True)
     also_classes: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -196,9 +224,9 @@ class DisclosureRequest(Base):
     requested_by: Mapped[str] = mapped_column(ForeignKey("ex_user.id"))
     message: Mapped[str | None] = mapped_column(Text, default=None)
     status: Mapped[str] = mapped_column(String(12), default="pending")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
-    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
 
 class AuditEvent(Base):
@@ -207,7 +235,7 @@ class AuditEvent(Base):
     __tablename__ = "ex_audit"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     actor_user_id: Mapped[str | None] = mapped_column(String(32), default=None)
     actor_org_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
     owner_org_id: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
@@ -228,5 +256,5 @@ class ImportJob(Base):
     status: Mapped[str] = mapped_column(String(12), default="queued")
     rows: Mapped[int | None] = mapped_column(Integer, default=None)
     problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)

@@ -48,7 +48,7 @@ def _now() -> datetime:
 
 
 def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes for timezone-aware columns; they were stored as UTC.
+    # Columns read back aware UTC (models.UTCDateTime); a naive value is UTC by convention.
     if value is not None and value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     return value

@@ -40,6 +40,7 @@ from verdikart.exchange.models import (
     SideStream,
     Site,
     User,
+    as_utc,
 )
 from verdikart.exchange.schemas import NeedCreate, StreamCreate
 
@@ -261,8 +262,8 @@ class ExchangeService:
                     f"(allowed from: {', '.join(allowed_from)})"
                 )
             if expires_at is not None:
-                if expires_at.tzinfo is None:
-                    expires_at = expires_at.replace(tzinfo=UTC)
+                # one instant, in UTC (naive = UTC), whatever offset the caller wrote it with
+                expires_at = as_utc(expires_at)
                 if expires_at <= datetime.now(UTC):
                     raise ExchangeError("expires_at must be in the future")
             req.status = new_status
