@@ -15,7 +15,11 @@ Formulas (``q_c`` = production of country ``c``, ``Q = Σ_c q_c`` world producti
 
 Units: ``quantity`` is in the table's ``unit`` (t, kg, ct, million m3) expressed as
 ``content_basis`` (e.g. Li2O for lithium); ``quantity_t`` converts kg to tonnes and is NULL for
-units that are not masses (ct, million m3). Shares and HHI do not depend on the unit.
+units that are not masses (ct, million m3). Shares, HHI and world production are computed on one
+common unit per material, year and stage, never on raw quantities in different units: when all
+rows share a unit, that unit; when they mix masses (kg and t), tonnes (``quantity`` and ``unit``
+are then given in t); when they mix units that do not convert (a mass with carats or
+million m3), share, rank, world quantity and HHI are NULL and ``note`` says why.
 
 The World Mining Data sheet for gold lists two rows under Guyana's code (one is French
 Guiana); shares here sum them per country. The GeoPolRisk module keeps the peer's row-level
@@ -32,21 +36,57 @@ import pyarrow as pa
 from verdikart.errors import UnknownCodeError
 from verdikart.store import registered
 
-# One row per material, year, stage, country and unit of the selection ($mats, $years).
-ROWS_SQL = """
-    SELECT material, year, stage, country, unit, any_value(content_basis) AS content_basis,
-           sum(quantity) AS quantity
-    FROM production
-    WHERE material IN (SELECT unnest($mats::VARCHAR[]))
-      AND year IN (SELECT unnest($years::INTEGER[]))
-    GROUP BY material, year, stage, country, unit
-"""
-
 
 # kg -> t; units that are not masses have no tonnage.
 def quantity_t_sql(quantity: str = "quantity", unit: str = "unit") -> str:
     """SQL for a quantity in tonnes; units that are not masses have no tonnage (NULL)."""
     return f"CASE {unit} WHEN 't' THEN {quantity} WHEN 'kg' THEN {quantity} / 1000.0 ELSE NULL END"
+
+
+# One row per material, year, stage and country of the selection ($mats, $years), with the
+# quantity in the common unit of its material/year/stage (`unit`; kg and t -> t when both occur).
+# `q` is that quantity where the group has a common unit, NULL where its units do not convert
+# (then `unit`/`quantity` are the country's own when it has one unit, and `note` says why).
+ROWS_SQL = f"""
+    WITH base AS (
+        SELECT material, year, stage, country, content_basis, quantity,
+               coalesce(unit, '(no unit)') AS unit, {quantity_t_sql()} AS quantity_t,
+               CASE WHEN unit IN ('t', 'kg') THEN 't' ELSE coalesce(unit, '(no unit)') END
+                   AS basis
+        FROM production
+        WHERE material IN (SELECT unnest($mats::VARCHAR[]))
+          AND year IN (SELECT unnest($years::INTEGER[]))
+    ),
+    groups AS (
+        SELECT material, year, stage,
+               count(DISTINCT unit) AS n_units, count(DISTINCT basis) AS n_basis,
+               string_agg(DISTINCT unit, ', ' ORDER BY unit) AS units,
+               CASE WHEN n_units = 1 THEN any_value(unit) WHEN n_basis = 1 THEN 't' END
+                   AS common_unit,
+               CASE WHEN n_basis > 1
+                    THEN 'units ' || units || ' do not convert to one unit (only kg and t do); '
+                         || 'share, rank, world quantity and HHI not computed'
+                    WHEN n_units > 1 THEN 'units ' || units || ' converted to t' END AS note
+        FROM base GROUP BY material, year, stage
+    ),
+    per_country AS (
+        SELECT b.material, b.year, b.stage, b.country,
+               any_value(b.content_basis) AS content_basis,
+               g.common_unit, g.note,
+               CASE WHEN g.n_units = 1 THEN sum(b.quantity)
+                    WHEN g.common_unit IS NOT NULL THEN sum(b.quantity_t) END AS q,
+               count(DISTINCT b.unit) AS own_units, any_value(b.unit) AS own_unit,
+               sum(b.quantity) AS own_quantity
+        FROM base b JOIN groups g USING (material, year, stage)
+        GROUP BY b.material, b.year, b.stage, b.country, g.common_unit, g.n_units, g.note
+    )
+    SELECT material, year, stage, country, content_basis, note, q,
+           CASE WHEN common_unit IS NOT NULL THEN q WHEN own_units = 1 THEN own_quantity END
+               AS quantity,
+           coalesce(common_unit, CASE WHEN own_units = 1 THEN own_unit END) AS unit,
+           common_unit
+    FROM per_country
+"""
 
 
 def known_materials(store: Any) -> list[str]:
@@ -99,21 +139,26 @@ def producer_shares(
     """Each producer's share of world production per material, year and stage.
 
     Columns: material, year, stage, country, quantity, unit, content_basis, quantity_t,
-    world_quantity, share, rank (1 = largest). Countries with several rows are summed.
+    world_quantity, share, rank (1 = largest), note. Countries with several rows are summed.
+    Quantities are in the common unit of the material/year/stage (kg and t together -> t); where
+    its units do not convert (a mass and carats), share, rank and world_quantity are NULL and
+    `note` says why.
     """
     mats, yrs = check_selection(store, materials, years)
     sql = f"""
         WITH rows AS ({ROWS_SQL})
         SELECT material, CAST(year AS INTEGER) AS year, stage, country, quantity, unit,
                content_basis, {quantity_t_sql()} AS quantity_t,
-               sum(quantity) OVER w AS world_quantity,
-               CASE WHEN sum(quantity) OVER w > 0 THEN quantity / sum(quantity) OVER w END
-                   AS share,
-               CAST(row_number() OVER (PARTITION BY material, year, stage
-                                       ORDER BY quantity DESC, country) AS INTEGER) AS rank
+               sum(q) OVER w AS world_quantity,
+               CASE WHEN sum(q) OVER w > 0 THEN q / sum(q) OVER w END AS share,
+               CASE WHEN common_unit IS NOT NULL
+                    THEN CAST(row_number() OVER (PARTITION BY material, year, stage
+                                                 ORDER BY q DESC, country) AS INTEGER) END
+                   AS rank,
+               note
         FROM rows
         WINDOW w AS (PARTITION BY material, year, stage)
-        ORDER BY material, year, stage, rank
+        ORDER BY material, year, stage, rank, country
     """
     return store.con.sql(sql, params={"mats": mats, "years": yrs}).to_arrow_table()
 
@@ -126,20 +171,21 @@ def production_hhi(
     """HHI of world production per material, year and stage (0–1 and 0–10,000 points).
 
     Columns: material, year, stage, unit, n_producers, world_quantity, world_quantity_t, hhi,
-    hhi_points, top_country, top_share. HHI is NULL (not 0) when world production is 0.
+    hhi_points, top_country, top_share, note. HHI is NULL (not 0) when world production is 0,
+    and NULL with a `note` when the material/year/stage mixes units that do not convert.
     """
     mats, yrs = check_selection(store, materials, years)
     sql = f"""
         WITH rows AS ({ROWS_SQL})
-        SELECT material, CAST(year AS INTEGER) AS year, stage, any_value(unit) AS unit,
+        SELECT material, CAST(year AS INTEGER) AS year, stage, any_value(common_unit) AS unit,
                CAST(count(*) FILTER (WHERE quantity > 0) AS INTEGER) AS n_producers,
-               sum(quantity) AS world_quantity,
-               sum({quantity_t_sql()}) AS world_quantity_t,
-               CASE WHEN sum(quantity) > 0
-                    THEN sum(quantity * quantity) / (sum(quantity) * sum(quantity)) END AS hhi,
+               sum(q) AS world_quantity,
+               {quantity_t_sql("sum(q)", "any_value(common_unit)")} AS world_quantity_t,
+               CASE WHEN sum(q) > 0 THEN sum(q * q) / (sum(q) * sum(q)) END AS hhi,
                10000.0 * hhi AS hhi_points,
-               arg_max(country, quantity) AS top_country,
-               CASE WHEN sum(quantity) > 0 THEN max(quantity) / sum(quantity) END AS top_share
+               arg_max(country, q) AS top_country,
+               CASE WHEN sum(q) > 0 THEN max(q) / sum(q) END AS top_share,
+               any_value(note) AS note
         FROM rows
         GROUP BY material, year, stage
         ORDER BY material, year, stage
@@ -157,8 +203,11 @@ def own_production(
 
     `countries` are ISO3 codes or group ids (anything `resolve_country` accepts); a group sums
     its members of that year. Columns: country, material, year, stage, quantity, unit,
-    quantity_t, world_quantity, share. A country that does not appear in the data for a
+    quantity_t, world_quantity, share, note. A country that does not appear in the data for a
     material/year with production data produced 0 (World Mining Data lists every producer).
+    Quantities are in the common unit of the material/year/stage (kg and t together -> t);
+    where its units do not convert, quantity, world_quantity and share are NULL and `note`
+    says why.
     """
     from verdikart.reference.countries import group_membership_table, resolve_country
 
@@ -175,21 +224,24 @@ def own_production(
         ),
         rows AS ({ROWS_SQL}),
         world AS (
-            SELECT material, year, stage, any_value(unit) AS unit, sum(quantity) AS world_quantity
+            SELECT material, year, stage, any_value(common_unit) AS unit,
+                   sum(q) AS world_quantity, any_value(note) AS note
             FROM rows GROUP BY material, year, stage
         ),
         own AS (
-            SELECT m.entity, r.material, r.year, r.stage, sum(r.quantity) AS quantity
+            SELECT m.entity, r.material, r.year, r.stage, sum(r.q) AS quantity
             FROM rows r JOIN members m ON m.iso3 = r.country AND m.year = r.year
             GROUP BY m.entity, r.material, r.year, r.stage
         )
         SELECT e.entity AS country, w.material, CAST(w.year AS INTEGER) AS year, w.stage,
-               coalesce(o.quantity, 0) AS quantity, w.unit,
+               CASE WHEN w.unit IS NOT NULL THEN coalesce(o.quantity, 0) END AS quantity,
+               w.unit,
                {quantity_t_sql("coalesce(o.quantity, 0)", "w.unit")}
                    AS quantity_t,
                w.world_quantity,
                CASE WHEN w.world_quantity > 0 THEN coalesce(o.quantity, 0) / w.world_quantity END
-                   AS share
+                   AS share,
+               w.note
         FROM (SELECT DISTINCT entity FROM entities) e
         CROSS JOIN world w
         LEFT JOIN own o ON o.entity = e.entity AND o.material = w.material AND o.year = w.year

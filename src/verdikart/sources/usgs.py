@@ -8,10 +8,17 @@ World files: ``Source, Country, Type, Prod_<unit>_<Y-1>, Prod_<unit>_est_<Y>, Pr
 Reserves_<unit>, Reserves_notes`` with variations (``Prod_note``, ``Prod_kt_Est_``, capacity
 columns ``Cap_*``, ``Prod_Sponge_t_Est_``). Quirks handled: UTF-8 BOM, CRLF, trailing empty
 columns and rows, thousands separators ("72,000"), footnote digits glued to country names
-("New Caledonia9"), no-break spaces, "W" (withheld), "NA", "Included in World total." and
-other text instead of a number (-> NULL with the text kept as `data_quality`/note, never 0),
-one 2024 file named ``MCS2024-...`` in capitals, and a salient file that actually holds a
-world table (skipped with a warning).
+("New Caledonia9"), no-break spaces, the publisher's missing-value markers instead of a number
+("W" withheld, "NA", "XX", "Included in World total.", "Less than ½ unit.", ... -> NULL with the
+text kept as `data_quality`/note, never 0), an estimate marker glued to a number ("e5,000" ->
+5,000 estimated), one 2024 file named ``MCS2024-...`` in capitals, and a salient file that
+actually holds a world table (skipped with a warning).
+
+Bad input is an error naming file, line and column: a production or reserves cell that is
+neither a number nor one of those markers ("35x00"), a negative quantity, a row with fewer
+fields than the header (a file cut mid-row) or more (an unquoted "22,600"), a world row
+without a country, a salient row without a year, and broken CSV quoting. Blank
+lines (Excel pads the end of every file with them) carry nothing and are skipped.
 
 Units are converted to the production table's units: t (from kt, Mt/mmt), kg, ct (from kct,
 mct) and million m3 (mcm). "World total" and "Other countries" rows are aggregates and are not
@@ -65,6 +72,16 @@ UNITS: dict[str, tuple[float, str]] = {
 AGGREGATE = re.compile(
     r"^(world total|world mine production|other countries|other$)", re.IGNORECASE
 )
+# The publisher's missing-value markers in quantity cells (whole cell, case and spaces ignored):
+# W withheld, NA not available, XX not applicable, notes such as "Included in World total.",
+# "Included with ilmenite", "Less than ½ unit.", and for reserves "Large", "Very small",
+# 'Categorized as "large"' and lower bounds like ">9,100,000". Anything else is an error.
+MISSING_MARKER = re.compile(
+    r"^(w|na|xx|included (in|with) .{1,60}|less than ½ unit\.?|large|very small"
+    r"|categorized as .{1,30}|>\s*[\d,.]+)$",
+    re.IGNORECASE,
+)
+ESTIMATE = re.compile(r"^e(?=\d)")  # "e5,000": the estimate marker glued to a number
 QUALIFIER = re.compile(r"\s*(\(.*\)|, (concentrate|crude|processed))$", re.IGNORECASE)
 TRAILING_FOOTNOTE = re.compile(r"(?<=[A-Za-z)])\d+$")
 # USGS country names that generic resolvers do not know.
@@ -229,6 +246,30 @@ def parse_number(text: str) -> float | None:
         return None
 
 
+def parse_quantity(path: Path, text: str, line: int, column: str) -> tuple[float | None, bool]:
+    """A production/reserves cell -> (value, estimated). A documented missing-value marker is
+    (None, False); anything else that is not a non-negative number is a SourceError naming
+    file, line and column."""
+    estimated = bool(ESTIMATE.match(text))
+    value = parse_number(ESTIMATE.sub("", text))
+    if value is None:
+        cleaned = " ".join(text.replace("\u00a0", " ").split())
+        if cleaned and not MISSING_MARKER.match(cleaned):
+            raise SourceError(
+                path,
+                f"{text!r} is neither a number nor a USGS missing-value marker (W, NA, XX, "
+                "'Included in World total.', 'Less than ½ unit.', ...)",
+                line=line,
+                field=column,
+            )
+        return None, False
+    if value != value or value in (float("inf"), float("-inf")):
+        raise SourceError(path, f"{text!r} is not a finite number", line=line, field=column)
+    if value < 0:
+        raise SourceError(path, f"negative quantity {text!r}", line=line, field=column)
+    return value, estimated
+
+
 def clean_country(text: str) -> str:
     name = " ".join(text.replace("\u00a0", " ").split())
     return TRAILING_FOOTNOTE.sub("", name).strip()
@@ -340,14 +381,50 @@ def _input_files(src: Path, tmp: Path) -> list[Path]:
     return files
 
 
-def _read_rows(path: Path) -> list[list[str]]:
+def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
+    """(line number, stripped cells) of every non-blank record; blank lines (Excel pads the
+    end of the file with them) are skipped. Broken quoting is a SourceError with the line."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         text = path.read_text(encoding="cp1252")  # a few older releases are Windows-1252
-    rows = list(csv.reader(io.StringIO(text)))
-    # drop trailing empty columns/rows (Excel exports pad both)
-    return [r for r in ([c.strip() for c in row] for row in rows) if any(r)]
+    reader = csv.reader(io.StringIO(text), strict=True)
+    out: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for row in reader:
+            cells = [c.strip() for c in row]
+            if any(cells):
+                out.append((start, cells))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise SourceError(
+            path,
+            f"not a well-formed CSV record (truncated file or broken quoting?): {exc}",
+            line=start,
+        ) from exc
+    return out
+
+
+def _check_width(path: Path, header: list[str], line: int, row: list[str]) -> list[str]:
+    """The row, or an error when its field count differs from the header's: fewer is a file
+    cut mid-row, more an unquoted comma ("22,600") that would shift every later column. (The
+    releases pad header and rows alike with empty columns.)"""
+    if len(row) < len(header):
+        raise SourceError(
+            path,
+            f"the row has {len(row)} field(s) but the header has {len(header)} "
+            f"(truncated file or a row cut short?): {','.join(row)[:80]!r}",
+            line=line,
+        )
+    if len(row) > len(header):
+        raise SourceError(
+            path,
+            f"the row has {len(row)} fields but the header has {len(header)} (an unquoted "
+            f"comma in a number or name?): {','.join(row)[:80]!r}",
+            line=line,
+        )
+    return row
 
 
 def _parse_all(files: list[Path], edition: int, report: ImportReport, progress: Progress) -> Parsed:
@@ -363,7 +440,7 @@ def _parse_all(files: list[Path], edition: int, report: ImportReport, progress: 
         if not rows:
             report.warnings.append(f"{path.name}: empty file")
             continue
-        header = rows[0]
+        header = rows[0][1]
         if kind == "world" or header[:3] == ["Source", "Country", "Type"]:
             if kind == "salient":
                 report.warnings.append(
@@ -392,7 +469,7 @@ def _parse_world(
     code: str,
     edition: int,
     header: list[str],
-    rows: list[list[str]],
+    rows: list[tuple[int, list[str]]],
     out: Parsed,
     unmapped: dict[str, int],
 ) -> int:
@@ -415,12 +492,17 @@ def _parse_world(
     prod_note = notes.get("prod_notes", notes.get("prod_note"))
     res_note = notes.get("reserves_notes")
     aggregates = 0
-    for line_no, row in enumerate(rows, start=2):
-        row = row + [""] * (len(header) - len(row))
+    for line_no, raw in rows:
+        row = _check_width(path, header, line_no, raw)
         country = clean_country(row[1])
         type_text = fixed_type or row[2]
         if not country:
-            continue
+            raise SourceError(
+                path,
+                f"no country name in a row with data: {','.join(row)[:80]!r}",
+                line=line_no,
+                field=header[1],
+            )
         if AGGREGATE.match(country) or AGGREGATE.match(type_text.strip()):
             aggregates += 1
             continue
@@ -433,8 +515,9 @@ def _parse_world(
         note = row[prod_note] if prod_note is not None else ""
         for index, year, unit, estimated in prod_cols:
             text = row[index]
-            quantity, out_unit = _scaled(parse_number(text), unit)
-            quality = "e" if estimated else None
+            value, marked = parse_quantity(path, text, line_no, header[index])
+            quantity, out_unit = _scaled(value, unit)
+            quality = "e" if estimated or marked else None
             if quantity is None:
                 # missing: keep the row, NULL quantity, the publisher's marker as the reason
                 quality = {"W": "withheld", "NA": "not available", "": "blank"}.get(text, text[:40])
@@ -455,7 +538,8 @@ def _parse_world(
             )
         if reserves_col is not None:
             index, unit = reserves_col
-            reserves, out_unit = _scaled(parse_number(row[index]), unit)
+            value, _ = parse_quantity(path, row[index], line_no, header[index])
+            reserves, out_unit = _scaled(value, unit)
             reason = None if reserves is not None else (row[index] or "blank")
             note_text = "; ".join(
                 t for t in (reason, row[res_note] if res_note is not None else "") if t
@@ -482,7 +566,12 @@ def _scaled(value: float | None, unit: str) -> tuple[float | None, str]:
 
 
 def _parse_salient(
-    path: Path, code: str, edition: int, header: list[str], rows: list[list[str]], out: Parsed
+    path: Path,
+    code: str,
+    edition: int,
+    header: list[str],
+    rows: list[tuple[int, list[str]]],
+    out: Parsed,
 ) -> None:
     lowered = [h.lower() for h in header]
     if "year" not in lowered or "commodity" not in lowered:
@@ -493,16 +582,17 @@ def _parse_salient(
         )
     year_i, commodity_i = lowered.index("year"), lowered.index("commodity")
     variables = [(i, h) for i, h in enumerate(header) if h and i not in (0, year_i, commodity_i)]
-    for line_no, row in enumerate(rows, start=2):
-        row = row + [""] * (len(header) - len(row))
+    for line_no, raw in rows:
+        row = _check_width(path, header, line_no, raw)
         year_text = row[year_i]
-        year = int(year_text) if year_text.isdigit() else None
-        if year is None:
-            if year_text:
-                raise SourceError(
-                    path, f"year is {year_text!r}, not a year", line=line_no, field="Year"
-                )
-            continue
+        if not year_text.isdigit():
+            raise SourceError(
+                path,
+                f"year is {year_text!r}, not a year" if year_text else "no year in a row with data",
+                line=line_no,
+                field=header[year_i],
+            )
+        year = int(year_text)
         for index, name in variables:
             text = row[index]
             if not text:

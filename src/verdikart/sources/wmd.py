@@ -6,7 +6,11 @@ Minerals.xlsx": one sheet per commodity, named like the commodity ("Aluminium", 
 then one row per country and a ``Total`` row. Units: "metr. t", "kg", "ct", "Mio m3"
 (-> t, kg, ct, million m3). ``data source`` holds the quality flag (r reported, e estimated,
 p provisional). An empty or "-" cell is no production figure: not stored, counted in the
-report (never 0).
+report (never 0). A sheet is stored in one unit: rows in kg next to rows in metr. t are
+converted (exactly) to the unit most of its values use, with a warning; a mass next to ct or
+Mio m3 is an error naming sheet, row and both units. A truncated or corrupt workbook, an
+unknown unit, a cell that is not a number and a negative figure are errors naming the file,
+sheet, row and field.
 
 Sheet -> material slug and stage come from the bundled ``wmd_hs_map`` table; the content basis
 (Li2O, P2O5, ...) from the bundled WMD production slice. A sheet without a mapping is reported
@@ -17,8 +21,12 @@ the last data year + 2 unless given.
 from __future__ import annotations
 
 import time
+import zipfile
+import zlib
+from collections import Counter
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 
 import duckdb
 import pyarrow as pa
@@ -40,6 +48,23 @@ DOWNLOAD_URL = "https://www.world-mining-data.info/wmd/downloads/XLS/" + FILE_NA
     " ", "%20"
 )
 UNITS = {"metr. t": "t", "kg": "kg", "ct": "ct", "mio m3": "million m3"}
+# Masses convert exactly (grams per unit); carats and million m3 are kept apart from them, as in
+# the production indicators (`quantity_t` is NULL for ct and million m3).
+GRAMS = {"t": 1_000_000, "kg": 1_000}
+# What openpyxl and zipfile raise on a truncated, corrupt or non-xlsx file (while opening, or
+# while reading a sheet lazily in read-only mode).
+BAD_WORKBOOK: tuple[type[Exception], ...] = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    ParseError,
+    KeyError,
+    ValueError,
+    TypeError,
+    OSError,
+    NotImplementedError,  # zipfile: unsupported compression or encryption flag
+    RuntimeError,  # zipfile: encrypted member
+)
 WMD_ALIASES = {
     "Bosnia-Herzegovina": "BIH",
     "Congo, D.R.": "COD",
@@ -113,8 +138,10 @@ def import_wmd(
 
     try:
         book = load_workbook(src, read_only=True, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
-        raise SourceError(src, f"not an xlsx workbook: {exc}") from exc
+    except (InvalidFileException, *BAD_WORKBOOK) as exc:
+        raise SourceError(
+            src, f"not a readable xlsx workbook (truncated or corrupt?): {_describe(exc)}"
+        ) from exc
     mappings = _mappings()
     rows: list[dict[str, Any]] = []
     report = ImportReport("wmd", "production", "", str(src))
@@ -123,7 +150,15 @@ def import_wmd(
         sheets = book.sheetnames
         for number, name in enumerate(sheets):
             progress(f"sheet {name}", number, len(sheets))
-            sheet_rows, missing = _read_sheet(src, name, book[name], mappings, report)
+            try:
+                values = [list(r) for r in book[name].iter_rows(values_only=True)]
+            except BAD_WORKBOOK as exc:
+                raise SourceError(
+                    src,
+                    f"sheet {name!r} cannot be read (truncated or corrupt workbook?): "
+                    f"{_describe(exc)}",
+                ) from exc
+            sheet_rows, missing = _read_sheet(src, name, values, mappings, report)
             rows += sheet_rows
             missing_cells += missing
     finally:
@@ -177,11 +212,10 @@ def import_wmd(
 def _read_sheet(
     src: Path,
     name: str,
-    sheet: Any,
+    values: list[list[Any]],
     mappings: dict[str, tuple[str, str, str | None]],
     report: ImportReport,
 ) -> tuple[list[dict[str, Any]], int]:
-    values = [list(r) for r in sheet.iter_rows(values_only=True)]
     header_at = next(
         (
             i
@@ -254,9 +288,58 @@ def _read_sheet(
                     "quantity": float(cell),
                     "unit": unit,
                     "data_quality": quality,
+                    "line": offset,
+                    "unit_text": unit_text,
                 }
             )
-    return out, missing
+    return _one_unit(src, name, out, report), missing
+
+
+def _one_unit(
+    src: Path, name: str, rows: list[dict[str, Any]], report: ImportReport
+) -> list[dict[str, Any]]:
+    """One commodity sheet in one unit: kg and t rows are converted to the sheet's most used
+    of the two (exact: 1 t = 1,000 kg), with a warning; a mass next to carats or million m3
+    (or carats next to million m3) is an error naming the row and both units."""
+    units = Counter(r["unit"] for r in rows)
+    if len(units) <= 1:
+        return rows
+    first = rows[0]
+    for row in rows:
+        if row["unit"] != first["unit"] and not (row["unit"] in GRAMS and first["unit"] in GRAMS):
+            raise SourceError(
+                src,
+                f"sheet {name!r}: {row['country_name']} is in {row['unit_text']!r} but "
+                f"{first['country_name']} (line {first['line']}) is in {first['unit_text']!r}; "
+                f"{row['unit']} and {first['unit']} do not convert to one unit (only kg and "
+                "metr. t do), so the sheet's producer shares would be wrong",
+                line=row["line"],
+                field="unit",
+            )
+    # most values wins; a tie goes to t
+    target = max(units, key=lambda u: (units[u], u == "t"))
+    converted: Counter[str] = Counter()
+    lines: dict[str, list[int]] = {}
+    for row in rows:
+        if row["unit"] != target:
+            converted[row["unit"]] += 1
+            lines.setdefault(row["unit"], [])
+            if row["line"] not in lines[row["unit"]]:
+                lines[row["unit"]].append(row["line"])
+            row["quantity"] = row["quantity"] * GRAMS[row["unit"]] / GRAMS[target]
+            row["unit"] = target
+    for unit, n in sorted(converted.items()):
+        shown = ", ".join(map(str, lines[unit][:5])) + (", ..." if len(lines[unit]) > 5 else "")
+        report.warnings.append(
+            f"sheet {name!r}: {n} value(s) in {unit} converted to {target} "
+            f"(1 t = 1,000 kg; line(s) {shown}) so the sheet has one unit"
+        )
+    return rows
+
+
+def _describe(exc: BaseException) -> str:
+    """An exception as 'Type: message' (KeyError's message alone is just a quoted name)."""
+    return f"{type(exc).__name__}: {exc}"
 
 
 def _is_year(text: str) -> bool:
