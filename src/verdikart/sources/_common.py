@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
@@ -239,21 +240,83 @@ def numbered_csv(
         if missing:
             problem += f" (missing: {', '.join(missing)})"
         raise SourceError(where, problem, line=1)
-    threads = con.execute("SELECT current_setting('threads')").fetchall()[0]
-    con.execute("SET preserve_insertion_order = true")
-    con.execute("SET threads = 1")
+    # The parse runs on its own single-threaded connection (one ordered scan, so `line` is the
+    # true file line), outside the store's transaction: a malformed file cannot abort that
+    # transaction, and its SourceError (file, line, problem) reaches the user unchanged.
+    read = (
+        f"read_csv('{sql_str(path)}', header=true, delim='{delim}', all_varchar=true, "
+        "strict_mode=true, null_padding=false, encoding='utf-8'"
+    )
+    scan = duckdb.connect(config={"threads": 1, "preserve_insertion_order": True})
     try:
-        con.execute(
-            f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT row_number() OVER () + 1 AS line, * '
-            f"FROM read_csv('{sql_str(path)}', header=true, delim='{delim}', all_varchar=true, "
-            "strict_mode=true, null_padding=false, encoding='utf-8')"
-        )
-    except duckdb.Error as exc:
-        raise SourceError(where, f"malformed CSV: {_first_line(str(exc))}") from exc
+        try:
+            rows = scan.sql(f"SELECT row_number() OVER () + 1 AS line, * FROM {read})")
+            data = rows.to_arrow_table()
+        except duckdb.Error as exc:
+            problem, line = _csv_problem(scan, read, str(exc))
+            raise SourceError(where, problem, line=line) from exc
     finally:
-        con.execute(f"SET threads = {threads[0] if threads else 2}")
-        con.execute("RESET preserve_insertion_order")
+        scan.close()
+    con.register("_vk_numbered_csv", data)
+    try:
+        con.execute(f'CREATE OR REPLACE TEMP TABLE "{table}" AS SELECT * FROM _vk_numbered_csv')
+    finally:
+        con.unregister("_vk_numbered_csv")
     return header
+
+
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_FOUND = re.compile(r"Found: (\d+)")
+SHOW_LINES = 5
+
+
+def _csv_problem(
+    scan: duckdb.DuckDBPyConnection, read: str, message: str
+) -> tuple[str, int | None]:
+    """What is wrong with a CSV DuckDB could not read: every bad line (number, field count,
+    text) from a second scan that keeps DuckDB's rejects, else DuckDB's own first line."""
+    try:
+        scan.execute(
+            # every column, so every field of every line is parsed (a count alone is not)
+            f"CREATE TEMP TABLE vk_all AS SELECT * FROM {read}, store_rejects=true, "
+            "rejects_table='vk_rejects', "
+            "rejects_scan='vk_scans')"
+        )
+        # a short row is logged once per missing column, a long one once per extra field
+        rejects = scan.execute(
+            "SELECT line, error_type, arg_min(column_name, column_idx), "
+            "list(error_message), any_value(csv_line) FROM vk_rejects "
+            "GROUP BY line, error_type ORDER BY line, error_type"
+        ).fetchall()
+    except duckdb.Error:
+        rejects = []
+    if not rejects:
+        found = _CSV_LINE.search(message)
+        return f"malformed CSV: {_first_line(message)}", int(found.group(1)) if found else None
+    lines = sorted({int(r[0]) for r in rejects})
+    shown = "; ".join(_reject_text(*r) for r in rejects[:SHOW_LINES])
+    more = "; ..." if len(rejects) > SHOW_LINES else ""
+    return (
+        f"malformed CSV, nothing imported; {len(lines):,} bad line(s): {shown}{more}",
+        lines[0],
+    )
+
+
+def _reject_text(
+    line: int, kind: str, column: str | None, messages: list[str], text: str | None
+) -> str:
+    """One rejected line: 'line 7: 1 field(s), 11 expected (cut off before field 'code'?)'."""
+    found = [int(m.group(1)) for m in map(_FOUND.search, messages) if m]
+    shown = repr((text or "").strip()[:60])
+    if kind == "MISSING COLUMNS" and found:
+        return (
+            f"line {line}: {min(found)} field(s), {max(found) + 1} expected (cut off before "
+            f"field '{column}'?) in {shown}"
+        )
+    if kind == "TOO MANY COLUMNS" and found:
+        return f"line {line}: {max(found)} fields, {min(found) - 1} expected in {shown}"
+    detail = _first_line(messages[0]) if messages else ""
+    return f"line {line}: {str(kind).lower()} ({detail}) in {shown}"
 
 
 def _first_line(message: str) -> str:
@@ -301,3 +364,81 @@ def check_rules(
         if unit != "line" and first is not None:
             where, first = f"{where}, {unit} {first}", None
         raise SourceError(where, "nothing imported; " + "; ".join(parts), line=first)
+
+
+KNOWN_COUNTRIES = "vk_known_countries"
+
+
+def known_countries(con: duckdb.DuckDBPyConnection) -> str:
+    """TEMP table `(iso2, iso3)` of every country in the reference country table (current,
+    historic and BACI pseudo entries, Kosovo XK/XKX); returns its name."""
+    from verdikart.reference.countries import country_table
+
+    con.register("_vk_countries", country_table().select(["iso2", "iso3"]))
+    try:
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {KNOWN_COUNTRIES} AS SELECT iso2, iso3 FROM _vk_countries"
+        )
+    finally:
+        con.unregister("_vk_countries")
+    return KNOWN_COUNTRIES
+
+
+def check_codes(
+    con: duckdb.DuckDBPyConnection,
+    codes_sql: str,
+    known_sql: str,
+    where: str,
+    *,
+    allow_unmapped: bool,
+    report: ImportReport,
+    keep_as: str,
+    what: str = "country code",
+    field: str | None = None,
+    show: int = 20,
+) -> None:
+    """Codes of the rows about to be stored that are not in `known_sql` (a one-column query).
+
+    `codes_sql` yields one row per code use: ``line`` (file line, or NULL when the format has
+    none), ``code`` (as it will be stored) and ``note`` (context shown next to it, or NULL).
+    Unknown codes are an error naming each with its row count and the first lines, unless
+    `allow_unmapped`: then they are kept `keep_as` and reported with counts (as BACI does).
+    """
+    # NULLs out of the known list: `x NOT IN (..., NULL)` is never true
+    known = f"SELECT k FROM ({known_sql}) t(k) WHERE k IS NOT NULL"
+    found = con.execute(
+        f"WITH u AS (SELECT * FROM ({codes_sql}) c WHERE c.code IS NULL "
+        f"OR c.code NOT IN ({known})) "
+        "SELECT code, count(*) AS n, any_value(note) FROM u GROUP BY code ORDER BY n DESC, code"
+    ).fetchall()
+    if not found:
+        return
+    listed = ", ".join(
+        f"{code if code is not None else '(empty)'} ({int(n):,} rows"
+        + (f"; {note}" if note else "")
+        + ")"
+        for code, n, note in found[:show]
+    )
+    if len(found) > show:
+        listed += f" and {len(found) - show} more"
+    if allow_unmapped:
+        for code, n, _ in found:
+            key = str(code) if code is not None else ""
+            report.unmapped[key] = report.unmapped.get(key, 0) + int(n)
+        report.warnings.append(f"{len(found)} unknown {what}(s) kept {keep_as}: {listed}")
+        return
+    lines = [
+        int(r[0])
+        for r in con.execute(
+            f"SELECT DISTINCT line FROM ({codes_sql}) c WHERE c.line IS NOT NULL AND "
+            f"(c.code IS NULL OR c.code NOT IN ({known})) ORDER BY line LIMIT {SHOW_LINES}"
+        ).fetchall()
+    ]
+    at = f" (first at line {', '.join(map(str, lines))})" if lines else ""
+    raise SourceError(
+        where,
+        f"unknown {what}(s): {listed}{at}; nothing imported. Pass --allow-unmapped to keep "
+        f"them {keep_as}",
+        line=lines[0] if lines else None,
+        field=field,
+    )

@@ -10,8 +10,13 @@ Values are in US dollars, net weight in kg.
 Mapping: an import flow (M) gives importer = reporter, exporter = partner; an export flow (X)
 the reverse. value_kusd = primaryValue / 1000 (CIF for imports, FOB for exports, as
 reported); quantity_t = netWgt / 1000 (blank -> NULL). Only bilateral totals of 6-digit codes
-are trade rows: partner 0 (World), breakdowns by second partner / customs procedure / mode of
-transport, re-exports/re-imports and non-6-digit codes are skipped and counted in the report.
+are trade rows: partner 0 (World), partner areas that are not a country (`NOT_COUNTRIES`:
+Areas nes, bunkers, free zones, special categories, regional "nes" areas), breakdowns by second
+partner / customs procedure / mode of transport, re-exports/re-imports and non-6-digit codes are
+skipped and counted in the report. Every other reporter and partner must be a country of the
+reference country table (by its ISO alpha-3 text); an unknown or empty one is an error naming
+it, its row count and first lines, unless ``--allow-unmapped`` (kept as the ISO text, or the
+numeric code when that is empty, and reported with counts).
 HS revision from ``classificationCode`` (H0 = HS92 ... H6 = HS22); "HS" (as reported) needs
 ``--hs-revision``. Re-importing replaces only rows of the same Comtrade source label.
 """
@@ -25,10 +30,13 @@ import duckdb
 
 from verdikart.errors import SourceError
 from verdikart.sources._common import (
+    KNOWN_COUNTRIES,
     ImportReport,
     Progress,
+    check_codes,
     check_rules,
     download,
+    known_countries,
     no_progress,
     numbered_csv,
     require_file,
@@ -58,6 +66,27 @@ CLASSIFICATIONS = {
     "H4": "HS12",
     "H5": "HS17",
     "H6": "HS22",
+}
+# Comtrade partner areas that are not a country (its partnerAreas reference: regional "nes"
+# areas, bunkers, free zones, special categories): not bilateral country trade, so skipped and
+# counted like World (0). 490 Other Asia nes, 697 Europe EFTA nes and 849 US Misc. Pacific
+# Isds are not here: the country table knows them (S19, R20, PUS, as BACI does).
+NOT_COUNTRIES = {
+    290: "Northern Africa, nes",
+    471: "CACM, nes",
+    472: "Africa CAMEU region, nes",
+    473: "LAIA, nes",
+    492: "Europe EU, nes",
+    527: "Oceania, nes",
+    568: "Other Europe, nes",
+    577: "Other Africa, nes",
+    636: "Rest of America, nes",
+    637: "North America and Central America, nes",
+    837: "Bunkers",
+    838: "Free Zones",
+    839: "Special Categories",
+    879: "Western Asia, nes",
+    899: "Areas, nes",
 }
 API_URL = (
     "https://comtradeapi.un.org/data/v1/get/C/A/HS?reporterCode={reporter}&period={year}"
@@ -126,8 +155,10 @@ def import_comtrade(
         )
         revision = _revision(con, src, hs_revision)
         cols = _columns(con)
+        areas = ", ".join(map(str, NOT_COUNTRIES))
+        area = f"TRY_CAST(partnerCode AS INTEGER) IN ({areas})"
         total = (
-            "partnerCode <> '0' AND upper(flowCode) IN ('M', 'X') "
+            f"partnerCode <> '0' AND NOT ({area}) AND upper(flowCode) IN ('M', 'X') "
             "AND length(trim(cmdCode)) = 6 AND regexp_full_match(trim(cmdCode), '[0-9]{6}')"
         )
         breakdown = []
@@ -144,6 +175,16 @@ def import_comtrade(
             f"count_if(({' OR '.join(breakdown) or 'false'})), count(*) FROM ct_raw"
         ).fetchall()[0]
         assert skipped is not None
+        by_area = con.execute(
+            "SELECT TRY_CAST(partnerCode AS INTEGER) AS code, count(*) FROM ct_raw "
+            f"WHERE {area} GROUP BY 1 ORDER BY 2 DESC, 1"
+        ).fetchall()
+        if by_area:
+            listed = ", ".join(f"{NOT_COUNTRIES[c]} {c}: {n:,}" for c, n in by_area)
+            report.warnings.append(
+                f"{sum(n for _, n in by_area):,} rows with a partner area that is not a country "
+                f"skipped (not bilateral totals): {listed}"
+            )
         for label, n in zip(
             (
                 "partner World (0) rows",
@@ -156,22 +197,24 @@ def import_comtrade(
         ):
             if n:
                 report.warnings.append(f"{int(n):,} {label} skipped (not bilateral totals)")
-        unknown = con.execute(
-            "SELECT code, count(*) FROM (SELECT reporterCode AS code, reporterISO AS iso FROM ct_raw "
-            f"WHERE {keep} UNION ALL SELECT partnerCode, partnerISO FROM ct_raw WHERE {keep}) "
-            "WHERE NULLIF(trim(iso), '') IS NULL GROUP BY code ORDER BY 2 DESC"
-        ).fetchall()
-        if unknown and not allow_unmapped:
-            codes = ", ".join(f"{c} ({n} rows)" for c, n in unknown[:10])
-            raise SourceError(
-                src,
-                f"country code(s) without an ISO code: {codes}; pass --allow-unmapped to keep "
-                "them as the numeric code",
-            )
-        for code, n in unknown:
-            report.unmapped[str(code)] = int(n)
-        reporter = "coalesce(NULLIF(trim(reporterISO), ''), trim(reporterCode))"
-        partner = "coalesce(NULLIF(trim(partnerISO), ''), trim(partnerCode))"
+        known = known_countries(con)
+        sides = " UNION ALL ".join(
+            f"SELECT line, coalesce(NULLIF(upper(trim({side}ISO)), ''), trim({side}Code)) "
+            f"AS code, '{side}Code ' || trim({side}Code) AS note FROM ct_raw WHERE {keep}"
+            for side in ("reporter", "partner")
+        )
+        check_codes(
+            con,
+            sides,
+            f"SELECT iso3 FROM {known}",
+            str(src),
+            allow_unmapped=allow_unmapped,
+            report=report,
+            keep_as="as the ISO text (or the numeric code when it is empty)",
+            field="reporterISO/partnerISO",
+        )
+        reporter = "coalesce(NULLIF(upper(trim(reporterISO)), ''), trim(reporterCode))"
+        partner = "coalesce(NULLIF(upper(trim(partnerISO)), ''), trim(partnerCode))"
         con.execute(
             f'INSERT INTO temp."{staging}" SELECT CAST(refYear AS SMALLINT), '
             f"CASE WHEN upper(flowCode) = 'X' THEN {reporter} ELSE {partner} END, "
@@ -199,6 +242,7 @@ def import_comtrade(
         )
     finally:
         store.con.execute("DROP TABLE IF EXISTS temp.ct_raw")
+        store.con.execute(f"DROP TABLE IF EXISTS temp.{KNOWN_COUNTRIES}")
     report.seconds = time.perf_counter() - started
     return report
 

@@ -11,11 +11,13 @@ Two official layouts:
 * the StatBank API's JSON-stat2 response for table 08801 (dimensions Varekoder, ImpEks, Land,
   ContentsCode (Mengde1 kg, Mengde2, Verdi NOK), Tid) - queried with a POST to
   https://data.ssb.no/api/v0/no/table/08801. The value array is decoded set-based in DuckDB
-  (row-major strides), not cell by cell in Python.
+  (row-major strides), not cell by cell in Python. Each statistic's unit is read from the
+  response (``dimension.ContentsCode.category.unit.<code>.base``): tonn -> kg and 1000 kr ->
+  NOK are converted (x1000, noted in the report), any other unit is an error (`_content_units`).
 
 Countries: ISO alpha-2 -> alpha-3 via the reference country table (bundled BACI codes as a
-fallback); unknown codes are an error unless ``--allow-unmapped`` (then kept as the alpha-2
-code and reported with counts).
+fallback); unknown codes are an error naming them with row counts and (CSV) first lines,
+unless ``--allow-unmapped`` (then kept as the alpha-2 code and reported with counts).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from verdikart.errors import SourceError
 from verdikart.sources._common import (
     ImportReport,
     Progress,
+    check_codes,
     check_rules,
     download,
     iso2_to_iso3,
@@ -47,6 +50,35 @@ API_URL = "https://data.ssb.no/api/v0/no/table/08801"
 JSONSTAT_DIMS = ("Varekoder", "ImpEks", "Land", "ContentsCode", "Tid")
 CONTENTS = {"Mengde1": "quantity_1_kg", "Mengde2": "quantity_2", "Verdi": "value_nok"}
 FLOWS = {"1": "import", "2": "export", "I": "import", "E": "export"}
+# The stored unit of each ContentsCode and the units a response may state for it (JSON-stat2
+# dimension.ContentsCode.category.unit.<code>.base, compared lower-case with single spaces)
+# with the factor to the stored unit. Mengde2's unit is the commodity's supplementary unit
+# (pieces, litres, ...): taken as given.
+STORED_UNITS = {"Mengde1": "kg", "Verdi": "NOK"}
+UNIT_FACTORS: dict[str, dict[str, float]] = {
+    "Mengde1": {
+        "kg": 1.0,
+        "kilo": 1.0,
+        "kilogram": 1.0,
+        "tonn": 1000.0,
+        "tonnes": 1000.0,
+        "t": 1000.0,
+        "1000 kg": 1000.0,
+    },
+    "Verdi": {
+        "kr": 1.0,
+        "kroner": 1.0,
+        "nok": 1.0,
+        "1000 kr": 1000.0,
+        "1000 kroner": 1000.0,
+        "1000 nok": 1000.0,
+        "nok 1000": 1000.0,
+        "tusen kroner": 1000.0,
+        "mill. kr": 1e6,
+        "millioner kroner": 1e6,
+        "mill. nok": 1e6,
+    },
+}
 
 
 def api_query(
@@ -111,21 +143,25 @@ def _finish(
     where: str,
     allow_unmapped: bool,
     report: ImportReport,
+    *,
+    line: str = "r.line",
+    field: str = "obland",
 ) -> int:
-    """Map partners, check unknown codes, fill staging from `select_sql` (a temp table name)."""
-    unknown = con.execute(
-        f"SELECT partner_iso2, count(*) FROM {select_sql} r "
-        "WHERE partner_iso2 NOT IN (SELECT iso2 FROM ssb_iso) GROUP BY 1 ORDER BY 2 DESC, 1"
-    ).fetchall()
-    if unknown and not allow_unmapped:
-        listed = ", ".join(f"{c} ({n} rows)" for c, n in unknown[:20])
-        raise SourceError(
-            where,
-            f"unknown country code(s): {listed}; nothing imported. Pass --allow-unmapped to "
-            "keep them as the alpha-2 code",
-        )
-    for code, n in unknown:
-        report.unmapped[str(code)] = int(n)
+    """Map partners, check unknown codes, fill staging from `select_sql` (a temp table name).
+
+    `line` is the SQL for a row's file line (NULL when the format has none, as in JSON-stat);
+    `field` names where the country code sits in the file.
+    """
+    check_codes(
+        con,
+        f"SELECT {line} AS line, r.partner_iso2 AS code, NULL AS note FROM {select_sql} r",
+        "SELECT iso2 FROM ssb_iso",
+        where,
+        allow_unmapped=allow_unmapped,
+        report=report,
+        keep_as="as the alpha-2 code",
+        field=field,
+    )
     con.execute(
         f'INSERT INTO temp."{staging}" SELECT r.year, r.period, r.flow, r.cn8, left(r.cn8, 6), '
         "coalesce(m.iso3, r.partner_iso2), r.partner_iso2, r.quantity_1_kg, r.quantity_2, "
@@ -173,7 +209,7 @@ def import_ssb_csv(
         check_rules(con, "ssb_raw", rules, str(src))
         _iso_table(con)
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE ssb_rows AS SELECT CAST(aargang AS SMALLINT) AS year, "
+            "CREATE OR REPLACE TEMP TABLE ssb_rows AS SELECT line, CAST(aargang AS SMALLINT) AS year, "
             "trim(aargang) AS period, "
             "CASE upper(trim(impeks)) WHEN 'I' THEN 'import' ELSE 'export' END AS flow, "
             "trim(varenr) AS cn8, upper(trim(obland)) AS partner_iso2, "
@@ -210,10 +246,12 @@ def import_ssb_jsonstat(
         line = getattr(exc, "lineno", None)
         raise SourceError(src, f"not JSON: {exc}", line=line) from exc
     dims, sizes, categories, values = _check_jsonstat(src, doc)
+    factors, unit_notes = _content_units(src, doc, categories["ContentsCode"])
     table_id = str(doc.get("extension", {}).get("px", {}).get("tableid", "08801"))
     updated = str(doc.get("updated", ""))[:10]
     source = f"SSB StatBank {table_id}" + (f" (updated {updated})" if updated else "")
     report = ImportReport("ssb-jsonstat", "ssb_trade", source, str(src))
+    report.warnings.extend(unit_notes)
 
     def load(con: duckdb.DuckDBPyConnection, staging: str) -> int:
         progress("decoding JSON-stat", 0, 1)
@@ -243,7 +281,8 @@ def import_ssb_jsonstat(
             f"{index['Tid']} AS tid, c.v FROM js_cells c {joins}"
         )
         pivot = ", ".join(
-            f"max(v) FILTER (WHERE contents = '{code}') AS {col}" for code, col in CONTENTS.items()
+            f"max(v) FILTER (WHERE contents = '{code}') * {factors.get(code, 1.0)!r} AS {col}"
+            for code, col in CONTENTS.items()
         )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE js_rows AS SELECT CAST(left(tid, 4) AS SMALLINT) AS year, "
@@ -263,6 +302,8 @@ def import_ssb_jsonstat(
             str(src),
             allow_unmapped,
             report,
+            line="NULL",
+            field="dimension.Land",
         )
 
     try:
@@ -329,3 +370,68 @@ def _check_jsonstat(
     if bad is not None:
         raise SourceError(src, f"cell {bad} is {values[bad]!r}, not a number", field="value")
     return dims, sizes, categories, values
+
+
+def _unit_key(text: str) -> str:
+    return " ".join(str(text).replace("\u00a0", " ").split()).casefold()
+
+
+def _content_units(
+    src: Path, doc: dict[str, Any], codes: list[str]
+) -> tuple[dict[str, float], list[str]]:
+    """Factor to the stored unit for each ContentsCode, from the response's own unit metadata.
+
+    JSON-stat2 gives each statistic's unit in ``dimension.ContentsCode.category.unit.<code>``
+    (``base``: 'kg', 'tonn', 'kr', '1000 kr', ...; ``decimals`` is display precision only, not
+    a scale). A known unit other than the stored one is converted (tonn -> kg x1000,
+    1000 kr -> NOK x1000) and noted; an unknown unit, or a label whose '(unit)' contradicts the
+    unit metadata, is an error naming the code and the unit. Without unit metadata the units
+    table 08801 documents (kg, kroner) are assumed, and that is noted.
+    """
+    category = doc["dimension"]["ContentsCode"].get("category", {})
+    units = category.get("unit") if isinstance(category.get("unit"), dict) else {}
+    labels = category.get("label") if isinstance(category.get("label"), dict) else {}
+    factors: dict[str, float] = {}
+    notes: list[str] = []
+    for code in codes:
+        accepted = UNIT_FACTORS.get(code)
+        if accepted is None:
+            continue
+        field = f"dimension.ContentsCode.category.unit.{code}"
+        unit = units.get(code)
+        base = unit.get("base") if isinstance(unit, dict) else None
+        label = str(labels.get(code, ""))
+        in_label = label[label.rfind("(") + 1 : -1] if label.endswith(")") and "(" in label else ""
+        if base is None or not str(base).strip():
+            if _unit_key(in_label) in accepted:
+                base = in_label
+            else:
+                factors[code] = 1.0
+                notes.append(
+                    f"no unit given for ContentsCode {code}; taken as {STORED_UNITS[code]} "
+                    "(as table 08801 publishes it)"
+                )
+                continue
+        factor = accepted.get(_unit_key(str(base)))
+        if factor is None:
+            raise SourceError(
+                src,
+                f"ContentsCode {code} is in unit {base!r}, which verdikart cannot convert to "
+                f"{STORED_UNITS[code]} (known: {', '.join(sorted(accepted))}); nothing imported",
+                field=field,
+            )
+        label_factor = accepted.get(_unit_key(in_label))
+        if label_factor is not None and label_factor != factor:
+            raise SourceError(
+                src,
+                f"ContentsCode {code}: the label {label!r} and the unit {base!r} disagree; "
+                "nothing imported",
+                field=field,
+            )
+        factors[code] = factor
+        if factor != 1.0:
+            notes.append(
+                f"ContentsCode {code} given in {base!r}: multiplied by {factor:g} to "
+                f"{STORED_UNITS[code]}"
+            )
+    return factors, notes

@@ -14,7 +14,9 @@ rescaled to a 0..1 risk score, ``clamp((2.5 - pv.estimate) / 5, 0, 1)`` (WGI est
 about -2.5..2.5; higher stability = lower risk). Only where the estimate exists.
 
 The World Bank's own economy codes differ from ISO alpha-3 in a few places (ROM, ZAR, TMP,
-WBG, ADO, KSV); they are mapped to ISO alpha-3 (XKX for Kosovo).
+WBG, ADO, KSV); they are mapped to ISO alpha-3 (XKX for Kosovo). Every code must then be a
+country of the reference country table (`verdikart countries list`); an unknown one is an error
+naming it, its row count and first lines, unless ``--allow-unmapped`` (kept and reported).
 """
 
 from __future__ import annotations
@@ -26,10 +28,13 @@ import duckdb
 
 from verdikart.errors import SourceError
 from verdikart.sources._common import (
+    KNOWN_COUNTRIES,
     ImportReport,
     Progress,
+    check_codes,
     check_rules,
     download,
+    known_countries,
     no_progress,
     numbered_csv,
     require_file,
@@ -80,9 +85,15 @@ def import_wgi(
     *,
     progress: Progress = no_progress,
     source: str | None = None,
+    allow_unmapped: bool = False,
     **_: object,
 ) -> ImportReport:
-    """Import the WGI long table (CSV, or the xlsx with the same columns) into governance."""
+    """Import the WGI long table (CSV, or the xlsx with the same columns) into governance.
+
+    Every economy code (after the World Bank -> ISO mapping) must be a country of the
+    reference country table; others are an error naming them, their row counts and first
+    lines, or with `allow_unmapped` kept as the upper-cased code and reported with counts.
+    """
     started = time.perf_counter()
     src = require_file(Path(path))
     csv_path = _as_csv(src)
@@ -114,6 +125,18 @@ def import_wgi(
                 line=int(lines[1]),
             )
         mapping = ", ".join(f"('{wb}', '{iso}')" for wb, iso in WB_TO_ISO3.items())
+        check_codes(
+            con,
+            "SELECT line, coalesce(m.iso3, upper(trim(code))) AS code, "
+            "NULLIF(trim(countryname), '') AS note FROM wgi_raw "
+            f"LEFT JOIN (VALUES {mapping}) m(wb, iso3) ON upper(trim(code)) = m.wb",
+            f"SELECT iso3 FROM {known_countries(con)}",
+            str(src),
+            allow_unmapped=allow_unmapped,
+            report=report,
+            keep_as="as the upper-cased code",
+            field="code",
+        )
         unpivot = " UNION ALL ".join(
             f"SELECT year, code, lower(trim(indicator)) || '.{name}' AS indicator, "
             f"TRY_CAST({col} AS DOUBLE) AS value FROM wgi_raw"
@@ -149,6 +172,7 @@ def import_wgi(
     finally:
         store.con.execute("DROP TABLE IF EXISTS temp.wgi_raw")
         store.con.execute("DROP TABLE IF EXISTS temp.wgi_long")
+        store.con.execute(f"DROP TABLE IF EXISTS temp.{KNOWN_COUNTRIES}")
         if csv_path != src:
             csv_path.unlink(missing_ok=True)
     report.seconds = time.perf_counter() - started
