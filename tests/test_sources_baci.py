@@ -198,6 +198,27 @@ def test_malformed_file_via_cli_leaves_store_unchanged(tmp_path: Path, case: str
         assert counts(store) == before
 
 
+@pytest.mark.parametrize("repeat", [False, True])
+def test_repeated_flow_in_a_sorted_file(tmp_path: Path, store: Store, repeat: bool) -> None:
+    """CEPII's own order (t, i, j, k ascending): a clean file passes on the order proof; a
+    repeated line next to its twin is still found (and named)."""
+    body = sorted(
+        YEAR_FILE.read_text().splitlines()[1:],
+        key=lambda line: tuple(int(x) for x in line.split(",")[:4]),
+    )
+    if repeat:
+        body.insert(4, body[3])
+    sorted_file = tmp_path / "BACI_HS17_Y2022_V202401b.csv"
+    sorted_file.write_text("t,i,j,k,v,q\n" + "\n".join(body) + "\n")
+    if not repeat:
+        assert run_import(store, "baci", sorted_file).rows == 10
+        return
+    with pytest.raises(
+        SourceError, match=r"a flow counted twice\): 1 row\(s\) \(first at line 6\)"
+    ):
+        run_import(store, "baci", sorted_file)
+
+
 @pytest.mark.parametrize("damage", ["truncated", "corrupted"])
 def test_damaged_zip_is_a_clear_error(tmp_path: Path, store: Store, damage: str) -> None:
     data = ZIP_FILE.read_bytes()

@@ -12,9 +12,10 @@ types straight into the store's narrow ``imported_baci_trade`` table (numeric co
 import's transaction). That first parse runs without DuckDB's reject capture: a malformed cell
 stops it, the transaction rolls back and the batch is parsed again with ``store_rejects`` on,
 which collects every bad line with its number. Row rules (negative v/q, HS code length, year vs
-file name, unknown country codes) are counted set-based over the new rows in two scans; only
-when something is wrong is the file read again, in order, to name the first offending lines,
-and the transaction rolls back. The `trade` view maps the codes to ISO alpha-3 and six-digit HS
+file name, unknown country codes, a (t, i, j, k) repeated) are counted set-based over the new
+rows; only when something is wrong is the file read again, in order, to name the first
+offending lines, and the transaction rolls back. The load keeps file order, so the repeat check
+is usually a proof that the key strictly increases (CEPII's sort order), not a hash aggregate. The `trade` view maps the codes to ISO alpha-3 and six-digit HS
 text when read.
 """
 
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow.compute as pc
 
 from verdikart.errors import SourceError
 from verdikart.schema import BACI_BATCHES, BACI_COUNTRIES, BACI_TRADE
@@ -55,9 +57,7 @@ SHOW_LINES = 5
 TARGET = "imported_baci_trade"
 BATCHES = "imported_baci_batches"
 CODES_SEEN = "baci_codes_seen"  # TEMP: country codes of this import, with row counts
-PAIRS = "baci_pairs"  # TEMP: one file's (year, exporter, importer) pairs, numbered
-PRODUCTS = "baci_products"  # TEMP: one file's HS codes, numbered
-MAX_KEY_BITS = 1 << 32  # bitmap of 512 MiB at most for the duplicate-key check
+PAIRS = "baci_pairs"  # TEMP: one file's (year, exporter, importer) pairs with row counts
 
 # Parse types. Fast path: everything typed; the reader rejects (with line numbers) any cell
 # that is not a number. CEPII writes a missing q as a space-padded "NA"; the padded spellings
@@ -169,6 +169,7 @@ def _import_batch(
     try:
         with store.transaction() as con:
             bulk_settings(con)
+            con.execute("SET preserve_insertion_order = true")  # file order, for _repeated_keys
             _country_codes(con, batch.country_file)
             con.execute(BACI_TRADE.ddl(TARGET))
             con.execute(BACI_BATCHES.ddl(BATCHES))
@@ -187,7 +188,7 @@ def _import_batch(
             store.log_import(con, "trade", batch.source, str(src.resolve()), report.rows)
     finally:
         reset_bulk_settings(store.con)
-        for name in ("baci_cc", "baci_rejects", "baci_scans", CODES_SEEN, PAIRS, PRODUCTS):
+        for name in ("baci_cc", "baci_rejects", "baci_scans", CODES_SEEN, PAIRS):
             store.con.execute(f"DROP TABLE IF EXISTS temp.{name}")
     return report
 
@@ -466,7 +467,7 @@ def _validate_file(
         "count_if(value_kusd IS NULL), count(*), list(DISTINCT year) "
         f"FROM {TARGET} WHERE import_id = {import_id}"
     ).fetchall()[0]
-    _index_pairs_and_products(con, import_id)
+    _count_pairs(con, import_id)
     found = (*bad_numbers, *(int(c) for c in counts[:4]), _repeated_keys(con, import_id))
     problems = dict(zip(ROW_RULES, found, strict=True))
     if any(problems.values()):
@@ -480,50 +481,41 @@ def _validate_file(
     _check_codes(con, import_id, file, batch.allow_unmapped, report)
 
 
-def _index_pairs_and_products(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
-    """Number the file's (year, exporter, importer) pairs and its HS codes densely, from 0.
-
-    Two small aggregates (a few ten thousand pairs, a few thousand codes); the pairs also give
-    the country codes seen and their row counts.
-    """
+def _count_pairs(con: duckdb.DuckDBPyConnection, import_id: int) -> None:
+    """Rows per (year, exporter, importer) of one file (a few ten thousand pairs): they give the
+    country codes seen and their row counts."""
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {PAIRS} AS SELECT year, exporter_code AS e, "
-        "importer_code AS m, count(*) AS n, (row_number() OVER () - 1)::BIGINT AS idx "
-        f"FROM {TARGET} WHERE import_id = {import_id} GROUP BY ALL"
-    )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {PRODUCTS} AS SELECT hs6_code, "
-        "(row_number() OVER () - 1)::BIGINT AS idx "
-        f"FROM (SELECT DISTINCT hs6_code FROM {TARGET} WHERE import_id = {import_id})"
+        f"importer_code AS m, count(*) AS n FROM {TARGET} WHERE import_id = {import_id} "
+        "GROUP BY ALL"
     )
 
 
 def _repeated_keys(con: duckdb.DuckDBPyConnection, import_id: int) -> int:
     """Rows whose (year, exporter, importer, product) an earlier row already has (exact).
 
-    Each row sets one bit at pair index x product count + product index; rows minus set bits
-    is the number of repeats. Far cheaper than a hash aggregate over ~10 M distinct keys; a key
-    space beyond MAX_KEY_BITS falls back to count(DISTINCT).
+    CEPII writes each year sorted by (t, i, j, k) with every key once, and the load keeps file
+    order (preserve_insertion_order): so the usual proof is that the packed key strictly
+    increases row by row, one vectorised Arrow comparison. Only a file out of that order pays
+    for the hash aggregate over all keys.
     """
-    sizes = con.execute(
-        f"SELECT (SELECT count(*) FROM {PAIRS}), (SELECT count(*) FROM {PRODUCTS})"
-    ).fetchall()[0]
-    key_space = int(sizes[0]) * int(sizes[1])
-    if key_space == 0:
+    key = (
+        con.sql(
+            "SELECT CASE WHEN exporter_code BETWEEN 0 AND 1023 AND importer_code BETWEEN 0 AND 1023 "
+            "AND hs6_code BETWEEN 0 AND 1048575 AND year >= 0 "
+            "THEN ((year::BIGINT * 1024 + exporter_code) * 1024 + importer_code) * 1048576 "
+            f"+ hs6_code END AS key FROM {TARGET} WHERE import_id = {import_id}"
+        )
+        .to_arrow_table()
+        .column(0)
+    )
+    if key.null_count == 0 and pc.all(pc.greater(key[1:], key[:-1])).as_py() is not False:
         return 0
-    if key_space > MAX_KEY_BITS:
-        query = (
-            "SELECT count(*) - count(DISTINCT (year, exporter_code, importer_code, hs6_code)) "
-            f"FROM {TARGET} WHERE import_id = {import_id}"
-        )
-    else:
-        query = (
-            f"SELECT count(*) - bit_count(bitstring_agg(p.idx * {sizes[1]} + h.idx, 0, "
-            f"{key_space - 1})) FROM {TARGET} t "
-            f"JOIN {PAIRS} p ON p.year = t.year AND p.e = t.exporter_code AND p.m = t.importer_code "
-            f"JOIN {PRODUCTS} h ON h.hs6_code = t.hs6_code WHERE t.import_id = {import_id}"
-        )
-    return int(con.execute(query).fetchall()[0][0])
+    row = con.execute(
+        "SELECT count(*) - count(DISTINCT (year, exporter_code, importer_code, hs6_code)) "
+        f"FROM {TARGET} WHERE import_id = {import_id}"
+    ).fetchall()[0]
+    return int(row[0])
 
 
 def _first_lines(
