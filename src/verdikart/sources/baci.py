@@ -15,8 +15,8 @@ which collects every bad line with its number. Row rules (negative v/q, HS code 
 file name, unknown country codes, a (t, i, j, k) repeated) are counted set-based over the new
 rows; only when something is wrong is the file read again, in order, to name the first
 offending lines, and the transaction rolls back. The load keeps file order, so the repeat check
-is usually a proof that the key strictly increases (CEPII's sort order), not a hash aggregate. The `trade` view maps the codes to ISO alpha-3 and six-digit HS
-text when read.
+is usually a proof that the key strictly increases (CEPII's sort order), not a hash
+aggregate. The `trade` view maps the codes to ISO alpha-3 and six-digit HS text when read.
 """
 
 from __future__ import annotations
