@@ -72,12 +72,16 @@ CLASSIFICATIONS = {
 # counted like World (0). 490 Other Asia nes, 697 Europe EFTA nes and 849 US Misc. Pacific
 # Isds are not here: the country table knows them (S19, R20, PUS, as BACI does).
 NOT_COUNTRIES = {
+    80: "British Antarctic Territory",
+    129: "Caribbean, nes",
+    221: "Eastern Europe, nes",
     290: "Northern Africa, nes",
     471: "CACM, nes",
     472: "Africa CAMEU region, nes",
     473: "LAIA, nes",
     492: "Europe EU, nes",
     527: "Oceania, nes",
+    536: "Neutral Zone",
     568: "Other Europe, nes",
     577: "Other Africa, nes",
     636: "Rest of America, nes",
