@@ -133,3 +133,27 @@ def test_expiry_with_any_utc_offset_ends_at_the_true_instant(client: Any, orgs: 
     # after it: hidden (a +01:00 / +14:00 expiry stored as wall time lasted 1 h / 14 h longer)
     for sid in streams:
         assert "details" not in client.get(f"/api/exchange/streams/{sid}", headers=b).json()
+
+
+def test_stream_matching_audits_each_revealed_need_to_its_owner(client: Any, orgs: dict) -> None:
+    a, b, c = orgs["a"], orgs["b"], orgs["c"]
+    need = {"name": "B's hidden need", "material_class": "slag", "limits": ["MnO >= 5 wt%"],
+            "also_classes": ["dust"], "site": {"name": "B plant", "lat": 59.1, "lon": 9.6}}  # fmt: skip
+    need_b = client.post("/api/exchange/needs", json=need, headers=b).json()["id"]
+    need_a = client.post("/api/exchange/needs", json=need, headers=a).json()["id"]
+    stream = client.post("/api/exchange/streams", json=stream_payload(), headers=a).json()["id"]
+    rows = client.get(f"/api/exchange/streams/{stream}/matches", headers=a).json()
+    assert {r["need_id"] for r in rows} == {need_a, need_b}
+    trail_b = client.get("/api/exchange/audit", headers=b).json()
+    (event,) = [e for e in trail_b if e["action"] == "need_match_revealed"]
+    assert event["object_type"] == "need" and event["object_id"] == need_b
+    assert event["actor_organisation"] == "Org A"  # the owner sees who probed
+    assert event["detail"] == {"stream_id": stream, "requester_org": "Org A"}
+    # the prober's own need is no reveal; an organisation without needs gets no event
+    trail_a = client.get("/api/exchange/audit", headers=a).json()
+    assert [e["object_id"] for e in trail_a if e["action"] == "need_match_revealed"] == [need_b]
+    assert "Org B" not in str(trail_a)  # the need's owner stays unnamed to the prober
+    assert not [
+        e for e in client.get("/api/exchange/audit", headers=c).json()
+        if e["action"] == "need_match_revealed"
+    ]  # fmt: skip

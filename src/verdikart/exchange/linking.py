@@ -8,6 +8,8 @@ SELECT per table through SQLAlchemy core, turned column-wise into Arrow, and res
 A match on a stream the caller may not see in detail is cut to the public summary and the fact
 that it matches (`matching.redact_match`); each such reveal is written to the stream owner's
 audit trail (action `match_revealed`), so repeated probing with narrow limits is visible to them.
+Likewise another organisation's need shown as a match for the caller's stream is written to the
+need owner's trail (`need_match_revealed`): probing with own streams' compositions is visible too.
 
 Undisclosed pairs (streams of other organisations without an active disclosure in need
 matching; other organisations' needs in stream matching) are decided at public precision only
@@ -292,7 +294,8 @@ def match_need(svc: Any, principal: Principal, need_id: str, *, limit: int = 20)
 def match_stream(svc: Any, principal: Principal, stream_id: str, *, limit: int = 20) -> list[dict]:
     """Needs ranked for one of the caller's streams; other organisations' needs are decided at
     public precision and appear only as their public summary (material class, county) with
-    their position and the fact that they match."""
+    their position and the fact that they match. Each such need is written to its owner's
+    audit trail (`need_match_revealed`, with the caller's stream), like `match_revealed`."""
     from verdikart.exchange.matching import distance_band
 
     with svc._tx() as session:
@@ -324,6 +327,19 @@ def match_stream(svc: Any, principal: Principal, stream_id: str, *, limit: int =
                 }
             view["need"] = repo.need_view(needs[row["need_id"]], full=own)
             out.append(view)
+            if not own:
+                # whether it matches says something about the need's hidden limits and
+                # classes: the need's owner sees each such reveal, as stream owners do
+                repo.audit(
+                    session,
+                    principal,
+                    "need_match_revealed",
+                    "need",
+                    row["need_id"],
+                    owner_org_id=owners[row["need_id"]],
+                    stream_id=stream.id,
+                    requester_org=principal.org_name,
+                )
         return out
 
 
