@@ -157,3 +157,38 @@ def test_stream_matching_audits_each_revealed_need_to_its_owner(client: Any, org
         e for e in client.get("/api/exchange/audit", headers=c).json()
         if e["action"] == "need_match_revealed"
     ]  # fmt: skip
+
+
+def test_cross_site_form_posts_are_refused(client: Any, orgs: dict) -> None:
+    a = orgs["a"]
+    token = a["Authorization"].split()[1]
+    evil = {"Origin": "https://evil.example"}
+    # login CSRF: a foreign page posting its own token would sign the victim in as the attacker
+    r = client.post("/exchange/login", data={"token": token}, headers=evil, follow_redirects=False)
+    assert r.status_code == 403 and "cross-site" in r.text
+    assert "set-cookie" not in r.headers and not client.cookies
+    for headers in ({"Sec-Fetch-Site": "cross-site"}, {"Origin": "http://testserver:8080"},
+                    {"Origin": "null"}, {"Origin": "http://testserver.evil.example"}):  # fmt: skip
+        r = client.post("/exchange/login", data={"token": token}, headers=headers,
+                        follow_redirects=False)  # fmt: skip
+        assert r.status_code == 403 and "set-cookie" not in r.headers, headers
+    # same origin (a browser) and no Origin at all (curl) still sign in
+    for headers in ({"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"}, {}):
+        r = client.post("/exchange/login", data={"token": token}, headers=headers,
+                        follow_redirects=False)  # fmt: skip
+        assert r.status_code == 303 and "verdikart_token" in r.headers["set-cookie"], headers
+    # the other form posts too: a cross-site post with the victim's cookie changes nothing
+    client.cookies.set("verdikart_token", token)
+    form = {"name_public": "x", "material_class": "slag", "kind": "by-product",
+            "region": "Agder", "quantity": "10", "current_treatment": "landfill"}  # fmt: skip
+    r = client.post("/exchange/streams/new", data=form, headers=evil, follow_redirects=False)
+    assert r.status_code == 403
+    r = client.post("/exchange/import", files={"file": ("x.csv", b"a\n")}, headers=evil)
+    assert r.status_code == 403
+    assert client.get("/api/exchange/streams?mine=true", headers=a).json()["total"] == 0
+    r = client.post("/exchange/streams/new", data=form, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    client.cookies.clear()
+    # API calls with a bearer token are not affected, whatever their Origin
+    r = client.post("/api/exchange/streams", json=stream_payload(), headers={**a, **evil})
+    assert r.status_code == 201, r.text

@@ -48,6 +48,71 @@ class BodyLimit:
         await self.app(scope, limited, send)
 
 
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def _host_port(netloc: str, scheme: str = "") -> str:
+    """'host:port' in lower case, the scheme's default port dropped (example.org:443 for https
+    and example.org are the same origin host)."""
+    host, _, port = netloc.strip().lower().rpartition(":")
+    if not host or "]" in port:  # no port (or an IPv6 literal without one)
+        return netloc.strip().lower()
+    if port == _DEFAULT_PORTS.get(scheme) or (not scheme and port in _DEFAULT_PORTS.values()):
+        return host
+    return f"{host}:{port}"
+
+
+def cross_site_reason(headers: dict[bytes, bytes]) -> str | None:
+    """Why a state-changing request without a bearer token looks cross-site, or None.
+
+    `Sec-Fetch-Site: cross-site`, or an `Origin` whose host:port differs from the request's
+    `Host` (`Origin: null`, sent by sandboxed or privacy-stripped contexts, counts as foreign).
+    No Origin at all (curl, scripts, older browsers on a same-origin form) is accepted.
+    """
+    from urllib.parse import urlsplit
+
+    if headers.get(b"sec-fetch-site", b"").lower() == b"cross-site":
+        return "Sec-Fetch-Site: cross-site"
+    origin = headers.get(b"origin")
+    if origin is None:
+        return None
+    parts = urlsplit(origin.decode("latin-1"))
+    host = headers.get(b"host", b"").decode("latin-1")
+    if not parts.netloc or _host_port(parts.netloc, parts.scheme) != _host_port(host):
+        return "Origin does not match Host"
+    return None
+
+
+class SameOriginPosts:
+    """ASGI middleware against cross-site request forgery, including login CSRF: a POST / PUT /
+    PATCH / DELETE that carries no `Authorization` header (the HTML forms, and API calls
+    authenticated by the sign-in cookie) gets 403 when it comes from another site
+    (`cross_site_reason`). Bearer-token API calls are not affected: a foreign page cannot set
+    that header without a CORS preflight, which this app never grants. The SameSite=Strict
+    cookie alone does not cover the login form (which needs no cookie) nor a sibling subdomain
+    (same site, other origin)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("method") not in UNSAFE_METHODS:
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        reason = None if b"authorization" in headers else cross_site_reason(headers)
+        if reason is None:
+            await self.app(scope, receive, send)
+            return
+        from starlette.responses import JSONResponse
+
+        response = JSONResponse(
+            {"detail": f"cross-site form post refused ({reason})"}, status_code=403
+        )
+        await response(scope, receive, send)
+
+
 def create_app(settings: Any = None, *, service: Any = None) -> Any:
     """The ASGI app. `service` (an ExchangeService) may be injected, e.g. by tests."""
     from fastapi import FastAPI, Request
@@ -85,6 +150,7 @@ def create_app(settings: Any = None, *, service: Any = None) -> Any:
     app.state.verdikart = state
 
     app.add_middleware(BodyLimit)
+    app.add_middleware(SameOriginPosts)  # added last: runs first, before any body is read
 
     def _json(status: int, detail: str, **extra: Any) -> JSONResponse:
         return JSONResponse({"detail": detail, **extra}, status_code=status)

@@ -1,9 +1,10 @@
 """HTML pages of the exchange (`/exchange/`): list summaries, register a stream, view a stream
 and request disclosure, answer requests, import a file with a live status, read the audit trail.
 
-Sign-in is the same bearer token as the API, kept in an HttpOnly, SameSite=Strict cookie (which
-also stops cross-site form posts). Every page calls `ExchangeService`, so visibility rules are
-the API's rules.
+Sign-in is the same bearer token as the API, kept in an HttpOnly, SameSite=Strict cookie.
+Cross-site form posts -- the sign-in form included (login CSRF) -- are refused with 403 before
+they reach these handlers (`verdikart.web.SameOriginPosts`). Every page calls
+`ExchangeService`, so visibility rules are the API's rules.
 """
 
 from __future__ import annotations
