@@ -77,6 +77,15 @@ materials_option = click.option(
 years_option = click.option(
     "--year", "-y", "years", multiple=True, default=("all",), show_default=True, help=_YEAR_HELP
 )
+production_source_option = click.option(
+    "--production-source",
+    "production_source",
+    default=None,
+    metavar="PREFIX",
+    help="Production data of this source only (label prefix, any case: 'USGS', 'World Mining "
+    "Data', 'USGS MCS 2023'). Default: one source per material, stage and year - World Mining "
+    "Data, else USGS MCS, else others (newest edition first); never several added up.",
+)
 
 
 @click.command("geopolrisk")
@@ -91,6 +100,7 @@ years_option = click.option(
 )
 @materials_option
 @years_option
+@production_source_option
 @format_option()
 @pass_context
 def geopolrisk_command(
@@ -98,18 +108,26 @@ def geopolrisk_command(
     countries: tuple[str, ...],
     materials: tuple[str, ...],
     years: tuple[str, ...],
+    production_source: str | None,
     fmt: str,
 ) -> None:
     """GeoPolRisk score and characterisation factor (Koyamparambath et al. 2024).
 
     One row per country or group, material and year: score = HHI of world production x
     import risk; CF = score x price / 0.409412948 (eq. kg Cu/kg). Missing values are empty,
-    with `missing_reason`.
+    with `missing_reason`. Production comes from one source and stage per material and year
+    (`production_source`, `production_stage`).
     """
     from verdikart.indicators.geopolrisk import COLUMNS, geopolrisk
 
     store = ctx.store()
-    table = geopolrisk(store, split_values(countries), split_values(materials), split_years(years))
+    table = geopolrisk(
+        store,
+        split_values(countries),
+        split_values(materials),
+        split_years(years),
+        source=production_source,
+    )
     emit_table(store, table, fmt, COLUMNS, "GeoPolRisk")
 
 
@@ -123,6 +141,7 @@ def geopolrisk_command(
     multiple=True,
     help="Only this country's or group's own production and share (repeatable).",
 )
+@production_source_option
 @format_option()
 @pass_context
 def production_command(
@@ -130,24 +149,27 @@ def production_command(
     materials: tuple[str, ...],
     years: tuple[str, ...],
     countries: tuple[str, ...],
+    production_source: str | None,
     fmt: str,
 ) -> None:
-    """World producer shares and HHI of production (World Mining Data).
+    """World producer shares and HHI of production, one source per material/stage/year.
 
     Without --country: every producer's share and rank with the material's HHI (0-1 and
     DoJ 0-10,000 points). With --country: that country's or group's production and share.
+    `source` names the data used; `note` says why a share or HHI is empty.
     """
     from verdikart.indicators.production import own_production, producer_shares, production_hhi
 
     store = ctx.store()
     mats = split_values(materials)
     yrs = split_years(years)
-    hhi = production_hhi(store, mats, yrs).select(
+    src = production_source
+    hhi = production_hhi(store, mats, yrs, source=src).select(
         ["material", "year", "stage", "n_producers", "hhi", "hhi_points"]
     )
     country_list = split_values(countries) if countries else []
     if country_list:
-        table = own_production(store, country_list, mats, yrs)
+        table = own_production(store, country_list, mats, yrs, source=src)
         columns = [
             "country",
             "material",
@@ -161,9 +183,11 @@ def production_command(
             "n_producers",
             "hhi",
             "hhi_points",
+            "source",
+            "note",
         ]
     else:
-        table = producer_shares(store, mats, yrs)
+        table = producer_shares(store, mats, yrs, source=src)
         columns = [
             "material",
             "year",
@@ -178,6 +202,8 @@ def production_command(
             "n_producers",
             "hhi",
             "hhi_points",
+            "source",
+            "note",
         ]
     joined = table.join(hhi, keys=["material", "year", "stage"], join_type="left outer")
     order = [("material", "ascending"), ("year", "ascending")]

@@ -1,7 +1,7 @@
 """The GeoPolRisk method: supply risk of an importing country or group for a raw material.
 
 Owns one DuckDB query that computes every (country or group, material, year) at once from the
-store's ``trade`` (BACI), ``production`` (World Mining Data), ``governance`` (WGI
+store's ``trade`` (BACI), ``production`` (World Mining Data by default), ``governance`` (WGI
 ``pv.normalized``) and ``wmd_hs_map`` tables. Method: Gemechu et al. 2016 (J. Ind. Ecol.
 20(1), "Import-based indicator for the geopolitical supply risk of raw materials in life cycle
 sustainability assessments"); Santillán-Saldivar et al. 2021 (Resour. Conserv. Recycl. 164);
@@ -22,8 +22,16 @@ For importer ``c`` (a group: its members ``M``), material ``m`` (HS6 codes ``H``
 
 Peer conventions kept: a flow with a missing quantity counts 0 t but its value stays in the
 price; imports from one member of a group to another stay in the totals with score 0; a
-country without a production row produced 0; production in kg is divided by 1,000, other
-non-tonne units (natural gas, million m³) are added as they are.
+country without a production row produced 0; production is converted to tonnes by
+:func:`verdikart.indicators.production.quantity_t_sql` (kg / 1,000), other non-tonne units
+(natural gas, million m³) are added as they are.
+
+Production is read from one source and one stage per material and year
+(:func:`verdikart.indicators.production.selected_production_sql` with ``per_stage=False``):
+an explicit source prefix, or World Mining Data first (the method's own source, so results
+equal the peer's), then USGS MCS, then others; extraction before processing within a source.
+``production_source`` and ``production_stage`` name them. If the chosen rows mix units, kg and
+t are added in tonnes (HHI on tonnes, not truncated); units that do not convert give NULL.
 
 Differences (NULL + ``missing_reason`` where the peer prints 0): no production data for the
 material/year (the peer stops its loop), no imports and no production (peer: 0), no import
@@ -39,7 +47,13 @@ from typing import Any
 import pyarrow as pa
 
 from verdikart.errors import UnknownCodeError
-from verdikart.indicators.production import entities_sql, entity_table
+from verdikart.indicators.production import (
+    check_source,
+    entities_sql,
+    entity_table,
+    quantity_t_sql,
+    selected_production_sql,
+)
 from verdikart.store import registered
 
 CF_COPPER = 0.409412948
@@ -62,6 +76,8 @@ COLUMNS = (
     "import_value_kusd",
     "own_production_t",
     "production_unit",
+    "production_source",
+    "production_stage",
     "flows_missing_quantity",
     "flows_missing_score",
     "missing_reason",
@@ -98,13 +114,18 @@ flows AS (
     WHERE t.year IN (SELECT year FROM sel_years)
       AND ($all_countries OR t.importer IN (SELECT iso3 FROM named))
 ),
+-- production of one source and stage per material and year; kg -> t as in production.py,
+-- other non-tonne units (natural gas, million m3) as they are (the peer's convention)
+prod AS (
+    SELECT p.material, CAST(p.year AS INTEGER) AS year, p.country, p.quantity, p.unit,
+           p.source, p.stage, {quantity_t_sql("p.quantity", "p.unit")} AS quantity_t
+    FROM ({selected_production_sql(per_stage=False)}) p
+),
 -- every country with trade or production in the selected years (only for `all`)
 data_countries AS (
     SELECT DISTINCT importer AS iso3 FROM flows WHERE $all_countries
     UNION
-    SELECT country FROM production
-    WHERE $all_countries AND year IN (SELECT year FROM sel_years)
-      AND material IN (SELECT material FROM sel_mats)
+    SELECT country FROM prod WHERE $all_countries
 ),
 entities AS (
     SELECT entity, kind, iso3, year_from, year_to FROM named
@@ -138,25 +159,27 @@ imports AS (
     LEFT JOIN wgi w ON w.country = f.exporter AND w.year = f.year
     GROUP BY mb.entity, f.material, f.year
 ),
-prod AS (
-    SELECT p.material, CAST(p.year AS INTEGER) AS year, p.country, p.quantity, p.unit
-    FROM production p
-    WHERE p.material IN (SELECT material FROM sel_mats)
-      AND p.year IN (SELECT year FROM sel_years)
-),
--- HHI over the producer rows with quantities truncated to integers (the peer's convention)
+-- HHI over the producer rows with quantities truncated to integers (the peer's convention);
+-- rows mixing kg and t: on tonnes; units that do not convert: NULL
 world AS (
-    SELECT material, year, any_value(unit) AS unit,
-           CASE WHEN sum(trunc(quantity)) > 0
+    SELECT material, year, any_value(source) AS source, any_value(stage) AS stage,
+           count(DISTINCT coalesce(unit, '')) AS n_units,
+           count(DISTINCT CASE WHEN quantity_t IS NULL THEN coalesce(unit, '') END)
+               + max(CASE WHEN quantity_t IS NOT NULL THEN 1 ELSE 0 END) AS n_basis,
+           string_agg(DISTINCT coalesce(unit, '(no unit)'), ', ') AS units,
+           CASE WHEN n_units = 1 THEN any_value(unit) WHEN n_basis = 1 THEN 't' END AS unit,
+           CASE WHEN n_units = 1 AND sum(trunc(quantity)) > 0
                 THEN sum(trunc(quantity) * trunc(quantity))
-                     / (sum(trunc(quantity)) * sum(trunc(quantity))) END AS hhi
+                     / (sum(trunc(quantity)) * sum(trunc(quantity)))
+                WHEN n_units > 1 AND n_basis = 1 AND sum(quantity_t) > 0
+                THEN sum(quantity_t * quantity_t) / (sum(quantity_t) * sum(quantity_t))
+           END AS hhi
     FROM prod GROUP BY material, year
 ),
 -- a country's production: its first row in the peer; duplicates (Guyana, gold) -> smaller,
--- which is the first in the bundled data; kg -> t
+-- which is the first in the bundled data; in tonnes where the unit is a mass
 own_country AS (
-    SELECT material, year, country,
-           min(quantity) / CASE any_value(unit) WHEN 'kg' THEN 1000.0 ELSE 1.0 END AS q_t
+    SELECT material, year, country, min(coalesce(quantity_t, quantity)) AS q_t
     FROM prod GROUP BY material, year, country
 ),
 own AS (
@@ -175,6 +198,8 @@ calc AS (
            coalesce(i.v, 0) AS import_value_kusd,
            CASE WHEN w.hhi IS NOT NULL THEN coalesce(o.q_t, 0) END AS own_production_t,
            CASE WHEN w.unit = 'kg' THEN 't' ELSE w.unit END AS production_unit,
+           w.source AS production_source, w.stage AS production_stage,
+           w.n_basis, w.units,
            coalesce(i.num, 0) AS num,
            CAST(coalesce(i.n_missing_q, 0) AS INTEGER) AS flows_missing_quantity,
            CAST(coalesce(i.n_missing_g, 0) AS INTEGER) AS flows_missing_score,
@@ -198,8 +223,14 @@ SELECT country, kind, material, year,
        hhi * import_risk AS score,
        hhi * import_risk * price_kusd_per_t / {CF_COPPER} AS characterization_factor,
        hhi, import_risk, price_kusd_per_t, import_quantity_t, import_value_kusd,
-       own_production_t, production_unit, flows_missing_quantity, flows_missing_score,
+       own_production_t, production_unit, production_source, production_stage,
+       flows_missing_quantity, flows_missing_score,
        CASE
+           WHEN hhi IS NULL AND n_basis > 1
+               THEN 'production units ' || units || ' do not convert to one unit'
+           WHEN hhi IS NULL AND $source::VARCHAR IS NOT NULL
+               THEN 'no production data from source ' || $source::VARCHAR
+                    || '* for this material and year'
            WHEN hhi IS NULL THEN 'no production data for this material and year'
            WHEN import_quantity_t + own_production_t = 0 AND n_flows > 0
                THEN 'import quantities missing and no own production'
@@ -279,6 +310,7 @@ def geopolrisk(
     countries: list[str] | None,
     materials: list[str] | None,
     years: list[int] | None,
+    source: str | None = None,
 ) -> pa.Table:
     """GeoPolRisk score and characterisation factor for every country/group × material × year.
 
@@ -286,7 +318,9 @@ def geopolrisk(
     `resolve_country` accepts); None = every country with imports or production of the
     material in the year plus every defined group (rows without data are then left out).
     `materials`: slugs (cobalt), WMD sheet names or the peer's reference ids; None = all
-    assessable. `years`: None = all years with trade and production data.
+    assessable. `years`: None = all years with trade and production data. `source`: production
+    source label prefix ('USGS', 'World Mining Data'); None = World Mining Data, then USGS MCS,
+    then others, per material and year (see :mod:`verdikart.indicators.production`).
 
     Returns an Arrow table with the columns in `COLUMNS`; a value that cannot be computed is
     NULL and `missing_reason` says why. Raises UnknownCodeError for unknown inputs.
@@ -295,6 +329,7 @@ def geopolrisk(
 
     mats = resolve_materials(store, materials)
     yrs = resolve_years(store, years)
+    src = check_source(store, source)
     all_countries = countries is None
     refs = list(groups()) if countries is None else [resolve_country(c) for c in countries]
     seen: dict[tuple[str, str], Any] = {(r.kind, r.id): r for r in refs}
@@ -304,6 +339,7 @@ def geopolrisk(
         "years": yrs,
         "all_countries": all_countries,
         "group_ids": group_ids,
+        "source": src,
     }
     tables = {"_gpr_countries": countries_t, "_gpr_membership": group_membership_table()}
     with registered(store.con, **tables):

@@ -1,4 +1,4 @@
-"""Production indicators over the store's ``production`` table (World Mining Data).
+"""Production indicators over the store's ``production`` table, one source per material/year.
 
 Owns, per material, year and supply-chain stage: global producer shares, the
 Herfindahl-Hirschman index (HHI) of production, and a country's or group's own production and
@@ -24,6 +24,27 @@ million m3), share, rank, world quantity and HHI are NULL and ``note`` says why.
 The World Mining Data sheet for gold lists two rows under Guyana's code (one is French
 Guiana); shares here sum them per country. The GeoPolRisk module keeps the peer's row-level
 convention instead (see :mod:`verdikart.indicators.geopolrisk`).
+
+One source per material, stage and year: the table can hold the same material/stage/year from
+several sources (the bundled World Mining Data, imported USGS MCS releases, another WMD
+edition). Adding them would double count producers and world production and mix content bases
+(chromite ore gross weight with Cr2O3), so every indicator here, and GeoPolRisk's production
+inputs, reads the rows of exactly one source per material/stage/year (`selected_production_sql`)
+and names it in a ``source`` column:
+
+* an explicit ``source`` (a label prefix, case-insensitive: ``'USGS'``, ``'World Mining Data'``,
+  ``'USGS MCS 2023'``) keeps only sources whose label starts with it;
+* otherwise the default priority, per material/stage/year among the sources that have rows for
+  it: World Mining Data first (the GeoPolRisk method's own production source), then USGS MCS,
+  then any other source.
+
+Among several matching sources of the same rank (two editions), the newest edition (the year in
+the label) wins, then the label in alphabetical order. A source that lists one material/stage/
+year under several content bases (USGS: silicon as Si in ferrosilicon and Si metal, titanium as
+TiO2 in ilmenite and in rutile; each basis is the same element or oxide) is summed per country
+as that source publishes it; ``content_basis`` lists the bases and ``note`` says so. USGS MCS
+tables do not store their "Other countries" aggregate, so a USGS world quantity is the sum of
+the countries it lists.
 """
 
 from __future__ import annotations
@@ -43,50 +64,127 @@ def quantity_t_sql(quantity: str = "quantity", unit: str = "unit") -> str:
     return f"CASE {unit} WHEN 't' THEN {quantity} WHEN 'kg' THEN {quantity} / 1000.0 ELSE NULL END"
 
 
-# One row per material, year, stage and country of the selection ($mats, $years), with the
-# quantity in the common unit of its material/year/stage (`unit`; kg and t -> t when both occur).
-# `q` is that quantity where the group has a common unit, NULL where its units do not convert
-# (then `unit`/`quantity` are the country's own when it has one unit, and `note` says why).
+WMD_PREFIX = "World Mining Data"
+USGS_PREFIX = "USGS MCS"
+
+# Default priority of a production source (lower first): World Mining Data, USGS MCS, others.
+SOURCE_RANK_SQL = f"""CASE WHEN starts_with(lower(source), lower('{WMD_PREFIX}')) THEN 0
+         WHEN starts_with(lower(source), lower('{USGS_PREFIX}')) THEN 1 ELSE 2 END"""
+# The edition of a source: the first year (19xx/20xx) in its label; NULL without one.
+SOURCE_EDITION_SQL = "TRY_CAST(regexp_extract(source, '(19|20)[0-9]{2}') AS INTEGER)"
+
+
+def selected_production_sql(per_stage: bool = True) -> str:
+    """SQL of the ``production`` rows of one source per material, stage and year.
+
+    Parameters: ``$mats`` (VARCHAR[]), ``$years`` (INTEGER[]) and ``$source`` (VARCHAR label
+    prefix, NULL = default priority). The chosen source is, among those with rows for the
+    material/stage/year (and matching ``$source`` when given): World Mining Data, then USGS MCS,
+    then others; within a rank the newest edition, then the label. With ``per_stage=False`` one
+    (source, stage) is chosen per material and year (for GeoPolRisk, whose HHI has no stage):
+    the best source first, then extraction before processing.
+    """
+    partition = "material, stage, year" if per_stage else "material, year"
+    stage_order = (
+        "" if per_stage else ", CASE stage WHEN 'extraction' THEN 0 WHEN 'processing' THEN 1 END"
+    )
+    return f"""
+        SELECT p.* FROM production p
+        JOIN (
+            SELECT material, stage, year, source FROM (
+                SELECT DISTINCT material, stage, year, source FROM production
+                WHERE material IN (SELECT unnest($mats::VARCHAR[]))
+                  AND year IN (SELECT unnest($years::INTEGER[]))
+                  AND ($source::VARCHAR IS NULL
+                       OR starts_with(lower(source), lower($source::VARCHAR)))
+            )
+            QUALIFY row_number() OVER (
+                PARTITION BY {partition}
+                ORDER BY {SOURCE_RANK_SQL}, {SOURCE_EDITION_SQL} DESC NULLS LAST,
+                         source{stage_order}, stage) = 1
+        ) c ON c.material = p.material AND c.stage IS NOT DISTINCT FROM p.stage
+           AND c.year = p.year AND c.source IS NOT DISTINCT FROM p.source
+    """
+
+
+# One row per material, year, stage and country of the selection ($mats, $years; one source per
+# material/year/stage, $source), with the quantity in the common unit of its material/year/stage
+# (`unit`; kg and t -> t when both occur). `q` is that quantity where the group has a common
+# unit, NULL where its units do not convert (then `unit`/`quantity` are the country's own when
+# it has one unit, and `note` says why).
 ROWS_SQL = f"""
     WITH base AS (
-        SELECT material, year, stage, country, content_basis, quantity,
+        SELECT material, year, stage, country, content_basis, source, quantity,
                coalesce(unit, '(no unit)') AS unit, {quantity_t_sql()} AS quantity_t,
                CASE WHEN unit IN ('t', 'kg') THEN 't' ELSE coalesce(unit, '(no unit)') END
                    AS basis
-        FROM production
-        WHERE material IN (SELECT unnest($mats::VARCHAR[]))
-          AND year IN (SELECT unnest($years::INTEGER[]))
+        FROM ({selected_production_sql()})
     ),
     groups AS (
-        SELECT material, year, stage,
+        SELECT material, year, stage, any_value(source) AS source,
                count(DISTINCT unit) AS n_units, count(DISTINCT basis) AS n_basis,
                string_agg(DISTINCT unit, ', ' ORDER BY unit) AS units,
+               count(DISTINCT coalesce(content_basis, '')) AS n_contents,
+               string_agg(DISTINCT coalesce(content_basis, '(none)'), ' + '
+                          ORDER BY coalesce(content_basis, '(none)')) AS contents,
                CASE WHEN n_units = 1 THEN any_value(unit) WHEN n_basis = 1 THEN 't' END
                    AS common_unit,
-               CASE WHEN n_basis > 1
-                    THEN 'units ' || units || ' do not convert to one unit (only kg and t do); '
-                         || 'share, rank, world quantity and HHI not computed'
-                    WHEN n_units > 1 THEN 'units ' || units || ' converted to t' END AS note
+               nullif(concat_ws('; ',
+                   CASE WHEN n_basis > 1
+                        THEN 'units ' || units || ' do not convert to one unit (only kg and t '
+                             || 'do); share, rank, world quantity and HHI not computed'
+                        WHEN n_units > 1 THEN 'units ' || units || ' converted to t' END,
+                   CASE WHEN n_contents > 1
+                        THEN 'content bases ' || contents || ' of ' || any_value(source)
+                             || ' summed' END), '') AS note
         FROM base GROUP BY material, year, stage
     ),
     per_country AS (
         SELECT b.material, b.year, b.stage, b.country,
-               any_value(b.content_basis) AS content_basis,
-               g.common_unit, g.note,
+               string_agg(DISTINCT b.content_basis, ' + ' ORDER BY b.content_basis)
+                   AS content_basis,
+               g.source, g.common_unit, g.note,
                CASE WHEN g.n_units = 1 THEN sum(b.quantity)
                     WHEN g.common_unit IS NOT NULL THEN sum(b.quantity_t) END AS q,
                count(DISTINCT b.unit) AS own_units, any_value(b.unit) AS own_unit,
                sum(b.quantity) AS own_quantity
         FROM base b JOIN groups g USING (material, year, stage)
-        GROUP BY b.material, b.year, b.stage, b.country, g.common_unit, g.n_units, g.note
+        GROUP BY b.material, b.year, b.stage, b.country, g.source, g.common_unit, g.n_units,
+                 g.note
     )
-    SELECT material, year, stage, country, content_basis, note, q,
+    SELECT material, year, stage, country, content_basis, source, note, q,
            CASE WHEN common_unit IS NOT NULL THEN q WHEN own_units = 1 THEN own_quantity END
                AS quantity,
            coalesce(common_unit, CASE WHEN own_units = 1 THEN own_unit END) AS unit,
            common_unit
     FROM per_country
 """
+
+
+def known_sources(store: Any) -> list[str]:
+    """Source labels of the production table."""
+    return [
+        r[0]
+        for r in store.con.execute(
+            "SELECT DISTINCT source FROM production WHERE source IS NOT NULL ORDER BY 1"
+        ).fetchall()
+    ]
+
+
+def check_source(store: Any, source: str | None) -> str | None:
+    """A production source prefix as given (stripped; None or '' = default priority).
+
+    Raises UnknownCodeError listing the sources when no label starts with it.
+    """
+    if source is None or not source.strip():
+        return None
+    prefix = source.strip()
+    sources = known_sources(store)
+    if not any(s.casefold().startswith(prefix.casefold()) for s in sources):
+        raise UnknownCodeError(
+            f"no production source starts with {prefix!r}; production sources: {'; '.join(sources)}"
+        )
+    return prefix
 
 
 def known_materials(store: Any) -> list[str]:
@@ -135,16 +233,20 @@ def producer_shares(
     store: Any,
     materials: Sequence[str] | None = None,
     years: Sequence[int] | None = None,
+    source: str | None = None,
 ) -> pa.Table:
     """Each producer's share of world production per material, year and stage.
 
     Columns: material, year, stage, country, quantity, unit, content_basis, quantity_t,
-    world_quantity, share, rank (1 = largest), note. Countries with several rows are summed.
+    world_quantity, share, rank (1 = largest), source, note. One source per material, year and
+    stage (`source`: a label prefix; None = World Mining Data, then USGS MCS, then others; see
+    the module docstring). Countries with several rows are summed.
     Quantities are in the common unit of the material/year/stage (kg and t together -> t); where
     its units do not convert (a mass and carats), share, rank and world_quantity are NULL and
     `note` says why.
     """
     mats, yrs = check_selection(store, materials, years)
+    src = check_source(store, source)
     sql = f"""
         WITH rows AS ({ROWS_SQL})
         SELECT material, CAST(year AS INTEGER) AS year, stage, country, quantity, unit,
@@ -155,26 +257,30 @@ def producer_shares(
                     THEN CAST(row_number() OVER (PARTITION BY material, year, stage
                                                  ORDER BY q DESC, country) AS INTEGER) END
                    AS rank,
-               note
+               source, note
         FROM rows
         WINDOW w AS (PARTITION BY material, year, stage)
         ORDER BY material, year, stage, rank, country
     """
-    return store.con.sql(sql, params={"mats": mats, "years": yrs}).to_arrow_table()
+    params = {"mats": mats, "years": yrs, "source": src}
+    return store.con.sql(sql, params=params).to_arrow_table()
 
 
 def production_hhi(
     store: Any,
     materials: Sequence[str] | None = None,
     years: Sequence[int] | None = None,
+    source: str | None = None,
 ) -> pa.Table:
     """HHI of world production per material, year and stage (0–1 and 0–10,000 points).
 
     Columns: material, year, stage, unit, n_producers, world_quantity, world_quantity_t, hhi,
-    hhi_points, top_country, top_share, note. HHI is NULL (not 0) when world production is 0,
+    hhi_points, top_country, top_share, source, note. One source per material, year and stage
+    (`source` as in `producer_shares`). HHI is NULL (not 0) when world production is 0,
     and NULL with a `note` when the material/year/stage mixes units that do not convert.
     """
     mats, yrs = check_selection(store, materials, years)
+    src = check_source(store, source)
     sql = f"""
         WITH rows AS ({ROWS_SQL})
         SELECT material, CAST(year AS INTEGER) AS year, stage, any_value(common_unit) AS unit,
@@ -185,12 +291,13 @@ def production_hhi(
                10000.0 * hhi AS hhi_points,
                arg_max(country, q) AS top_country,
                CASE WHEN sum(q) > 0 THEN max(q) / sum(q) END AS top_share,
-               any_value(note) AS note
+               any_value(source) AS source, any_value(note) AS note
         FROM rows
         GROUP BY material, year, stage
         ORDER BY material, year, stage
     """
-    return store.con.sql(sql, params={"mats": mats, "years": yrs}).to_arrow_table()
+    params = {"mats": mats, "years": yrs, "source": src}
+    return store.con.sql(sql, params=params).to_arrow_table()
 
 
 def own_production(
@@ -198,13 +305,16 @@ def own_production(
     countries: Sequence[str],
     materials: Sequence[str] | None = None,
     years: Sequence[int] | None = None,
+    source: str | None = None,
 ) -> pa.Table:
     """A country's or group's own production and share of world production.
 
     `countries` are ISO3 codes or group ids (anything `resolve_country` accepts); a group sums
     its members of that year. Columns: country, material, year, stage, quantity, unit,
-    quantity_t, world_quantity, share, note. A country that does not appear in the data for a
-    material/year with production data produced 0 (World Mining Data lists every producer).
+    quantity_t, world_quantity, share, source, note. One source per material, year and stage
+    (`source` as in `producer_shares`). A country that does not appear in the data of that
+    source for a material/year produced 0 (World Mining Data lists every producer; USGS MCS
+    lists the main ones).
     Quantities are in the common unit of the material/year/stage (kg and t together -> t);
     where its units do not convert, quantity, world_quantity and share are NULL and `note`
     says why.
@@ -212,6 +322,7 @@ def own_production(
     from verdikart.reference.countries import group_membership_table, resolve_country
 
     mats, yrs = check_selection(store, materials, years)
+    src = check_source(store, source)
     refs = [resolve_country(c) for c in countries]
     countries_t, group_ids = entity_table(refs)
     sql = f"""
@@ -225,7 +336,8 @@ def own_production(
         rows AS ({ROWS_SQL}),
         world AS (
             SELECT material, year, stage, any_value(common_unit) AS unit,
-                   sum(q) AS world_quantity, any_value(note) AS note
+                   sum(q) AS world_quantity, any_value(source) AS source,
+                   any_value(note) AS note
             FROM rows GROUP BY material, year, stage
         ),
         own AS (
@@ -241,14 +353,14 @@ def own_production(
                w.world_quantity,
                CASE WHEN w.world_quantity > 0 THEN coalesce(o.quantity, 0) / w.world_quantity END
                    AS share,
-               w.note
+               w.source, w.note
         FROM (SELECT DISTINCT entity FROM entities) e
         CROSS JOIN world w
         LEFT JOIN own o ON o.entity = e.entity AND o.material = w.material AND o.year = w.year
                        AND o.stage = w.stage
         ORDER BY country, material, year
     """
-    params = {"mats": mats, "years": yrs, "group_ids": group_ids}
+    params = {"mats": mats, "years": yrs, "source": src, "group_ids": group_ids}
     tables = {"_prod_countries": countries_t, "_prod_membership": group_membership_table()}
     with registered(store.con, **tables):
         return store.con.sql(sql, params=params).to_arrow_table()
