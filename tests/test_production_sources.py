@@ -226,3 +226,44 @@ def test_cli_production_shows_source_and_note(store: Store) -> None:
     assert (
         "source" in table.output and "note" in table.output and "World Mining Data" in table.output
     )
+
+
+def test_reliance_and_eu_method_read_one_source(tmp_path: Path, shared_data: Path) -> None:
+    """Import reliance (trade indicators, hence the map) and the EU method's production-based
+    global shares read production through the same one-source selection: importing USGS MCS
+    2024 next to the bundled WMD changes neither. JPN bismuth 2022 reliance 0.1947903 is the
+    hand-checked value of tests/test_trade_indicators.py."""
+    import pyarrow as pa
+
+    from verdikart.indicators import trade as tr
+    from verdikart.indicators.eu_method import eu_criticality
+
+    store = Store.open(tmp_path / "s.duckdb", create=True)
+    bismuth = pa.table(
+        {"product": ["810600"], "hs6": ["810600"], "material": ["bismuth"], "stage": ["processing"]}
+    )
+
+    def figures() -> tuple[object, ...]:
+        reliance = tr.trade_indicators(
+            store.con, tr.country_reporters(["JPN"]), bismuth, [2022]
+        ).to_pylist()
+        eu = eu_criticality(store.con, year=2023, materials=["graphite", "cobalt"]).to_pylist()
+        return (
+            [(r["product"], r["import_reliance"], r["production_t"]) for r in reliance],
+            [(r["material"], r["stage"], r["sr"], r["hhi_gs"]) for r in eu],
+        )
+
+    before = figures()
+    run_import(store, "usgs", _usgs_dir(shared_data, "2024"))
+    after = figures()
+    assert after[0] == before[0]
+    # every stage the WMD gave keeps its numbers (sums only reordered); cobalt extraction,
+    # which WMD lacks, now comes from USGS alone and is new; 'max' follows it
+    eu_after = {(m, st): (sr, hhi) for m, st, sr, hhi in after[1]}
+    for material, stage, sr, hhi in before[1]:
+        if stage != "max":
+            assert eu_after[(material, stage)] == (pytest.approx(sr), pytest.approx(hhi))
+    assert ("cobalt", "E") in eu_after and ("cobalt", "E") not in {
+        (m, st) for m, st, *_ in before[1]
+    }
+    assert before[0] == [("810600", pytest.approx(0.1947903, abs=1e-7), 480.0)]

@@ -26,7 +26,9 @@ and ``wmd_hs_map`` tables. Inputs a store lacks are replaced by documented defau
 result row lists them in ``inputs_defaulted`` (see docs/method-eu-criticality.md):
 
 * ``global_shares:production`` -- no published global supply shares for the material: shares
-  computed from the store's ``production`` table (World Mining Data) and ``t`` = 1;
+  computed from the store's ``production`` table (one source per material, stage and year:
+  World Mining Data first, then USGS MCS; :func:`verdikart.indicators.production.selected_production_sql`)
+  and ``t`` = 1;
 * ``sourcing:none`` -- no EU (or national) sourcing shares: SR uses global supply alone;
 * ``ir`` -- IR = 1 (full import reliance; global and sourcing mixes weigh 1/2 each);
 * ``eol_rir:wmd_hs_map`` -- EoL-RIR from the bundled ``wmd_hs_map`` (the EU values carried by
@@ -51,6 +53,7 @@ import duckdb
 import pyarrow as pa
 
 from verdikart.errors import UnknownCodeError, VerdikartError
+from verdikart.indicators.production import selected_production_sql
 from verdikart.store import registered
 
 SR_THRESHOLD = 1.0
@@ -180,11 +183,12 @@ gs_pub AS (
     FROM eu_supply_shares WHERE year = $year AND scope = 'global'
 ),
 gs_prod AS (
-    -- no published shares for the material: World Mining Data production shares, t = 1
+    -- no published shares for the material: production shares (one source per
+    -- material, stage and year: World Mining Data first, see indicators.production), t = 1
     SELECT material, CASE stage WHEN 'extraction' THEN 'E' ELSE 'P' END AS stage, country,
            sum(quantity) / sum(sum(quantity)) OVER (PARTITION BY material, stage) AS share,
            1.0 AS t, string_agg(DISTINCT source, '; ') AS source
-    FROM production
+    FROM ({selected_production})
     WHERE year BETWEEN $p0 AND $p1 AND quantity > 0
       AND material NOT IN (SELECT material FROM gs_pub)
     GROUP BY material, stage, country
@@ -257,7 +261,7 @@ nat_ir AS (
 nat_prod AS (
     SELECT material, CASE stage WHEN 'extraction' THEN 'E' ELSE 'P' END AS stage,
            sum(quantity) / $n_years AS production_t
-    FROM production
+    FROM ({selected_production})
     WHERE $national AND country = $iso AND unit = 't' AND year BETWEEN $t0 AND $t1
     GROUP BY ALL
 ),
@@ -347,7 +351,7 @@ SELECT material, stage, sr_stage, sr, ei,
        $perspective AS perspective, $year AS year, $wgi_year AS wgi_year, source
 FROM with_max
 ORDER BY material, CASE stage WHEN 'E' THEN 0 WHEN 'P' THEN 1 ELSE 2 END
-"""
+""".replace("{selected_production}", selected_production_sql())
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> Any:
@@ -470,6 +474,10 @@ def eu_criticality(
         "sr_t": sr_threshold,
         "ei_t": ei_threshold,
         "perspective": iso,
+        # one production source per material, stage and year (indicators.production)
+        "mats": None,
+        "years": None,
+        "source": None,
     }
     hs6 = (
         material_hs6(con)

@@ -77,8 +77,8 @@ SOURCE_EDITION_SQL = "TRY_CAST(regexp_extract(source, '(19|20)[0-9]{2}') AS INTE
 def selected_production_sql(per_stage: bool = True) -> str:
     """SQL of the ``production`` rows of one source per material, stage and year.
 
-    Parameters: ``$mats`` (VARCHAR[]), ``$years`` (INTEGER[]) and ``$source`` (VARCHAR label
-    prefix, NULL = default priority). The chosen source is, among those with rows for the
+    Parameters: ``$mats`` (VARCHAR[]) and ``$years`` (INTEGER[]), NULL = all, and ``$source``
+    (VARCHAR label prefix, NULL = default priority). The chosen source is, among those with rows for the
     material/stage/year (and matching ``$source`` when given): World Mining Data, then USGS MCS,
     then others; within a rank the newest edition, then the label. With ``per_stage=False`` one
     (source, stage) is chosen per material and year (for GeoPolRisk, whose HHI has no stage):
@@ -93,8 +93,8 @@ def selected_production_sql(per_stage: bool = True) -> str:
         JOIN (
             SELECT material, stage, year, source FROM (
                 SELECT DISTINCT material, stage, year, source FROM production
-                WHERE material IN (SELECT unnest($mats::VARCHAR[]))
-                  AND year IN (SELECT unnest($years::INTEGER[]))
+                WHERE ($mats::VARCHAR[] IS NULL OR material IN (SELECT unnest($mats::VARCHAR[])))
+                  AND ($years::INTEGER[] IS NULL OR year IN (SELECT unnest($years::INTEGER[])))
                   AND ($source::VARCHAR IS NULL
                        OR starts_with(lower(source), lower($source::VARCHAR)))
             )

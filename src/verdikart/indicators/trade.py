@@ -55,6 +55,7 @@ from typing import Literal
 import duckdb
 import pyarrow as pa
 
+from verdikart.indicators.production import selected_production_sql
 from verdikart.store import registered
 
 Basis = Literal["value", "quantity"]
@@ -275,7 +276,7 @@ prodn AS (
            string_agg(DISTINCT coalesce(pr.content_basis, 'metal content'), ', ')
              AS production_basis,
            string_agg(DISTINCT pr.source, '; ') AS production_source
-    FROM production pr
+    FROM ({selected_production}) pr
     JOIN (SELECT reporter, iso3, coalesce(year_from, 0) AS y0, coalesce(year_to, 9999) AS y1
           FROM _vk_reporters) r ON pr.country = r.iso3 AND pr.year BETWEEN r.y0 AND r.y1
     JOIN prod_meta pm ON pm.material = pr.material AND pm.stage = pr.stage
@@ -380,7 +381,7 @@ SELECT * EXCLUDE (_prev_year, import_value_yoy, import_quantity_yoy, _scope_note
 FROM final
 WHERE year IN (SELECT unnest($report_years))
 ORDER BY reporter, product, year
-"""
+""".replace("{selected_production}", selected_production_sql())
     )
 
 
@@ -420,6 +421,8 @@ def trade_indicators(
             _summary_sql(basis, "trade" if flows is None else "_vk_flows"),
             params={
                 "years": all_years,
+                "mats": None,  # one production source per material, stage, year (production.py)
+                "source": None,
                 "report_years": report_years,
                 "threshold": float(threshold),
                 "basis": basis,
