@@ -8,8 +8,10 @@ bodies over 1 MB."""
 
 from __future__ import annotations
 
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from test_exchange_support import auth, client, db_url, service, stream_payload
 from verdikart.exchange.composition import element_fraction
 
 KF_MNO = element_fraction("MnO", "Mn")
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "exchange"
 
 
 @pytest.fixture
@@ -192,3 +195,49 @@ def test_cross_site_form_posts_are_refused(client: Any, orgs: dict) -> None:
     # API calls with a bearer token are not affected, whatever their Origin
     r = client.post("/api/exchange/streams", json=stream_payload(), headers={**a, **evil})
     assert r.status_code == 201, r.text
+
+
+def _job(client: Any, job_id: str, headers: dict[str, str]) -> dict[str, Any]:
+    deadline = time.monotonic() + 30
+    while True:
+        job = client.get(f"/api/exchange/imports/{job_id}", headers=headers).json()
+        if job["status"] in ("done", "failed") or time.monotonic() > deadline:
+            return job
+        time.sleep(0.1)
+
+
+def test_import_problems_name_the_uploaded_file_not_the_temp_path(client: Any, orgs: dict) -> None:
+    a = orgs["a"]
+    tmp = tempfile.gettempdir()
+    for content in (b"this,is,not,the,template\n1,2,3,4,5\n", b"name,kind\n\xff\xfe\xfa\n"):
+        r = client.post(
+            "/api/exchange/imports",
+            files={"file": ("C:\\Users\\kari\\Desktop\\bad file.csv", content)},
+            headers=a,
+        )
+        job = _job(client, r.json()["id"], a)
+        assert job["status"] == "failed" and job["filename"] == "bad file.csv", job
+        assert job["problems"] and all(p.startswith("bad file.csv") for p in job["problems"]), job
+        assert tmp not in str(job) and "/tmp" not in str(job), job
+    # the page's import and status page say the same
+    client.cookies.set("verdikart_token", a["Authorization"].split()[1])
+    r = client.post("/exchange/import", files={"file": ("../../etc/bad.csv", b"x,y\n1,2\n")})
+    assert r.status_code == 200 and "bad.csv" in r.text and tmp not in r.text, r.text
+    client.cookies.clear()
+    # a good import records the uploaded name as the streams' source, not the temp file's
+    good = (FIXTURES / "streams_template.csv").read_bytes()
+    r = client.post("/api/exchange/imports", files={"file": ("mine.csv", good)}, headers=a)
+    assert _job(client, r.json()["id"], a)["status"] == "done"
+    items = client.get("/api/exchange/streams?mine=true", headers=a).json()["items"]
+    sources = {client.get(f"/api/exchange/streams/{s['id']}", headers=a).json()["details"]
+               ["source"] for s in items}  # fmt: skip
+    assert sources == {"mine.csv"}
+
+
+def test_upload_name_is_the_bare_printable_file_name() -> None:
+    from verdikart.web.api_exchange import upload_name
+
+    assert upload_name("C:\\Users\\kari\\bad\x07 file.csv") == "bad file.csv"
+    assert upload_name("../../etc/passwd") == "passwd"
+    assert upload_name("..") == upload_name("") == upload_name(None) == "upload"
+    assert upload_name("x" * 300 + ".csv") == ("x" * 300 + ".csv")[-200:]

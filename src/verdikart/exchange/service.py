@@ -24,6 +24,7 @@ from verdikart.errors import (
     ExchangeError,
     NotFoundError,
     PermissionDeniedError,
+    SourceError,
     VerdikartError,
 )
 from verdikart.exchange import repository as repo
@@ -376,14 +377,32 @@ class ExchangeService:
     # --- import --------------------------------------------------------------------------
 
     def import_file(
-        self, principal: Principal, path: Path, *, layout: str | None = None
+        self,
+        principal: Principal,
+        path: Path,
+        *,
+        layout: str | None = None,
+        name: str | None = None,
     ) -> list[str]:
         """Parse and validate the whole file (EXCHANGE-LOGIC's readers), then persist every
-        stream in one transaction: all rows or none."""
-        records = read_records(Path(path), layout=layout)
+        stream in one transaction: all rows or none.
+
+        `name`: what the file is called to its owner (an upload's own file name, while `path`
+        is the server's temp file); errors and the streams' `source` then say `name`, never
+        the server path. Without it (the CLI: the user's own file) they say `path`."""
+        path = Path(path)
+        shown = name or str(path)
+        try:
+            records = read_records(path, layout=layout)
+        except SourceError as exc:
+            if name is None:
+                raise
+            raise SourceError(name, exc.problem, line=exc.line, field=exc.field) from None
+        except DataValidationError as exc:
+            raise DataValidationError(exc.problems, source=shown) from None
         if not records:
-            raise DataValidationError(["the file contains no side streams"], source=str(path))
-        return self.create_streams(principal, records, source=Path(path).name)
+            raise DataValidationError(["the file contains no side streams"], source=shown)
+        return self.create_streams(principal, records, source=name or path.name)
 
     def start_import_job(self, principal: Principal, filename: str) -> str:
         with self._tx() as session:
@@ -393,22 +412,36 @@ class ExchangeService:
             return job.id
 
     def run_import_job(
-        self, principal: Principal, job_id: str, path: Path, *, layout: str | None = None
+        self,
+        principal: Principal,
+        job_id: str,
+        path: Path,
+        *,
+        layout: str | None = None,
+        name: str | None = None,
     ) -> None:
-        """Run an import and record its outcome on the job (for the web's status page)."""
+        """Run an import of the uploaded file `name` (saved at the server's temp `path`) and
+        record its outcome on the job (for the web's status page). Problems name the file as
+        `name`; the temp path is never shown to the uploader."""
+        path = Path(path)
+        name = name or "upload"
         self._set_job(job_id, status="running")
         try:
-            ids = self.import_file(principal, path, layout=layout)
+            ids = self.import_file(principal, path, layout=layout, name=name)
         except DataValidationError as exc:
-            self._set_job(job_id, status="failed", problems=exc.problems)
+            self._fail_job(job_id, exc.problems, path, name)
         except VerdikartError as exc:  # SourceError (bad header, ...), ExchangeError, ...
-            self._set_job(job_id, status="failed", problems=[str(exc)])
+            self._fail_job(job_id, [str(exc)], path, name)
         except Exception as exc:  # noqa: BLE001 -- a job must never stay "running" forever
-            self._set_job(
-                job_id, status="failed", problems=[f"import failed: {type(exc).__name__}: {exc}"]
-            )
+            self._fail_job(job_id, [f"import failed: {type(exc).__name__}: {exc}"], path, name)
         else:
             self._set_job(job_id, status="done", rows=len(ids))
+
+    def _fail_job(self, job_id: str, problems: list[str], path: Path, name: str) -> None:
+        """End a job `failed`; any mention of the temp file (a library's message may quote
+        it) is replaced by the uploaded file's name."""
+        shown = [p.replace(str(path), name).replace(path.name, name) for p in problems]
+        self._set_job(job_id, status="failed", problems=shown)
 
     def _set_job(self, job_id: str, **values: Any) -> None:
         with self._tx() as session:

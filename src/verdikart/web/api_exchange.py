@@ -7,6 +7,7 @@ caller may not know about gets the same 404 as one that does not exist.
 
 from __future__ import annotations
 
+import re
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -234,6 +235,15 @@ def need_matches(
 # --- import and potential ---------------------------------------------------------------------
 
 
+def upload_name(filename: str | None) -> str:
+    """An upload's own file name, safe to store and show: the last component of a client-side
+    path (`/` or `\\`), without control characters, at most 200 characters; 'upload' when
+    nothing is left."""
+    base = re.split(r"[/\\]", filename or "")[-1]
+    cleaned = "".join(ch for ch in base if ch.isprintable()).strip()
+    return cleaned[-200:] if cleaned not in ("", ".", "..") else "upload"
+
+
 async def save_upload(upload: UploadFile, limit: int) -> Path:
     """Copy an upload to a temporary file, refusing (413) once it passes `limit` bytes."""
     suffix = Path(upload.filename or "upload").suffix.lower()[:8]
@@ -265,15 +275,18 @@ async def start_import(
     who = await run_in_threadpool(principal, request, credentials)
     svc = service(request)
     path = await save_upload(file, MAX_UPLOAD_BYTES)
-    name = Path(file.filename or "upload").name
+    name = upload_name(file.filename)
     job_id = await run_in_threadpool(svc.start_import_job, who, name)
-    background.add_task(_run_import, svc, who, job_id, path, layout)
+    background.add_task(_run_import, svc, who, job_id, path, layout, name)
     return {"id": job_id, "status": "queued", "status_url": f"/api/exchange/imports/{job_id}"}
 
 
-def _run_import(svc: Any, who: Principal, job_id: str, path: Path, layout: str | None) -> None:
+def _run_import(
+    svc: Any, who: Principal, job_id: str, path: Path, layout: str | None, name: str
+) -> None:
+    """The import of upload `name` saved at temp `path`; the temp file is removed after."""
     try:
-        svc.run_import_job(who, job_id, path, layout=layout)
+        svc.run_import_job(who, job_id, path, layout=layout, name=name)
     finally:
         path.unlink(missing_ok=True)
 

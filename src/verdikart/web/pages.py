@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import re
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
@@ -300,17 +299,17 @@ async def import_upload(
     from starlette.concurrency import run_in_threadpool
 
     from verdikart.web import MAX_UPLOAD_BYTES
-    from verdikart.web.api_exchange import _run_import, save_upload
+    from verdikart.web.api_exchange import _run_import, save_upload, upload_name
 
     who = await run_in_threadpool(_who, request)
     if who is None:
         return _login_redirect()
     svc = _svc(request)
     path = await save_upload(file, MAX_UPLOAD_BYTES)
-    name = Path(file.filename or "upload").name  # as the API: never a client-side path
+    name = upload_name(file.filename)  # as the API: never a client-side path
     job_id = await run_in_threadpool(svc.start_import_job, who, name)
     # Runs after the redirect is sent; the status page polls the job.
-    background.add_task(_run_import, svc, who, job_id, path, layout or None)
+    background.add_task(_run_import, svc, who, job_id, path, layout or None, name)
     return RedirectResponse(f"/exchange/imports/{job_id}", status_code=303)
 
 
