@@ -241,3 +241,29 @@ def test_upload_name_is_the_bare_printable_file_name() -> None:
     assert upload_name("../../etc/passwd") == "passwd"
     assert upload_name("..") == upload_name("") == upload_name(None) == "upload"
     assert upload_name("x" * 300 + ".csv") == ("x" * 300 + ".csv")[-200:]
+
+
+def test_only_the_upload_routes_take_bodies_over_1_mb(client: Any, orgs: dict) -> None:
+    a = orgs["a"]
+    need = client.post(
+        "/api/exchange/needs",
+        json={"name": "n", "material_class": "slag", "site": {"name": "s"}},
+        headers=a,
+    ).json()
+    assert "id" in need, need
+    body = b'{"material_class": "slag", "name": "' + b"x" * 3_000_000 + b'"}'
+    json_headers = {**a, "content-type": "application/json"}
+    # "import" in the path used to be enough for the 5 MB upload limit
+    for method, path in (("PUT", "/api/exchange/needs/import"), ("POST", "/api/exchange/imports/x"),
+                         ("PUT", f"/api/exchange/needs/{need['id']}"),
+                         ("POST", "/exchange/import/../streams/new")):  # fmt: skip
+        r = client.request(method, path, content=body, headers=json_headers)
+        assert r.status_code == 413, (method, path, r.status_code)
+    # the two upload routes take 3 MB (and refuse over 5 MB)
+    big_csv = b"name,kind\n" + b"x" * 3_000_000
+    r = client.post("/api/exchange/imports", files={"file": ("big.csv", big_csv)}, headers=a)
+    assert r.status_code == 202, r.text
+    client.cookies.set("verdikart_token", a["Authorization"].split()[1])
+    r = client.post("/exchange/import", files={"file": ("big.csv", big_csv)},
+                    follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303, r.text

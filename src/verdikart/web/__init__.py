@@ -11,10 +11,20 @@ from typing import Any
 
 MAX_BODY_BYTES = 1_000_000  # JSON bodies; uploads have their own limit (MAX_UPLOAD_BYTES)
 MAX_UPLOAD_BYTES = 5_000_000
+# the routes that take a file upload (method, exact path): only these get MAX_UPLOAD_BYTES
+UPLOAD_ROUTES = frozenset({("POST", "/api/exchange/imports"), ("POST", "/exchange/import")})
+
+
+def body_limit(scope: Any) -> int:
+    """The body limit of a request: MAX_UPLOAD_BYTES on the upload routes (exact method and
+    path), MAX_BODY_BYTES everywhere else."""
+    route = (scope.get("method", ""), scope.get("path", ""))
+    return MAX_UPLOAD_BYTES if route in UPLOAD_ROUTES else MAX_BODY_BYTES
 
 
 class BodyLimit:
-    """ASGI middleware: 413 for bodies over the limit, by Content-Length or while streaming."""
+    """ASGI middleware: 413 for bodies over the limit (`body_limit`), by Content-Length or
+    while streaming."""
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -26,7 +36,7 @@ class BodyLimit:
         from starlette.exceptions import HTTPException
         from starlette.responses import JSONResponse
 
-        limit = MAX_UPLOAD_BYTES if "import" in scope.get("path", "") else MAX_BODY_BYTES
+        limit = body_limit(scope)
         declared = dict(scope.get("headers") or []).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > limit:
             response = JSONResponse(
