@@ -491,3 +491,56 @@ def test_usgs_real_releases_import_as_before(tmp_path: Path, shared_data: Path) 
             "AND material = 'industrial-sand' AND country = 'AUS' AND year = 2022"
         )
     assert sand == [{"quantity": 5_000_000.0, "data_quality": "e"}]
+
+
+# -- unknown country names and mislabelled units (USGS, WMD) ----------------------------------
+def test_usgs_unknown_country_is_an_error_unless_allowed(tmp_path: Path, usgs_store: Path) -> None:
+    before = counts(usgs_store)
+    folder = write_usgs(tmp_path / "unk", world=_replace(4, "Chile", "Atlantis")(LITHIUM))
+    result = cli_run(usgs_store, "data", "import", "usgs", str(folder))
+    assert_source_error(
+        result,
+        folder,
+        "field 'Country'",
+        "unknown country name(s): 'Atlantis' (3 row(s), first at mcs2024-lithi_world.csv, "
+        "line 4); nothing imported. Pass --allow-unmapped",
+    )
+    assert counts(usgs_store) == before
+    allowed = cli_run(
+        usgs_store, "data", "import", "usgs", str(folder), "--allow-unmapped", "--format", "json"
+    )
+    assert allowed.exit_code == 0, allowed.output
+    assert json.loads(allowed.output)["unmapped"] == {
+        "country: Atlantis": 3
+    }  # 2 production values + reserves
+
+
+def test_wmd_unknown_country_is_an_error_unless_allowed(tmp_path: Path, wmd_store: Path) -> None:
+    before = counts(wmd_store)
+    rows = [*GRAPHITE, ("Atlantis", "metr. t", [5, 6], "e")]
+    bad = write_wmd(tmp_path / "unk" / WMD_NAME, {"Graphite": rows})
+    result = cli_run(wmd_store, "data", "import", "wmd", str(bad))
+    assert_source_error(
+        result,
+        bad,
+        "unknown country name(s): 'Atlantis' (2 row(s), first at sheet 'Graphite', line 6)",
+    )
+    assert counts(wmd_store) == before
+    allowed = cli_run(wmd_store, "data", "import", "wmd", str(bad), "--allow-unmapped")
+    assert allowed.exit_code == 0, allowed.output
+
+
+def test_usgs_type_stating_another_unit_is_an_error(tmp_path: Path, usgs_store: Path) -> None:
+    """'thousand metric tons' in the Type of a Prod_t file: mislabelled, not scaled silently."""
+    before = counts(usgs_store)
+    edit = _replace(4, "Mine production, lithium content", "Mine production, thousand metric tons")
+    folder = write_usgs(tmp_path / "unit", world=edit(LITHIUM))
+    result = cli_run(usgs_store, "data", "import", "usgs", str(folder))
+    path = folder / "mcs2024-lithi_world.csv"
+    assert_source_error(
+        result,
+        path,
+        f"{path}, line 4, field 'Type'",
+        "states kt but the production columns are in t",
+    )
+    assert counts(usgs_store) == before

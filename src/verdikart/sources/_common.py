@@ -442,3 +442,27 @@ def check_codes(
         line=lines[0] if lines else None,
         field=field,
     )
+
+
+def refuse_unknown_names(
+    where: object,
+    unknown: Mapping[str, int],
+    first_seen: Mapping[str, str],
+    *,
+    field: str,
+) -> SourceError:
+    """The error for country names no reference resolves (unless --allow-unmapped).
+
+    `unknown` maps each name to its row count, `first_seen` to where it first appears
+    ("file, line 4" or "sheet 'Graphite', line 5").
+    """
+    listed = "; ".join(
+        f"{name!r} ({count} row(s), first at {first_seen.get(name, '?')})"
+        for name, count in sorted(unknown.items(), key=lambda item: (-item[1], item[0]))[:20]
+    )
+    return SourceError(
+        where,
+        f"unknown country name(s): {listed}; nothing imported. Pass --allow-unmapped to skip "
+        "them (reported with counts)",
+        field=field,
+    )

@@ -47,6 +47,7 @@ from verdikart.sources._common import (
     ImportReport,
     Progress,
     no_progress,
+    refuse_unknown_names,
     require_file,
     resolve_country_names,
 )
@@ -69,6 +70,12 @@ UNITS: dict[str, tuple[float, str]] = {
     "mct": (1e6, "ct"),
     "mcm": (1.0, "million m3"),
 }
+# Unit words a Type text may carry -> the column unit tokens that agree with them.
+TYPE_UNITS: tuple[tuple[str, frozenset[str]], ...] = (
+    ("thousand metric ton", frozenset({"kt"})),
+    ("million metric ton", frozenset({"mt", "mmt"})),
+    ("kilogram", frozenset({"kg"})),
+)
 AGGREGATE = re.compile(
     r"^(world total|world mine production|other countries|other$)", re.IGNORECASE
 )
@@ -303,7 +310,7 @@ def import_usgs(
     store: Store,
     path: Path | str,
     *,
-    allow_unmapped: bool = True,
+    allow_unmapped: bool = False,
     progress: Progress = no_progress,
     **_: object,
 ) -> ImportReport:
@@ -330,6 +337,12 @@ def import_usgs(
         row["country"] = countries.get(row["country_name"])
         if row["country"] is None:
             unknown_names[row["country_name"]] = unknown_names.get(row["country_name"], 0) + 1
+    if unknown_names and not allow_unmapped:
+        first_seen: dict[str, str] = {}
+        for row in parsed.production + parsed.reserves:
+            if row["country"] is None and row["country_name"] not in first_seen:
+                first_seen[row["country_name"]] = f"{row['file']}, line {row['line']}"
+        raise refuse_unknown_names(src, unknown_names, first_seen, field="Country")
     for name, n in sorted(unknown_names.items()):
         report.unmapped[f"country: {name}"] = n
     if unknown_names:
@@ -511,6 +524,7 @@ def _parse_world(
             key = f"{code}: {' '.join(type_text.split())[:60] or '(no type)'}"
             unmapped[key] = unmapped.get(key, 0) + max(len(prod_cols), 1)
             continue
+        _check_type_unit(path, line_no, type_text, prod_cols)
         commodity = f"{code}: {' '.join(type_text.split())}"
         note = row[prod_note] if prod_note is not None else ""
         for index, year, unit, estimated in prod_cols:
@@ -534,6 +548,7 @@ def _parse_world(
                     "data_quality": quality,
                     "note": note or None,
                     "line": line_no,
+                    "file": path.name,
                 }
             )
         if reserves_col is not None:
@@ -554,9 +569,29 @@ def _parse_world(
                     "reserves": reserves,
                     "unit": out_unit,
                     "note": note_text[:500] or None,
+                    "line": line_no,
+                    "file": path.name,
                 }
             )
     return aggregates
+
+
+def _check_type_unit(
+    path: Path, line_no: int, type_text: str, prod_cols: list[tuple[int, int, str, bool]]
+) -> None:
+    """A unit named in the Type text ("..., thousand metric tons") must be the production
+    columns' unit (Prod_kt_...): a row saying otherwise is mislabelled, not silently scaled."""
+    lowered = " ".join(type_text.lower().split())
+    stated = next((units for words, units in TYPE_UNITS if words in lowered), None)
+    columns = {unit for _, _, unit, _ in prod_cols}
+    if stated is not None and columns and not columns & stated:
+        raise SourceError(
+            path,
+            f"the Type {type_text.strip()!r} states {'/'.join(sorted(stated))} but the "
+            f"production columns are in {'/'.join(sorted(columns))}",
+            line=line_no,
+            field="Type",
+        )
 
 
 def _scaled(value: float | None, unit: str) -> tuple[float | None, str]:

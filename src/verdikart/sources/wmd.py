@@ -37,6 +37,7 @@ from verdikart.sources._common import (
     Progress,
     download,
     no_progress,
+    refuse_unknown_names,
     require_file,
     resolve_country_names,
     sql_str,
@@ -127,10 +128,14 @@ def import_wmd(
     path: Path | str,
     *,
     edition: int | None = None,
+    allow_unmapped: bool = False,
     progress: Progress = no_progress,
     **_: object,
 ) -> ImportReport:
-    """Import the WMD 6.4 workbook into `production` (all-or-nothing)."""
+    """Import the WMD 6.4 workbook into `production` (all-or-nothing).
+
+    A country name no reference resolves is an error unless `allow_unmapped` (then its values
+    are skipped and reported with counts)."""
     started = time.perf_counter()
     src = require_file(Path(path))
     from openpyxl import load_workbook
@@ -175,6 +180,12 @@ def import_wmd(
     names = sorted({r["country_name"] for r in rows})
     iso = resolve_country_names(names, WMD_ALIASES)
     unknown = {n: sum(1 for r in rows if r["country_name"] == n) for n in names if not iso[n]}
+    if unknown and not allow_unmapped:
+        first_seen: dict[str, str] = {}
+        for r in rows:
+            if r["country_name"] in unknown and r["country_name"] not in first_seen:
+                first_seen[r["country_name"]] = f"sheet {r['commodity']!r}, line {r['line']}"
+        raise refuse_unknown_names(src, unknown, first_seen, field="Country")
     for name, n in unknown.items():
         report.unmapped[f"country: {name}"] = n
     if unknown:
