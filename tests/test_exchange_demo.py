@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 from typing import Any
 
@@ -65,8 +64,8 @@ def test_yara_phosphate_need_finds_p_bearing_stream(
     _run(runner, "exchange", "accept", request["id"], "--format", "json")
     monkeypatch.setenv("VERDIKART_TOKEN", demo["Yara"])
     (explained,) = _run(runner, "exchange", "match", "--need", phosphate["id"], "--format", "json")
-    # a JSON list from the CLI is of flat objects: the per-limit list comes as text
-    limits = ast.literal_eval(f"[{explained['limits']}]")
+    # a JSON list from the CLI is of flat objects: the per-limit list comes as JSON text
+    limits = json.loads(explained["limits"])
     status = {x["component"]: x["status"] for x in limits}
     assert status == {"P": "pass", "Cd": "pass", "Cl": "pass"}
     # disclosed: evaluated against the exact limit (P >= 7 wt%), not the public 1-2-5 grid

@@ -188,6 +188,10 @@ def test_cross_site_form_posts_are_refused(client: Any, orgs: dict) -> None:
     assert r.status_code == 403
     r = client.post("/exchange/import", files={"file": ("x.csv", b"a\n")}, headers=evil)
     assert r.status_code == 403
+    # Basic credentials (a proxy's, resent by the browser itself) do not exempt a form post
+    basic = {**evil, "Authorization": "Basic dXNlcjpwYXNz"}
+    r = client.post("/exchange/streams/new", data=form, headers=basic, follow_redirects=False)
+    assert r.status_code == 403
     assert client.get("/api/exchange/streams?mine=true", headers=a).json()["total"] == 0
     r = client.post("/exchange/streams/new", data=form, follow_redirects=False)
     assert r.status_code == 303, r.text

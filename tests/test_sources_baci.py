@@ -169,6 +169,16 @@ MALFORMED = {
         5,
         "row repeating an earlier t,i,j,k (a flow counted twice): 1 row(s) (first at line 5)",
     ),
+    "empty importer": (
+        lambda lines: [*lines[:3], lines[3].replace("2022,579,156,", "2022,579,,"), *lines[4:]],
+        4,
+        "empty t, i, j or k: 1 row(s) (first at line 4)",
+    ),
+    "empty year": (
+        lambda lines: [*lines[:2], lines[2].replace("2022,", ",", 1), *lines[3:]],
+        3,
+        "empty t, i, j or k: 1 row(s) (first at line 3)",
+    ),
     "bad hs6": (
         lambda lines: [*lines[:2], lines[2].replace("760110", "7601"), *lines[3:]],
         3,
@@ -217,6 +227,17 @@ def test_repeated_flow_in_a_sorted_file(tmp_path: Path, store: Store, repeat: bo
         SourceError, match=r"a flow counted twice\): 1 row\(s\) \(first at line 6\)"
     ):
         run_import(store, "baci", sorted_file)
+
+
+def test_two_releases_of_one_year_are_refused(tmp_path: Path, store: Store) -> None:
+    folder = tmp_path / "two"
+    folder.mkdir()
+    (folder / "BACI_HS17_Y2022_V202401b.csv").write_text(YEAR_FILE.read_text())
+    (folder / "BACI_HS17_Y2022_V202501.csv").write_text(YEAR_FILE.read_text())
+    before = counts(store)
+    with pytest.raises(SourceError, match="two files for HS17 2022: .*V202401b.csv and .*V202501"):
+        run_import(store, "baci", folder)
+    assert counts(store) == before
 
 
 @pytest.mark.parametrize("damage", ["truncated", "corrupted"])

@@ -130,3 +130,39 @@ def test_unknown_table_and_exit_code(tmp_path: Path) -> None:
         run_import(
             Store.open(tmp_path / "t.duckdb", create=True), "parquet", path, table="baci_trade"
         )
+
+
+BACI_FIXTURE = (
+    Path(__file__).resolve().parent / "fixtures" / "baci" / "BACI_HS17_Y2022_V202401b.csv"
+)
+COMTRADE_FIXTURE = next((Path(__file__).resolve().parent / "fixtures" / "comtrade").glob("*.csv"))
+HS17_2022 = "SELECT source, count(*) AS n FROM trade WHERE year = 2022 AND hs_revision = 'HS17' "
+
+
+def test_trade_round_trip_of_imported_baci_replaces_it(tmp_path: Path, store: Store) -> None:
+    """BACI then its own export back: the same 10 flows, not 20; and the other way round."""
+    run_import(store, "baci", BACI_FIXTURE)
+    out = export(store, HS17_2022.replace("source, count(*) AS n", "*"), tmp_path / "t.parquet")
+    run_import(store, "parquet", out, table="trade")
+    assert store.rows(HS17_2022 + "GROUP BY ALL") == [
+        {"source": "CEPII BACI HS17 V202401b", "n": 10}
+    ]
+    run_import(store, "baci", BACI_FIXTURE)  # BACI again after the Parquet rows
+    assert store.rows(HS17_2022 + "GROUP BY ALL") == [
+        {"source": "CEPII BACI HS17 V202401b", "n": 10}
+    ]
+
+
+def test_trade_parquet_of_baci_keeps_another_dataset(tmp_path: Path, store: Store) -> None:
+    """UN Comtrade rows of the same year and revision are another dataset: they stay."""
+    other = Store.open(tmp_path / "other.duckdb", create=True)
+    run_import(other, "baci", BACI_FIXTURE)
+    out = export(other, HS17_2022.replace("source, count(*) AS n", "*"), tmp_path / "b.parquet")
+    report = run_import(store, "comtrade", COMTRADE_FIXTURE)
+    comtrade = store.rows(HS17_2022 + "GROUP BY ALL")
+    assert [r["source"] for r in comtrade] == [report.source]
+    run_import(store, "parquet", out, table="trade")
+    assert store.rows(HS17_2022 + "GROUP BY ALL ORDER BY source") == [
+        {"source": "CEPII BACI HS17 V202401b", "n": 10},
+        *comtrade,
+    ]

@@ -74,10 +74,13 @@ def _jsonable(value: Any) -> Any:
 
 
 def _flat(value: Any) -> Any:
-    """A JSON scalar: lists joined with ', ' (as in csv), mappings as JSON text."""
-    if isinstance(value, list | tuple):
+    """A JSON scalar: a list of scalars joined with ', ' (as in csv); a mapping, or a list
+    holding mappings or lists, as JSON text (so `json.loads` reads it back)."""
+    if isinstance(value, list | tuple) and not any(
+        isinstance(v, Mapping | list | tuple) for v in value
+    ):
         return ", ".join("" if v is None else str(_jsonable(v)) for v in value)
-    if isinstance(value, Mapping):
+    if isinstance(value, Mapping | list | tuple):
         return json.dumps(_jsonable(value), ensure_ascii=False)
     return _jsonable(value)
 

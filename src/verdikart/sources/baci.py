@@ -57,6 +57,8 @@ SHOW_LINES = 5
 TARGET = "imported_baci_trade"
 BATCHES = "imported_baci_batches"
 CODES_SEEN = "baci_codes_seen"  # TEMP: country codes of this import, with row counts
+# a `trade` source label of CEPII BACI (any release; the bundled slice's label too)
+BACI_LABEL_SQL = "starts_with(source, 'CEPII BACI')"
 PAIRS = "baci_pairs"  # TEMP: one file's (year, exporter, importer) pairs with row counts
 
 # Parse types. Fast path: everything typed; the reader rejects (with line numbers) any cell
@@ -81,6 +83,7 @@ ROW_RULES: dict[str, str] = {
     "negative q": "TRY_CAST(q AS DOUBLE) < 0",
     "HS code not 6 digits": "(k < 10000 OR k > 999999)",
     "year differs from file name": "(t <> {year})",
+    "empty t, i, j or k": "(t IS NULL OR i IS NULL OR j IS NULL OR k IS NULL)",
     # `key_rank` (computed by _first_lines): the row's rank among rows of its (t, i, j, k)
     "row repeating an earlier t,i,j,k (a flow counted twice)": "key_rank > 1",
 }
@@ -242,6 +245,19 @@ def _year_file(path: Path, member: str, label: str) -> YearFile:
 
 
 def _pick_year(files: list[YearFile], src: Path, year: int | None) -> list[YearFile]:
+    """The files to load (all, or `year`'s); two files of one HS revision and year (e.g. two
+    releases side by side) are refused: both would be loaded and every flow counted twice."""
+    seen: dict[tuple[str | None, int], str] = {}
+    for f in files:
+        if f.year is None:
+            continue
+        if (f.revision, f.year) in seen and (year is None or f.year == year):
+            raise SourceError(
+                src,
+                f"two files for {f.revision} {f.year}: {seen[(f.revision, f.year)]} and "
+                f"{f.label}; import one release at a time",
+            )
+        seen[(f.revision, f.year)] = f.label
     if year is None:
         return files
     picked = [f for f in files if f.year in (year, None)]
@@ -464,11 +480,18 @@ def _validate_file(
         "SELECT count_if(value_kusd < 0), count_if(quantity_t < 0), "
         "count_if(hs6_code < 10000 OR hs6_code > 999999), "
         f"count_if(year <> {expected_year if expected_year is not None else 'year'}), "
-        "count_if(value_kusd IS NULL), count(*), list(DISTINCT year) "
+        "count_if(value_kusd IS NULL), count(*), list(DISTINCT year) FILTER (year IS NOT NULL), "
+        "count_if(year IS NULL OR exporter_code IS NULL OR importer_code IS NULL "
+        "OR hs6_code IS NULL) "
         f"FROM {TARGET} WHERE import_id = {import_id}"
     ).fetchall()[0]
     _count_pairs(con, import_id)
-    found = (*bad_numbers, *(int(c) for c in counts[:4]), _repeated_keys(con, import_id))
+    found = (
+        *bad_numbers,
+        *(int(c) for c in counts[:4]),
+        int(counts[7]),
+        _repeated_keys(con, import_id),
+    )
     problems = dict(zip(ROW_RULES, found, strict=True))
     if any(problems.values()):
         _raise_row_problems(con, file, expected_year, problems)
@@ -629,6 +652,13 @@ def _supersede(
             f"DELETE FROM {BATCHES} WHERE import_id < {first_id} AND import_id NOT IN "
             f"(SELECT DISTINCT import_id FROM {TARGET} WHERE import_id < {first_id})"
         )
+    if years and _has_table(con, "imported_trade"):
+        # BACI rows that came in another way (a Parquet file of the `trade` table) give way too
+        con.execute(
+            f"DELETE FROM imported_trade WHERE {BACI_LABEL_SQL} AND hs_revision = ? "
+            f"AND year IN ({', '.join(map(str, years))})",
+            [revision],
+        )
     if has_country_file:
         con.execute(BACI_COUNTRIES.ddl("imported_baci_countries"))
         con.execute(
@@ -643,3 +673,24 @@ def _supersede(
 def _countries_seen(con: duckdb.DuckDBPyConnection) -> int:
     """Distinct exporter and importer codes over every file of this import."""
     return int(con.execute(f"SELECT count(DISTINCT code) FROM {CODES_SEEN}").fetchall()[0][0])
+
+
+def supersede_baci_years(con: duckdb.DuckDBPyConnection, years_and_revisions_sql: str) -> None:
+    """Drop imported BACI rows of the (year, hs_revision) pairs the query returns: BACI rows of
+    those years that arrive another way (a Parquet file of `trade`) replace them."""
+    if not _has_table(con, BATCHES):
+        return
+    con.execute(
+        f"DELETE FROM {TARGET} t USING {BATCHES} b WHERE t.import_id = b.import_id "
+        f"AND (t.year, b.hs_revision) IN ({years_and_revisions_sql})"
+    )
+    con.execute(
+        f"DELETE FROM {BATCHES} WHERE import_id NOT IN (SELECT DISTINCT import_id FROM {TARGET})"
+    )
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name]
+    ).fetchall()[0]
+    return bool(row[0])

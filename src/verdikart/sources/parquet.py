@@ -5,8 +5,10 @@ colleague, import it into theirs. The file must hold exactly the table's documen
 (`verdikart.schema`); every cell must convert to the column's type; coverage-key columns and
 ``source`` must be filled; quantities and values must not be negative; HS codes are six digits.
 Problems are counted set-based and reported with their row numbers (1 = the first data row),
-and nothing is imported. Rows supersede earlier imports of the same coverage (e.g. trade year
-and HS revision), as every reader's do.
+and nothing is imported. Rows supersede earlier imports of the same coverage, as every reader's
+do; for ``trade`` per dataset: the same (year, HS revision, source label), and for BACI rows
+any BACI release of those years and revisions (also one loaded by ``data import baci``), while
+another dataset's rows (UN Comtrade next to BACI) stay.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from verdikart.sources._common import (
     require_file,
     sql_str,
 )
+from verdikart.sources.baci import BACI_LABEL_SQL, supersede_baci_years
 from verdikart.store import Store
 
 # Columns that hold an amount (a flow, a stock or a value) and so can never be negative.
@@ -85,10 +88,18 @@ def import_parquet(
             # `con` may be a new connection (the store file is created on first write)
             progress(f"writing {spec.name}", 0, 1)
             con.execute(f'INSERT INTO temp."{staging}" SELECT {casts} FROM {parquet}')
+            if spec.name == "trade":
+                _supersede_trade(con, staging)
             row = con.execute(f'SELECT count(*) FROM temp."{staging}"').fetchone()
             return int(row[0]) if row else 0
 
-        report.rows = store.import_rows(spec.name, load, source=label, path=str(src.resolve()))
+        report.rows = store.import_rows(
+            spec.name,
+            load,
+            source=label,
+            path=str(src.resolve()),
+            replace_coverage=spec.name != "trade",  # trade: per source, _supersede_trade
+        )
     except duckdb.Error as exc:
         raise SourceError(src, f"cannot read as Parquet: {exc}") from exc
     finally:
@@ -96,6 +107,23 @@ def import_parquet(
     progress("done", 1, 1)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _supersede_trade(con: duckdb.DuckDBPyConnection, staging: str) -> None:
+    """Trade rows give way per dataset, not per year alone: rows of the same (year, HS
+    revision, source label) are replaced, and BACI rows of any release (a `data import baci`
+    too) for the file's BACI years and revisions; another dataset's rows (UN Comtrade next to
+    BACI) stay."""
+    con.execute(
+        "DELETE FROM imported_trade WHERE (year, hs_revision, source) IN "
+        f'(SELECT DISTINCT year, hs_revision, source FROM temp."{staging}")'
+    )
+    baci_years = f'SELECT DISTINCT year, hs_revision FROM temp."{staging}" WHERE {BACI_LABEL_SQL}'
+    con.execute(
+        f"DELETE FROM imported_trade WHERE {BACI_LABEL_SQL} "
+        f"AND (year, hs_revision) IN ({baci_years})"
+    )
+    supersede_baci_years(con, baci_years)
 
 
 def _spec_for(src: Path, table: str | None) -> TableSpec:

@@ -96,7 +96,7 @@ def cross_site_reason(headers: dict[bytes, bytes]) -> str | None:
 
 class SameOriginPosts:
     """ASGI middleware against cross-site request forgery, including login CSRF: a POST / PUT /
-    PATCH / DELETE that carries no `Authorization` header (the HTML forms, and API calls
+    PATCH / DELETE that carries no `Authorization: Bearer` header (the HTML forms, and API calls
     authenticated by the sign-in cookie) gets 403 when it comes from another site
     (`cross_site_reason`). Bearer-token API calls are not affected: a foreign page cannot set
     that header without a CORS preflight, which this app never grants. The SameSite=Strict
@@ -111,7 +111,10 @@ class SameOriginPosts:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        reason = None if b"authorization" in headers else cross_site_reason(headers)
+        # only a bearer token exempts the request: a browser resends Basic credentials (a
+        # proxy's) by itself, as it does cookies, so those requests are checked like forms
+        bearer = headers.get(b"authorization", b"").lower().startswith(b"bearer ")
+        reason = None if bearer else cross_site_reason(headers)
         if reason is None:
             await self.app(scope, receive, send)
             return
