@@ -59,6 +59,22 @@ BACI_TRADE_AS_TRADE = (
     "LEFT JOIN baci_countries e ON e.baci_code = t.exporter_code "
     "LEFT JOIN baci_countries m ON m.baci_code = t.importer_code"
 )
+# A `trade` source label of CEPII BACI (any release; the bundled slice's label too).
+BACI_LABEL_SQL = "starts_with(source, 'CEPII BACI')"
+# What the indicators read: `trade` may hold one year several times - in other HS revisions
+# (an imported BACI HS17 year beside the bundled HS92 one: many HS6 codes are the same in both)
+# and from other datasets (UN Comtrade beside BACI) - and summing them would count flows
+# twice. The materials' code lists the indicators use are HS92, so: HS92 rows only, and per
+# year CEPII BACI when it has rows, else the other datasets. The other rows stay in `trade`.
+ANALYSIS_REVISION = "HS92"
+TRADE_FOR_ANALYSIS_VIEW = f"""
+CREATE OR REPLACE TEMP VIEW trade_analysis AS
+SELECT * FROM trade
+WHERE hs_revision = '{ANALYSIS_REVISION}'
+  AND ({BACI_LABEL_SQL} OR year NOT IN (
+        SELECT DISTINCT year FROM trade
+        WHERE hs_revision = '{ANALYSIS_REVISION}' AND {BACI_LABEL_SQL}))
+"""
 BACI_TRADE_COVERAGE = (
     "SELECT DISTINCT t.year, b.hs_revision FROM main.imported_baci_trade t "
     "JOIN main.imported_baci_batches b USING (import_id)"
@@ -144,6 +160,7 @@ class Store:
         present = self._imported_tables()
         for spec in TABLES.values():
             self.con.execute(self._view_sql(spec, present))
+        self.con.execute(TRADE_FOR_ANALYSIS_VIEW)
 
     def _view_sql(self, spec: TableSpec, present: set[str]) -> str:
         cols = ", ".join(f'"{c}"' for c in spec.column_names)
@@ -152,7 +169,10 @@ class Store:
         imported: list[tuple[str, str]] = []
         if f"imported_{spec.name}" in present:
             query = f'SELECT {cols} FROM main."imported_{spec.name}"'
-            imported.append((query, f"SELECT DISTINCT {key} FROM ({query})"))
+            # bundled trade is CEPII BACI: only BACI rows (e.g. from a Parquet file) replace
+            # it; another dataset of the same year (UN Comtrade) sits beside it
+            only = f" WHERE {BACI_LABEL_SQL}" if spec.name == "trade" else ""
+            imported.append((query, f"SELECT DISTINCT {key} FROM ({query}){only}"))
         if spec.name == "trade" and "imported_baci_batches" in present:
             imported.append((BACI_TRADE_AS_TRADE, BACI_TRADE_COVERAGE))
         parts: list[str] = []

@@ -217,7 +217,7 @@ def norway_imports_t(
             SELECT sum(t.quantity_t) AS imports_t, count(*) AS n_flows,
                    count(*) FILTER (WHERE t.quantity_t IS NULL) AS n_missing_quantity,
                    list(DISTINCT t.hs6 ORDER BY t.hs6) AS hs6_with_flows
-            FROM trade t
+            FROM trade_analysis t
             JOIN (SELECT DISTINCT hs6 FROM ex_material_hs6
                   WHERE material = ? AND (? IS NULL OR stage = ?)) m USING (hs6)
             WHERE t.importer = 'NOR' AND t.year = ?

@@ -200,7 +200,7 @@ gs AS (
 nat_flows AS (
     SELECT h.material, h.stage, tr.exporter AS country, sum(tr.value_kusd) AS value_kusd,
            string_agg(DISTINCT tr.source, '; ') AS source
-    FROM trade tr JOIN _eu_hs6 h ON tr.hs6 = h.hs6
+    FROM trade_analysis tr JOIN _eu_hs6 h ON tr.hs6 = h.hs6
     WHERE $national AND tr.importer = $iso AND tr.year BETWEEN $t0 AND $t1
       AND tr.value_kusd > 0
     GROUP BY ALL
@@ -253,7 +253,7 @@ nat_ir AS (
            sum(tr.quantity_t) FILTER (WHERE tr.importer = $iso) / $n_years AS imports_t,
            coalesce(sum(tr.quantity_t) FILTER (WHERE tr.exporter = $iso), 0) / $n_years
                AS exports_t
-    FROM trade tr JOIN _eu_hs6 h ON tr.hs6 = h.hs6
+    FROM trade_analysis tr JOIN _eu_hs6 h ON tr.hs6 = h.hs6
     WHERE $national AND tr.year BETWEEN $t0 AND $t1
       AND (tr.importer = $iso OR tr.exporter = $iso)
     GROUP BY ALL

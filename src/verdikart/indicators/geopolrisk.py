@@ -110,7 +110,7 @@ flows AS (
     SELECT CAST(t.year AS INTEGER) AS year, m.material, t.importer, t.exporter,
            coalesce(t.quantity_t, 0) AS q, coalesce(t.value_kusd, 0) AS v,
            t.quantity_t IS NULL AS missing_q
-    FROM trade t JOIN mat_hs m ON m.hs6 = t.hs6
+    FROM trade_analysis t JOIN mat_hs m ON m.hs6 = t.hs6
     WHERE t.year IN (SELECT year FROM sel_years)
       AND ($all_countries OR t.importer IN (SELECT iso3 FROM named))
 ),

@@ -65,7 +65,7 @@ mk AS (
 ),
 prod AS (SELECT DISTINCT product, hs6 FROM _vk_products),
 t AS (
-    SELECT year, exporter, importer, hs6, value_kusd, source FROM trade
+    SELECT year, exporter, importer, hs6, value_kusd, source FROM trade_analysis
     WHERE year IN (SELECT unnest($years))
 ),
 world AS (

@@ -146,7 +146,7 @@ partner AS (
 """
 
 
-def _shares_sql(basis: Basis, flows: str = "trade") -> str:
+def _shares_sql(basis: Basis, flows: str = "trade_analysis") -> str:
     col = "value_kusd" if basis == "value" else "quantity_t"
     return (
         _PARTNER_FLOWS.replace("{flows}", flows)
@@ -188,7 +188,7 @@ def supplier_shares(
     """
     _check_basis(basis)
     sql = (
-        _shares_sql(basis, "trade" if flows is None else "_vk_flows")
+        _shares_sql(basis, "trade_analysis" if flows is None else "_vk_flows")
         + """
 SELECT reporter, product, year, partner AS supplier, value_kusd, quantity_t,
        quantity_missing_rows, share, supplier_rank, governance_risk, source
@@ -207,7 +207,7 @@ ORDER BY reporter, product, year, supplier_rank
         ).to_arrow_table()
 
 
-def _summary_sql(basis: Basis, flows: str = "trade") -> str:
+def _summary_sql(basis: Basis, flows: str = "trade_analysis") -> str:
     return (
         _shares_sql(basis, flows)
         + """,
@@ -418,7 +418,7 @@ def trade_indicators(
         **({} if flows is None else {"_vk_flows": flows}),
     ):
         return con.sql(
-            _summary_sql(basis, "trade" if flows is None else "_vk_flows"),
+            _summary_sql(basis, "trade_analysis" if flows is None else "_vk_flows"),
             params={
                 "years": all_years,
                 "mats": None,  # one production source per material, stage, year (production.py)

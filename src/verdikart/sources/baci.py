@@ -44,7 +44,7 @@ from verdikart.sources._common import (
     reset_bulk_settings,
     sql_str,
 )
-from verdikart.store import Store
+from verdikart.store import BACI_LABEL_SQL, Store
 
 HS_REVISIONS = ("HS92", "HS96", "HS02", "HS07", "HS12", "HS17", "HS22")
 HEADER = "t,i,j,k,v,q"
@@ -57,8 +57,6 @@ SHOW_LINES = 5
 TARGET = "imported_baci_trade"
 BATCHES = "imported_baci_batches"
 CODES_SEEN = "baci_codes_seen"  # TEMP: country codes of this import, with row counts
-# a `trade` source label of CEPII BACI (any release; the bundled slice's label too)
-BACI_LABEL_SQL = "starts_with(source, 'CEPII BACI')"
 PAIRS = "baci_pairs"  # TEMP: one file's (year, exporter, importer) pairs with row counts
 
 # Parse types. Fast path: everything typed; the reader rejects (with line numbers) any cell

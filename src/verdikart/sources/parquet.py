@@ -28,8 +28,8 @@ from verdikart.sources._common import (
     require_file,
     sql_str,
 )
-from verdikart.sources.baci import BACI_LABEL_SQL, supersede_baci_years
-from verdikart.store import Store
+from verdikart.sources.baci import supersede_baci_years
+from verdikart.store import BACI_LABEL_SQL, Store
 
 # Columns that hold an amount (a flow, a stock or a value) and so can never be negative.
 NON_NEGATIVE = frozenset(
