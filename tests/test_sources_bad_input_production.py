@@ -27,7 +27,8 @@ from click.testing import CliRunner, Result
 from verdikart.cli import cli
 from verdikart.errors import SourceError
 from verdikart.indicators.production import own_production, producer_shares, production_hhi
-from verdikart.store import Store
+from verdikart.schema import PRODUCTION
+from verdikart.store import Store, arrow_loader
 
 WMD_NAME = "6.4. Production_of_Mineral_Raw_Materials_of_individual_Countries_by_Minerals.xlsx"
 YEARS = [2021, 2022]
@@ -225,14 +226,7 @@ def _loader(rows: list[tuple[str, str, float, str]]) -> Callable[[Any, str], int
             "source": [SOURCE] * n,
         }
     )
-
-    def load(con: Any, staging: str) -> int:
-        con.register("_rows", table)
-        con.execute(f'INSERT INTO "{staging}" SELECT * FROM _rows')
-        con.unregister("_rows")
-        return n
-
-    return load
+    return arrow_loader(table, PRODUCTION)
 
 
 @pytest.fixture
