@@ -7,7 +7,9 @@ per connection, over two parts:
 * the rows users imported, kept in the DuckDB file as ``imported_<table>``.
 
 Imported rows supersede bundled ones for the same *coverage key* (for trade: year and HS
-revision), so importing a full BACI year never double counts the bundled slice.
+revision, by BACI rows only), so importing a full BACI year never double counts the bundled
+slice. The indicators read trade through one more view, ``trade_analysis``: one HS revision
+and one dataset per year (see TRADE_FOR_ANALYSIS_VIEW).
 
 Every import runs in one transaction: it either completes or leaves the store as it was.
 Every row carries a ``source`` naming dataset and version; ``imports`` logs each import.
