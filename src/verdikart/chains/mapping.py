@@ -268,6 +268,7 @@ def _map_reporters(
     meta = _product_meta(products)
     position_of = {(p["reporter"], p["product"]): p for p in positions}
     governance = _governance_sources(store, year)
+    unused = tr.trade_not_analysed(store.con, year)
     rows_of: dict[str, list[dict[str, Any]]] = {reporter: [] for reporter in names}
     for r in ind:
         m = meta[r["product"]]
@@ -298,7 +299,7 @@ def _map_reporters(
         trend_of[r["reporter"]].append(r)
     results = {}
     for reporter, rows in rows_of.items():
-        notes = [*list_notes, gpr_notes.get(reporter, "")]
+        notes = [*list_notes, gpr_notes.get(reporter, ""), *unused]
         silent = sorted(set(meta) - {r["product"] for r in rows})
         if silent:
             notes.append(

@@ -434,3 +434,20 @@ def trade_indicators(
 def _check_basis(basis: str) -> None:
     if basis not in BASES:
         raise ValueError(f"basis must be one of {', '.join(BASES)}, got {basis!r}")
+
+
+def trade_not_analysed(con: duckdb.DuckDBPyConnection, year: int) -> list[str]:
+    """Notes on the year's `trade` rows the indicators leave out (another HS revision, or a
+    second dataset beside CEPII BACI; see ``store.TRADE_FOR_ANALYSIS_VIEW``), with counts, so
+    that a report says what it did not use."""
+    rows = con.execute(
+        "SELECT hs_revision, source, count(*) FROM trade WHERE year = $y GROUP BY ALL "
+        "EXCEPT SELECT hs_revision, source, count(*) FROM trade_analysis WHERE year = $y "
+        "GROUP BY ALL ORDER BY 1, 2",
+        {"y": year},
+    ).fetchall()
+    return [
+        f"{n:,} trade row(s) of {year} not used: {revision} '{source}' (the indicators read "
+        f"HS92 and, per year, CEPII BACI before other datasets)"
+        for revision, source, n in rows
+    ]
