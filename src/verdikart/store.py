@@ -152,11 +152,7 @@ class Store:
 
     # -- views ---------------------------------------------------------------------------
     def _imported_tables(self) -> set[str]:
-        rows = self.con.execute(
-            "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = 'main' AND table_catalog = current_database()"
-        ).fetchall()
-        return {r[0] for r in rows}
+        return stored_tables(self.con)
 
     def _refresh_views(self) -> None:
         present = self._imported_tables()
@@ -428,6 +424,15 @@ class Store:
         if "imports" not in self._imported_tables():
             return []
         return self.rows("SELECT * FROM imports ORDER BY import_id")
+
+
+def stored_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Names of the tables in the store file (imported rows, logs), not TEMP views or tables."""
+    rows = con.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema = 'main' AND table_catalog = current_database()"
+    ).fetchall()
+    return {r[0] for r in rows}
 
 
 @contextmanager

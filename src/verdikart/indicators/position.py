@@ -43,17 +43,6 @@ from verdikart.store import registered
 TREND_YEARS = 5
 
 
-def _markets(markets: pa.Table) -> pa.Table:
-    return pa.table(
-        {
-            "market": markets.column("market").cast(pa.string()),
-            "iso3": markets.column("iso3").cast(pa.string()),
-            "year_from": markets.column("year_from").cast(pa.int32()),
-            "year_to": markets.column("year_to").cast(pa.int32()),
-        }
-    )
-
-
 _POSITION_SQL = """
 WITH foc AS (
     SELECT reporter, iso3, coalesce(year_from, 0) AS y0, coalesce(year_to, 9999) AS y1
@@ -193,7 +182,7 @@ def position(
         raise ValueError(f"basket must be 'products' or 'store', got {basket!r}")
     report_years = sorted({int(y) for y in years})
     all_years = sorted({y - k for y in report_years for k in range(TREND_YEARS)})
-    market_table = _markets(markets)
+    market_table = _normalise_reporters(markets, "market")
     market_ids = sorted(set(market_table.column("market").to_pylist()))
     pivots = ",\n".join(
         f"""max(CASE WHEN m.market = '{_ident(mid)}' THEN m.import_value_kusd END)

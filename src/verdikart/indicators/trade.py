@@ -56,7 +56,7 @@ import duckdb
 import pyarrow as pa
 
 from verdikart.indicators.production import selected_production_sql
-from verdikart.store import registered
+from verdikart.store import ANALYSIS_REVISION, registered
 
 Basis = Literal["value", "quantity"]
 BASES: tuple[str, ...] = ("value", "quantity")
@@ -96,10 +96,12 @@ def _normalise_products(products: pa.Table) -> pa.Table:
     return pa.table(cols)
 
 
-def _normalise_reporters(reporters: pa.Table) -> pa.Table:
+def _normalise_reporters(reporters: pa.Table, key: str = "reporter") -> pa.Table:
+    """A membership relation (`key`, iso3, year_from, year_to) with the types the SQL expects:
+    reporters here, markets in `position`."""
     return pa.table(
         {
-            "reporter": reporters.column("reporter").cast(pa.string()),
+            key: reporters.column(key).cast(pa.string()),
             "iso3": reporters.column("iso3").cast(pa.string()),
             "year_from": reporters.column("year_from").cast(pa.int32()),
             "year_to": reporters.column("year_to").cast(pa.int32()),
@@ -448,6 +450,6 @@ def trade_not_analysed(con: duckdb.DuckDBPyConnection, year: int) -> list[str]:
     ).fetchall()
     return [
         f"{n:,} trade row(s) of {year} not used: {revision} '{source}' (the indicators read "
-        f"HS92 and, per year, CEPII BACI before other datasets)"
+        f"{ANALYSIS_REVISION} and, per year, CEPII BACI before other datasets)"
         for revision, source, n in rows
     ]

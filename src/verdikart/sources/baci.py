@@ -44,7 +44,7 @@ from verdikart.sources._common import (
     reset_bulk_settings,
     sql_str,
 )
-from verdikart.store import BACI_LABEL_SQL, Store
+from verdikart.store import BACI_LABEL_SQL, Store, stored_tables
 
 HS_REVISIONS = ("HS92", "HS96", "HS02", "HS07", "HS12", "HS17", "HS22")
 HEADER = "t,i,j,k,v,q"
@@ -635,28 +635,11 @@ def _supersede(
     years: list[int],
     has_country_file: bool,
 ) -> None:
-    """Earlier imports of the same years and HS revision give way to this one; a release's own
-    country codes extend or replace the bundled ones."""
-    earlier = con.execute(
-        f"SELECT list(import_id) FROM {BATCHES} WHERE import_id < ? AND hs_revision = ?",
-        [first_id, revision],
-    ).fetchall()[0][0]
-    if earlier and years:
-        con.execute(
-            f"DELETE FROM {TARGET} WHERE import_id IN ({', '.join(map(str, earlier))}) "
-            f"AND year IN ({', '.join(map(str, years))})"
-        )
-        con.execute(
-            f"DELETE FROM {BATCHES} WHERE import_id < {first_id} AND import_id NOT IN "
-            f"(SELECT DISTINCT import_id FROM {TARGET} WHERE import_id < {first_id})"
-        )
-    if years and _has_table(con, "imported_trade"):
-        # BACI rows that came in another way (a Parquet file of the `trade` table) give way too
-        con.execute(
-            f"DELETE FROM imported_trade WHERE {BACI_LABEL_SQL} AND hs_revision = ? "
-            f"AND year IN ({', '.join(map(str, years))})",
-            [revision],
-        )
+    """Earlier BACI rows of the same years and HS revision give way to this import; a
+    release's own country codes extend or replace the bundled ones."""
+    if years:
+        pairs = ", ".join(f"({year}, '{revision}')" for year in years)
+        supersede_baci_years(con, f"VALUES {pairs}", before_import=first_id)
     if has_country_file:
         con.execute(BACI_COUNTRIES.ddl("imported_baci_countries"))
         con.execute(
@@ -673,22 +656,35 @@ def _countries_seen(con: duckdb.DuckDBPyConnection) -> int:
     return int(con.execute(f"SELECT count(DISTINCT code) FROM {CODES_SEEN}").fetchall()[0][0])
 
 
-def supersede_baci_years(con: duckdb.DuckDBPyConnection, years_and_revisions_sql: str) -> None:
-    """Drop imported BACI rows of the (year, hs_revision) pairs the query returns: BACI rows of
-    those years that arrive another way (a Parquet file of `trade`) replace them."""
-    if not _has_table(con, BATCHES):
-        return
-    con.execute(
-        f"DELETE FROM {TARGET} t USING {BATCHES} b WHERE t.import_id = b.import_id "
-        f"AND (t.year, b.hs_revision) IN ({years_and_revisions_sql})"
-    )
-    con.execute(
-        f"DELETE FROM {BATCHES} WHERE import_id NOT IN (SELECT DISTINCT import_id FROM {TARGET})"
-    )
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? AND NOT temporary", [name]
-    ).fetchall()[0]
-    return bool(row[0])
+def supersede_baci_years(
+    con: duckdb.DuckDBPyConnection,
+    years_and_revisions_sql: str,
+    *,
+    before_import: int | None = None,
+) -> None:
+    """Drop the store's BACI rows of the (year, hs_revision) pairs the query returns, however
+    they came in: a `data import baci` (only import ids below `before_import`, when given, so
+    that an import keeps its own rows) or a Parquet file of `trade` (`imported_trade` rows with
+    a CEPII BACI label). One BACI release per year and revision is kept, whatever its route."""
+    present = stored_tables(con)
+    if BATCHES in present:
+        below = "" if before_import is None else f"AND import_id < {before_import}"
+        earlier = con.execute(
+            f"SELECT list(import_id) FROM {BATCHES} WHERE hs_revision IN "
+            f"(SELECT col1 FROM ({years_and_revisions_sql}) p(col0, col1)) {below}"
+        ).fetchall()[0][0]
+        if earlier:
+            con.execute(
+                f"DELETE FROM {TARGET} t USING {BATCHES} b WHERE t.import_id = b.import_id "
+                f"AND t.import_id IN ({', '.join(map(str, earlier))}) "
+                f"AND (t.year, b.hs_revision) IN ({years_and_revisions_sql})"
+            )
+            con.execute(
+                f"DELETE FROM {BATCHES} WHERE import_id IN ({', '.join(map(str, earlier))}) "
+                f"AND import_id NOT IN (SELECT DISTINCT import_id FROM {TARGET})"
+            )
+    if "imported_trade" in present:
+        con.execute(
+            f"DELETE FROM imported_trade WHERE {BACI_LABEL_SQL} "
+            f"AND (year, hs_revision) IN ({years_and_revisions_sql})"
+        )

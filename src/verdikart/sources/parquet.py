@@ -75,13 +75,8 @@ def import_parquet(
             f"FROM read_parquet('{sql_str(src)}', file_row_number = true)"
         )
         check_rules(con, ROWS_VIEW, _rules(spec), str(src), unit="row")
-        sources = [
-            str(r[0])
-            for r in con.execute(f'SELECT DISTINCT "source" FROM {ROWS_VIEW} ORDER BY 1').fetchall()
-        ]
-        label = "; ".join(sources) if sources else f"Parquet {src.name}"
-        report = ImportReport("parquet", spec.name, label, str(src))
-        _describe(con, spec, report)
+        report = _describe(con, spec, src)
+        label = report.source
         casts = ", ".join(f'CAST("{c}" AS {t})' for c, t in spec.columns)
 
         def load(con: duckdb.DuckDBPyConnection, staging: str) -> int:
@@ -118,12 +113,9 @@ def _supersede_trade(con: duckdb.DuckDBPyConnection, staging: str) -> None:
         "DELETE FROM imported_trade WHERE (year, hs_revision, source) IN "
         f'(SELECT DISTINCT year, hs_revision, source FROM temp."{staging}")'
     )
-    baci_years = f'SELECT DISTINCT year, hs_revision FROM temp."{staging}" WHERE {BACI_LABEL_SQL}'
-    con.execute(
-        f"DELETE FROM imported_trade WHERE {BACI_LABEL_SQL} "
-        f"AND (year, hs_revision) IN ({baci_years})"
+    supersede_baci_years(
+        con, f'SELECT DISTINCT year, hs_revision FROM temp."{staging}" WHERE {BACI_LABEL_SQL}'
     )
-    supersede_baci_years(con, baci_years)
 
 
 def _spec_for(src: Path, table: str | None) -> TableSpec:
@@ -180,16 +172,25 @@ def _rules(spec: TableSpec) -> dict[str, str]:
     return rules
 
 
-def _describe(con: duckdb.DuckDBPyConnection, spec: TableSpec, report: ImportReport) -> None:
-    """Years and countries of the imported file, for the summary line."""
+def _describe(con: duckdb.DuckDBPyConnection, spec: TableSpec, src: Path) -> ImportReport:
+    """The report's source labels, years and countries of the file, in one scan."""
     names = spec.column_names
-    if "year" in names:
-        years = con.execute(
-            f"SELECT list(DISTINCT CAST(year AS INTEGER)) FROM {ROWS_VIEW} WHERE year IS NOT NULL"
-        ).fetchone()
-        report.years = sorted(int(y) for y in (years[0] if years and years[0] else []))
-    countries = [c for c in COUNTRY_COLUMNS if c in names]
-    if countries:
-        union = " UNION ".join(f'SELECT "{c}" AS c FROM {ROWS_VIEW}' for c in countries)
-        row = con.execute(f"SELECT count(DISTINCT c) FROM ({union})").fetchone()
-        report.countries = int(row[0]) if row else 0
+    countries = [f'"{c}"' for c in COUNTRY_COLUMNS if c in names]
+    years = (
+        "list(DISTINCT CAST(year AS INTEGER)) FILTER (year IS NOT NULL)"
+        if "year" in names
+        else "NULL"
+    )
+    n_countries = (
+        f"count(DISTINCT c) FROM {ROWS_VIEW}, unnest([{', '.join(countries)}]) u(c)"
+        if countries
+        else f"0 FROM {ROWS_VIEW}"
+    )
+    row = con.execute(
+        f'SELECT list(DISTINCT "source" ORDER BY "source"), {years}, {n_countries}'
+    ).fetchall()[0]
+    label = "; ".join(str(x) for x in row[0] or []) or f"Parquet {src.name}"
+    report = ImportReport("parquet", spec.name, label, str(src))
+    report.years = sorted(int(y) for y in row[1] or [])
+    report.countries = int(row[2] or 0)
+    return report
