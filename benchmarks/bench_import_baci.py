@@ -1,6 +1,7 @@
 """Benchmark: import one BACI-format year of 10 M rows through the real import path.
 
     .venv/bin/python benchmarks/bench_import_baci.py [--rows 10000000] [--keep DIR] [--repeat 3]
+        [--years 1]
 
 Generates a realistic BACI CSV (all ~238 BACI country codes, 5,000 HS6 codes, each
 exporter-importer-product once and sorted by t, i, j, k as CEPII writes them, v with three
@@ -8,7 +9,8 @@ decimals, about 1 in 17 q missing as CEPII's space-padded NA) with DuckDB into a
 imports it with `verdikart.sources.baci.import_baci` - header check, typed parse (a malformed
 line makes it redo the file with rejected-line capture), every row rule, country-code mapping -
 into a fresh store file, and prints rows, seconds and rows/s per run (a fresh store each time),
-their median, and peak RSS. Goal: >= 3 M rows/s and < 2 GB peak RSS.
+their median, and peak RSS. Goal: >= 3 M rows/s and < 2 GB peak RSS. `--years N` makes N such
+files (2022 back) and imports their directory in one call, one transaction.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ PRODUCTS = 5000  # distinct HS6 codes
 PERMUTE = 1_000_003  # a prime, coprime to 238 * 238 * 5000
 
 
-def generate(path: Path, rows: int) -> float:
+def generate(path: Path, rows: int, year: int = 2022) -> float:
     """Write the CSV with DuckDB (no Python loop); returns seconds taken."""
     started = time.perf_counter()
     countries = str(bundled_path("baci_countries")).replace("'", "''")
@@ -51,7 +53,7 @@ def generate(path: Path, rows: int) -> float:
           parts AS (SELECT r, key // ((SELECT n FROM n) * {PRODUCTS}) AS ie,
                            (key // {PRODUCTS}) % (SELECT n FROM n) AS ii, key % {PRODUCTS} AS kk
                     FROM g)
-          SELECT 2022 AS t, e.baci_code AS i, m.baci_code AS j,
+          SELECT {year} AS t, e.baci_code AS i, m.baci_code AS j,
                  lpad(CAST(10101 + kk * 17 AS VARCHAR), 6, '0') AS k,
                  round(random() * 1000, 3) AS v,
                  CASE WHEN r % 17 = 0 THEN '           NA'
@@ -108,26 +110,39 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--keep", type=Path, default=None, help="reuse/keep the CSV in this dir")
     parser.add_argument("--repeat", type=int, default=3, help="imports to time (fresh store each)")
+    parser.add_argument(
+        "--years", type=int, default=1, help="year files (2022 and before), imported in one call"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-baci-") as tmp:
         folder = args.keep or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
-        csv = folder / "BACI_HS17_Y2022_V202401b.csv"
-        if not csv.exists():
+        years = list(range(2023 - args.years, 2023))
+        files = [folder / f"BACI_HS17_Y{year}_V202401b.csv" for year in years]
+        for year, csv in zip(years, files, strict=True):
+            if csv.exists():
+                continue
             # in a child process, so that the peak RSS printed below is the imports' own
             started = time.perf_counter()
             child = multiprocessing.get_context("spawn").Process(
-                target=generate, args=(csv, args.rows)
+                target=generate, args=(csv, args.rows, year)
             )
             child.start()
             child.join()
             seconds = time.perf_counter() - started
             print(f"generated {csv.name}: {csv.stat().st_size / 1e6:,.0f} MB in {seconds:.1f} s")
+        # several years: one import of a directory holding just those files (one transaction)
+        target = files[0]
+        if len(files) > 1:
+            target = Path(tmp) / "years"
+            target.mkdir(exist_ok=True)
+            for csv in files:
+                (target / csv.name).symlink_to(csv.resolve())
         rss_before = peak_rss_mb()
         print(f"cpus: {os.cpu_count()}, load average before: {os.getloadavg()[0]:.2f}")
         rates: list[float] = []
         for run in range(1, args.repeat + 1):
-            rows, seconds, stages, db_mb = import_once(csv, Path(tmp))
+            rows, seconds, stages, db_mb = import_once(target, Path(tmp))
             rates.append(rows / seconds)
             steps = ", ".join(f"{stage.split(' ')[0]} {at:.2f} s" for stage, at in stages)
             print(
@@ -139,9 +154,10 @@ def main() -> None:
             f"min {min(rates):,.0f}, max {max(rates):,.0f}"
         )
         print(f"peak RSS: {peak_rss_mb():,.0f} MB (before the imports: {rss_before:,.0f} MB)")
-        bare = bare_read_seconds(csv)
+        bare = bare_read_seconds(files[0]) * len(files)
         print(
-            f"reference, bare read_csv into a TEMP table (no checks, no store): {bare:.2f} s = "
+            f"reference, bare read_csv into a TEMP table (no checks, no store; per file x {len(files)}): "
+            f"{bare:.2f} s = "
             f"{rows / bare:,.0f} rows/s"
         )
 
