@@ -1,4 +1,4 @@
-"""Settings, declared once: where the analytic store and the exchange database live."""
+"""Settings, declared once: the analytic store, its engine, the exchange database, the language."""
 
 from __future__ import annotations
 
@@ -22,6 +22,13 @@ class Settings(BaseSettings):
     store: Path | None = None
     db_url: str | None = None
     language: str = "en"
+    # The analytic engine: "duckdb" (embedded, over the store) or "spark" (PySpark; local mode
+    # by default, a cluster's master URL in spark_master), reading the Parquet layout in
+    # spark_data (written by `verdikart data export --all`; a path or a URL Spark reads),
+    # or the bundled files when unset.
+    engine: str = "duckdb"
+    spark_master: str = "local[*]"
+    spark_data: str | None = None
 
     @property
     def store_path(self) -> Path:

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -36,6 +36,9 @@ from verdikart.schema import (  # noqa: F401  (re-exported: the store's document
     WMD_HS_MAP,
     TableSpec,
 )
+
+if TYPE_CHECKING:
+    from verdikart.engine import DuckDBEngine
 
 
 def bundled_dir() -> Path:
@@ -112,6 +115,7 @@ class Store:
         self.path = path
         # where the file will be created on the first write (an in-memory store until then)
         self._pending_path = pending_path
+        self._engine: DuckDBEngine | None = None
         self._refresh_views()
 
     # -- opening -------------------------------------------------------------------------
@@ -133,6 +137,19 @@ class Store:
     def close(self) -> None:
         self.con.close()
 
+    def engine(self) -> DuckDBEngine:
+        """The DuckDB analytic engine over this store's connection (its views)."""
+        from verdikart.engine import DuckDBEngine
+
+        if self._engine is None:
+            self._engine = DuckDBEngine(self.con)
+        return self._engine
+
+    def reader(self) -> Store:
+        """A read-only view of this store on its own DuckDB cursor (one per web request):
+        the same database, its own views, safe to use beside other threads' cursors."""
+        return Store(self.con.cursor(), self.path)
+
     def __enter__(self) -> Store:
         return self
 
@@ -147,6 +164,7 @@ class Store:
             pending.parent.mkdir(parents=True, exist_ok=True)
             self.con = duckdb.connect(str(pending))
             self.path = pending
+            self._engine = None
             self._pending_path = None
             self._refresh_views()
 

@@ -1,0 +1,175 @@
+"""The canonical relations, declared once, and the portable definitions every indicator shares.
+
+The relations are the store's logical tables (columns, types and units in
+:mod:`verdikart.schema`), handed out as Ibis tables by :mod:`verdikart.engine` on DuckDB or
+Spark:
+
+* ``trade`` — bilateral flows (year, exporter, importer, hs_revision, hs6, value_kusd,
+  quantity_t, source); ``quantity_t`` NULL when the source has no quantity, never 0;
+* ``production`` — production by country (quantity in ``unit`` as ``content_basis``);
+* ``governance`` — WGI scores by country, year and indicator;
+* ``wmd_hs_map`` — World Mining Data commodity -> HS6 map (GeoPolRisk's material codes);
+* ``baci_countries`` — BACI country codes.
+
+Derived relations, defined here once (each with its NULL rule):
+
+* :func:`trade_analysis` — what the indicators read of ``trade``: HS92 rows, and per year CEPII
+  BACI when BACI has rows, else the other datasets (summing two datasets or revisions of one
+  year would count flows twice);
+* :func:`quantity_t` — a production quantity in tonnes (kg / 1,000; NULL for units that are not
+  masses);
+* :func:`selected_production` — production of one source per material, stage and year;
+* :func:`governance_scores` — one score per country and year (the minimum where a source repeats
+  a row);
+* :func:`memberships` — reporters and groups as (entity, iso3, year_from, year_to) relations.
+
+Everything here is an Ibis expression that compiles to DuckDB and Spark SQL alike; no engine is
+imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import ibis
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+ANALYSIS_REVISION = "HS92"
+"""The HS revision of the materials' code lists, and so of the trade the indicators read."""
+BACI_LABEL_PREFIX = "CEPII BACI"
+WMD_PREFIX = "World Mining Data"
+USGS_PREFIX = "USGS MCS"
+
+
+@dataclass(frozen=True)
+class Relations:
+    """The canonical relations on one engine; built once per request by the engine.
+
+    A scenario swaps one relation for a perturbed expression (:meth:`with_trade`) and runs the
+    same indicators over it: the stored data never change.
+    """
+
+    trade: ir.Table
+    production: ir.Table
+    governance: ir.Table
+    wmd_hs_map: ir.Table
+    baci_countries: ir.Table
+
+    @property
+    def trade_analysis(self) -> ir.Table:
+        return trade_analysis(self.trade)
+
+    def with_trade(self, trade: ir.Table) -> Relations:
+        return replace(self, trade=trade)
+
+
+def is_baci(source: ir.StringValue) -> ir.BooleanValue:
+    """A trade row of CEPII BACI (any release; the bundled slice's label too)."""
+    return source.startswith(BACI_LABEL_PREFIX)
+
+
+def trade_analysis(trade: ir.Table) -> ir.Table:
+    """The trade the indicators read: HS92 rows, per year BACI when it has rows, else others.
+
+    The other rows stay in ``trade`` (``verdikart data status`` shows them; the map names
+    the rows it left out).
+    """
+    hs = trade.filter(trade.hs_revision == ANALYSIS_REVISION)
+    baci_years = hs.filter(is_baci(hs.source)).select("year").distinct()
+    return hs.filter(is_baci(hs.source) | ~hs.year.isin(baci_years.year))
+
+
+def quantity_t(quantity: ir.NumericValue, unit: ir.StringValue) -> ir.NumericValue:
+    """A quantity in tonnes: t as it is, kg / 1,000; other units (ct, million m3) NULL."""
+    return ibis.cases(
+        (unit == "t", quantity.cast("float64")),
+        (unit == "kg", quantity.cast("float64") / 1000.0),
+        else_=ibis.null("float64"),
+    )
+
+
+def source_rank(source: ir.StringValue) -> ir.IntegerValue:
+    """Default priority of a production source (lower first): WMD, USGS MCS, others."""
+    low = source.lower()
+    return ibis.cases(
+        (low.startswith(WMD_PREFIX.lower()), 0),
+        (low.startswith(USGS_PREFIX.lower()), 1),
+        else_=2,
+    )
+
+
+def source_edition(source: ir.StringValue) -> ir.IntegerValue:
+    """The edition of a source: the first year (19xx/20xx) in its label; NULL without one."""
+    # Spark's regexp_extract gives '' where DuckDB gives NULL for no match: NULL both ways
+    return source.re_extract(r"(19|20)[0-9]{2}", 0).nullif("").try_cast("int32")
+
+
+def selected_production(
+    production: ir.Table,
+    *,
+    materials: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+    source: str | None = None,
+    per_stage: bool = True,
+) -> ir.Table:
+    """The ``production`` rows of one source per material, stage and year.
+
+    ``materials``/``years`` None = all; ``source`` a label prefix (case-insensitive), None =
+    the default priority: World Mining Data, then USGS MCS, then others; within a rank the
+    newest edition, then the label. With ``per_stage=False`` one (source, stage) per material
+    and year (GeoPolRisk, whose HHI has no stage): the best source first, then extraction
+    before processing.
+    """
+    cand = production
+    if materials is not None:
+        cand = cand.filter(cand.material.isin(list(materials)))
+    if years is not None:
+        cand = cand.filter(cand.year.isin([int(y) for y in years]))
+    if source is not None:
+        cand = cand.filter(cand.source.lower().startswith(source.lower()))
+    cand = cand.select("material", "stage", "year", "source").distinct()
+    order: list[ir.Value] = [
+        source_rank(cand.source),
+        ibis.desc(source_edition(cand.source), nulls_first=False),
+        cand.source,
+    ]
+    if not per_stage:
+        order.append(ibis.cases((cand.stage == "extraction", 0), (cand.stage == "processing", 1)))
+    order.append(cand.stage)
+    group = ["material", "stage", "year"] if per_stage else ["material", "year"]
+    ranked = cand.mutate(_pick=ibis.row_number().over(group_by=group, order_by=order))
+    chosen = ranked.filter(ranked._pick == 0).select(
+        c_material="material", c_stage="stage", c_year="year", c_source="source"
+    )
+    p = production
+    joined = p.join(
+        chosen,
+        [
+            p.material == chosen.c_material,
+            p.stage.identical_to(chosen.c_stage),
+            p.year == chosen.c_year,
+            p.source.identical_to(chosen.c_source),
+        ],
+    )
+    return joined.select(production.columns)
+
+
+def governance_scores(governance: ir.Table, indicator: str) -> ir.Table:
+    """One score per (country, year) of a governance indicator: ``country``, ``year``, ``score``.
+
+    A source that repeats a row (wgi.db has Guyana twice) gives the smaller value, which is the
+    first in the bundled years (GeoPolRisk's reference implementation takes the first).
+    """
+    g = governance.filter(governance.indicator == indicator)
+    return g.group_by("country", "year").agg(score=g.value.min())
+
+
+def in_years(
+    year: ir.IntegerValue, year_from: ir.IntegerValue, year_to: ir.IntegerValue
+) -> ir.BooleanValue:
+    """``year`` within a membership's [year_from, year_to] (NULL bound = open)."""
+    return (year_from.isnull() | (year_from <= year)) & (year_to.isnull() | (year <= year_to))
