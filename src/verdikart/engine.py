@@ -208,6 +208,18 @@ def _arrow_spark_backend(session: Any) -> Any:
             frame = self._session.createDataFrame(op.data.to_pyarrow(op.schema), schema=schema)
             frame.createOrReplaceTempView(op.name)
 
+        def to_pyarrow(self, expr: Any, /, *, params: Any = None, limit: Any = None) -> Any:
+            # Spark's own Arrow transfer (4.0+): no pandas round trip, NULL stays NULL
+            from ibis.formats.pyarrow import PyArrowData
+
+            table_expr = expr.as_table()
+            self._run_pre_execute_hooks(table_expr)
+            sql = self.compile(table_expr, params=params, limit=limit)
+            with self._safe_raw_sql(sql) as query:
+                output = query.toArrow()
+            table = PyArrowData.convert_table(output, table_expr.schema())
+            return expr.__pyarrow_result__(table)
+
     backend = ArrowPySparkBackend()
     backend.do_connect(session)
     return backend
