@@ -75,7 +75,9 @@ class Engine(ABC):
         except VerdikartError:
             raise
         except Exception as exc:  # the engine's own failure, named with the engine
-            raise EngineError(f"the {self.name} engine failed: {type(exc).__name__}: {exc}") from exc
+            raise EngineError(
+                f"the {self.name} engine failed: {type(exc).__name__}: {exc}"
+            ) from exc
 
     def rows(self, expr: ir.Expr) -> list[dict[str, Any]]:
         """Run an expression; the result as a list of dicts (small results only)."""
@@ -148,9 +150,7 @@ class SparkEngine(Engine):
                 f"{', '.join(missing)} missing"
             )
         # partition columns come back typed by Spark's inference: cast to the documented types
-        return table.select(
-            [table[c].cast(_ibis_type(t)).name(c) for c, t in spec.columns]
-        )
+        return table.select([table[c].cast(_ibis_type(t)).name(c) for c, t in spec.columns])
 
     def _location(self, name: str) -> str:
         if self._data:
@@ -171,7 +171,9 @@ def spark_session(master: str = "local[*]") -> Any:
     try:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - pyspark is a dependency
-        raise EngineError("the Spark engine needs pyspark: pip install 'pyspark>=3.5,<4.1'") from exc
+        raise EngineError(
+            "the Spark engine needs pyspark: pip install 'pyspark>=3.5,<4.1'"
+        ) from exc
     try:
         session = (
             SparkSession.builder.master(master)

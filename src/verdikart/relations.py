@@ -173,3 +173,62 @@ def in_years(
 ) -> ir.BooleanValue:
     """``year`` within a membership's [year_from, year_to] (NULL bound = open)."""
     return (year_from.isnull() | (year_from <= year)) & (year_to.isnull() | (year <= year_to))
+
+
+# -- shared definitions (one each; every indicator uses these) -------------------------------
+
+SINGLE_SUPPLIER_THRESHOLD = 0.65
+"""Top-supplier share above which a supply is flagged as concentrated: the CRMA's ceiling on
+one third country's share of the Union's consumption of a strategic raw material (Regulation
+(EU) 2024/1252, Art. 5(1)(d)), also the 65 % rule of thumb of seed 003, step 4."""
+
+
+def missing_count(quantity: ir.NumericValue) -> ir.IntegerValue:
+    """Rows of a group whose quantity is missing (an aggregate)."""
+    return quantity.isnull().cast("int64").sum()
+
+
+def complete_sum(quantity: ir.NumericValue) -> ir.NumericValue:
+    """The sum of a group's quantities, NULL when any row lacks one (an aggregate).
+
+    Imports in tonnes follow this rule: a partial sum of quantities would look like a real
+    total, so it is unknown; :func:`missing_count` says how many rows lacked a quantity.
+    """
+    return ibis.cases((missing_count(quantity) == 0, quantity.sum()), else_=ibis.null("float64"))
+
+
+def import_reliance(
+    imports_t: ir.NumericValue,
+    exports_t: ir.NumericValue,
+    production_t: ir.NumericValue,
+    *,
+    net_exporter_zero: bool = False,
+) -> ir.NumericValue:
+    """Net import reliance ``(I − E) / (P + I − E)`` (USGS Mineral Commodity Summaries; EU
+    criticality Guidelines, "Import reliance").
+
+    NULL rule: NULL when any input is NULL or apparent consumption ``P + I − E`` is not
+    positive. A net exporter (I ≤ E) is NULL, as USGS prints "E", or 0 with
+    ``net_exporter_zero`` (the EU method clips IR to [0, 1]).
+    """
+    net = imports_t - exports_t
+    consumption = production_t + net
+    ratio = net / consumption
+    if net_exporter_zero:
+        value = ibis.greatest(ibis.least(ratio, 1.0), 0.0)
+        return ibis.cases((consumption > 0, value), else_=ibis.null("float64"))
+    return ibis.cases(((consumption > 0) & (net > 0), ratio), else_=ibis.null("float64"))
+
+
+def import_reliance_value(
+    imports_t: float, exports_t: float, production_t: float, *, net_exporter_zero: bool = False
+) -> float | None:
+    """:func:`import_reliance` for one set of numbers (the same rule, in Python)."""
+    consumption = production_t + imports_t - exports_t
+    if consumption <= 0:
+        return None
+    if net_exporter_zero:
+        return min(1.0, max(0.0, (imports_t - exports_t) / consumption))
+    if imports_t <= exports_t:
+        return None
+    return (imports_t - exports_t) / consumption
