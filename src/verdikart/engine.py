@@ -83,9 +83,6 @@ class Engine(ABC):
         """Run an expression; the result as a list of dicts (small results only)."""
         return self.to_arrow(expr).to_pylist()
 
-    def close(self) -> None:
-        """Release what the engine holds (nothing by default)."""
-
 
 class DuckDBEngine(Engine):
     """Ibis over a DuckDB connection that holds the store's views."""
@@ -204,7 +201,7 @@ def _arrow_spark_backend(session: Any) -> Any:
 
     _ = ibis.pyspark  # loading the backend by name registers its options (ibis.options.pyspark)
 
-    class ArrowPySparkBackend(Backend):  # type: ignore[misc]
+    class ArrowPySparkBackend(Backend):
         def _register_in_memory_table(self, op: Any) -> None:
             schema = PySparkSchema.from_ibis(op.schema)
             frame = self._session.createDataFrame(op.data.to_pyarrow(op.schema), schema=schema)
