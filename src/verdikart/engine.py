@@ -34,14 +34,9 @@ if TYPE_CHECKING:
     from verdikart.relations import Relations
 
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
-# The relations every indicator may read; each is a table of verdikart.schema.
-RELATION_NAMES: tuple[str, ...] = (
-    "trade",
-    "production",
-    "governance",
-    "wmd_hs_map",
-    "baci_countries",
-)
+# The relations an indicator may read: the listed tables of verdikart.schema (the storage-only
+# tables, such as imported BACI's narrow rows, are read through `trade`).
+RELATION_NAMES: tuple[str, ...] = tuple(name for name, spec in TABLES.items() if spec.listed)
 
 
 class EngineError(VerdikartError):
@@ -66,7 +61,7 @@ class Engine(ABC):
         """The canonical relations, resolved once (use per request, not per query)."""
         from verdikart.relations import Relations
 
-        return Relations(**{name: self.table(name) for name in RELATION_NAMES})
+        return Relations({name: self.table(name) for name in RELATION_NAMES})
 
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
         """Run an expression; the result as an Arrow table."""
@@ -136,6 +131,12 @@ class SparkEngine(Engine):
     def _read(self, name: str) -> ir.Table:
         spec = TABLES[name]
         location = self._location(name)
+        if location is None:  # a table with no rows here (not bundled, no layout given)
+            import ibis
+            import pyarrow as pa
+
+            schema = ibis.schema({c: _ibis_type(t) for c, t in spec.columns})
+            return ibis.memtable(pa.table({c: [] for c in schema.names}, schema.to_pyarrow()))
         frame = self._session.read.parquet(location)
         view = f"verdikart_{name}_{next(self._views)}"
         frame.createOrReplaceTempView(view)
@@ -149,18 +150,22 @@ class SparkEngine(Engine):
         # partition columns come back typed by Spark's inference: cast to the documented types
         return table.select([table[c].cast(_ibis_type(t)).name(c) for c, t in spec.columns])
 
-    def _location(self, name: str) -> str:
+    def _location(self, name: str) -> str | None:
+        """Where table `name` lies: the layout's folder, or the bundled file; None = no rows."""
         if self._data:
             root = self._data.rstrip("/")
-            if "://" not in root and not Path(root, name).exists():
+            if "://" in root:
+                return f"{root}/{name}"
+            if not Path(root).is_dir():
                 raise EngineError(
-                    f"{root}: no {name!r} in this Parquet layout (write one with "
+                    f"{root}: no Parquet layout here (write one with "
                     f"'verdikart data export --all {root}')"
                 )
-            return f"{root}/{name}"
+            return f"{root}/{name}" if Path(root, name).exists() else None
         from verdikart.store import bundled_path
 
-        return str(bundled_path(name))
+        bundled = bundled_path(name)
+        return str(bundled) if TABLES[name].bundled and bundled.exists() else None
 
 
 def spark_session(master: str = "local[*]") -> Any:

@@ -29,8 +29,8 @@ imported.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import ibis
@@ -49,22 +49,51 @@ USGS_PREFIX = "USGS MCS"
 class Relations:
     """The canonical relations on one engine; built once per request by the engine.
 
-    A scenario swaps one relation for a perturbed expression (:meth:`with_trade`) and runs the
-    same indicators over it: the stored data never change.
+    Every listed table of :mod:`verdikart.schema` is here by name (``rel["eu_supply_shares"]``);
+    the ones every indicator reads are attributes. A scenario swaps one relation for a perturbed
+    expression (:meth:`with_trade`) and runs the same indicators over it: the stored data never
+    change.
     """
 
-    trade: ir.Table
-    production: ir.Table
-    governance: ir.Table
-    wmd_hs_map: ir.Table
-    baci_countries: ir.Table
+    tables: Mapping[str, ir.Table]
+
+    def __getitem__(self, name: str) -> ir.Table:
+        try:
+            return self.tables[name]
+        except KeyError:
+            raise KeyError(
+                f"no relation {name!r}; relations: {', '.join(sorted(self.tables))}"
+            ) from None
+
+    @property
+    def trade(self) -> ir.Table:
+        return self.tables["trade"]
+
+    @property
+    def production(self) -> ir.Table:
+        return self.tables["production"]
+
+    @property
+    def governance(self) -> ir.Table:
+        return self.tables["governance"]
+
+    @property
+    def wmd_hs_map(self) -> ir.Table:
+        return self.tables["wmd_hs_map"]
+
+    @property
+    def baci_countries(self) -> ir.Table:
+        return self.tables["baci_countries"]
 
     @property
     def trade_analysis(self) -> ir.Table:
         return trade_analysis(self.trade)
 
+    def with_table(self, name: str, table: ir.Table) -> Relations:
+        return Relations({**self.tables, name: table})
+
     def with_trade(self, trade: ir.Table) -> Relations:
-        return replace(self, trade=trade)
+        return self.with_table("trade", trade)
 
 
 def is_baci(source: ir.StringValue) -> ir.BooleanValue:
