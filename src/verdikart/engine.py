@@ -42,6 +42,8 @@ RELATION_NAMES: tuple[str, ...] = tuple(name for name, spec in TABLES.items() if
 class EngineError(VerdikartError):
     """The analytic engine cannot be started or cannot read its data."""
 
+    http_status = 503  # the service cannot answer now; not the caller's fault
+
 
 class Engine(ABC):
     """One Ibis backend plus the canonical relations on it."""

@@ -63,7 +63,7 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except VerdikartError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+        sys.exit(exc.exit_code)
 
 
 __all__ = ["cli", "main", "pass_context"]

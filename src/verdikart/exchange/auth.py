@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import ClassVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +21,8 @@ from verdikart.exchange.models import User
 
 class AuthenticationError(ExchangeError):
     """Missing, malformed or unknown bearer token."""
+
+    http_status: ClassVar[int] = 401
 
 
 @dataclass(frozen=True)
