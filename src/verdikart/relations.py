@@ -108,8 +108,10 @@ def trade_analysis(trade: ir.Table) -> ir.Table:
     the rows it left out).
     """
     hs = trade.filter(trade.hs_revision == ANALYSIS_REVISION)
-    baci_years = hs.filter(is_baci(hs.source)).select("year").distinct()
-    return hs.filter(is_baci(hs.source) | ~hs.year.isin(baci_years.year))
+    # a join, not `year NOT IN (subquery)`: Spark plans the latter as a null-aware anti join
+    baci = hs.filter(is_baci(hs.source)).select(_baci_year=hs.year).distinct()
+    joined = hs.left_join(baci, hs.year == baci._baci_year)
+    return joined.filter(is_baci(joined.source) | joined._baci_year.isnull()).select(trade.columns)
 
 
 def quantity_t(quantity: ir.NumericValue, unit: ir.StringValue) -> ir.NumericValue:

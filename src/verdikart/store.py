@@ -18,6 +18,7 @@ Every row carries a ``source`` naming dataset and version; ``imports`` logs each
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+import shutil
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from verdikart.errors import VerdikartError
+from verdikart.errors import UnknownCodeError, VerdikartError
 from verdikart.schema import (  # noqa: F401  (re-exported: the store's documented schema)
     BACI_COUNTRIES,
     GOVERNANCE,
@@ -49,6 +50,11 @@ def bundled_path(name: str) -> Path:
     return bundled_dir() / f"{name}.parquet"
 
 
+# A source label as a folder-safe slug: the `dataset` partition of the Parquet layout.
+DATASET_SLUG_SQL = (
+    "coalesce(nullif(trim(regexp_replace(lower(regexp_replace(\"source\", ' \\(via [^)]*\\)$', '')), "
+    "'[^a-z0-9]+', '-', 'g'), '-'), ''), 'unknown')"
+)
 # The dataset label of a bundled row without the "(via <redistributor>)" suffix.
 BUNDLED_SOURCE_SQL = "regexp_replace(\"source\", ' \\(via [^)]*\\)$', '')"
 
@@ -357,6 +363,61 @@ class Store:
         _drop_temp(con, staging)
         return count
 
+    # -- exporting -----------------------------------------------------------------------
+    def export_table(self, table: str, path: Path) -> int:
+        """Write a logical table (bundled + imported rows) to one Parquet file; rows written."""
+        spec = _listed_spec(table)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        row = self.con.execute(  # COPY returns the number of rows written
+            f"COPY (SELECT * FROM \"{spec.name}\") TO '{_sql_str(path)}' "
+            "(FORMAT parquet, COMPRESSION zstd)"
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def export_layout(
+        self, root: Path, progress: Callable[[str, int], None] | None = None
+    ) -> dict[str, int]:
+        """Write every listed table to ``root/<table>/`` in the layout the Spark engine reads.
+
+        Tables with a year are partitioned by dataset (the source label as a slug), HS revision
+        (trade) and year, as Hive folders (``dataset=.../hs_revision=HS92/year=2022/``): a
+        cluster reads only the partitions a query needs. An existing layout's tables are
+        replaced. Returns rows written per table.
+        """
+        root.mkdir(parents=True, exist_ok=True)
+        written: dict[str, int] = {}
+        for name, spec in TABLES.items():
+            if not spec.listed:
+                continue
+            cols = spec.column_names
+            parts = [c for c in ("hs_revision", "year") if c in cols]
+            select = ", ".join(f'"{c}"' for c in cols)
+            if "source" in cols and parts:
+                select += f", {DATASET_SLUG_SQL} AS dataset"
+                parts = ["dataset", *parts]
+            target = root / name
+            options = "FORMAT parquet, COMPRESSION zstd, OVERWRITE true"
+            empty = self.con.execute(f'SELECT count(*) = 0 FROM "{name}"').fetchone()
+            if empty and empty[0]:
+                parts = []  # an empty table: one file that still carries the columns
+                select = ", ".join(f'"{c}"' for c in cols)
+                if target.is_dir():
+                    shutil.rmtree(target)
+            if parts:
+                options += ", PARTITION_BY (" + ", ".join(parts) + ")"
+            else:
+                target.mkdir(parents=True, exist_ok=True)
+                for old in target.glob("*.parquet"):
+                    old.unlink()
+                target = target / "data.parquet"
+            row = self.con.execute(
+                f"COPY (SELECT {select} FROM \"{name}\") TO '{_sql_str(target)}' ({options})"
+            ).fetchone()
+            written[name] = int(row[0]) if row else 0
+            if progress is not None:
+                progress(name, written[name])
+        return written
+
     # -- describing ----------------------------------------------------------------------
     def row_counts(self) -> dict[str, int]:
         return {
@@ -487,6 +548,14 @@ def _drop_temp(con: duckdb.DuckDBPyConnection, name: str) -> None:
     ).fetchall()
     for (kind,) in kinds:
         con.execute(f'DROP {kind} temp."{name}"')
+
+
+def _listed_spec(table: str) -> TableSpec:
+    spec = TABLES.get(table)
+    if spec is None or not spec.listed:
+        known = ", ".join(sorted(n for n, t in TABLES.items() if t.listed))
+        raise UnknownCodeError(f"unknown table {table!r}; tables: {known}")
+    return spec
 
 
 def _sql_str(path: Path) -> str:
