@@ -17,8 +17,8 @@ Every row carries a ``source`` naming dataset and version; ``imports`` logs each
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
 import shutil
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -390,7 +390,7 @@ class Store:
             if not spec.listed:
                 continue
             cols = spec.column_names
-            parts = [c for c in ("hs_revision", "year") if c in cols]
+            parts: list[str] = [c for c in ("hs_revision", "year") if c in cols]
             select = ", ".join(f'"{c}"' for c in cols)
             if "source" in cols and parts:
                 select += f", {DATASET_SLUG_SQL} AS dataset"
