@@ -43,28 +43,34 @@ def main(year: int, each: bool = False) -> None:
         )
     ]
     reporters = tr.country_reporters(countries)
-    products, _ = material_products(store, DEFAULT_LISTS, "material")
+    products, _ = material_products(store.engine(), DEFAULT_LISTS, "material")
     print(f"year {year}: {len(countries)} reporters x {products.num_rows} material-HS6 rows")
     timings: list[tuple[str, float, int]] = []
     for name, fn in (
-        ("trade_indicators", lambda: tr.trade_indicators(store.con, reporters, products, [year])),
-        ("supplier_shares", lambda: tr.supplier_shares(store.con, reporters, products, [year])),
+        (
+            "trade_indicators",
+            lambda: tr.trade_indicators(store.engine(), reporters, products, [year]),
+        ),
+        (
+            "supplier_shares",
+            lambda: tr.supplier_shares(store.engine(), reporters, products, [year]),
+        ),
         (
             "position (EU27/NATO/EEA, RCA, 5-y trend)",
-            lambda: pos.position(store.con, reporters, market_table(), products, [year]),
+            lambda: pos.position(store.engine(), reporters, market_table(), products, [year]),
         ),
     ):
         t = time.perf_counter()
         table = fn()
         timings.append((name, time.perf_counter() - t, table.num_rows))
     t = time.perf_counter()
-    result = run_mapping(store, MapRequest(country="NOR", year=year))
+    result = run_mapping(store.engine(), MapRequest(country="NOR", year=year))
     nor = time.perf_counter() - t
     for name, secs, rows in timings:
         print(f"  {name:45s} {secs:7.2f} s  {rows:8d} rows")
     print(f"  {'run_mapping NOR (incl. GeoPolRisk)':45s} {nor:7.2f} s  {len(result.rows):8d} rows")
     t = time.perf_counter()
-    results = run_mappings(store, countries, MapRequest(year=year))
+    results = run_mappings(store.engine(), countries, MapRequest(year=year))
     every = time.perf_counter() - t
     with_rows = sum(1 for r in results.values() if r.rows)
     print(
@@ -74,7 +80,7 @@ def main(year: int, each: bool = False) -> None:
     if each:  # the same, one country at a time (what calling `verdikart map` per country costs)
         t = time.perf_counter()
         for c in countries:
-            run_mapping(store, MapRequest(country=c, year=year))
+            run_mapping(store.engine(), MapRequest(country=c, year=year))
         print(f"  {'run_mapping one country at a time':45s} {time.perf_counter() - t:7.2f} s")
     print(f"total wall time {time.perf_counter() - t0:.2f} s; peak memory {_peak_mib():.0f} MiB")
 

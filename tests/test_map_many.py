@@ -25,10 +25,10 @@ def _same_rows(mine: list[dict], theirs: list[dict]) -> bool:
 def test_many_equals_one_by_one() -> None:
     store = Store.open(None)
     request = MapRequest(year=2022)
-    many = run_mappings(store, ["NOR", "SWE", "S19"], request)
+    many = run_mappings(store.engine(), ["NOR", "SWE", "S19"], request)
     assert set(many) == {"NOR", "SWE", "S19"}
     for code in ("NOR", "SWE"):
-        one = run_mapping(store, MapRequest(country=code, year=2022))
+        one = run_mapping(store.engine(), MapRequest(country=code, year=2022))
         got = many[code]
         assert [r["product"] for r in got.rows] == [r["product"] for r in one.rows]
         assert _same_rows(got.rows, one.rows), code

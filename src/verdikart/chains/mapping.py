@@ -16,10 +16,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from verdikart.engine import Engine
 from verdikart.errors import UnknownCodeError
 from verdikart.indicators import position as pos
 from verdikart.indicators import trade as tr
-from verdikart.store import Store
 
 DEFAULT_LISTS: tuple[str, ...] = ("crma-critical", "crma-strategic", "nato2024", "norway")
 MARKETS: tuple[str, ...] = ("EU27", "NATO", "EEA")
@@ -94,16 +94,18 @@ def market_table(exclude: str | None = None) -> pa.Table:
     )
 
 
-def trade_years(store: Store) -> tuple[int, int]:
-    row = store.con.execute("SELECT min(year), max(year) FROM trade").fetchall()[0]
-    if row is None or row[0] is None:
+def trade_years(engine: Engine) -> tuple[int, int]:
+    """First and last year of the trade the indicators read (``trade_analysis``)."""
+    trade = engine.relations().trade_analysis
+    row = engine.rows(trade.aggregate(first=trade.year.min(), last=trade.year.max()))[0]
+    if row["first"] is None:
         raise UnknownCodeError("the store holds no trade data")
-    return int(row[0]), int(row[1])
+    return int(row["first"]), int(row["last"])
 
 
-def check_year(store: Store, year: int | None) -> int:
+def check_year(engine: Engine, year: int | None) -> int:
     """The requested year, or the latest year with trade data; UnknownCodeError outside."""
-    first, last = trade_years(store)
+    first, last = trade_years(engine)
     if year is None:
         return last
     if not first <= year <= last:
@@ -111,7 +113,9 @@ def check_year(store: Store, year: int | None) -> int:
     return year
 
 
-def material_products(store: Store, lists: Sequence[str], level: str) -> tuple[pa.Table, list[str]]:
+def material_products(
+    engine: Engine, lists: Sequence[str], level: str
+) -> tuple[pa.Table, list[str]]:
     """Products (product, hs6, material, stage, material_name) of the lists; plus notes.
 
     Materials whose HS6 codes are absent from the trade data are reported, not dropped silently.
@@ -132,7 +136,8 @@ def material_products(store: Store, lists: Sequence[str], level: str) -> tuple[p
         for entry in mat.list_members(list_id):
             chosen[entry.material] = every[entry.material]
     hs = mat.material_hs6_table("HS92").to_pylist()
-    in_store = {r["hs6"] for r in store.rows("SELECT DISTINCT hs6 FROM trade")}
+    trade = engine.relations().trade_analysis
+    in_store = {r["hs6"] for r in engine.rows(trade.select("hs6").distinct())}
     rows = [r for r in hs if r["material"] in chosen and r["hs6"] in in_store]
     covered = {r["material"] for r in rows}
     absent_codes = sorted({r["hs6"] for r in hs if r["material"] in chosen} - in_store)
@@ -192,14 +197,14 @@ def _position_label(net_import_value_kusd: float | None) -> str:
 
 
 # -- the run -------------------------------------------------------------------------------
-def run_mapping(store: Store, request: MapRequest, progress: Progress | None = None) -> MapResult:
+def run_mapping(engine: Engine, request: MapRequest, progress: Progress | None = None) -> MapResult:
     """All seven steps for one reporter and year; set-based queries, one per indicator family."""
     step = progress or (lambda _msg: None)
-    year = check_year(store, request.year)
+    year = check_year(engine, request.year)
     step("resolving country and lists")
     reporters, reporter_id, reporter_name = reporter_table(request.country)
     results = _map_reporters(
-        store,
+        engine,
         request,
         year,
         reporters,
@@ -211,7 +216,10 @@ def run_mapping(store: Store, request: MapRequest, progress: Progress | None = N
 
 
 def run_mappings(
-    store: Store, countries: Sequence[str], request: MapRequest, progress: Progress | None = None
+    engine: Engine,
+    countries: Sequence[str],
+    request: MapRequest,
+    progress: Progress | None = None,
 ) -> dict[str, MapResult]:
     """The same mapping for many countries at once (each query family runs once for all).
 
@@ -221,7 +229,7 @@ def run_mappings(
     from verdikart.reference.countries import resolve_country
 
     step = progress or (lambda _msg: None)
-    year = check_year(store, request.year)
+    year = check_year(engine, request.year)
     names = {}
     for code in countries:
         try:
@@ -229,11 +237,11 @@ def run_mappings(
         except UnknownCodeError:
             names[code] = code  # BACI pseudo-codes such as S19 have no ISO entry
     reporters = tr.country_reporters(list(names))
-    return _map_reporters(store, request, year, reporters, names, market_table(), step)
+    return _map_reporters(engine, request, year, reporters, names, market_table(), step)
 
 
 def _map_reporters(
-    store: Store,
+    engine: Engine,
     request: MapRequest,
     year: int,
     reporters: pa.Table,
@@ -243,10 +251,10 @@ def _map_reporters(
 ) -> dict[str, MapResult]:
     from verdikart.chains.sectors import sectors_of
 
-    products, list_notes = material_products(store, request.lists, request.level)
+    products, list_notes = material_products(engine, request.lists, request.level)
     step("trade indicators")
     ind = tr.trade_indicators(
-        store.con,
+        engine,
         reporters,
         products,
         [year],
@@ -255,20 +263,20 @@ def _map_reporters(
     ).to_pylist()
     step("supplier shares")
     suppliers = tr.supplier_shares(
-        store.con, reporters, products, [year], basis=request.basis
+        engine, reporters, products, [year], basis=request.basis
     ).to_pylist()
     step("Norway's position")
-    positions = pos.position(store.con, reporters, markets, products, [year]).to_pylist()
+    positions = pos.position(engine, reporters, markets, products, [year]).to_pylist()
     trend = pos.world_share_series(
-        store.con, reporters, products, list(range(year - pos.TREND_YEARS + 1, year + 1))
+        engine, reporters, products, list(range(year - pos.TREND_YEARS + 1, year + 1))
     ).to_pylist()
     step("GeoPolRisk")
-    gpr, gpr_notes = _geopolrisk_scores(store, list(names), products, year)
+    gpr, gpr_notes = _geopolrisk_scores(engine, list(names), products, year)
     step("joining and ranking")
     meta = _product_meta(products)
     position_of = {(p["reporter"], p["product"]): p for p in positions}
-    governance = _governance_sources(store, year)
-    unused = tr.trade_not_analysed(store.con, year)
+    governance = _governance_sources(engine, year)
+    unused = tr.trade_not_analysed(engine, year)
     rows_of: dict[str, list[dict[str, Any]]] = {reporter: [] for reporter in names}
     for r in ind:
         m = meta[r["product"]]
@@ -414,17 +422,17 @@ def _product_geopolrisk(
 
 
 def _geopolrisk_scores(
-    store: Store, reporters: Sequence[str], products: pa.Table, year: int
+    engine: Engine, reporters: Sequence[str], products: pa.Table, year: int
 ) -> tuple[dict[str, dict[str, float | None]], dict[str, str]]:
     """GeoPolRisk score per reporter and material from :mod:`verdikart.indicators.geopolrisk`
     (one call for all reporters; not redone here), and a note per reporter."""
     from verdikart.indicators import geopolrisk as gpr
 
-    if year not in gpr.available_years(store):
+    if year not in gpr.available_years(engine):
         return {}, dict.fromkeys(
             reporters, f"GeoPolRisk scores left out: no production data for {year}"
         )
-    assessable = {m["material"] for m in gpr.assessable_materials(store)}
+    assessable = {m["material"] for m in gpr.assessable_materials(engine)}
     wanted = sorted(set(products.column("material").to_pylist()) & assessable)
     if not wanted:
         return {}, dict.fromkeys(reporters, "GeoPolRisk scores left out: no assessable material")
@@ -432,7 +440,7 @@ def _geopolrisk_scores(
     # in one pass (pseudo-codes such as S19 are not resolvable names), then keep ours.
     asked = list(reporters) if len(reporters) == 1 else None
     scores: dict[str, dict[str, float | None]] = {r: {} for r in reporters}
-    for row in gpr.geopolrisk(store, asked, wanted, [year]).to_pylist():
+    for row in gpr.geopolrisk(engine, asked, wanted, [year]).to_pylist():
         if row["country"] in scores:
             scores[row["country"]][row["material"]] = row["score"]
     notes = {
@@ -446,9 +454,7 @@ def _geopolrisk_scores(
     return scores, notes
 
 
-def _governance_sources(store: Store, year: int) -> set[str]:
-    rows = store.rows(
-        "SELECT DISTINCT source FROM governance WHERE indicator = ? AND year = ?",
-        [tr.DEFAULT_GOVERNANCE, year],
-    )
-    return {r["source"] for r in rows}
+def _governance_sources(engine: Engine, year: int) -> set[str]:
+    g = engine.relations().governance
+    chosen = g.filter((g.indicator == tr.DEFAULT_GOVERNANCE) & (g.year == year))
+    return {r["source"] for r in engine.rows(chosen.select("source").distinct())}

@@ -25,10 +25,19 @@ from verdikart.errors import VerdikartError
     default=None,
     help="Analytic store (DuckDB file). Default: the user data directory.",
 )
+@click.option(
+    "--engine",
+    "engine_name",
+    type=click.Choice(["duckdb", "spark"]),
+    envvar="VERDIKART_ENGINE",
+    default=None,
+    help="Analytic engine: duckdb (default, embedded) or spark (local mode, or the cluster in "
+    "VERDIKART_SPARK_MASTER, reading the layout in VERDIKART_SPARK_DATA).",
+)
 @click.pass_context
-def cli(ctx: click.Context, store_path: str | None) -> None:
+def cli(ctx: click.Context, store_path: str | None, engine_name: str | None) -> None:
     """verdikart: critical raw-material value chains, indicators and the materialbørs."""
-    ctx.obj = Context(store_path=store_path)
+    ctx.obj = Context(store_path=store_path, engine_name=engine_name)
 
 
 def _register() -> None:

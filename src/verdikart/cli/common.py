@@ -11,35 +11,49 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from verdikart.app import Verdikart
+    from verdikart.config import Settings
+    from verdikart.store import Store
 
 FORMATS = ("table", "json", "csv")
 
 
 @dataclass
 class Context:
-    """Per-invocation state: options of the root command and lazily opened resources."""
+    """Per-invocation state: the root command's options and the application core (lazy)."""
 
     store_path: str | None = None
-    _store: Any = field(default=None, repr=False)
+    engine_name: str | None = None
+    _app: Verdikart | None = field(default=None, repr=False)
 
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         from verdikart.config import Settings
 
         settings = Settings()
         if self.store_path:
             settings.store = Path(self.store_path)
+        if self.engine_name:
+            settings.engine = self.engine_name
         return settings
 
-    def store(self) -> Any:
-        """The analytic store, opened once per invocation."""
-        if self._store is None:
-            from verdikart.api import open_store
+    def app(self) -> Verdikart:
+        """The application core, created once per invocation (resources open on first use)."""
+        if self._app is None:
+            from verdikart.app import Verdikart
 
-            self._store = open_store(self.settings())
-        return self._store
+            self._app = Verdikart(self.settings())
+        return self._app
+
+    def store(self) -> Store:
+        """The analytic store of the application core."""
+        return self.app().store()
 
 
 pass_context = click.make_pass_decorator(Context, ensure=True)
@@ -154,6 +168,19 @@ def emit(
     title: str | None = None,
 ) -> None:
     click.echo(render(rows, fmt, columns=columns, title=title))
+
+
+def emit_arrow(table: pa.Table, fmt: str, columns: Sequence[str], title: str) -> None:
+    """Print an Arrow table like `emit`. JSON is written one object per line inside the list
+    (the full GeoPolRisk matrix, ~47,000 rows, takes seconds through an indenting encoder)."""
+    selected = table.select(list(columns))
+    if fmt != "json":
+        emit(selected.to_pylist(), fmt, columns=columns, title=title)
+        return
+    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+    rows = selected.to_pylist()
+    lines = [encode({k: _flat(v) for k, v in row.items()}) for row in rows]
+    click.echo("[\n" + ",\n".join(lines) + "\n]" if lines else "[]")
 
 
 def split_values(values: Sequence[str]) -> list[str] | None:

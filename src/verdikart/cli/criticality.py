@@ -102,8 +102,6 @@ def criticality_command(
     and EI >= 2.8. Rows per stage (E extraction, P processing) and 'max'; `inputs_defaulted`
     lists every input replaced by a default (see docs/method-eu-criticality.md).
     """
-    from verdikart.indicators.eu_method import eu_criticality
-
     window: tuple[int, int] | None = None
     if trade_years:
         first, _, last = trade_years.partition("-")
@@ -113,15 +111,12 @@ def criticality_command(
             raise click.BadParameter(
                 f"not a year range: {trade_years!r}", param_hint="--trade-years"
             ) from exc
-    store = ctx.store()
-    table = eu_criticality(
-        store.con,
+    table = ctx.app().criticality(
         year=year,
         materials=_materials(materials),
         perspective=perspective,
         wgi_year=wgi_year,
         trade_years=window,
-        production_years=window,
     )
     rows = table.to_pylist()
     if summary:

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from verdikart.cli.common import emit, format_option, pass_context
+from verdikart.cli.common import Context, emit, format_option, pass_context
 
 
 @click.group("data")
@@ -18,11 +18,9 @@ def data() -> None:
 @data.command("status")
 @format_option()
 @pass_context
-def status(ctx: Any, fmt: str) -> None:
+def status(ctx: Context, fmt: str) -> None:
     """Per table and source: rows, years, countries and origin (bundled or imported)."""
-    from verdikart.api import data_status
-
-    emit(data_status(ctx.store()), fmt, title="verdikart store")
+    emit(ctx.app().data_status(), fmt, title="verdikart store")
 
 
 @data.command("sources")
@@ -69,7 +67,7 @@ def _source_ids() -> list[str]:
 @format_option()
 @pass_context
 def import_(
-    ctx: Any,
+    ctx: Context,
     source: str,
     path: Path,
     hs_revision: str | None,
@@ -82,9 +80,6 @@ def import_(
     from rich.console import Console
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from verdikart.sources import run_import
-
-    store = ctx.store()
     options: dict[str, Any] = {"allow_unmapped": allow_unmapped}
     if hs_revision:
         options["hs_revision"] = hs_revision
@@ -107,7 +102,7 @@ def import_(
         def progress(stage: str, done: int, total: int) -> None:
             bar.update(task, description=f"{source}: {stage}", completed=done, total=total)
 
-        report = run_import(store, source, path, progress=progress, **options)
+        report = ctx.app().data_import(source, path, progress=progress, **options)
     summary = report.as_dict()
     if fmt != "table":  # one object (json) or one row (csv), warnings and unmapped codes inside
         emit(summary, fmt)
@@ -130,25 +125,33 @@ def import_(
 
 
 @data.command("export")
-@click.argument("table")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("table", required=False)
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option(
+    "--all",
+    "whole_store",
+    is_flag=True,
+    help="Every table to the folder PATH in the partitioned Parquet layout the Spark engine "
+    "reads (PATH/<table>/dataset=.../year=.../); give no TABLE.",
+)
 @pass_context
-def export(ctx: Any, table: str, path: Path) -> None:
-    """Write a logical table (bundled + imported rows) to a Parquet file."""
-    from verdikart.errors import UnknownCodeError
-    from verdikart.schema import TABLES
-
-    if table not in TABLES:
-        raise UnknownCodeError(f"unknown table {table!r}; known: {', '.join(sorted(TABLES))}")
+def export(ctx: Context, table: str | None, path: Path, whole_store: bool) -> None:
+    """Write a table (bundled + imported rows) to a Parquet file, or --all to a layout."""
+    app = ctx.app()
+    if whole_store:
+        if table is not None:
+            raise click.UsageError("give either TABLE or --all, not both")
+        written = app.data_export_layout(
+            path, progress=lambda name, n: click.echo(f"  {name}: {n:,} rows", err=True)
+        )
+        click.echo(f"wrote {sum(written.values()):,} rows in {len(written)} tables to {path}")
+        return
+    if table is None:
+        raise click.UsageError("give a TABLE (or --all for the whole store)")
     if path.suffix.lower() != ".parquet":
         raise click.BadParameter("the output must end in .parquet", param_hint="PATH")
-    store = ctx.store()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    target = str(path).replace("'", "''")
-    rows = store.con.execute(  # COPY returns the number of rows written
-        f"COPY (SELECT * FROM \"{table}\") TO '{target}' (FORMAT parquet, COMPRESSION zstd)"
-    ).fetchone()
-    click.echo(f"wrote {rows[0] if rows else 0:,} rows of {table} to {path}")
+    rows = app.data_export(table, path)
+    click.echo(f"wrote {rows:,} rows of {table} to {path}")
 
 
 @data.command("download")
@@ -163,10 +166,10 @@ def export(ctx: Any, table: str, path: Path) -> None:
 @click.option("--import", "then_import", is_flag=True, help="Import the file after download.")
 @pass_context
 def download(
-    ctx: Any, source: str, dest: Path | None, hs_revision: str | None, then_import: bool
+    ctx: Context, source: str, dest: Path | None, hs_revision: str | None, then_import: bool
 ) -> None:
     """Download a source's official file from its publisher (needs network)."""
-    from verdikart.sources import run_download, run_import
+    from verdikart.sources import run_download
 
     target = dest or ctx.settings().data_dir / "downloads"
     options: dict[str, Any] = {}
@@ -178,7 +181,7 @@ def download(
         path = run_download(source, target, **options)
     click.echo(f"downloaded {path}")
     if then_import:
-        report = run_import(ctx.store(), source, path)
+        report = ctx.app().data_import(source, path)
         click.echo(f"imported {report.rows:,} rows into {report.table}")
 
 

@@ -1,7 +1,7 @@
 """CLI commands for indicators: `verdikart geopolrisk` and `verdikart production`.
 
-Parsing and printing only; the numbers come from `verdikart.indicators.geopolrisk` and
-`verdikart.indicators.production` (imported inside the commands to keep start-up fast).
+Parsing and printing only; the numbers come from the application core (`verdikart.app`),
+imported inside the commands to keep start-up fast.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import click
 
-from verdikart.cli.common import Context, emit, format_option, pass_context, split_values
+from verdikart.cli.common import Context, emit_arrow, format_option, pass_context, split_values
 
 
 def split_years(values: Sequence[str]) -> list[int] | None:
@@ -29,31 +29,6 @@ def split_years(values: Sequence[str]) -> list[int] | None:
         except ValueError as exc:
             raise click.BadParameter(f"not a year or range: {part!r}", param_hint="--year") from exc
     return sorted(set(years))
-
-
-def emit_table(store: object, table: object, fmt: str, columns: Sequence[str], title: str) -> None:
-    """Print an Arrow table like `emit`; json is rendered by DuckDB (the full GeoPolRisk matrix,
-    ~33,000 rows, would take seconds through Python's indenting json encoder)."""
-    import pyarrow as pa
-
-    from verdikart.store import registered
-
-    assert isinstance(table, pa.Table)
-    if fmt != "json":
-        emit(table.select(list(columns)).to_pylist(), fmt, columns=columns, title=title)
-        return
-    con = store.con  # type: ignore[attr-defined]
-    numbered = table.select(list(columns)).append_column(
-        "_row", pa.array(range(table.num_rows), pa.int64())
-    )
-    fields = ", ".join(f'"{c}" := "{c}"' for c in columns)
-    with registered(con, _emit_rows=numbered):
-        rows = con.sql(
-            f"SELECT string_agg(to_json(struct_pack({fields})), E',\\n' ORDER BY _row) "
-            "FROM _emit_rows"
-        ).fetchall()
-    body = rows[0][0] if rows and rows[0][0] is not None else ""
-    click.echo(f"[\n{body}\n]" if body else "[]")
 
 
 _COUNTRY_HELP = (
@@ -118,17 +93,15 @@ def geopolrisk_command(
     with `missing_reason`. Production comes from one source and stage per material and year
     (`production_source`, `production_stage`).
     """
-    from verdikart.indicators.geopolrisk import COLUMNS, geopolrisk
+    from verdikart.indicators.geopolrisk import COLUMNS
 
-    store = ctx.store()
-    table = geopolrisk(
-        store,
+    table = ctx.app().geopolrisk(
         split_values(countries),
         split_values(materials),
         split_years(years),
         source=production_source,
     )
-    emit_table(store, table, fmt, COLUMNS, "GeoPolRisk")
+    emit_arrow(table, fmt, COLUMNS, "GeoPolRisk")
 
 
 @click.command("production")
@@ -158,57 +131,49 @@ def production_command(
     DoJ 0-10,000 points). With --country: that country's or group's production and share.
     `source` names the data used; `note` says why a share or HHI is empty.
     """
-    from verdikart.indicators.production import own_production, producer_shares, production_hhi
-
-    store = ctx.store()
-    mats = split_values(materials)
-    yrs = split_years(years)
-    src = production_source
-    hhi = production_hhi(store, mats, yrs, source=src).select(
-        ["material", "year", "stage", "n_producers", "hhi", "hhi_points"]
-    )
     country_list = split_values(countries) if countries else []
-    if country_list:
-        table = own_production(store, country_list, mats, yrs, source=src)
-        columns = [
-            "country",
-            "material",
-            "year",
-            "stage",
-            "quantity",
-            "unit",
-            "quantity_t",
-            "world_quantity",
-            "share",
-            "n_producers",
-            "hhi",
-            "hhi_points",
-            "source",
-            "note",
-        ]
-    else:
-        table = producer_shares(store, mats, yrs, source=src)
-        columns = [
-            "material",
-            "year",
-            "stage",
-            "rank",
-            "country",
-            "quantity",
-            "unit",
-            "content_basis",
-            "quantity_t",
-            "share",
-            "n_producers",
-            "hhi",
-            "hhi_points",
-            "source",
-            "note",
-        ]
-    joined = table.join(hhi, keys=["material", "year", "stage"], join_type="left outer")
-    order = [("material", "ascending"), ("year", "ascending")]
-    order.append(("country", "ascending") if country_list else ("rank", "ascending"))
-    emit_table(store, joined.sort_by(order), fmt, columns, "Production")
+    table = ctx.app().production(
+        split_values(materials),
+        split_years(years),
+        countries=country_list or (),
+        source=production_source,
+    )
+    emit_arrow(table, fmt, OWN_COLUMNS if country_list else SHARE_COLUMNS, "Production")
+
+
+OWN_COLUMNS = (
+    "country",
+    "material",
+    "year",
+    "stage",
+    "quantity",
+    "unit",
+    "quantity_t",
+    "world_quantity",
+    "share",
+    "n_producers",
+    "hhi",
+    "hhi_points",
+    "source",
+    "note",
+)
+SHARE_COLUMNS = (
+    "material",
+    "year",
+    "stage",
+    "rank",
+    "country",
+    "quantity",
+    "unit",
+    "content_basis",
+    "quantity_t",
+    "share",
+    "n_producers",
+    "hhi",
+    "hhi_points",
+    "source",
+    "note",
+)
 
 
 COMMANDS: list[click.Command] = [geopolrisk_command, production_command]

@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from verdikart.cli.common import pass_context, render
+from verdikart.cli.common import Context, pass_context, render
 
 MAP_FORMATS = ("table", "json", "csv", "xlsx", "html")
 TABLE_COLUMNS = (
@@ -63,7 +63,7 @@ def _write_xlsx(rows: list[dict[str, Any]], path: Path, sheet: str, notes: list[
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write to a file.")
 @pass_context
 def map_command(
-    ctx: Any,
+    ctx: Context,
     country: str,
     year: int | None,
     lists: str,
@@ -77,7 +77,7 @@ def map_command(
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
-    from verdikart.chains.mapping import MapRequest, run_mapping
+    from verdikart.chains.mapping import MapRequest
 
     if not 0 < threshold <= 1:
         raise click.BadParameter("must be in (0, 1]", param_hint="--threshold")
@@ -94,9 +94,7 @@ def map_command(
         SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True
     ) as bar:
         task = bar.add_task("mapping", total=None)
-        result = run_mapping(
-            ctx.store(), request, progress=lambda msg: bar.update(task, description=msg)
-        )
+        result = ctx.app().map(request, progress=lambda msg: bar.update(task, description=msg))
     if fmt in ("xlsx", "html") and not out:
         raise click.UsageError(f"--format {fmt} needs --out FILE")
     if fmt == "xlsx":
@@ -144,17 +142,12 @@ def company_group() -> None:
 @click.option("--save", is_flag=True, help="Also save the purchases into the store.")
 @pass_context
 def company_assess(
-    ctx: Any, file: str, year: int | None, threshold: float, fmt: str, save: bool
+    ctx: Context, file: str, year: int | None, threshold: float, fmt: str, save: bool
 ) -> None:
     """Supplier concentration and country risk of a company's purchases file (CSV/XLSX)."""
-    from verdikart.indicators.company import assess_company, read_purchases, save_purchases
-
-    purchases = read_purchases(Path(file))
-    store = ctx.store()
-    rows = assess_company(store, purchases, year=year, threshold=threshold)
-    if save:
-        n = save_purchases(store, purchases, source=f"company file {Path(file).name}")
-        click.echo(f"saved {n} purchase rows to the store", err=True)
+    rows, saved = ctx.app().company_assess(Path(file), year=year, threshold=threshold, save=save)
+    if saved is not None:
+        click.echo(f"saved {saved} purchase rows to the store", err=True)
     click.echo(render(rows, fmt, title=f"Company assessment: {Path(file).name}"))
 
 

@@ -34,9 +34,9 @@ def materials_list(list_id: str | None, fmt: str) -> None:
 
     if list_id is None:
         rows = table().to_pylist()
-        for row in rows:
-            row["lists"] = ",".join(row["lists"])
-            row["members"] = ",".join(row["members"])
+        for material_row in rows:
+            material_row["lists"] = ",".join(material_row["lists"])
+            material_row["members"] = ",".join(material_row["members"])
         emit(rows, fmt, title="Materials")
         return
     info = list_info(list_id)

@@ -1,0 +1,247 @@
+"""The application core: one object, ``Verdikart(settings)``, the front door for every face.
+
+It owns the analytic store and engine (DuckDB by default, Spark when the settings say so) and
+the materialbørs service, and offers one typed use-case function per question a user can ask:
+data status, import and export; GeoPolRisk; production shares and HHI; the EU criticality
+method; the mapping report; a company's sourcing assessment; the materialbørs potential; the
+material and country views. The CLI (:mod:`verdikart.cli`) and the web app
+(:mod:`verdikart.web`) parse, call one of these, and print or render: they never run SQL.
+
+Resources open lazily on first use (``verdikart --version`` stays fast). A web request uses
+:meth:`Verdikart.reader`: its own DuckDB cursor over the same store, shared exchange service.
+Countries, groups and years are resolved once per request, here or in the use case, and handed
+down as resolved values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from verdikart.config import Settings
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from verdikart.chains.mapping import MapRequest, MapResult
+    from verdikart.engine import Engine
+    from verdikart.exchange.critical import ImportsT
+    from verdikart.exchange.service import ExchangeService
+    from verdikart.sources._common import ImportReport
+    from verdikart.store import Store
+
+Progress = Callable[[str], None]
+
+
+class Verdikart:
+    """verdikart's core: settings, the analytic store and engine, the exchange service."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        store: Store | None = None,
+        exchange: ExchangeService | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self._store = store
+        self._engine: Engine | None = None
+        self._exchange = exchange
+        self._owns_exchange = exchange is None
+
+    # -- resources ------------------------------------------------------------------------
+    def store(self) -> Store:
+        """The analytic store (DuckDB file or in-memory bundled data), opened once."""
+        if self._store is None:
+            from verdikart.store import Store
+
+            self._store = Store.open(self.settings.store_path)
+        return self._store
+
+    def engine(self) -> Engine:
+        """The analytic engine the settings name (``engine``: duckdb | spark), opened once."""
+        if self._engine is None:
+            if self.settings.engine == "duckdb":
+                self._engine = self.store().engine()
+            else:
+                from verdikart.engine import open_engine
+
+                self._engine = open_engine(
+                    self.settings.engine,
+                    spark_master=self.settings.spark_master,
+                    spark_data=self.settings.spark_data,
+                )
+        return self._engine
+
+    def exchange(self) -> ExchangeService:
+        """The materialbørs service (SQLite by default, PostgreSQL when db_url is set)."""
+        if self._exchange is None:
+            from verdikart.exchange.service import ExchangeService
+
+            self._exchange = ExchangeService(self.settings.database_url)
+            self._owns_exchange = True
+        return self._exchange
+
+    def reader(self) -> Verdikart:
+        """A per-request core: its own DuckDB cursor over this store; the same exchange."""
+        store = self.store()
+        return Verdikart(
+            self.settings,
+            store=store.reader(),
+            exchange=self._exchange,
+        )
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+            self._engine = None
+        if self._owns_exchange and self._exchange is not None:
+            self._exchange.close()
+            self._exchange = None
+
+    def __enter__(self) -> Verdikart:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- data -----------------------------------------------------------------------------
+    def data_status(self) -> list[dict[str, Any]]:
+        """Per table and source: rows, years, countries, origin and provenance."""
+        return self.store().status()
+
+    def data_import(
+        self, source: str, path: Path, progress: Any = None, **options: Any
+    ) -> ImportReport:
+        """Import an official file into the store (atomic; supersedes the same coverage)."""
+        from verdikart.sources import run_import
+
+        if progress is not None:
+            options["progress"] = progress
+        return run_import(self.store(), source, path, **options)
+
+    def data_export(self, table: str, path: Path) -> int:
+        """One logical table (bundled + imported rows) to a Parquet file; rows written."""
+        return self.store().export_table(table, path)
+
+    def data_export_layout(
+        self, root: Path, progress: Callable[[str, int], None] | None = None
+    ) -> dict[str, int]:
+        """Every table to the partitioned Parquet layout the Spark engine reads."""
+        return self.store().export_layout(root, progress)
+
+    # -- indicators -----------------------------------------------------------------------
+    def geopolrisk(
+        self,
+        countries: Sequence[str] | None,
+        materials: Sequence[str] | None,
+        years: Sequence[int] | None,
+        *,
+        source: str | None = None,
+    ) -> pa.Table:
+        """GeoPolRisk score and CF per country or group, material and year (None = all)."""
+        from verdikart.indicators.geopolrisk import geopolrisk
+
+        return geopolrisk(
+            self.engine(),
+            None if countries is None else list(countries),
+            None if materials is None else list(materials),
+            None if years is None else list(years),
+            source=source,
+        )
+
+    def production(
+        self,
+        materials: Sequence[str] | None,
+        years: Sequence[int] | None,
+        *,
+        countries: Sequence[str] = (),
+        source: str | None = None,
+    ) -> pa.Table:
+        """Producer shares (or the countries' own production and share) with the HHI."""
+        from verdikart.indicators.production import (
+            own_production,
+            producer_shares,
+            production_hhi,
+        )
+
+        engine = self.engine()
+        mats = None if materials is None else list(materials)
+        yrs = None if years is None else list(years)
+        hhi = production_hhi(engine, mats, yrs, source=source).select(
+            ["material", "year", "stage", "n_producers", "hhi", "hhi_points"]
+        )
+        if countries:
+            table = own_production(engine, list(countries), mats, yrs, source=source)
+            last = "country"
+        else:
+            table = producer_shares(engine, mats, yrs, source=source)
+            last = "rank"
+        joined = table.join(hhi, keys=["material", "year", "stage"], join_type="left outer")
+        return joined.sort_by(
+            [("material", "ascending"), ("year", "ascending"), (last, "ascending")]
+        )
+
+    def criticality(
+        self,
+        *,
+        year: int,
+        materials: Sequence[str] | None,
+        perspective: str,
+        wgi_year: int | None = None,
+        trade_years: tuple[int, int] | None = None,
+    ) -> pa.Table:
+        """The EU criticality method (SR per stage and max, EI, critical) for a perspective."""
+        from verdikart.indicators.eu_method import eu_criticality
+
+        return eu_criticality(
+            self.engine(),
+            year=year,
+            materials=None if materials is None else list(materials),
+            perspective=perspective,
+            wgi_year=wgi_year,
+            trade_years=trade_years,
+            production_years=trade_years,
+        )
+
+    def map(self, request: MapRequest, progress: Progress | None = None) -> MapResult:
+        """The mapping of seed 003's seven steps for one reporter and year."""
+        from verdikart.chains.mapping import run_mapping
+
+        return run_mapping(self.engine(), request, progress=progress)
+
+    def company_assess(
+        self,
+        path: Path,
+        *,
+        year: int | None = None,
+        threshold: float | None = None,
+        save: bool = False,
+    ) -> tuple[list[dict[str, Any]], int | None]:
+        """A company's purchases file assessed (concentration, country risk); read locally.
+
+        Returns the rows and, with ``save``, the number of purchase rows saved to the store.
+        """
+        from verdikart.indicators.company import assess_company, read_purchases, save_purchases
+        from verdikart.relations import SINGLE_SUPPLIER_THRESHOLD
+
+        purchases = read_purchases(path)
+        rows = assess_company(
+            self.engine(),
+            purchases,
+            year=year,
+            threshold=SINGLE_SUPPLIER_THRESHOLD if threshold is None else threshold,
+        )
+        saved = None
+        if save:
+            saved = save_purchases(self.store(), purchases, source=f"company file {path.name}")
+        return rows, saved
+
+    # -- materialbørs -----------------------------------------------------------------------
+    def norway_imports(self, material: str, year: int) -> ImportsT:
+        """Norway's imports in tonnes of a material's codes (the materialbørs potential's basis)."""
+        from verdikart.exchange.critical import norway_imports_t
+
+        return norway_imports_t(self.engine(), material, year)
