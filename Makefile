@@ -19,6 +19,10 @@ test: install
 	$(VENV)/bin/ruff check src tests benchmarks scripts
 	$(VENV)/bin/ruff format --check src tests benchmarks scripts
 	$(VENV)/bin/mypy
-	$(VENV)/bin/python -m pytest -n 2 -q
+	$(VENV)/bin/python -m pytest -n 2 --dist loadgroup -q
 
-.PHONY: install run test
+# The parity suite alone: every indicator on DuckDB and on Spark in local mode (needs Java).
+test-spark: install
+	$(VENV)/bin/python -m pytest -m spark -q
+
+.PHONY: install run test test-spark
