@@ -7,7 +7,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI, Request
+    from starlette.responses import Response
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from verdikart.config import Settings
+    from verdikart.errors import VerdikartError
+    from verdikart.exchange.service import ExchangeService
 
 MAX_BODY_BYTES = 1_000_000  # JSON bodies; uploads have their own limit (MAX_UPLOAD_BYTES)
 MAX_UPLOAD_BYTES = 5_000_000
@@ -15,7 +24,7 @@ MAX_UPLOAD_BYTES = 5_000_000
 UPLOAD_ROUTES = frozenset({("POST", "/api/exchange/imports"), ("POST", "/exchange/import")})
 
 
-def body_limit(scope: Any) -> int:
+def body_limit(scope: Scope) -> int:
     """The body limit of a request: MAX_UPLOAD_BYTES on the upload routes (exact method and
     path), MAX_BODY_BYTES everywhere else."""
     route = (scope.get("method", ""), scope.get("path", ""))
@@ -26,10 +35,10 @@ class BodyLimit:
     """ASGI middleware: 413 for bodies over the limit (`body_limit`), by Content-Length or
     while streaming."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -47,7 +56,7 @@ class BodyLimit:
             return
         received = 0
 
-        async def limited() -> Any:
+        async def limited() -> Message:
             nonlocal received
             message = await receive()
             received += len(message.get("body", b""))
@@ -103,10 +112,10 @@ class SameOriginPosts:
     cookie alone does not cover the login form (which needs no cookie) nor a sibling subdomain
     (same site, other origin)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("method") not in UNSAFE_METHODS:
             await self.app(scope, receive, send)
             return
@@ -126,23 +135,49 @@ class SameOriginPosts:
         await response(scope, receive, send)
 
 
-def create_app(settings: Any = None, *, service: Any = None) -> Any:
+API_PREFIX = "/api/"
+
+
+def error_response(request: Request, exc: VerdikartError) -> Response:
+    """The answer to any VerdikartError, with the status its class declares (`http_status`).
+
+    API routes (`/api/...`) get JSON `{"detail": message}` (plus `problems` for a
+    DataValidationError; `WWW-Authenticate: Bearer` with a 401); HTML pages get the error page
+    with the same status (a page that needs a sign-in redirects to it).
+    """
+    from starlette.responses import JSONResponse
+
+    from verdikart.errors import DataValidationError
+    from verdikart.exchange.auth import AuthenticationError
+
+    if not request.url.path.startswith(API_PREFIX):
+        from verdikart.web.pages import error_page
+
+        return error_page(request, exc)
+    body: dict[str, Any] = {"detail": str(exc)}
+    if isinstance(exc, DataValidationError):
+        body = {
+            "detail": f"{len(exc.problems)} problem(s) in {exc.source or 'input'}",
+            "problems": exc.problems,
+        }
+    response = JSONResponse(body, status_code=exc.http_status)
+    if isinstance(exc, AuthenticationError):
+        response.headers["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+def create_app(
+    settings: Settings | None = None, *, service: ExchangeService | None = None
+) -> FastAPI:
     """The ASGI app. `service` (an ExchangeService) may be injected, e.g. by tests."""
-    from fastapi import FastAPI, Request
+    from fastapi import FastAPI
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import JSONResponse, RedirectResponse
     from fastapi.staticfiles import StaticFiles
 
     from verdikart import __version__
     from verdikart.config import Settings
-    from verdikart.errors import (
-        DataValidationError,
-        ExchangeError,
-        NotFoundError,
-        PermissionDeniedError,
-        UnknownCodeError,
-    )
-    from verdikart.exchange.auth import AuthenticationError
+    from verdikart.errors import VerdikartError
     from verdikart.web import api_exchange, pages
     from verdikart.web.state import AppState, static_dir
 
@@ -165,35 +200,15 @@ def create_app(settings: Any = None, *, service: Any = None) -> Any:
     app.add_middleware(BodyLimit)
     app.add_middleware(SameOriginPosts)  # added last: runs first, before any body is read
 
-    def _json(status: int, detail: str, **extra: Any) -> JSONResponse:
-        return JSONResponse({"detail": detail, **extra}, status_code=status)
+    # ONE handler for every error raised on purpose (subclasses included): the status is the
+    # class's `http_status`, never 500. A plain function: Starlette runs it in the thread pool,
+    # so the error page may read the sign-in from the database.
+    def _verdikart_error(request: Request, exc: Exception) -> Response:
+        if not isinstance(exc, VerdikartError):  # registered for VerdikartError only
+            raise exc
+        return error_response(request, exc)
 
-    @app.exception_handler(AuthenticationError)
-    async def _auth(_: Request, exc: AuthenticationError) -> JSONResponse:
-        response = _json(401, str(exc))
-        response.headers["WWW-Authenticate"] = "Bearer"
-        return response
-
-    @app.exception_handler(NotFoundError)
-    async def _not_found(_: Request, exc: NotFoundError) -> JSONResponse:
-        return _json(404, str(exc))
-
-    @app.exception_handler(PermissionDeniedError)
-    async def _denied(_: Request, exc: PermissionDeniedError) -> JSONResponse:
-        return _json(403, str(exc))
-
-    @app.exception_handler(DataValidationError)
-    async def _invalid(_: Request, exc: DataValidationError) -> JSONResponse:
-        return _json(422, f"{len(exc.problems)} problem(s) in {exc.source or 'input'}",
-                     problems=exc.problems)  # fmt: skip
-
-    @app.exception_handler(UnknownCodeError)
-    async def _unknown(_: Request, exc: UnknownCodeError) -> JSONResponse:
-        return _json(422, str(exc))
-
-    @app.exception_handler(ExchangeError)
-    async def _exchange(_: Request, exc: ExchangeError) -> JSONResponse:
-        return _json(409, str(exc))
+    app.add_exception_handler(VerdikartError, _verdikart_error)
 
     @app.exception_handler(RequestValidationError)
     async def _request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -201,7 +216,10 @@ def create_app(settings: Any = None, *, service: Any = None) -> Any:
         for err in exc.errors():
             where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "(body)"
             problems.append(f"{where}: {str(err.get('msg', '')).removeprefix('Value error, ')}")
-        return _json(422, f"{len(problems)} problem(s) in request", problems=problems)
+        return JSONResponse(
+            {"detail": f"{len(problems)} problem(s) in request", "problems": problems},
+            status_code=422,
+        )
 
     app.include_router(api_exchange.router)
     app.include_router(pages.router)

@@ -1,7 +1,9 @@
 """The exchange's JSON API under `/api/exchange/` (bearer tokens; documented in /openapi.json).
 
 Thin: every route authenticates, calls `ExchangeService`, and returns what it gives back. Errors
-map to status codes in `verdikart.web.create_app` (401 / 403 / 404 / 409 / 413 / 422); an id the
+map to status codes by their class (`http_status` in `verdikart.errors`: 400 refused, 401 no or
+unknown token, 403 not allowed, 404, 422 invalid input, 503 unavailable) in the app's one
+exception handler (`verdikart.web.error_response`); 413 for bodies over the limit. An id the
 caller may not know about gets the same 404 as one that does not exist.
 """
 
@@ -32,16 +34,18 @@ from pydantic import BaseModel
 from verdikart.exchange.auth import Principal
 from verdikart.exchange.repository import StreamQuery
 from verdikart.exchange.schemas import NeedCreate, StreamCreate
+from verdikart.exchange.service import ExchangeService
 
 router = APIRouter(prefix="/api/exchange", tags=["exchange"])
 bearer = HTTPBearer(auto_error=False, description="A token from `verdikart exchange add-user`.")
 
 
-def service(request: Request) -> Any:
-    return request.app.state.verdikart.exchange()
+def service(request: Request) -> ExchangeService:
+    svc: ExchangeService = request.app.state.verdikart.exchange()
+    return svc
 
 
-Service = Annotated[Any, Depends(service)]
+Service = Annotated[ExchangeService, Depends(service)]
 
 
 def principal(
@@ -282,7 +286,7 @@ async def start_import(
 
 
 def _run_import(
-    svc: Any, who: Principal, job_id: str, path: Path, layout: str | None, name: str
+    svc: ExchangeService, who: Principal, job_id: str, path: Path, layout: str | None, name: str
 ) -> None:
     """The import of upload `name` saved at temp `path`; the temp file is removed after."""
     try:

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from verdikart.errors import DataValidationError, ExchangeError
+from verdikart.errors import DataValidationError, VerdikartError
 from verdikart.exchange.auth import AuthenticationError, Principal
 from verdikart.exchange.repository import StreamQuery
 from verdikart.web.state import templates_dir
+
+if TYPE_CHECKING:
+    from verdikart.exchange.service import ExchangeService
 
 router = APIRouter(prefix="/exchange", include_in_schema=False)
 COOKIE = "verdikart_token"
@@ -35,8 +38,9 @@ def _templates() -> Jinja2Templates:
     return Jinja2Templates(directory=str(templates_dir()))
 
 
-def _svc(request: Request) -> Any:
-    return request.app.state.verdikart.exchange()
+def _svc(request: Request) -> ExchangeService:
+    service: ExchangeService = request.app.state.verdikart.exchange()
+    return service
 
 
 def _who(request: Request) -> Principal | None:
@@ -54,6 +58,37 @@ def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTM
 
 def _login_redirect() -> RedirectResponse:
     return RedirectResponse("/exchange/login", status_code=303)
+
+
+ERROR_TITLES = {
+    400: "Request refused",
+    403: "Not allowed",
+    404: "Not found",
+    422: "Invalid input",
+    503: "Temporarily unavailable",
+}
+
+
+def error_page(request: Request, exc: VerdikartError) -> Response:
+    """The HTML answer to a VerdikartError (called by the app's one exception handler): the
+    error page with the class's `http_status`; a missing or unknown sign-in goes to the
+    sign-in page instead."""
+    if isinstance(exc, AuthenticationError):
+        return _login_redirect()
+    try:
+        who = _who(request)
+    except Exception:  # noqa: BLE001 -- the error page must render even when the database is down
+        who = None
+    problems = exc.problems if isinstance(exc, DataValidationError) else []
+    return _page(
+        request,
+        "error.html",
+        status=exc.http_status,
+        who=who,
+        title=ERROR_TITLES.get(exc.http_status, "Not available"),
+        error=str(exc).split("\n", 1)[0] if problems else str(exc),
+        problems=problems,
+    )
 
 
 @router.get("/login")
@@ -219,10 +254,7 @@ def stream_page(request: Request, stream_id: str) -> Response:
     if who is None:
         return _login_redirect()
     svc = _svc(request)
-    try:
-        stream = svc.get_stream(who, stream_id)
-    except ExchangeError as exc:
-        return _page(request, "error.html", status=404, who=who, error=str(exc))
+    stream = svc.get_stream(who, stream_id)  # NotFoundError: the error page, 404
     mine = svc.list_requests(who, role="requester")
     requests = [r for r in mine if r["stream_id"] == stream_id]
     return _page(request, "stream.html", who=who, stream=stream, requests=requests)
@@ -235,10 +267,7 @@ def request_page(
     who = _who(request)
     if who is None:
         return _login_redirect()
-    try:
-        _svc(request).request_disclosure(who, stream_id, message or None)
-    except ExchangeError as exc:
-        return _page(request, "error.html", status=409, who=who, error=str(exc))
+    _svc(request).request_disclosure(who, stream_id, message or None)
     return RedirectResponse(f"/exchange/streams/{stream_id}", status_code=303)
 
 
@@ -266,10 +295,7 @@ def decide_page(request: Request, request_id: str, action: str) -> Response:
     actions = {"accept": svc.accept, "reject": svc.reject, "revoke": svc.revoke}
     if action not in actions:
         return _page(request, "error.html", status=404, who=who, error="unknown action")
-    try:
-        actions[action](who, request_id)
-    except ExchangeError as exc:
-        return _page(request, "error.html", status=409, who=who, error=str(exc))
+    actions[action](who, request_id)
     return RedirectResponse("/exchange/requests", status_code=303)
 
 
@@ -318,8 +344,5 @@ def import_status_page(request: Request, job_id: str) -> Response:
     who = _who(request)
     if who is None:
         return _login_redirect()
-    try:
-        job = _svc(request).get_job(who, job_id)
-    except ExchangeError as exc:
-        return _page(request, "error.html", status=404, who=who, error=str(exc))
+    job = _svc(request).get_job(who, job_id)
     return _page(request, "import_status.html", who=who, job=job)
