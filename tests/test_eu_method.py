@@ -191,7 +191,7 @@ def test_unrecognised_file_is_refused(tmp_path: Path) -> None:
 
 # -- the set-based run on the fixture -----------------------------------------------------
 def test_eu_run_matches_hand_computation(store: Store) -> None:
-    out = em.eu_criticality(store.con, materials=["cobalt", "tungsten"])
+    out = em.eu_criticality(store.engine(), materials=["cobalt", "tungsten"])
     cobalt = by_stage(out, "cobalt")
     assert cobalt["E"]["hhi_gs"] == pytest.approx(2.64)
     assert cobalt["E"]["hhi_eu"] == pytest.approx(0.25 * 1.0 * 0.8 + 0.25 * 2.0 * 1.0)
@@ -222,20 +222,20 @@ def test_eu_run_matches_hand_computation(store: Store) -> None:
 
 
 def test_result_does_not_depend_on_row_order(store: Store, tmp_path: Path) -> None:
-    first = em.eu_criticality(store.con, materials=["tungsten"]).to_pylist()
+    first = em.eu_criticality(store.engine(), materials=["tungsten"]).to_pylist()
     folder = tmp_path / "reversed"
     shutil.copytree(FIXTURES, folder, ignore=shutil.ignore_patterns("*.py"))
     path = folder / "fact_GlobalSupplyShares&t.csv"
     lines = path.read_bytes().split(b"\r\n")
     path.write_bytes(b"\r\n".join([lines[0], *reversed([x for x in lines[1:] if x])]) + b"\r\n")
     import_eu_crm(store, folder)
-    second = em.eu_criticality(store.con, materials=["tungsten"]).to_pylist()
+    second = em.eu_criticality(store.engine(), materials=["tungsten"]).to_pylist()
     assert [r["sr"] for r in first] == pytest.approx([r["sr"] for r in second])
 
 
 def test_runs_without_eu_inputs_and_says_what_was_defaulted() -> None:
     with Store.open(None) as s:
-        out = em.eu_criticality(s.con, materials=["cobalt"])
+        out = em.eu_criticality(s.engine(), materials=["cobalt"])
     row = by_stage(out, "cobalt")["max"]
     assert row["sr"] > 0 and row["ei"] is None
     for flag in ("global_shares:production", "t", "sourcing:none", "end_uses"):
@@ -247,16 +247,16 @@ def test_runs_without_eu_inputs_and_says_what_was_defaulted() -> None:
 
 def test_unknown_material_and_perspective(store: Store) -> None:
     with pytest.raises(UnknownCodeError, match="unobtainium"):
-        em.eu_criticality(store.con, materials=["unobtainium"])
+        em.eu_criticality(store.engine(), materials=["unobtainium"])
     with pytest.raises(UnknownCodeError):
-        em.eu_criticality(store.con, materials=["cobalt"], perspective="NATO")
+        em.eu_criticality(store.engine(), materials=["cobalt"], perspective="NATO")
 
 
 def test_national_perspective_uses_norwegian_imports(store: Store) -> None:
     """Cobalt processing seen from Norway: Norway's 2022 import shares of the material's
     processing HS6 codes (e.g. 282200 cobalt oxides; bundled BACI) replace the EU sourcing
     shares; the expected HHI is summed here from the trade rows themselves."""
-    codes = em.material_hs6(store.con).to_pylist()
+    codes = em.material_hs6(store.engine()).to_pylist()
     hs6 = [r["hs6"] for r in codes if r["material"] == "cobalt" and r["stage"] == "P"]
     assert "282200" in hs6
     flows = store.rows(
@@ -274,7 +274,7 @@ def test_national_perspective_uses_norwegian_imports(store: Store) -> None:
         for f in flows
     )
     out = em.eu_criticality(
-        store.con, materials=["cobalt"], perspective="Norway", trade_years=(2022, 2022)
+        store.engine(), materials=["cobalt"], perspective="Norway", trade_years=(2022, 2022)
     )
     row = by_stage(out, "cobalt")["P"]
     assert row["perspective"] == "NOR"

@@ -106,7 +106,7 @@ def test_real_inputs_import(real_store: Store) -> None:
 
 
 def _max_rows(store: Store) -> dict[str, dict]:
-    out = eu_criticality(store.con)
+    out = eu_criticality(store.engine())
     return {r["material"]: r for r in out.to_pylist() if r["stage"] == "max"}
 
 
@@ -145,11 +145,13 @@ def test_real_reproduces_published_2023(with_wgi: Store) -> None:
 
 
 def test_real_national_perspective(with_wgi: Store) -> None:
-    eu = {r["stage"]: r for r in eu_criticality(with_wgi.con, materials=["nickel"]).to_pylist()}
+    eu = {
+        r["stage"]: r for r in eu_criticality(with_wgi.engine(), materials=["nickel"]).to_pylist()
+    }
     nor = {
         r["stage"]: r
         for r in eu_criticality(
-            with_wgi.con, materials=["nickel"], perspective="NOR", trade_years=(2019, 2023)
+            with_wgi.engine(), materials=["nickel"], perspective="NOR", trade_years=(2019, 2023)
         ).to_pylist()
     }
     assert nor["E"]["perspective"] == "NOR"

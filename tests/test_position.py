@@ -35,7 +35,7 @@ def test_world_share_rca_and_market_share(store: Store) -> None:
     rows = {
         r["product"]: r
         for r in pos.position(
-            store.con, tr.country_reporters(["NOR"]), markets, products, [2022]
+            store.engine(), tr.country_reporters(["NOR"]), markets, products, [2022]
         ).to_pylist()
     }
     # Aggregates of the real 2022 rows (basket = the two codes under study)
@@ -68,12 +68,12 @@ def test_store_basket_rca_differs(store: Store) -> None:
     products = tr.hs6_products(["810510"])
     empty = _markets({})
     one = pos.position(
-        store.con, tr.country_reporters(["NOR"]), empty, products, [2022]
+        store.engine(), tr.country_reporters(["NOR"]), empty, products, [2022]
     ).to_pylist()[0]
     # a basket of one code: RCA = (X_ij/X_ij) / (X_wj/X_wj) = 1 by construction
     assert one["rca"] == pytest.approx(1.0)
     wide = pos.position(
-        store.con, tr.country_reporters(["NOR"]), empty, products, [2022], basket="store"
+        store.engine(), tr.country_reporters(["NOR"]), empty, products, [2022], basket="store"
     ).to_pylist()[0]
     x_i = _sum(store, "year = 2022 AND exporter = 'NOR'")
     x_w = _sum(store, "year = 2022")
@@ -85,7 +85,7 @@ def test_store_basket_rca_differs(store: Store) -> None:
 def test_trend_is_ols_slope_over_five_years(store: Store) -> None:
     products = tr.hs6_products(["810510"])
     series = pos.world_share_series(
-        store.con, tr.country_reporters(["NOR"]), products, list(range(2018, 2023))
+        store.engine(), tr.country_reporters(["NOR"]), products, list(range(2018, 2023))
     ).to_pylist()
     assert [r["year"] for r in series] == [2018, 2019, 2020, 2021, 2022]
     xs = [r["year"] for r in series]
@@ -95,7 +95,7 @@ def test_trend_is_ols_slope_over_five_years(store: Store) -> None:
         (x - mx) ** 2 for x in xs
     )
     r = pos.position(
-        store.con, tr.country_reporters(["NOR"]), _markets({}), products, [2022]
+        store.engine(), tr.country_reporters(["NOR"]), _markets({}), products, [2022]
     ).to_pylist()[0]
     assert r["world_export_share_slope"] == pytest.approx(slope)
     assert r["world_export_share_start"] == pytest.approx(ys[0])
@@ -113,7 +113,9 @@ def test_group_focal_overlapping_market(store: Store) -> None:
         }
     )
     markets = _markets({"MK": ["SWE", "FIN", "DEU"]})
-    r = pos.position(store.con, focal, markets, tr.hs6_products(["760110"]), [2022]).to_pylist()[0]
+    r = pos.position(
+        store.engine(), focal, markets, tr.hs6_products(["760110"]), [2022]
+    ).to_pylist()[0]
     base = "year = 2022 AND hs6 = '760110' AND importer IN ('FIN','DEU')"
     total = _sum(store, base)
     ext = _sum(store, base + " AND exporter NOT IN ('FIN','DEU')")

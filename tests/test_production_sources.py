@@ -247,7 +247,7 @@ def test_reliance_and_eu_method_read_one_source(tmp_path: Path, shared_data: Pat
         reliance = tr.trade_indicators(
             store.con, tr.country_reporters(["JPN"]), bismuth, [2022]
         ).to_pylist()
-        eu = eu_criticality(store.con, year=2023, materials=["graphite", "cobalt"]).to_pylist()
+        eu = eu_criticality(store.engine(), year=2023, materials=["graphite", "cobalt"]).to_pylist()
         return (
             [(r["product"], r["import_reliance"], r["production_t"]) for r in reliance],
             [(r["material"], r["stage"], r["sr"], r["hhi_gs"]) for r in eu],

@@ -19,15 +19,16 @@ higher value). Citations name the Guidelines' sections (page numbers not checked
   import − export)``.
 * Thresholds: critical when ``SR ≥ 1.0`` and ``EI ≥ 2.8``.
 
-Implementation: pure functions for the formulas (known-answer tests) and one set-based DuckDB
-query (:func:`eu_criticality`) over the store's ``eu_supply_shares``, ``eu_end_uses``,
-``eu_parameters`` (:mod:`verdikart.sources.eu_crm`), ``governance``, ``production``, ``trade``
-and ``wmd_hs_map`` tables. Inputs a store lacks are replaced by documented defaults and every
+Implementation: pure functions for the formulas (known-answer tests) and one set-based Ibis
+expression (:func:`eu_criticality_expr`, run on DuckDB or Spark by :mod:`verdikart.engine`) over
+the relations ``eu_supply_shares``, ``eu_end_uses``, ``eu_parameters``
+(:mod:`verdikart.sources.eu_crm`), ``governance``, ``production``, ``trade_analysis`` and
+``wmd_hs_map``. Inputs a store lacks are replaced by documented defaults and every
 result row lists them in ``inputs_defaulted`` (see docs/method-eu-criticality.md):
 
 * ``global_shares:production`` -- no published global supply shares for the material: shares
   computed from the store's ``production`` table (one source per material, stage and year:
-  World Mining Data first, then USGS MCS; :func:`verdikart.indicators.production.selected_production_sql`)
+  World Mining Data first, then USGS MCS; :func:`verdikart.relations.selected_production`)
   and ``t`` = 1;
 * ``sourcing:none`` -- no EU (or national) sourcing shares: SR uses global supply alone;
 * ``ir`` -- IR = 1 (full import reliance; global and sourcing mixes weigh 1/2 each);
@@ -47,14 +48,19 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
-import duckdb
+import ibis
 import pyarrow as pa
 
+from verdikart import relations
 from verdikart.errors import UnknownCodeError, VerdikartError
-from verdikart.indicators.production import selected_production_sql
-from verdikart.store import registered
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from verdikart.engine import Engine
+    from verdikart.relations import Relations
 
 SR_THRESHOLD = 1.0
 EI_THRESHOLD = 2.8
@@ -105,12 +111,10 @@ def hhi_wgi_t(shares: Sequence[float], wgi: Sequence[float], t: Sequence[float])
 def import_reliance(imports: float, exports: float, production: float) -> float | None:
     """``IR = (I − E) / (P + I − E)`` clipped to [0, 1] (Guidelines, "Import reliance").
 
-    None when apparent consumption ``P + I − E`` is not positive (undefined).
+    None when apparent consumption ``P + I − E`` is not positive (undefined). The one definition
+    is :func:`verdikart.relations.import_reliance_value` (EU rule: a net exporter is 0).
     """
-    consumption = production + imports - exports
-    if consumption <= 0:
-        return None
-    return min(1.0, max(0.0, (imports - exports) / consumption))
+    return relations.import_reliance_value(imports, exports, production, net_exporter_zero=True)
 
 
 def supply_risk(
@@ -168,224 +172,44 @@ def is_critical(
 
 
 # -- set-based computation ----------------------------------------------------------------
-_SQL = """
-WITH
-wgi AS (
-    SELECT country,
-           least(10.0, greatest(0.0, (2.5 - avg(value)) * 2.0)) AS wgi_scaled
-    FROM governance
-    WHERE year = $wgi_year AND value IS NOT NULL
-      AND indicator IN (SELECT unnest($wgi_dims::VARCHAR[]))
-    GROUP BY country
-),
-gs_pub AS (
-    SELECT material, stage, country, share, t, source
-    FROM eu_supply_shares WHERE year = $year AND scope = 'global'
-),
-gs_prod AS (
-    -- no published shares for the material: production shares (one source per
-    -- material, stage and year: World Mining Data first, see indicators.production), t = 1
-    SELECT material, CASE stage WHEN 'extraction' THEN 'E' ELSE 'P' END AS stage, country,
-           sum(quantity) / sum(sum(quantity)) OVER (PARTITION BY material, stage) AS share,
-           1.0 AS t, string_agg(DISTINCT source, '; ') AS source
-    FROM ({selected_production})
-    WHERE year BETWEEN $p0 AND $p1 AND quantity > 0
-      AND material NOT IN (SELECT material FROM gs_pub)
-    GROUP BY material, stage, country
-),
-gs AS (
-    SELECT *, false AS from_production FROM gs_pub
-    UNION ALL SELECT *, true FROM gs_prod
-),
-nat_flows AS (
-    SELECT h.material, h.stage, tr.exporter AS country, sum(tr.value_kusd) AS value_kusd,
-           string_agg(DISTINCT tr.source, '; ') AS source
-    FROM trade_analysis tr JOIN _eu_hs6 h ON tr.hs6 = h.hs6
-    WHERE $national AND tr.importer = $iso AND tr.year BETWEEN $t0 AND $t1
-      AND tr.value_kusd > 0
-    GROUP BY ALL
-),
-sourcing AS (
-    SELECT material, stage, country, share, t, source
-    FROM eu_supply_shares WHERE NOT $national AND year = $year AND scope = 'eu_sourcing'
-    UNION ALL
-    SELECT f.material, f.stage, f.country,
-           f.value_kusd / sum(f.value_kusd) OVER (PARTITION BY f.material, f.stage),
-           coalesce(p.t, 1.0), f.source
-    FROM nat_flows f
-    LEFT JOIN gs_pub p ON p.material = f.material AND p.stage = f.stage AND p.country = f.country
-),
-hhi_gs AS (
-    SELECT material, stage,
-           sum(share * share * coalesce(w.wgi_scaled, $neutral_wgi) * t) AS hhi,
-           count(*) FILTER (WHERE w.wgi_scaled IS NULL) AS no_wgi,
-           bool_or(from_production) AS from_production,
-           string_agg(DISTINCT source, '; ') AS source
-    FROM gs LEFT JOIN wgi w USING (country)
-    GROUP BY material, stage
-),
-hhi_src AS (
-    SELECT material, stage,
-           sum(share * share * coalesce(w.wgi_scaled, $neutral_wgi) * t) AS hhi,
-           count(*) FILTER (WHERE w.wgi_scaled IS NULL) AS no_wgi,
-           string_agg(DISTINCT source, '; ') AS source
-    FROM sourcing LEFT JOIN wgi w USING (country)
-    GROUP BY material, stage
-),
-params AS (
-    SELECT g.material, g.stage,
-           coalesce(any_value(p.ir) FILTER (WHERE p.stage = g.stage),
-                    any_value(p.ir) FILTER (WHERE p.stage IS NULL)) AS ir,
-           coalesce(any_value(p.eol_rir) FILTER (WHERE p.stage = g.stage),
-                    any_value(p.eol_rir) FILTER (WHERE p.stage IS NULL)) AS eol_rir,
-           coalesce(any_value(p.si_sr) FILTER (WHERE p.stage = g.stage),
-                    any_value(p.si_sr) FILTER (WHERE p.stage IS NULL)) AS si_sr,
-           coalesce(any_value(p.si_ei) FILTER (WHERE p.stage = g.stage),
-                    any_value(p.si_ei) FILTER (WHERE p.stage IS NULL)) AS si_ei,
-           string_agg(DISTINCT p.source, '; ') AS source
-    FROM hhi_gs g
-    LEFT JOIN eu_parameters p
-      ON p.year = $year AND p.material = g.material AND (p.stage = g.stage OR p.stage IS NULL)
-    GROUP BY g.material, g.stage
-),
-nat_ir AS (
-    SELECT h.material, h.stage,
-           sum(tr.quantity_t) FILTER (WHERE tr.importer = $iso) / $n_years AS imports_t,
-           coalesce(sum(tr.quantity_t) FILTER (WHERE tr.exporter = $iso), 0) / $n_years
-               AS exports_t
-    FROM trade_analysis tr JOIN _eu_hs6 h ON tr.hs6 = h.hs6
-    WHERE $national AND tr.year BETWEEN $t0 AND $t1
-      AND (tr.importer = $iso OR tr.exporter = $iso)
-    GROUP BY ALL
-),
-nat_prod AS (
-    SELECT material, CASE stage WHEN 'extraction' THEN 'E' ELSE 'P' END AS stage,
-           sum(quantity) / $n_years AS production_t
-    FROM ({selected_production})
-    WHERE $national AND country = $iso AND unit = 't' AND year BETWEEN $t0 AND $t1
-    GROUP BY ALL
-),
-nat AS (
-    SELECT i.material, i.stage,
-           CASE WHEN coalesce(p.production_t, 0) + i.imports_t - i.exports_t > 0
-                THEN least(1.0, greatest(0.0, (i.imports_t - i.exports_t)
-                     / (coalesce(p.production_t, 0) + i.imports_t - i.exports_t)))
-           END AS ir
-    FROM nat_ir i LEFT JOIN nat_prod p USING (material, stage)
-    WHERE i.imports_t IS NOT NULL
-),
-wmd AS (SELECT material, max(eol_rir) AS eol_rir FROM wmd_hs_map GROUP BY material),
-max_va AS (SELECT max(value_added_meur) AS va FROM eu_end_uses WHERE year = $year),
-ei_raw AS (
-    SELECT material,
-           sum(share * value_added_meur) FILTER (WHERE nace2 IS NOT NULL)
-             / nullif(sum(share) FILTER (WHERE nace2 IS NOT NULL AND share IS NOT NULL), 0)
-             / (SELECT va FROM max_va) * 10 AS ei_raw,
-           string_agg(DISTINCT source, '; ') AS source
-    FROM eu_end_uses WHERE year = $year
-    GROUP BY material
-),
-stage_rows AS (
-    SELECT g.material, g.stage, g.hhi AS hhi_gs, s.hhi AS hhi_eu,
-           CASE WHEN $national THEN n.ir ELSE p.ir END AS ir_in,
-           p.eol_rir AS eol_in, w.eol_rir AS eol_wmd, p.si_sr AS si_sr_in, p.si_ei AS si_ei_in,
-           e.ei_raw, g.from_production,
-           g.no_wgi + coalesce(s.no_wgi, 0) AS no_wgi,
-           concat_ws(' | ', 'global: ' || g.source, $sourcing_label || s.source,
-                     'end uses: ' || e.source, 'parameters: ' || p.source,
-                     CASE WHEN p.eol_rir IS NULL AND w.eol_rir IS NOT NULL
-                          THEN 'EoL-RIR: wmd_hs_map' END,
-                     $wgi_label) AS source
-    FROM hhi_gs g
-    LEFT JOIN hhi_src s USING (material, stage)
-    LEFT JOIN params p USING (material, stage)
-    LEFT JOIN nat n USING (material, stage)
-    LEFT JOIN wmd w USING (material)
-    LEFT JOIN ei_raw e USING (material)
-    WHERE $all_materials OR g.material IN (SELECT unnest($materials::VARCHAR[]))
-),
-computed AS (
-    SELECT *,
-           coalesce(ir_in, $default_ir) AS ir,
-           coalesce(eol_in, eol_wmd, $default_eol) AS eol_rir,
-           coalesce(si_sr_in, $default_si) AS si_sr,
-           coalesce(si_ei_in, $default_si) AS si_ei
-    FROM stage_rows
-),
-result AS (
-    SELECT material, stage, stage AS sr_stage,
-           CASE WHEN hhi_eu IS NULL THEN hhi_gs
-                ELSE hhi_gs * ir / 2 + hhi_eu * (1 - ir / 2) END
-             * (1 - eol_rir) * si_sr AS sr,
-           ei_raw * si_ei AS ei,
-           hhi_gs, hhi_eu,
-           CASE WHEN hhi_eu IS NULL THEN NULL ELSE ir END AS ir,
-           eol_rir, si_sr, si_ei,
-           list_filter([
-               CASE WHEN from_production THEN 'global_shares:production' END,
-               CASE WHEN from_production THEN 't' END,
-               CASE WHEN hhi_eu IS NULL THEN 'sourcing:none' END,
-               CASE WHEN hhi_eu IS NOT NULL AND ir_in IS NULL THEN 'ir' END,
-               CASE WHEN eol_in IS NULL AND eol_wmd IS NOT NULL THEN 'eol_rir:wmd_hs_map' END,
-               CASE WHEN eol_in IS NULL AND eol_wmd IS NULL THEN 'eol_rir' END,
-               CASE WHEN si_sr_in IS NULL THEN 'si_sr' END,
-               CASE WHEN ei_raw IS NULL THEN 'end_uses' END,
-               CASE WHEN ei_raw IS NOT NULL AND si_ei_in IS NULL THEN 'si_ei' END,
-               $wgi_flag,
-               CASE WHEN no_wgi > 0 THEN 'wgi_missing:' || no_wgi END
-           ], lambda x: x IS NOT NULL) AS inputs_defaulted,
-           source
-    FROM computed
-),
-with_max AS (
-    SELECT * FROM result
-    UNION ALL
-    -- the material's SR is that of its riskier stage (2023 study); the row is copied whole
-    SELECT * REPLACE ('max' AS stage) FROM result
-    QUALIFY row_number() OVER (PARTITION BY material ORDER BY sr DESC NULLS LAST, stage) = 1
-)
-SELECT material, stage, sr_stage, sr, ei,
-       CASE WHEN sr < $sr_t OR ei < $ei_t THEN false
-            WHEN sr >= $sr_t AND ei >= $ei_t THEN true END AS critical,
-       hhi_gs, hhi_eu, ir, eol_rir, si_sr, si_ei, inputs_defaulted,
-       $perspective AS perspective, $year AS year, $wgi_year AS wgi_year, source
-FROM with_max
-ORDER BY material, CASE stage WHEN 'E' THEN 0 WHEN 'P' THEN 1 ELSE 2 END
-""".replace("{selected_production}", selected_production_sql())
+def _scalar(engine: Engine, expr: ir.Scalar) -> int | None:
+    """The value of an integer scalar expression (a year), None when NULL."""
+    rows = engine.rows(expr.name("value").as_table())
+    value = rows[0]["value"] if rows else None
+    return int(value) if value is not None else None
 
 
-def _scalar(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> Any:
-    rows = con.execute(sql, list(params)).fetchall()
-    return rows[0][0] if rows else None
-
-
-def default_wgi_year(con: duckdb.DuckDBPyConnection, year: int) -> int | None:
+def default_wgi_year(engine: Engine, year: int, relations: Relations | None = None) -> int | None:
     """The WGI year an assessment of `year` uses: year − 2 (2023 study: WGI 2021) or earlier."""
-    found = _scalar(
-        con,
-        "SELECT max(year) FROM governance WHERE indicator LIKE '%.estimate' AND year <= ?",
-        [year - 2],
-    )
+    g = (relations if relations is not None else engine.relations()).governance
+    g = g.filter(g.indicator.endswith(".estimate"))
+    found = _scalar(engine, g.filter(g.year <= year - 2).year.max())
     if found is None:
-        found = _scalar(con, "SELECT max(year) FROM governance WHERE indicator LIKE '%.estimate'")
-    return int(found) if found is not None else None
+        found = _scalar(engine, g.year.max())
+    return found
 
 
-def material_hs6(con: duckdb.DuckDBPyConnection) -> pa.Table:
+def material_hs6_expr() -> ir.Table:
     """(material, stage 'E'|'P', hs6) for the national perspective's trade shares: the
     material reference's own codes (not those shared with other materials)."""
     from verdikart.reference.materials import material_hs6_table
 
-    table = material_hs6_table("HS92")
-    # a code shared with other materials (e.g. 253090 "mineral substances n.e.s." for
-    # lithium ores) would make other materials' trade look like this one's suppliers
-    own = "AND NOT coalesce(shared, false)" if "shared" in table.column_names else ""
-    with registered(con, _eu_hs6_raw=table):
-        return con.sql(
-            "SELECT DISTINCT CAST(material AS VARCHAR) AS material, "
-            "upper(left(CAST(stage AS VARCHAR), 1)) AS stage, CAST(hs6 AS VARCHAR) AS hs6 "
-            "FROM _eu_hs6_raw WHERE upper(left(CAST(stage AS VARCHAR), 1)) IN ('E', 'P') " + own
-        ).to_arrow_table()
+    raw = ibis.memtable(material_hs6_table("HS92"))
+    stage = raw.stage.cast("string").left(1).upper()
+    keep = stage.isin(["E", "P"])
+    if "shared" in raw.columns:
+        # a code shared with other materials (e.g. 253090 "mineral substances n.e.s." for
+        # lithium ores) would make other materials' trade look like this one's suppliers
+        keep = keep & ~raw.shared.coalesce(False)
+    codes = raw.filter(keep).select(
+        material=raw.material.cast("string"), stage=stage, hs6=raw.hs6.cast("string")
+    )
+    return codes.distinct().order_by("material", "stage", "hs6")
+
+
+def material_hs6(engine: Engine) -> pa.Table:
+    """:func:`material_hs6_expr` run on `engine`."""
+    return engine.to_arrow(material_hs6_expr())
 
 
 def _perspective(perspective: str) -> str:
@@ -403,17 +227,317 @@ def _perspective(perspective: str) -> str:
 
 
 def _years_window(
-    con: duckdb.DuckDBPyConnection, table: str, years: tuple[int, int] | None
+    engine: Engine, table: ir.Table, years: tuple[int, int] | None
 ) -> tuple[int, int]:
     if years is not None:
         return int(years[0]), int(years[1])
-    last = _scalar(con, f'SELECT max(year) FROM "{table}"')
-    last = int(last) if last is not None else 0
+    last = _scalar(engine, table.year.max())
+    last = last if last is not None else 0
     return last - 4, last
 
 
+def _sources(source: ir.StringValue) -> ir.StringValue:
+    """The distinct source labels of a group, sorted, '; '-joined (an aggregate; NULL if none)."""
+    return source.collect(distinct=True).sort().join("; ")
+
+
+def _stage_letter(stage: ir.StringValue) -> ir.StringValue:
+    """A production stage as the assessment's stage: extraction 'E', anything else 'P'."""
+    return ibis.cases((stage == "extraction", "E"), else_="P")
+
+
+def _hhi(shares: ir.Table, wgi: ir.Table) -> tuple[ir.Table, dict[str, ir.Value]]:
+    """`shares` (country, share, t, ...) joined with the scaled WGI, and the HHI aggregates."""
+    j = shares.left_join(wgi, shares.country == wgi.w_country)
+    score = j.w_scaled.coalesce(NEUTRAL_WGI)
+    return j, {
+        "hhi": (j.share * j.share * score * j.t).sum(),
+        "no_wgi": relations.missing_count(j.w_scaled),
+        "source": _sources(j.source),
+    }
+
+
+def eu_criticality_expr(
+    rel: Relations,
+    *,
+    year: int,
+    wgi_year: int,
+    wgi_dimensions: Sequence[str],
+    trade_years: tuple[int, int],
+    production_years: tuple[int, int],
+    perspective: str = "EU",
+    materials: Sequence[str] | None = None,
+    sr_threshold: float = SR_THRESHOLD,
+    ei_threshold: float = EI_THRESHOLD,
+) -> ir.Table:
+    """SR per stage (E, P) and its maximum (stage ``'max'``), EI and the critical flag.
+
+    The settings are resolved (:func:`eu_criticality` resolves them from the data):
+    `wgi_dimensions` the WGI ``*.estimate`` indicators present for `wgi_year`, `trade_years`
+    and `production_years` inclusive (first, last) windows. Columns: material, stage,
+    sr_stage, sr, ei, critical, hhi_gs, hhi_eu, ir, eol_rir, si_sr, si_ei, inputs_defaulted,
+    perspective, year, wgi_year, source.
+    """
+    iso = _perspective(perspective)
+    national = iso != "EU"
+    dims = list(wgi_dimensions)
+    wgi_flag = None if len(dims) == len(WGI_DIMENSIONS) else "wgi:" + "+".join(dims)
+    wgi_label = f"WGI {wgi_year} ({len(dims)} of 6 dimensions)"
+    t0, t1 = trade_years
+    p0, p1 = production_years
+    n_years = float(t1 - t0 + 1)
+    wanted = [m.strip() for m in materials] if materials else []
+
+    g = rel.governance
+    g = g.filter((g.year == wgi_year) & g.value.notnull() & g.indicator.isin(dims))
+    wgi = g.group_by(w_country=g.country).agg(
+        w_scaled=ibis.least(10.0, ibis.greatest(0.0, (2.5 - g.value.mean()) * 2.0))
+    )
+
+    es = rel["eu_supply_shares"]
+    share_cols = ("material", "stage", "country", "share", "t", "source")
+    gs_pub = es.filter((es.year == year) & (es.scope == "global")).select(*share_cols)
+    # no published shares for the material: production shares (one source per material,
+    # stage and year: World Mining Data first, see relations.selected_production), t = 1
+    sp = relations.selected_production(rel.production)
+    sp = sp.filter(sp.year.between(p0, p1) & (sp.quantity > 0) & ~sp.material.isin(gs_pub.material))
+    per = sp.group_by("material", "stage", "country").agg(
+        q=sp.quantity.sum(), source=_sources(sp.source)
+    )
+    gs_prod = per.select(
+        "material",
+        stage=_stage_letter(per.stage),
+        country="country",
+        share=per.q / per.q.sum().over(group_by=["material", "stage"]),
+        t=ibis.literal(1.0),
+        source="source",
+        from_production=ibis.literal(True),
+    )
+    gs = gs_pub.mutate(from_production=ibis.literal(False)).union(gs_prod)
+    gj, gagg = _hhi(gs, wgi)
+    hhi_gs = gj.group_by("material", "stage").agg(**gagg, from_production=gj.from_production.any())
+
+    if national:
+        hs6 = material_hs6_expr().select(h_material="material", h_stage="stage", h_hs6="hs6")
+        ta = rel.trade_analysis
+        ta = ta.filter(ta.year.between(t0, t1))
+        th = ta.join(hs6, ta.hs6 == hs6.h_hs6)
+        fl = th.filter((th.importer == iso) & (th.value_kusd > 0))
+        flows = fl.group_by(material=fl.h_material, stage=fl.h_stage, country=fl.exporter).agg(
+            value_kusd=fl.value_kusd.sum(), source=_sources(fl.source)
+        )
+        p = gs_pub.select(p_material="material", p_stage="stage", p_country="country", p_t="t")
+        fj = flows.left_join(
+            p,
+            [
+                flows.material == p.p_material,
+                flows.stage == p.p_stage,
+                flows.country == p.p_country,
+            ],
+        )
+        sourcing = fj.select(
+            "material",
+            "stage",
+            "country",
+            share=fj.value_kusd / fj.value_kusd.sum().over(group_by=["material", "stage"]),
+            t=fj.p_t.coalesce(1.0),
+            source="source",
+        )
+        # import reliance from the country's own tonnages, per year of the window. NULL rule
+        # (kept from the SQL this replaces, not relations.complete_sum): imports are the sum
+        # of the quantities present (NULL only when no import row has one), exports the same
+        # or 0
+        nt = th.filter((th.importer == iso) | (th.exporter == iso))
+        nat_ir = nt.group_by(material=nt.h_material, stage=nt.h_stage).agg(
+            imports_t=nt.quantity_t.sum(where=nt.importer == iso) / n_years,
+            exports_t=nt.quantity_t.sum(where=nt.exporter == iso).coalesce(0.0) / n_years,
+        )
+        pr = relations.selected_production(rel.production)
+        pr = pr.filter((pr.country == iso) & (pr.unit == "t") & pr.year.between(t0, t1))
+        nat_prod = pr.group_by(n_material=pr.material, n_stage=_stage_letter(pr.stage)).agg(
+            production_t=pr.quantity.sum() / n_years
+        )
+        nj = nat_ir.filter(nat_ir.imports_t.notnull()).left_join(
+            nat_prod,
+            [nat_ir.material == nat_prod.n_material, nat_ir.stage == nat_prod.n_stage],
+        )
+        nat: ir.Table | None = nj.select(
+            "material",
+            "stage",
+            ir=relations.import_reliance(
+                nj.imports_t, nj.exports_t, nj.production_t.coalesce(0.0), net_exporter_zero=True
+            ),
+        )
+        sourcing_label = f"{iso} imports {t0}-{t1}: "
+    else:
+        sourcing = es.filter((es.year == year) & (es.scope == "eu_sourcing")).select(*share_cols)
+        nat = None
+        sourcing_label = "EU sourcing: "
+    sj, sagg = _hhi(sourcing, wgi)
+    hhi_src = sj.group_by("material", "stage").agg(**sagg)
+
+    ep = rel["eu_parameters"]
+    ep = ep.filter(ep.year == year)
+    gk = hhi_gs.select(k_material="material", k_stage="stage")
+    pj = gk.left_join(
+        ep, [ep.material == gk.k_material, (ep.stage == gk.k_stage) | ep.stage.isnull()]
+    )
+    own, both = pj.stage == pj.k_stage, pj.stage.isnull()
+
+    def param(col: ir.NumericValue) -> ir.NumericValue:
+        # the stage's own value, else the material's (stage empty); max = any of one row
+        return col.max(where=own).coalesce(col.max(where=both))
+
+    params = pj.group_by("k_material", "k_stage").agg(
+        p_ir=param(pj.ir),
+        p_eol=param(pj.eol_rir),
+        p_si_sr=param(pj.si_sr),
+        p_si_ei=param(pj.si_ei),
+        p_source=_sources(pj.source),
+    )
+
+    wm = rel.wmd_hs_map
+    wmd = wm.group_by(w_material=wm.material).agg(eol_wmd=wm.eol_rir.max())
+    eu_u = rel["eu_end_uses"]
+    eu_u = eu_u.filter(eu_u.year == year)
+    max_va = eu_u.aggregate(max_va=eu_u.value_added_meur.max())
+    allocated = eu_u.nace2.notnull()
+    ei_sums = eu_u.group_by(e_material=eu_u.material).agg(
+        e_num=(eu_u.share * eu_u.value_added_meur).sum(where=allocated),
+        e_den=eu_u.share.sum(where=allocated & eu_u.share.notnull()),
+        e_source=_sources(eu_u.source),
+    )
+    ei_sums = ei_sums.cross_join(max_va)
+    ei_raw = ei_sums.select(
+        "e_material",
+        "e_source",
+        ei_raw=ei_sums.e_num / ei_sums.e_den.nullif(0) / ei_sums.max_va * 10,
+    )
+
+    s = hhi_src.select(
+        s_material="material", s_stage="stage", hhi_eu="hhi", s_no_wgi="no_wgi", s_source="source"
+    )
+    g_rows = hhi_gs.filter(hhi_gs.material.isin(wanted)) if wanted else hhi_gs
+    x = g_rows.left_join(s, [g_rows.material == s.s_material, g_rows.stage == s.s_stage])
+    x = x.left_join(params, [x.material == params.k_material, x.stage == params.k_stage])
+    if nat is not None:
+        n = nat.select(n_material="material", n_stage="stage", n_ir="ir")
+        x = x.left_join(n, [x.material == n.n_material, x.stage == n.n_stage])
+        ir_in = x.n_ir
+    else:
+        ir_in = x.p_ir
+    x = x.left_join(wmd, x.material == wmd.w_material)
+    x = x.left_join(ei_raw, x.material == ei_raw.e_material)
+    eol_label = ibis.cases(
+        (x.p_eol.isnull() & x.eol_wmd.notnull(), "EoL-RIR: wmd_hs_map"),
+        else_=ibis.null("string"),
+    )
+    rows = x.select(
+        "material",
+        "stage",
+        hhi_gs=x.hhi,
+        hhi_eu=x.hhi_eu,
+        ir_in=ir_in,
+        eol_in=x.p_eol,
+        eol_wmd=x.eol_wmd,
+        si_sr_in=x.p_si_sr,
+        si_ei_in=x.p_si_ei,
+        ei_raw=x.ei_raw,
+        from_production=x.from_production,
+        no_wgi=x.no_wgi + x.s_no_wgi.coalesce(0),
+        source=ibis.literal(" | ").join(
+            [
+                "global: " + x.source,
+                sourcing_label + x.s_source,
+                "end uses: " + x.e_source,
+                "parameters: " + x.p_source,
+                eol_label,
+                ibis.literal(wgi_label),
+            ]
+        ),
+    )
+    c = rows.mutate(
+        ir=rows.ir_in.coalesce(DEFAULT_IR),
+        eol_rir=rows.eol_in.coalesce(rows.eol_wmd, DEFAULT_EOL_RIR),
+        si_sr=rows.si_sr_in.coalesce(DEFAULT_SI),
+        si_ei=rows.si_ei_in.coalesce(DEFAULT_SI),
+    )
+    no_sourcing = c.hhi_eu.isnull()
+
+    # each input replaced by a default, in this order: a list of flags built by concatenation
+    # (no lambda: DuckDB refuses the `x -> ...` syntax Ibis writes for list_filter)
+    none = ibis.literal([], type="array<string>")
+
+    def flag(cond: ir.BooleanValue, text: str | ir.StringValue) -> ir.ArrayValue:
+        return ibis.cases((cond, ibis.array([text])), else_=none)
+
+    flags = [
+        flag(c.from_production, "global_shares:production"),
+        flag(c.from_production, "t"),
+        flag(no_sourcing, "sourcing:none"),
+        flag(~no_sourcing & c.ir_in.isnull(), "ir"),
+        flag(c.eol_in.isnull() & c.eol_wmd.notnull(), "eol_rir:wmd_hs_map"),
+        flag(c.eol_in.isnull() & c.eol_wmd.isnull(), "eol_rir"),
+        flag(c.si_sr_in.isnull(), "si_sr"),
+        flag(c.ei_raw.isnull(), "end_uses"),
+        flag(c.ei_raw.notnull() & c.si_ei_in.isnull(), "si_ei"),
+        *([ibis.literal([wgi_flag], type="array<string>")] if wgi_flag is not None else []),
+        flag(c.no_wgi > 0, "wgi_missing:" + c.no_wgi.cast("string")),
+    ]
+    mix = ibis.cases((no_sourcing, c.hhi_gs), else_=c.hhi_gs * c.ir / 2 + c.hhi_eu * (1 - c.ir / 2))
+    result = c.select(
+        "material",
+        "stage",
+        sr_stage=c.stage,
+        sr=mix * (1 - c.eol_rir) * c.si_sr,
+        ei=c.ei_raw * c.si_ei,
+        hhi_gs=c.hhi_gs,
+        hhi_eu=c.hhi_eu,
+        ir=ibis.cases((no_sourcing, ibis.null("float64")), else_=c.ir),
+        eol_rir=c.eol_rir,
+        si_sr=c.si_sr,
+        si_ei=c.si_ei,
+        inputs_defaulted=flags[0].concat(*flags[1:]),
+        source=c.source,
+    )
+    # the material's SR is that of its riskier stage (2023 study); the row is copied whole
+    pick = ibis.row_number().over(
+        group_by="material",
+        order_by=[ibis.desc(result.sr, nulls_first=False), result.stage],
+    )
+    ranked = result.mutate(_pick=pick)
+    riskier = ranked.filter(ranked._pick == 0).mutate(stage=ibis.literal("max"))
+    both_rows = result.union(riskier.select(*result.columns))
+    sr, ei = both_rows.sr, both_rows.ei
+    out = both_rows.select(
+        "material",
+        "stage",
+        "sr_stage",
+        "sr",
+        "ei",
+        critical=ibis.cases(
+            ((sr < sr_threshold) | (ei < ei_threshold), False),
+            ((sr >= sr_threshold) & (ei >= ei_threshold), True),
+            else_=ibis.null("boolean"),
+        ),
+        hhi_gs="hhi_gs",
+        hhi_eu="hhi_eu",
+        ir="ir",
+        eol_rir="eol_rir",
+        si_sr="si_sr",
+        si_ei="si_ei",
+        inputs_defaulted="inputs_defaulted",
+        perspective=ibis.literal(iso),
+        year=ibis.literal(year, "int32"),
+        wgi_year=ibis.literal(wgi_year, "int32"),
+        source="source",
+    )
+    stage_order = ibis.cases((out.stage == "E", 0), (out.stage == "P", 1), else_=2)
+    return out.order_by(out.material, stage_order)
+
+
 def eu_criticality(
-    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
     *,
     year: int = 2023,
     materials: Sequence[str] | None = None,
@@ -423,89 +547,56 @@ def eu_criticality(
     production_years: tuple[int, int] | None = None,
     sr_threshold: float = SR_THRESHOLD,
     ei_threshold: float = EI_THRESHOLD,
+    relations: Relations | None = None,
 ) -> pa.Table:
     """SR per stage (E, P) and its maximum (stage ``'max'``), EI and the critical flag.
 
-    `con` is a store connection (``store.con``). `materials` are material ids (None = every
-    material with global supply shares for `year`, published or from production). One pass of
-    SQL; returns an Arrow table with columns material, stage, sr_stage, sr, ei, critical,
-    hhi_gs, hhi_eu, ir, eol_rir, si_sr, si_ei, inputs_defaulted, perspective, year, wgi_year,
-    source.
+    `engine` is the analytic engine (``store.engine()``); `relations` the relations to read
+    (None = the engine's; a scenario passes perturbed ones). `materials` are material ids (None = every
+    material with global supply shares for `year`, published or from production). One
+    expression (:func:`eu_criticality_expr`); returns an Arrow table with columns material,
+    stage, sr_stage, sr, ei, critical, hhi_gs, hhi_eu, ir, eol_rir, si_sr, si_ei,
+    inputs_defaulted, perspective, year, wgi_year, source.
     """
-    iso = _perspective(perspective)
-    national = iso != "EU"
-    wyear = wgi_year if wgi_year is not None else default_wgi_year(con, year)
+    _perspective(perspective)  # an unknown or group perspective fails before any query
+    rel = relations if relations is not None else engine.relations()
+    wyear = wgi_year if wgi_year is not None else default_wgi_year(engine, year, rel)
     if wyear is None:
         raise VerdikartError("no WGI estimates in the store's governance table")
+    g = rel.governance
+    present = g.filter((g.year == wyear) & g.indicator.isin(list(WGI_DIMENSIONS)))
     dims = [
-        str(r[0])
-        for r in con.execute(
-            "SELECT DISTINCT indicator FROM governance WHERE year = ? AND indicator IN "
-            "(SELECT unnest(?::VARCHAR[])) ORDER BY 1",
-            [wyear, list(WGI_DIMENSIONS)],
-        ).fetchall()
+        str(r["indicator"])
+        for r in engine.rows(present.select("indicator").distinct().order_by("indicator"))
     ]
     if not dims:
         raise VerdikartError(f"no WGI estimates for {wyear} in the governance table")
-    wgi_flag = None if len(dims) == len(WGI_DIMENSIONS) else "wgi:" + "+".join(dims)
-    t0, t1 = _years_window(con, "trade", trade_years)
-    p0, p1 = _years_window(con, "production", production_years)
     wanted = [m.strip() for m in materials] if materials else []
-    params = {
-        "year": year,
-        "wgi_year": wyear,
-        "wgi_dims": dims,
-        "neutral_wgi": NEUTRAL_WGI,
-        "p0": p0,
-        "p1": p1,
-        "t0": t0,
-        "t1": t1,
-        "n_years": float(t1 - t0 + 1),
-        "national": national,
-        "iso": iso,
-        "default_ir": DEFAULT_IR,
-        "default_eol": DEFAULT_EOL_RIR,
-        "default_si": DEFAULT_SI,
-        "wgi_flag": wgi_flag,
-        "wgi_label": f"WGI {wyear} ({len(dims)} of 6 dimensions)",
-        "sourcing_label": (f"{iso} imports {t0}-{t1}: " if national else "EU sourcing: "),
-        "all_materials": not wanted,
-        "materials": wanted,
-        "sr_t": sr_threshold,
-        "ei_t": ei_threshold,
-        "perspective": iso,
-        # one production source per material, stage and year (indicators.production)
-        "mats": None,
-        "years": None,
-        "source": None,
-    }
-    hs6 = (
-        material_hs6(con)
-        if national
-        else pa.table(
-            {
-                "material": pa.array([], pa.string()),
-                "stage": pa.array([], pa.string()),
-                "hs6": pa.array([], pa.string()),
-            }
+    result = engine.to_arrow(
+        eu_criticality_expr(
+            rel,
+            year=year,
+            wgi_year=wyear,
+            wgi_dimensions=dims,
+            trade_years=_years_window(engine, rel.trade, trade_years),
+            production_years=_years_window(engine, rel.production, production_years),
+            perspective=perspective,
+            materials=wanted,
+            sr_threshold=sr_threshold,
+            ei_threshold=ei_threshold,
         )
     )
-    with registered(con, _eu_hs6=hs6):
-        result = con.sql(_SQL, params=params).to_arrow_table()
     if wanted:
         found = set(result.column("material").to_pylist())
         missing = [m for m in wanted if m not in found]
         if missing:
-            known = sorted(
-                {
-                    str(r[0])
-                    for r in con.execute(
-                        "SELECT DISTINCT material FROM eu_supply_shares WHERE year = ? "
-                        "UNION SELECT DISTINCT material FROM production",
-                        [year],
-                    ).fetchall()
-                }
+            es = rel["eu_supply_shares"]
+            known_expr = (
+                es.filter(es.year == year)
+                .select("material")
+                .union(rel.production.select("material"))
             )
+            known = sorted({str(r["material"]) for r in engine.rows(known_expr)})
             raise UnknownCodeError(
                 f"no supply data for material(s) {', '.join(missing)}; known: {', '.join(known)}"
             )

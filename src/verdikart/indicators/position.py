@@ -1,7 +1,8 @@
 """Norway's (or any exporter's) position: shares of world exports and of allies' imports, RCA.
 
-Owns the exporter-side indicators of the mapping (seed 003 steps 5 and 6), one set-based DuckDB
-query over the store's ``trade`` view. Inputs are relations, like :mod:`.trade`:
+Owns the exporter-side indicators of the mapping (seed 003 steps 5 and 6), one set-based Ibis
+expression (:func:`position_expr`) over ``trade_analysis`` (:mod:`verdikart.relations`), run on
+DuckDB or Spark by :mod:`verdikart.engine`. Inputs are relations, like :mod:`.trade`:
 
 * ``focal``: Arrow ``(reporter, iso3, year_from, year_to)``, the exporter(s) (a group's
   exports are its extra-group exports);
@@ -26,7 +27,7 @@ most world totals unknown, so position is computed on values only):
   gas dominate Norway's exports and push every other RCA below 1). RCA > 1 means the product
   weighs more in the focal's basket exports than in the world's;
 * trend: OLS slope of the world export share over the five years ending in the report year
-  (``regr_slope``), ``world_export_share_slope``, in fraction of world exports per year (the
+  (``regr_slope`` of SQL: Σ over the years with a share), ``world_export_share_slope``, in fraction of world exports per year (the
   share is a fraction 0..1, so 0.01 = one percentage point per year), and the share four
   years earlier.
 """
@@ -34,141 +35,58 @@ most world totals unknown, so position is computed on values only):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import duckdb
+import ibis
 import pyarrow as pa
 
-from verdikart.store import registered
+from verdikart.relations import in_years
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from verdikart.engine import Engine
+    from verdikart.relations import Relations
 
 TREND_YEARS = 5
+BASKETS: tuple[str, ...] = ("products", "store")
 
 
-_POSITION_SQL = """
-WITH foc AS (
-    SELECT reporter, iso3, coalesce(year_from, 0) AS y0, coalesce(year_to, 9999) AS y1
-    FROM _vk_focal
-),
-mk AS (
-    SELECT market, iso3, coalesce(year_from, 0) AS y0, coalesce(year_to, 9999) AS y1
-    FROM _vk_markets
-),
-prod AS (SELECT DISTINCT product, hs6 FROM _vk_products),
-t AS (
-    SELECT year, exporter, importer, hs6, value_kusd, source FROM trade_analysis
-    WHERE year IN (SELECT unnest($years))
-),
-world AS (
-    SELECT p.product, t.year, sum(t.value_kusd) AS world_export_value_kusd
-    FROM t JOIN prod p USING (hs6) GROUP BY ALL
-),
-basket AS (
-    SELECT DISTINCT hs6 FROM t WHERE $basket_all OR hs6 IN (SELECT hs6 FROM prod)
-),
-basket_world AS (
-    SELECT year, sum(value_kusd) AS basket_world_kusd
-    FROM t WHERE hs6 IN (SELECT hs6 FROM basket) GROUP BY year
-),
-fx AS (
-    -- the focal reporter's exports, leaving out flows between its own members
-    SELECT f.reporter, t.year, t.hs6, t.importer, t.value_kusd
-    FROM t JOIN foc f ON t.exporter = f.iso3 AND t.year BETWEEN f.y0 AND f.y1
-    WHERE NOT EXISTS (SELECT 1 FROM foc x WHERE x.reporter = f.reporter
-                      AND x.iso3 = t.importer AND t.year BETWEEN x.y0 AND x.y1)
-),
-basket_focal AS (
-    SELECT reporter, year, sum(value_kusd) AS basket_export_kusd
-    FROM fx WHERE hs6 IN (SELECT hs6 FROM basket) GROUP BY ALL
-),
-focal_prod AS (
-    SELECT fx.reporter, p.product, fx.year, sum(fx.value_kusd) AS export_value_kusd
-    FROM fx JOIN prod p USING (hs6) GROUP BY ALL
-),
-mflow AS (
-    -- flows into market members, report years only; `inside` = exporter also a member
-    SELECT m.market, p.product, t.year, t.exporter, t.importer, t.value_kusd,
-           mx.iso3 IS NOT NULL AS inside
-    FROM t JOIN prod p USING (hs6)
-    JOIN mk m ON t.importer = m.iso3 AND t.year BETWEEN m.y0 AND m.y1
-    LEFT JOIN mk mx ON mx.market = m.market AND mx.iso3 = t.exporter
-         AND t.year BETWEEN mx.y0 AND mx.y1
-    WHERE t.year IN (SELECT unnest($report_years))
-),
-mk_tot AS (
-    SELECT market, product, year, sum(value_kusd) AS total,
-           coalesce(sum(CASE WHEN inside THEN value_kusd END), 0) AS intra
-    FROM mflow GROUP BY ALL
-),
--- Market M without the focal's members F (M' = M minus F), from corrections on flows touching F
--- only (no reporter x flow cross product):
---   total(M')    = total(M) - A,  A = imports of members of M n F
---   external(M') = total(M') - intra(M') = total(M) - A - intra(M) + C + D,
---                  C = imports of M n F from M,  D = exports of M n F to M'
---   from focal   = B = exports of F to M'
-imp_f AS (
-    SELECT f.reporter, mf.market, mf.product, mf.year, sum(mf.value_kusd) AS a,
-           coalesce(sum(CASE WHEN mf.inside THEN mf.value_kusd END), 0) AS c
-    FROM mflow mf JOIN foc f ON mf.importer = f.iso3 AND mf.year BETWEEN f.y0 AND f.y1
-    GROUP BY ALL
-),
-exp_f AS (
-    SELECT f.reporter, mf.market, mf.product, mf.year, sum(mf.value_kusd) AS b,
-           coalesce(sum(CASE WHEN mf.inside THEN mf.value_kusd END), 0) AS d
-    FROM mflow mf JOIN foc f ON mf.exporter = f.iso3 AND mf.year BETWEEN f.y0 AND f.y1
-    WHERE NOT EXISTS (SELECT 1 FROM foc x WHERE x.reporter = f.reporter
-                      AND x.iso3 = mf.importer AND mf.year BETWEEN x.y0 AND x.y1)
-    GROUP BY ALL
-),
-mkt AS (
-    SELECT r.reporter, mt.market, mt.product, mt.year,
-           mt.total - coalesce(i.a, 0) AS import_value_kusd,
-           mt.total - coalesce(i.a, 0) - mt.intra + coalesce(i.c, 0) + coalesce(e.d, 0)
-             AS external_import_value_kusd,
-           coalesce(e.b, 0) AS from_focal_kusd
-    FROM mk_tot mt
-    CROSS JOIN (SELECT DISTINCT reporter FROM foc) r
-    LEFT JOIN imp_f i ON (i.reporter, i.market, i.product, i.year)
-                         = (r.reporter, mt.market, mt.product, mt.year)
-    LEFT JOIN exp_f e ON (e.reporter, e.market, e.product, e.year)
-                         = (r.reporter, mt.market, mt.product, mt.year)
-),
-base AS (
-    SELECT coalesce(fp.reporter, r.reporter) AS reporter, w.product, w.year,
-           coalesce(fp.export_value_kusd, 0) AS export_value_kusd,
-           w.world_export_value_kusd,
-           coalesce(fp.export_value_kusd, 0) / nullif(w.world_export_value_kusd, 0)
-             AS world_export_share,
-           (coalesce(fp.export_value_kusd, 0) / nullif(bf.basket_export_kusd, 0))
-             / nullif(w.world_export_value_kusd / nullif(bw.basket_world_kusd, 0), 0) AS rca,
-           bf.basket_export_kusd, bw.basket_world_kusd
-    FROM world w
-    CROSS JOIN (SELECT DISTINCT reporter FROM foc) r
-    LEFT JOIN focal_prod fp ON fp.reporter = r.reporter AND fp.product = w.product
-                           AND fp.year = w.year
-    LEFT JOIN basket_focal bf ON bf.reporter = r.reporter AND bf.year = w.year
-    LEFT JOIN basket_world bw ON bw.year = w.year
-),
-trend AS (
-    SELECT *,
-           regr_slope(world_export_share, year) OVER w5 AS world_export_share_slope,
-           count(*) OVER w5 AS trend_points,
-           first_value(world_export_share) OVER w5 AS world_export_share_start,
-           first_value(year) OVER w5 AS trend_start_year
-    FROM base
-    WINDOW w5 AS (PARTITION BY reporter, product ORDER BY year
-                  RANGE BETWEEN $trend_span PRECEDING AND CURRENT ROW)
-)
-"""
+def _members(table: pa.Table, key: str) -> ir.Table:
+    """A membership relation (`key`, iso3, year_from, year_to) as a memtable."""
+    from verdikart.indicators.trade import _normalise_reporters
+
+    return ibis.memtable(_normalise_reporters(table, key))
 
 
-def position(
-    con: duckdb.DuckDBPyConnection,
+def _outside(flows: ir.Table, members: ir.Table, partner: str) -> ir.Table:
+    """`flows` (with reporter, year) whose `partner` is not a member of the same reporter
+    in that year: flows between a reporter's own members are internal."""
+    x = members.select(x_reporter="reporter", x_iso3="iso3", x_from="year_from", x_to="year_to")
+    return flows.anti_join(
+        x,
+        [
+            flows.reporter == x.x_reporter,
+            flows[partner] == x.x_iso3,
+            in_years(flows.year, x.x_from, x.x_to),
+        ],
+    )
+
+
+def _inside_sum(value: ir.NumericValue, inside: ir.BooleanValue) -> ir.NumericValue:
+    """Sum of the values of flows inside the market (an aggregate), 0 when none."""
+    return value.sum(where=inside).coalesce(0.0)
+
+
+def position_expr(
+    rel: Relations,
     focal: pa.Table,
     markets: pa.Table,
     products: pa.Table,
     years: Sequence[int],
     *,
     basket: str = "products",
-) -> pa.Table:
+) -> ir.Table:
     """One row per (reporter, product, year): world share, RCA, trend, one column set per market.
 
     ``basket`` is the set of HS6 codes the RCA is relative to: ``"products"`` (the codes under
@@ -176,64 +94,230 @@ def position(
     Market columns are named ``<market>_import_value_kusd``, ``<market>_share`` (of total
     imports) and ``<market>_external_share`` (of imports from outside the market).
     """
-    from verdikart.indicators.trade import _normalise_products, _normalise_reporters
+    from verdikart.indicators.trade import _normalise_products
 
-    if basket not in ("products", "store"):
+    if basket not in BASKETS:
         raise ValueError(f"basket must be 'products' or 'store', got {basket!r}")
     report_years = sorted({int(y) for y in years})
     all_years = sorted({y - k for y in report_years for k in range(TREND_YEARS)})
-    market_table = _normalise_reporters(markets, "market")
-    market_ids = sorted(set(market_table.column("market").to_pylist()))
-    pivots = ",\n".join(
-        f"""max(CASE WHEN m.market = '{_ident(mid)}' THEN m.import_value_kusd END)
-               AS "{_ident(mid)}_import_value_kusd",
-           max(CASE WHEN m.market = '{_ident(mid)}'
-                    THEN coalesce(m.from_focal_kusd, 0) / nullif(m.import_value_kusd, 0) END)
-               AS "{_ident(mid)}_share",
-           max(CASE WHEN m.market = '{_ident(mid)}'
-                    THEN coalesce(m.from_focal_kusd, 0)
-                         / nullif(m.external_import_value_kusd, 0) END)
-               AS "{_ident(mid)}_external_share\""""
-        for mid in market_ids
+    market_members = _members(markets, "market")
+    market_ids = sorted(set(markets.column("market").cast(pa.string()).to_pylist()))
+    columns = {mid: _ident(mid) for mid in market_ids}
+    foc = _members(focal, "reporter")
+    reporters = foc.select("reporter").distinct()
+    prod = ibis.memtable(_normalise_products(products)).select("product", "hs6").distinct()
+
+    ta = rel.trade_analysis
+    t = ta.filter(ta.year.isin(all_years)).select(
+        "year", "exporter", "importer", "hs6", "value_kusd"
     )
-    select = f"""
-SELECT tr.reporter, tr.product, tr.year, tr.export_value_kusd, tr.world_export_value_kusd,
-       tr.world_export_share, tr.rca, tr.basket_export_kusd, tr.basket_world_kusd,
-       CASE WHEN tr.trend_points >= 2 THEN tr.world_export_share_slope END
-           AS world_export_share_slope,
-       tr.world_export_share_start, tr.trend_start_year{"," if pivots else ""}
-       {pivots}
-FROM trend tr
-LEFT JOIN mkt m ON m.reporter = tr.reporter AND m.product = tr.product AND m.year = tr.year
-WHERE tr.year IN (SELECT unnest($report_years))
-GROUP BY ALL
-ORDER BY tr.reporter, tr.product, tr.year
-"""
-    with registered(
-        con,
-        _vk_focal=_normalise_reporters(focal),
-        _vk_markets=market_table,
-        _vk_products=_normalise_products(products),
-    ):
-        return con.sql(
-            _POSITION_SQL + select,
-            params={
-                "years": all_years,
-                "report_years": report_years,
-                "trend_span": TREND_YEARS - 1,
-                "basket_all": basket == "store",
-            },
-        ).to_arrow_table()
+    tp = t.join(prod, "hs6")
+    world = tp.group_by("product", "year").agg(world_export_value_kusd=tp.value_kusd.sum())
+    in_basket = t if basket == "store" else t.filter(t.hs6.isin(prod.hs6))
+    basket_world = in_basket.group_by("year").agg(basket_world_kusd=in_basket.value_kusd.sum())
+
+    # the focal reporter's exports, leaving out flows between its own members
+    f = foc.select(f_reporter="reporter", f_iso3="iso3", f_from="year_from", f_to="year_to")
+    fx = t.join(f, [t.exporter == f.f_iso3, in_years(t.year, f.f_from, f.f_to)])
+    fx = _outside(
+        fx.select("year", "hs6", "importer", "value_kusd", reporter="f_reporter"),
+        foc,
+        "importer",
+    )
+    fx_basket = fx if basket == "store" else fx.filter(fx.hs6.isin(prod.hs6))
+    basket_focal = fx_basket.group_by("reporter", "year").agg(
+        basket_export_kusd=fx_basket.value_kusd.sum()
+    )
+    fxp = fx.join(prod, "hs6")
+    focal_prod = fxp.group_by("reporter", "product", "year").agg(
+        export_value_kusd=fxp.value_kusd.sum()
+    )
+
+    # flows into market members, report years only; `inside` = exporter also a member
+    m = market_members.select(m_market="market", m_iso3="iso3", m_from="year_from", m_to="year_to")
+    mx = market_members.select(
+        mx_market="market", mx_iso3="iso3", mx_from="year_from", mx_to="year_to"
+    )
+    tr = tp.filter(tp.year.isin(report_years))
+    mf = tr.join(m, [tr.importer == m.m_iso3, in_years(tr.year, m.m_from, m.m_to)])
+    mf = mf.left_join(
+        mx,
+        [
+            mf.m_market == mx.mx_market,
+            mf.exporter == mx.mx_iso3,
+            in_years(mf.year, mx.mx_from, mx.mx_to),
+        ],
+    )
+    mflow = mf.select(
+        "product",
+        "year",
+        "exporter",
+        "importer",
+        "value_kusd",
+        market="m_market",
+        inside=mf.mx_iso3.notnull(),
+    )
+    # Market M without the focal's members F (M' = M minus F), summed per member of M' (no
+    # reporter x flow cross product, and no subtraction: a market wholly inside F is exactly 0):
+    #   total(M')    = sum over importers i in M' of total_i
+    #   external(M') = sum over i in M' of ext_i (from exporters outside M) + D,
+    #                  D = exports of M n F to M' (from inside M, but not from inside M')
+    #   from focal   = B = exports of F to M'
+    keys = ["reporter", "market", "product", "year"]
+    by_member = mflow.group_by("market", "product", "year", "importer").agg(
+        total=mflow.value_kusd.sum(), outside=mflow.value_kusd.sum(where=~mflow.inside)
+    )
+    by_member = by_member.mutate(
+        outside=ibis.cases(
+            (by_member.total.isnull(), ibis.null("float64")),
+            else_=by_member.outside.coalesce(0.0),
+        )
+    )
+    rest = _outside(by_member.cross_join(reporters), foc, "importer")
+    rest = rest.group_by(keys).agg(
+        members=rest.count(), total=rest.total.sum(), outside=rest.outside.sum()
+    )
+    fe = mflow.join(f, [mflow.exporter == f.f_iso3, in_years(mflow.year, f.f_from, f.f_to)])
+    fe = _outside(fe.mutate(reporter=fe.f_reporter), foc, "importer")
+    exp_f = fe.group_by(keys).agg(b=fe.value_kusd.sum(), d=_inside_sum(fe.value_kusd, fe.inside))
+    mt = mflow.select("market", "product", "year").distinct().cross_join(reporters)
+    mt = mt.left_join(rest, keys).left_join(exp_f, keys)
+    empty = mt.members.isnull()  # every member of M with flows is in F
+    mkt = mt.select(
+        "reporter",
+        "market",
+        "product",
+        "year",
+        import_value_kusd=ibis.cases((empty, 0.0), else_=mt.total),
+        external_import_value_kusd=ibis.cases((empty, 0.0), else_=mt.outside) + mt.d.coalesce(0.0),
+        from_focal_kusd=mt.b.coalesce(0.0),
+    )
+
+    w = world.cross_join(reporters)
+    w = w.left_join(focal_prod, ["reporter", "product", "year"])
+    w = w.left_join(basket_focal, ["reporter", "year"])
+    w = w.left_join(basket_world, "year")
+    export = w.export_value_kusd.coalesce(0.0)
+    world_value = w.world_export_value_kusd
+    base = w.select(
+        "reporter",
+        "product",
+        "year",
+        export_value_kusd=export,
+        world_export_value_kusd=world_value,
+        world_export_share=export / world_value.nullif(0),
+        rca=(export / w.basket_export_kusd.nullif(0))
+        / (world_value / w.basket_world_kusd.nullif(0)).nullif(0),
+        basket_export_kusd=w.basket_export_kusd,
+        basket_world_kusd=w.basket_world_kusd,
+    )
+
+    # OLS slope over the window (SQL regr_slope: the years with a share), years counted from
+    # the first year read so that the sums stay small (no cancellation)
+    w5 = ibis.window(
+        group_by=["reporter", "product"], order_by="year", range=(-(TREND_YEARS - 1), 0)
+    )
+    y = base.world_export_share
+    x = ibis.cases((y.notnull(), (base.year - all_years[0]).cast("float64")))
+    n = y.count().over(w5).cast("float64")
+    sx, sy = x.sum().over(w5), y.sum().over(w5)
+    sxy, sxx = (x * y).sum().over(w5), (x * x).sum().over(w5)
+    trend = base.mutate(
+        world_export_share_slope=((n * sxy - sx * sy) / (n * sxx - sx * sx).nullif(0)),
+        trend_points=base.year.count().over(w5),
+        trend_start_year=base.year.min().over(w5),
+    )
+    trend = trend.filter(trend.year.isin(report_years))
+    start = base.select(
+        s_reporter="reporter",
+        s_product="product",
+        s_year="year",
+        world_export_share_start="world_export_share",
+    )
+    trend = trend.left_join(
+        start,
+        [
+            trend.reporter == start.s_reporter,
+            trend.product == start.s_product,
+            trend.trend_start_year == start.s_year,
+        ],
+    )
+    out = trend.select(
+        "reporter",
+        "product",
+        "year",
+        "export_value_kusd",
+        "world_export_value_kusd",
+        "world_export_share",
+        "rca",
+        "basket_export_kusd",
+        "basket_world_kusd",
+        world_export_share_slope=ibis.cases(
+            (trend.trend_points >= 2, trend.world_export_share_slope),
+            else_=ibis.null("float64"),
+        ),
+        world_export_share_start=trend.world_export_share_start,
+        trend_start_year=trend.trend_start_year,
+    )
+    if columns:
+        this = {mid: mkt.market == mid for mid in columns}
+        pivot = mkt.group_by(p_reporter="reporter", p_product="product", p_year="year").agg(
+            **{
+                name: agg
+                for mid, col in columns.items()
+                for name, agg in (
+                    (f"{col}_import_value_kusd", mkt.import_value_kusd.max(where=this[mid])),
+                    (
+                        f"{col}_share",
+                        (mkt.from_focal_kusd / mkt.import_value_kusd.nullif(0)).max(
+                            where=this[mid]
+                        ),
+                    ),
+                    (
+                        f"{col}_external_share",
+                        (mkt.from_focal_kusd / mkt.external_import_value_kusd.nullif(0)).max(
+                            where=this[mid]
+                        ),
+                    ),
+                )
+            }
+        )
+        joined = out.left_join(
+            pivot,
+            [
+                out.reporter == pivot.p_reporter,
+                out.product == pivot.p_product,
+                out.year == pivot.p_year,
+            ],
+        )
+        out = joined.select(
+            *out.columns,
+            *[
+                f"{col}_{what}"
+                for col in columns.values()
+                for what in ("import_value_kusd", "share", "external_share")
+            ],
+        )
+    return out.order_by("reporter", "product", "year")
 
 
-def world_share_series(
-    con: duckdb.DuckDBPyConnection,
+def position(
+    engine: Engine,
     focal: pa.Table,
+    markets: pa.Table,
     products: pa.Table,
     years: Sequence[int],
+    *,
+    basket: str = "products",
 ) -> pa.Table:
-    """Long table (reporter, product, year, world_export_share) for trend charts."""
-    empty_markets = pa.table(
+    """:func:`position_expr` run on `engine` (``store.engine()`` for a store)."""
+    return engine.to_arrow(
+        position_expr(engine.relations(), focal, markets, products, years, basket=basket)
+    )
+
+
+def _no_markets() -> pa.Table:
+    return pa.table(
         {
             "market": pa.array([], pa.string()),
             "iso3": pa.array([], pa.string()),
@@ -241,8 +325,23 @@ def world_share_series(
             "year_to": pa.array([], pa.int32()),
         }
     )
-    table = position(con, focal, empty_markets, products, years)
-    return table.select(["reporter", "product", "year", "world_export_share"])
+
+
+def world_share_series_expr(
+    rel: Relations, focal: pa.Table, products: pa.Table, years: Sequence[int]
+) -> ir.Table:
+    """Long table (reporter, product, year, world_export_share) for trend charts."""
+    table = position_expr(rel, focal, _no_markets(), products, years)
+    return table.select("reporter", "product", "year", "world_export_share").order_by(
+        "reporter", "product", "year"
+    )
+
+
+def world_share_series(
+    engine: Engine, focal: pa.Table, products: pa.Table, years: Sequence[int]
+) -> pa.Table:
+    """:func:`world_share_series_expr` run on `engine`."""
+    return engine.to_arrow(world_share_series_expr(engine.relations(), focal, products, years))
 
 
 def _ident(text: str) -> str:
