@@ -20,13 +20,15 @@ problem listed by row number; nothing partial is returned. Purchases stay in mem
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from verdikart.errors import DataValidationError
+from verdikart.errors import DataValidationError, SourceError
 from verdikart.indicators import trade as tr
 
 COMPANY = "COMPANY"
@@ -62,29 +64,171 @@ def usd_per_unit(currency: str, year: int) -> float | None:
     return None
 
 
-def _read_rows(path: Path) -> list[dict[str, str]]:
-    """Header-keyed rows as text, lower-cased header names; XLSX: the first sheet."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        from openpyxl import load_workbook
+EXPECTED_LAYOUT = (
+    "a header row (material or hs6, origin, year, quantity_t, and value_kusd or value and "
+    "currency) and one row per purchase"
+)
+_XLSX_SUFFIXES = (".xlsx", ".xlsm")
 
+
+@dataclass(frozen=True)
+class _Rows:
+    """A purchases file as text: lower-cased header names, (line, row) pairs, and how to name
+    the file in messages (with the sheet for a workbook)."""
+
+    where: str
+    header: list[str]
+    rows: list[tuple[int, dict[str, str]]]
+
+
+def _read_rows(path: Path) -> _Rows:
+    """Header-keyed rows as text with their line (row) numbers; blank lines are skipped.
+
+    CSV is read as UTF-8 only (with or without a BOM, as Excel's "CSV UTF-8" writes), never
+    guessed: a Windows-1252 and a Latin-9 or Mac file differ in the same bytes, and a guess
+    would silently change names. Comma-separated, or semicolon/tab-separated when the header
+    line holds no comma (Excel with a Norwegian locale). XLSX: the first worksheet, the header
+    is its first non-empty row. A file that cannot be read raises SourceError naming the file
+    (and the line where known): not UTF-8 (saying how to save it), UTF-16, a damaged, truncated
+    or mislabelled workbook, an empty file or sheet.
+    """
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise SourceError(path, f"cannot read: {exc.strerror}") from None
+    if size == 0:
+        raise SourceError(path, f"empty file; expected {EXPECTED_LAYOUT}", line=1)
+    suffix = path.suffix.lower()
+    if suffix == ".xls":
+        raise SourceError(
+            path,
+            "an Excel 97-2003 workbook (.xls) is not read: save it as .xlsx, "
+            "or as 'CSV UTF-8 (comma delimited)'",
+        )
+    if suffix in _XLSX_SUFFIXES:
+        return _xlsx_rows(path)
+    return _csv_rows(path)
+
+
+def _xlsx_rows(path: Path) -> _Rows:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    if not zipfile.is_zipfile(path):
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+        hint = (
+            "; it is text (a CSV file named .xlsx?): name it .csv"
+            if b"\0" not in head and _decodes(head)
+            else " (truncated or damaged, or not an Excel file)"
+        )
+        raise SourceError(path, f"not a readable XLSX workbook: not a complete zip archive{hint}")
+    try:
         book = load_workbook(path, read_only=True, data_only=True)
-        sheet = book.worksheets[0]
-        values = [list(r) for r in sheet.iter_rows(values_only=True)]
-        book.close()
-        if not values:
-            return []
-        header = [str(h or "").strip().lower() for h in values[0]]
-        return [
-            {h: "" if v is None else str(v).strip() for h, v in zip(header, r, strict=False)}
-            for r in values[1:]
-            if any(v not in (None, "") for v in r)
-        ]
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        if reader.fieldnames is None:
-            return []
-        reader.fieldnames = [f.strip().lower() for f in reader.fieldnames]
-        return [{k: (v or "").strip() for k, v in r.items() if k} for r in reader]
+        try:
+            sheets = book.worksheets
+            if not sheets:
+                raise SourceError(path, "the workbook has no worksheet")
+            sheet = sheets[0]
+            title = str(sheet.title)
+            names = [str(s.title) for s in sheets]
+            values = [list(r) for r in sheet.iter_rows(values_only=True)]
+        finally:
+            book.close()
+    except SourceError:
+        raise
+    except Exception as exc:  # noqa: BLE001 -- openpyxl fails on a damaged or truncated
+        # workbook with many types (BadZipFile, KeyError for a missing part, XML parse
+        # errors, zlib.error, EOFError, ...): each one means the same to the user
+        reason = str(exc.args[0] if isinstance(exc, KeyError) and exc.args else exc)
+        reason = reason or type(exc).__name__
+        problem = f"not a readable XLSX workbook (truncated or damaged?): {reason}"
+        raise SourceError(path, problem) from None
+    others = [n for n in names if n != title]
+    where = f"{path}, sheet '{title}'" + (
+        f" (the first sheet is read; the workbook also has {', '.join(repr(n) for n in others)})"
+        if others
+        else ""
+    )
+    text = [["" if v is None else str(v).strip() for v in r] for r in values]
+    numbered = [(n, r) for n, r in enumerate(text, start=1) if any(r)]
+    if not numbered:
+        raise SourceError(where, f"empty sheet; expected {EXPECTED_LAYOUT}", line=1)
+    (_, header_cells), body = numbered[0], numbered[1:]
+    header = [h.lower() for h in header_cells]
+    return _Rows(where, header, [(n, _keyed(header, r)) for n, r in body])
+
+
+def _decodes(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _keyed(header: list[str], cells: list[str]) -> dict[str, str]:
+    """One row keyed by header name: missing cells are empty, unnamed columns are dropped."""
+    return {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}
+
+
+def _not_utf8(raw: bytes, exc: UnicodeDecodeError, line: int) -> str:
+    problem = (
+        f"not UTF-8 text (byte 0x{raw[exc.start]:02X}); purchases CSV files are read as "
+        "UTF-8, with or without a BOM"
+    )
+    try:
+        raw.decode("cp1252")
+    except UnicodeDecodeError:
+        return problem + ": save the file as 'CSV UTF-8 (comma delimited)'"
+    shown = raw.split(b"\n")[line - 1].decode("cp1252").strip()
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return (
+        f"{problem}. It reads as Windows-1252/Latin-1 (this line: {shown!r}): save it from "
+        "Excel as 'CSV UTF-8 (comma delimited)', or convert it (iconv -f cp1252 -t utf-8)"
+    )
+
+
+def _csv_rows(path: Path) -> _Rows:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SourceError(path, f"cannot read: {exc.strerror}") from None
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise SourceError(
+            path, "UTF-16 text (Excel's 'Unicode Text'): save it as 'CSV UTF-8'", line=1
+        )
+    if raw.startswith(b"PK\x03\x04"):
+        raise SourceError(path, "a zip archive (an .xlsx workbook?), not CSV text", line=1)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise SourceError(path, _not_utf8(raw, exc, line), line=line) from None
+    if not text.strip():
+        raise SourceError(path, f"empty file; expected {EXPECTED_LAYOUT}", line=1)
+    first = text.lstrip().split("\n", 1)[0]
+    delimiter = ","
+    if "," not in first:
+        delimiter = next((d for d in (";", "\t") if d in first), ",")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
+    rows: list[tuple[int, dict[str, str]]] = []
+    start = 1
+    try:
+        for record in reader:
+            cells = [c.strip() for c in record]
+            if any(cells):
+                if header is None:
+                    header = [c.lower() for c in cells]
+                else:
+                    rows.append((start, _keyed(header, cells)))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise SourceError(path, f"not readable as CSV: {exc}", line=reader.line_num) from None
+    return _Rows(str(path), header or [], rows)
 
 
 def _number(text: str) -> float:
@@ -92,15 +236,14 @@ def _number(text: str) -> float:
 
 
 def read_purchases(path: Path) -> pa.Table:
-    """Validate a purchases file; DataValidationError lists every bad row (header = row 1)."""
+    """Validate a purchases file; DataValidationError lists every bad row by its line (CSV) or
+    row (XLSX) number in the file; SourceError when the file cannot be read (`_read_rows`)."""
     from verdikart.errors import UnknownCodeError
     from verdikart.reference.countries import resolve_country
 
-    rows = _read_rows(path)
+    table = _read_rows(path)
     problems: list[str] = []
-    if not rows:
-        raise DataValidationError(["no data rows"], source=str(path))
-    cols = set(rows[0])
+    cols = set(table.header)
     missing = [c for c in ("origin", "year") if c not in cols]
     if not {"material", "hs6"} & cols:
         missing.append("material or hs6")
@@ -109,10 +252,16 @@ def read_purchases(path: Path) -> pa.Table:
     if "value_kusd" not in cols and not {"value", "currency"} <= cols:
         missing.append("value_kusd (or value and currency)")
     if missing:
-        raise DataValidationError([f"missing column(s): {', '.join(missing)}"], source=str(path))
+        found = ", ".join(h for h in table.header if h) or "nothing"
+        raise DataValidationError(
+            [f"missing column(s): {', '.join(missing)} (header row found: {found})"],
+            source=table.where,
+        )
+    if not table.rows:
+        raise DataValidationError(["no data rows"], source=table.where)
     materials = _material_index()
     out: dict[str, list[Any]] = {c: [] for c in PURCHASE_COLUMNS}
-    for n, r in enumerate(rows, start=2):
+    for n, r in table.rows:
         bad: list[str] = []
         material = r.get("material", "")
         hs6 = r.get("hs6", "").replace(".", "")
@@ -182,7 +331,7 @@ def read_purchases(path: Path) -> pa.Table:
         out["quantity_t"].append(quantity)
         out["value_kusd"].append(value_kusd)
     if problems:
-        raise DataValidationError(problems, source=str(path))
+        raise DataValidationError(problems, source=table.where)
     return pa.table(
         {
             "row": pa.array(out["row"], pa.int32()),
