@@ -9,7 +9,8 @@ imported lazily (nothing heavy at import time). A new reader (e.g. ``eu-crm``) i
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,11 +23,17 @@ if TYPE_CHECKING:
 __all__ = [
     "ImportReport",
     "ReaderInfo",
+    "download_options",
     "get_reader",
+    "reader_options",
     "readers",
     "run_download",
     "run_import",
 ]
+
+# Display only (a progress callback): passed to the readers that report progress, dropped for
+# the others; it never changes what is imported.
+PROGRESS = "progress"
 
 
 @dataclass(frozen=True)
@@ -162,19 +169,66 @@ def get_reader(source_id: str) -> ReaderInfo:
     return info
 
 
+def _keyword_options(fn: Callable[..., object]) -> tuple[str, ...]:
+    """The keyword-only parameters of a reader or downloader: the options it takes (a
+    trailing ``**_`` catch-all does not count)."""
+    return tuple(
+        p.name
+        for p in inspect.signature(fn).parameters.values()
+        if p.kind is inspect.Parameter.KEYWORD_ONLY
+    )
+
+
+def reader_options(source_id: str) -> tuple[str, ...]:
+    """The options the reader of `source_id` takes (from its signature; `progress` aside)."""
+    return tuple(o for o in _keyword_options(get_reader(source_id).load()) if o != PROGRESS)
+
+
+def download_options(source_id: str) -> tuple[str, ...]:
+    """The options the downloader of `source_id` takes (from its signature)."""
+    return _keyword_options(_downloader(get_reader(source_id)))
+
+
+def _checked(what: str, given: Mapping[str, Any], takes: tuple[str, ...]) -> dict[str, Any]:
+    """The options `given`, refused with UnknownCodeError naming the option and the ones
+    `what` takes when one is not taken. None or False count as not given (what a front end
+    passes for a flag the user did not set), and are dropped."""
+    unknown = [k for k, v in given.items() if k not in takes and v is not None and v is not False]
+    if unknown:
+        names = ", ".join(repr(k) for k in unknown)
+        options = ", ".join(o for o in takes if o != PROGRESS) or "none"
+        raise UnknownCodeError(f"{what} does not take option {names}; its options: {options}")
+    return {k: v for k, v in given.items() if k in takes}
+
+
 def run_import(store: Any, source_id: str, path: Path | str, **options: Any) -> ImportReport:
-    """Import `path` with the reader of `source_id`; options the reader does not use are ignored."""
-    return get_reader(source_id).load()(store, Path(path), **options)
+    """Import `path` with the reader of `source_id`.
+
+    An option the reader does not take (`reader_options`) is an UnknownCodeError naming it
+    and the reader's options, never silently ignored; `progress` (a display callback) is
+    passed only to readers that report progress."""
+    reader = get_reader(source_id).load()
+    takes = _keyword_options(reader)
+    given = {k: v for k, v in options.items() if k != PROGRESS or PROGRESS in takes}
+    return reader(store, Path(path), **_checked(f"the {source_id!r} reader", given, takes))
+
+
+def _downloader(info: ReaderInfo) -> Callable[..., Path]:
+    if info.downloader is None:
+        where = f"get it from {info.url}" if info.url else "it is a local file format"
+        raise UnknownCodeError(f"source {info.source_id!r} has no automatic download; {where}")
+    fn: Callable[..., Path] = getattr(importlib.import_module(info.module), info.downloader)
+    return fn
 
 
 def run_download(source_id: str, dest_dir: Path, **options: Any) -> Path:
-    """Download the source's official file into `dest_dir` (OfflineError without network)."""
-    info = get_reader(source_id)
-    if info.downloader is None:
-        where = f"get it from {info.url}" if info.url else "it is a local file format"
-        raise UnknownCodeError(f"source {source_id!r} has no automatic download; {where}")
-    fn = getattr(importlib.import_module(info.module), info.downloader)
-    return fn(dest_dir, **options)
+    """Download the source's official file into `dest_dir` (OfflineError without network).
+
+    An option the downloader does not take (`download_options`) is an UnknownCodeError naming
+    it and the downloader's options."""
+    fn = _downloader(get_reader(source_id))
+    checked = _checked(f"the {source_id!r} download", options, _keyword_options(fn))
+    return fn(dest_dir, **checked)
 
 
 def __getattr__(name: str) -> Any:
