@@ -23,8 +23,15 @@ STABLE_KEYS = {
 
 
 @pytest.fixture(scope="module")
-def hs6_rows() -> list[dict]:
-    res = CliRunner().invoke(
+def hs6_rows(tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
+    # module-scoped, so the function-scoped autouse `isolated_data_dir` does not apply yet:
+    # its own data directory, never the user's store
+    env = {
+        "VERDIKART_DATA_DIR": str(tmp_path_factory.mktemp("map-cli") / "verdikart-data"),
+        "VERDIKART_STORE": None,
+        "VERDIKART_DB_URL": None,
+    }
+    res = CliRunner(env=env).invoke(
         cli, ["map", "--country", "NOR", "--year", "2022", "--level", "hs6", "--format", "json"]
     )
     assert res.exit_code == 0, res.output
