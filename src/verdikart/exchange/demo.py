@@ -10,11 +10,15 @@ so in its name, so that the phosphate-need example has a P-bearing stream to fin
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from verdikart.exchange.models import SideStream
+
+if TYPE_CHECKING:
+    from verdikart.exchange.auth import Principal
+    from verdikart.exchange.service import ExchangeService
 
 SEED = "Prosess21 circular-economy report 2020 (seed 001)"
 ILLUSTRATIVE = "ILLUSTRATIVE demo values, not a measured analysis"
@@ -420,10 +424,10 @@ NEEDS: list[dict[str, Any]] = [
 ]
 
 
-def load_demo(svc: Any) -> list[dict[str, Any]]:
+def load_demo(svc: ExchangeService) -> list[dict[str, Any]]:
     """Create the demo organisations, hub operators, streams and needs (once); always issue
     fresh tokens for one user per organisation and print them."""
-    users: dict[str, Any] = {}
+    users: dict[str, Principal] = {}
     rows: list[dict[str, Any]] = []
     for org, cluster in ORGS.items():
         cluster_name = CLUSTERS[cluster] if cluster else None

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from verdikart.errors import NotFoundError, PermissionDeniedError
@@ -33,6 +33,7 @@ from verdikart.exchange.models import (
     Need,
     Organisation,
     SideStream,
+    Site,
 )
 
 PUBLIC_FILTERS = ("material_class", "kind", "region", "hazardous", "quantity_band")
@@ -81,7 +82,7 @@ def audit(
 # --- streams ---------------------------------------------------------------------------------
 
 
-def _active_grant_clause(principal: Principal) -> Any:
+def _active_grant_clause(principal: Principal) -> ColumnElement[bool]:
     now = _now()
     return and_(
         DisclosureRequest.requester_org_id == principal.org_id,
@@ -164,7 +165,7 @@ def summary_of(stream: SideStream) -> dict[str, Any]:
     }
 
 
-def site_view(site: Any) -> dict[str, Any] | None:
+def site_view(site: Site | None) -> dict[str, Any] | None:
     if site is None:
         return None
     return {

@@ -6,7 +6,10 @@ that opens offline; every number in the table carries a footnote to its source a
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from verdikart.chains.mapping import MapResult
 
 MAX_CHART_ROWS = 15
 
@@ -26,8 +29,15 @@ def _fmt(value: Any, kind: str = "num") -> str:
     return f"{value:,.1f}" if isinstance(value, float) else str(value)
 
 
-def _chart_inputs(result: Any) -> dict[str, str]:
-    from verdikart.report.charts import hhi_scatter, position_bars, supplier_bars
+def _chart_inputs(result: MapResult) -> dict[str, str]:
+    from verdikart.report.charts import (
+        PositionRow,
+        ScatterPoint,
+        SupplierBar,
+        hhi_scatter,
+        position_bars,
+        supplier_bars,
+    )
 
     by_product: dict[str, list[tuple[str, float]]] = {}
     for s in result.suppliers:
@@ -38,7 +48,7 @@ def _chart_inputs(result: Any) -> dict[str, str]:
         (r for r in result.rows if r["position"] == "vulnerability"),
         key=lambda r: -(r["import_value_kusd"] or 0.0),
     )[:MAX_CHART_ROWS]
-    bars = [
+    bars: list[SupplierBar] = [
         {
             "label": f"{r['product']} ({r['hs6']})" if r["product"] != r["hs6"] else r["product"],
             "flag": r["concentration_flag"],
@@ -46,7 +56,7 @@ def _chart_inputs(result: Any) -> dict[str, str]:
         }
         for r in vulnerable
     ]
-    points = [
+    points: list[ScatterPoint] = [
         {
             "label": r["product"],
             "x": r["import_value_kusd"],
@@ -59,7 +69,7 @@ def _chart_inputs(result: Any) -> dict[str, str]:
         (r for r in result.rows if r["position"] == "advantage"),
         key=lambda r: -(r["world_export_share"] or 0.0),
     )[:MAX_CHART_ROWS]
-    pos_rows = [
+    pos_rows: list[PositionRow] = [
         {"label": r["product"], "world": r["world_export_share"], "eu": r["EU27_external_share"]}
         for r in advantages
     ]
@@ -70,7 +80,7 @@ def _chart_inputs(result: Any) -> dict[str, str]:
     }
 
 
-def render_map_html(result: Any) -> str:
+def render_map_html(result: MapResult) -> str:
     """The whole report as one HTML string."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 

@@ -8,14 +8,39 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from html import escape
-from typing import Any
+from typing import TypedDict
 
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#bbbbbb")
 FLAG = "#c62828"
 OK = "#1565c0"
 
 
-def supplier_bars(products: Sequence[dict[str, Any]], width: int = 760) -> str:
+class SupplierBar(TypedDict):
+    """One product's bar: its label, the concentration flag, [(iso3, share), ...] sorted."""
+
+    label: str
+    flag: bool | None
+    suppliers: list[tuple[str, float]]
+
+
+class ScatterPoint(TypedDict):
+    """One product: import value (x, kUSD), HHI (y, 0-1), the concentration flag."""
+
+    label: str
+    x: float | None
+    y: float | None
+    flag: bool | None
+
+
+class PositionRow(TypedDict):
+    """One product: share of world exports and of extra-EU27 imports (0-1)."""
+
+    label: str
+    world: float | None
+    eu: float | None
+
+
+def supplier_bars(products: Sequence[SupplierBar], width: int = 760) -> str:
     """Horizontal 100 % bars: each product's top-3 supplier shares plus the rest.
 
     `products`: dicts with `label`, `flag` and `suppliers` = [(iso3, share), ...] (sorted).
@@ -60,16 +85,21 @@ def supplier_bars(products: Sequence[dict[str, Any]], width: int = 760) -> str:
     return "".join(parts)
 
 
-def hhi_scatter(points: Sequence[dict[str, Any]], width: int = 760, height: int = 380) -> str:
+def hhi_scatter(points: Sequence[ScatterPoint], width: int = 760, height: int = 380) -> str:
     """HHI (y, 0–1) against import value (x, log10 kUSD); flagged points in red."""
     left, right, top, bottom = 60, 20, 20, 45
-    pts = [p for p in points if p.get("x") and p["x"] > 0 and p.get("y") is not None]
+    # (label, x, y, flag) of the points that can be drawn: a positive import value and an HHI
+    pts = [
+        (str(p["label"]), x, y, bool(p.get("flag")))
+        for p in points
+        if (x := p["x"]) is not None and x > 0 and (y := p["y"]) is not None
+    ]
     parts = [_svg_open(width, height, "HHI against import value")]
     if not pts:
         parts.append('<text x="20" y="40" class="label">no imports</text></svg>')
         return "".join(parts)
-    lo = math.floor(math.log10(min(p["x"] for p in pts)))
-    hi = math.ceil(math.log10(max(p["x"] for p in pts)))
+    lo = math.floor(math.log10(min(x for _, x, _, _ in pts)))
+    hi = math.ceil(math.log10(max(x for _, x, _, _ in pts)))
     hi = hi if hi > lo else lo + 1
     pw, ph = width - left - right, height - top - bottom
 
@@ -101,20 +131,20 @@ def hhi_scatter(points: Sequence[dict[str, Any]], width: int = 760, height: int 
         f'<text x="14" y="{top + ph / 2}" class="axis" transform="rotate(-90 14 {top + ph / 2})" '
         f'text-anchor="middle">HHI of supplier shares</text>'
     )
-    for p in pts:
-        colour = FLAG if p.get("flag") else OK
+    for label, x, y, flag in pts:
+        colour = FLAG if flag else OK
         parts.append(
-            f'<circle class="pt" cx="{sx(p["x"]):.1f}" cy="{sy(p["y"]):.1f}" r="5" '
-            f'fill="{colour}" fill-opacity="0.75"><title>{escape(str(p["label"]))}: '
-            f"{p['x']:,.0f} kUSD, HHI {p['y']:.2f}</title></circle>"
-            f'<text x="{sx(p["x"]) + 7:.1f}" y="{sy(p["y"]) + 4:.1f}" class="pl">'
-            f"{escape(str(p['label']))}</text>"
+            f'<circle class="pt" cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="5" '
+            f'fill="{colour}" fill-opacity="0.75"><title>{escape(label)}: '
+            f"{x:,.0f} kUSD, HHI {y:.2f}</title></circle>"
+            f'<text x="{sx(x) + 7:.1f}" y="{sy(y) + 4:.1f}" class="pl">'
+            f"{escape(label)}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)
 
 
-def position_bars(rows: Sequence[dict[str, Any]], width: int = 760) -> str:
+def position_bars(rows: Sequence[PositionRow], width: int = 760) -> str:
     """Grouped bars: share of world exports and of extra-EU27 imports, per product."""
     row_h, left, top = 34, 190, 30
     height = top + row_h * len(rows) + 20
@@ -134,8 +164,8 @@ def position_bars(rows: Sequence[dict[str, Any]], width: int = 760) -> str:
             f'<text x="{left - 6}" y="{y + 18}" text-anchor="end" class="label">'
             f"{escape(str(r['label']))}</text>"
         )
-        for j, (key, colour) in enumerate((("world", OK), ("eu", PALETTE[1]))):
-            v = r.get(key) or 0.0
+        for j, (share, colour) in enumerate(((r["world"], OK), (r["eu"], PALETTE[1]))):
+            v = share or 0.0
             w = plot_w * v / top_value
             yy = y + 3 + j * 13
             parts.append(
