@@ -41,10 +41,10 @@ def test_every_mapped_material_exists_in_the_reference() -> None:
 def test_norway_imports_manganese_2022() -> None:
     # BACI HS92 260200 into NOR 2022: BRA 54 + DNK 3.785 + FRA 6750.3 + GAB 554120.195
     # + SWE 30 + ZAF 685018.136 = 1,245,976.416 t; AUT's flow has no quantity (counted, not 0)
-    out = norway_imports_t(Store.open(None), "manganese", 2022)
-    assert out["hs6"] == ["260200"]
-    assert out["imports_t"] == pytest.approx(1_245_976.416, abs=1e-6)
-    assert (out["n_flows"], out["n_missing_quantity"]) == (7, 1)
+    out = norway_imports_t(Store.open(None).engine(), "manganese", 2022)
+    assert out.hs6 == ("260200",)
+    assert out.imports_t == pytest.approx(1_245_976.416, abs=1e-6)
+    assert (out.n_flows, out.n_missing_quantity) == (7, 1)
 
 
 def test_potential_phosphate_hand_computed() -> None:
@@ -60,9 +60,9 @@ def test_potential_phosphate_hand_computed() -> None:
     )
     # imports: BACI HS92 251020 into NOR 2022 (FIN 80037.8 + PRT 112.76 + SWE 29 + DNK 1.35
     # + ZAF 0.5 + NLD 0.088 = 80181.498 t of rock) at 30 % P2O5 = 24054.4494 t P2O5
-    imports = norway_imports_t(Store.open(None), "phosphate-rock", 2022)
-    assert imports["imports_t"] == pytest.approx(80_181.498, abs=1e-6)
-    out = potential("phosphate-rock", streams, composition, imports["imports_t"])
+    imports = norway_imports_t(Store.open(None).engine(), "phosphate-rock", 2022)
+    assert imports.imports_t == pytest.approx(80_181.498, abs=1e-6)
+    out = potential("phosphate-rock", streams, composition, imports.imports_t)
     p_from_p = 1000 * 0.10 / element_fraction("P2O5", "P")  # 229.13 t P2O5
     assert out["basis"] == "P2O5"
     assert out["secondary_t_min"] == pytest.approx(8000 * 0.18 + p_from_p)  # 1669.13

@@ -301,9 +301,16 @@ def match(
 def potential(ctx: Any, material: str, year: int | None, fmt: str) -> None:
     """Secondary-source potential of a critical material in the registered side streams,
     compared with Norway's imports (BACI)."""
-    from verdikart.exchange.linking import potential as compute
+    from verdikart.exchange import critical
 
-    emit(compute(_service(ctx), material, store=ctx.store(), year=year), fmt)
+    svc, store = _service(ctx), ctx.store()
+    result = svc.potential(
+        None,
+        material,
+        year=year,
+        imports=lambda m, y: critical.norway_imports_t(store.engine(), m, y),
+    )
+    emit(result, fmt)
 
 
 @exchange.command("demo")

@@ -8,8 +8,10 @@
   :data:`FLAG_MIN_FRACTION` (0.1 wt %, i.e. 1000 mg/kg) at the upper end of the analysed range;
   trace contents below that are not a recoverable secondary source and are not flagged.
 * :func:`potential` sums the registered secondary supply of a material and sets it against
-  Norway's imports (:func:`norway_imports_t`, BACI trade in the store); with an
-  ``organisation_id`` column it also returns each organisation's contribution to both bounds.
+  Norway's imports (:func:`norway_imports_t`: an :class:`ImportsT` from the analytic engine's
+  ``trade_analysis``, handed to the exchange by the application core as a
+  :data:`NorwayImports`); with an ``organisation_id`` column it also returns each
+  organisation's contribution to both bounds. Both are Ibis expressions (DuckDB or Spark).
 * :func:`dominated` is the disclosure rule for such an aggregate of several organisations'
   confidential data: the (n, k) dominance rule of statistical disclosure control.
 
@@ -27,11 +29,21 @@ range from the analysed ranges.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import ibis
 
 from verdikart.exchange.composition import canonical_component, components
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    import pyarrow as pa
+
+    from verdikart.engine import Engine
+    from verdikart.relations import Relations
 
 # element -> material slugs (the same slugs as production.material / reference.materials)
 ELEMENT_MATERIALS: dict[str, tuple[str, ...]] = {
@@ -194,102 +206,236 @@ MATERIAL_BASIS: dict[str, MaterialBasis] = {
 }  # fmt: skip
 
 
-def norway_imports_t(
-    store: Any, material: str, year: int, *, stage: str | None = None
-) -> dict[str, Any]:
-    """Norway's imports (tonnes, BACI ``trade.quantity_t``) of a material's HS6 codes in a year.
+@dataclass(frozen=True)
+class ImportsT:
+    """Norway's imports of one material in one year (:func:`norway_imports_t`).
+
+    ``year`` None: no year has an import with a quantity (then nothing else is counted).
+    ``hs6``: the material's HS92 codes compared against; ``hs6_with_flows``: those with flows.
+    """
+
+    material: str
+    year: int | None
+    stage: str | None
+    hs6: tuple[str, ...]
+    imports_t: float | None
+    n_flows: int
+    n_missing_quantity: int
+    hs6_with_flows: tuple[str, ...]
+
+
+NorwayImports = Callable[[str, int | None], ImportsT]
+"""Norway's imports of (material id, year; None = the latest year with a quantity), as the
+application core hands them to the exchange (the exchange never reads the analytic store)."""
+
+NORWAY = "NOR"
+
+
+def import_codes(
+    material: str, stage: str | None = None
+) -> tuple[str, str | None, tuple[str, ...]]:
+    """(material id, stage, sorted HS92 codes) compared against Norway's imports.
 
     Codes from ``verdikart.reference.materials.material_hs6_table('HS92')`` for the material's
-    ``stage`` (default: the stage in :data:`MATERIAL_BASIS`, else all stages). Flows with a
-    missing quantity are counted in ``n_missing_quantity`` and left out of the sum, never taken
-    as 0; when every flow lacks a quantity, ``imports_t`` is None.
+    ``stage`` (default: the stage in :data:`MATERIAL_BASIS`, else all stages).
     """
+    import pyarrow.compute as pc
+
     from verdikart.reference.materials import get_material, material_hs6_table
 
     mid = get_material(material).id
     if stage is None and mid in MATERIAL_BASIS:
         stage = MATERIAL_BASIS[mid].stage
     hs = material_hs6_table("HS92")
-    store.con.register("ex_material_hs6", hs)
-    try:
-        row = store.con.execute(
-            """
-            SELECT sum(t.quantity_t) AS imports_t, count(*) AS n_flows,
-                   count(*) FILTER (WHERE t.quantity_t IS NULL) AS n_missing_quantity,
-                   list(DISTINCT t.hs6 ORDER BY t.hs6) AS hs6_with_flows
-            FROM trade_analysis t
-            JOIN (SELECT DISTINCT hs6 FROM ex_material_hs6
-                  WHERE material = ? AND (? IS NULL OR stage = ?)) m USING (hs6)
-            WHERE t.importer = 'NOR' AND t.year = ?
-            """,
-            [mid, stage, stage, year],
-        ).fetchall()[0]
-        codes = store.con.execute(
-            "SELECT list(DISTINCT hs6 ORDER BY hs6) FROM ex_material_hs6 "
-            "WHERE material = ? AND (? IS NULL OR stage = ?)",
-            [mid, stage, stage],
-        ).fetchall()[0]
-    finally:
-        store.con.unregister("ex_material_hs6")
-    assert row is not None and codes is not None
-    return {
-        "material": mid,
-        "year": year,
-        "stage": stage,
-        "hs6": codes[0] or [],
-        "imports_t": row[0],
-        "n_flows": row[1],
-        "n_missing_quantity": row[2],
-        "hs6_with_flows": row[3] or [],
+    mask = pc.equal(hs["material"], mid)
+    if stage is not None:
+        mask = pc.and_(mask, pc.equal(hs["stage"], stage))
+    codes = pc.unique(hs.filter(mask)["hs6"]).to_pylist()
+    return mid, stage, tuple(sorted(codes))
+
+
+def norway_import_year_expr(rel: Relations) -> ir.Table:
+    """The latest year in ``trade`` with an import into Norway that has a quantity (one row,
+    ``year``; NULL when there is none): the default year of exchange potential."""
+    t = rel.trade
+    flows = t.filter((t.importer == NORWAY) & t.quantity_t.notnull())
+    return flows.aggregate(year=flows.year.max().cast("int64"))
+
+
+def norway_imports_expr(
+    rel: Relations, material: str, year: int, stage: str | None = None
+) -> ir.Table:
+    """Norway's imports of a material's HS6 codes in a year, from ``trade_analysis`` (one row).
+
+    Columns: ``imports_t`` (float64), ``n_flows``, ``n_missing_quantity`` (int64),
+    ``hs6_with_flows`` (the codes with flows, sorted, joined by ',' -- NULL when none).
+
+    NULL rule: flows with a missing quantity are counted in ``n_missing_quantity`` and left
+    out of the sum, never taken as 0; ``imports_t`` is NULL only when no flow has a quantity.
+    This differs on purpose from :func:`verdikart.relations.complete_sum`, which the
+    indicators' import totals follow (NULL as soon as any row lacks a quantity): potential
+    sets registered secondary supply against imports, and the known flows' sum is a lower
+    bound of the imports (so the share an upper bound) that is shown with the count of flows
+    left out, rather than no figure at all. ``complete_sum`` of these flows is ``imports_t``
+    exactly when ``n_missing_quantity`` is 0.
+    """
+    _, _, codes = import_codes(material, stage)
+    t = rel.trade_analysis
+    flows = t.filter((t.importer == NORWAY) & (t.year == int(year)) & t.hs6.isin(list(codes)))
+    return flows.aggregate(
+        imports_t=flows.quantity_t.sum().cast("float64"),
+        n_flows=flows.count().cast("int64"),
+        n_missing_quantity=flows.hs6.count(where=flows.quantity_t.isnull()).cast("int64"),
+        # ordered distinct text aggregation, the same on DuckDB and Spark (see the brief)
+        hs6_with_flows=flows.hs6.collect(distinct=True).sort().join(",").nullif(""),
+    )
+
+
+def norway_imports_t(
+    engine: Engine, material: str, year: int | None, *, stage: str | None = None
+) -> ImportsT:
+    """Norway's imports (tonnes, BACI ``trade.quantity_t``) of a material's HS6 codes in a year.
+
+    ``year`` None: the latest year with an import into Norway that has a quantity
+    (:func:`norway_import_year_expr`). Codes and stage as in :func:`import_codes`; the sum and
+    its NULL rule as in :func:`norway_imports_expr`.
+    """
+    mid, stage, codes = import_codes(material, stage)
+    if year is None:
+        (latest,) = engine.rows(norway_import_year_expr(engine.relations()))
+        if latest["year"] is None:
+            return ImportsT(mid, None, stage, (), None, 0, 0, ())
+        year = int(latest["year"])
+    (row,) = engine.rows(norway_imports_expr(engine.relations(), mid, year, stage))
+    with_flows = row["hs6_with_flows"]
+    return ImportsT(
+        material=mid,
+        year=year,
+        stage=stage,
+        hs6=codes,
+        imports_t=None if row["imports_t"] is None else float(row["imports_t"]),
+        n_flows=int(row["n_flows"] or 0),
+        n_missing_quantity=int(row["n_missing_quantity"] or 0),
+        hs6_with_flows=tuple(with_flows.split(",")) if with_flows else (),
+    )
+
+
+@dataclass(frozen=True)
+class ContentBasis:
+    """The basis component of a potential, its key element and that element's fraction in it."""
+
+    component: str  # e.g. 'P2O5'
+    key: str  # e.g. 'P'
+    f_basis: float  # mass fraction of `key` in `component`
+
+
+def content_expr(composition: ir.Table, elements: ir.Table, basis: ContentBasis) -> ir.Table:
+    """(stream_id, vmin, vmax): each stream's content of the basis component (weight fraction).
+
+    The component itself when analysed, else its key element (directly, or summed over
+    compounds containing it) divided by the element's fraction in the basis.
+    ``composition``: stream_id, component, value_min, value_max (weight fractions);
+    ``elements``: component, fraction (of the key element in the component).
+    """
+    c = composition
+    direct = c.filter(c.component == basis.component).select(
+        d_stream_id=c.stream_id, d_vmin=c.value_min, d_vmax=c.value_max
+    )
+    ce = c.join(elements, "component").select(
+        c.stream_id, c.component, c.value_min, c.value_max, elements.fraction
+    )
+    own, other = ce.component == basis.key, ce.component != basis.key
+    via = ce.group_by("stream_id").aggregate(
+        k_min=ce.value_min.max(where=own),
+        s_min=(ce.value_min * ce.fraction).sum(where=other),
+        k_max=ce.value_max.max(where=own),
+        s_max=(ce.value_max * ce.fraction).sum(where=other),
+    )
+    via = via.select(
+        v_stream_id=via.stream_id,
+        v_vmin=ibis.coalesce(via.k_min, via.s_min) / basis.f_basis,
+        v_vmax=ibis.coalesce(via.k_max, via.s_max) / basis.f_basis,
+    )
+    both = direct.outer_join(via, direct.d_stream_id == via.v_stream_id)
+    return both.select(
+        stream_id=ibis.coalesce(both.d_stream_id, both.v_stream_id),
+        vmin=ibis.coalesce(both.d_vmin, both.v_vmin),
+        vmax=ibis.coalesce(both.d_vmax, both.v_vmax),
+    )
+
+
+def _contributing(
+    streams: ir.Table, composition: ir.Table, elements: ir.Table, basis: ContentBasis
+) -> ir.Table:
+    """Streams joined with their basis content, those with a positive upper content only."""
+    content = content_expr(composition, elements, basis)
+    joined = streams.join(content, "stream_id")  # streams first: Ibis 12 cannot join onto
+    # the outer join's computed key (IntegrityError), the inner join is the same either way
+    return joined.filter(joined.vmax > 0)
+
+
+def potential_expr(
+    streams: ir.Table,
+    composition: ir.Table,
+    elements: ir.Table,
+    basis: ContentBasis,
+    *,
+    by_org: bool = False,
+) -> ir.Table:
+    """One row: secondary_t_min/max, n_streams, n_streams_without_quantity (and with
+    ``by_org`` n_organisations and organisation_ids, sorted and joined by ',')."""
+    j = _contributing(streams, composition, elements, basis)
+    q = j.quantity_t_per_year
+    aggs: dict[str, ir.Value] = {
+        "secondary_t_min": (q * j.vmin).sum(),
+        "secondary_t_max": (q * j.vmax).sum(),
+        "n_streams": q.count().cast("int64"),
+        "n_streams_without_quantity": j.stream_id.count(where=q.isnull()).cast("int64"),
     }
+    if by_org:
+        aggs["n_organisations"] = j.organisation_id.nunique(where=q.notnull()).cast("int64")
+        aggs["organisation_ids"] = (
+            j.organisation_id.collect(distinct=True).sort().join(",").nullif("")
+        )
+    return j.aggregate(**aggs)
 
 
-# Content of the basis component per stream (weight fraction, min and max): the component
-# itself when analysed, else its key element (directly, or summed over compounds containing it)
-# divided by the element's fraction in the basis. Parameters $basis, $key, $fb; tables p_comp
-# (stream_id, component, value_min, value_max) and p_el (component, fraction of the key element).
-_CONTENT_SQL = """
-            WITH direct AS (
-                SELECT stream_id, value_min AS vmin, value_max AS vmax
-                FROM p_comp WHERE component = $basis
-            ),
-            via AS (
-                SELECT c.stream_id,
-                       coalesce(max(c.value_min) FILTER (c.component = $key),
-                                sum(c.value_min * e.fraction) FILTER (c.component <> $key))
-                           / $fb AS vmin,
-                       coalesce(max(c.value_max) FILTER (c.component = $key),
-                                sum(c.value_max * e.fraction) FILTER (c.component <> $key))
-                           / $fb AS vmax
-                FROM p_comp c JOIN p_el e USING (component)
-                GROUP BY c.stream_id
-            ),
-            content AS (
-                SELECT stream_id, coalesce(d.vmin, v.vmin) AS vmin, coalesce(d.vmax, v.vmax) AS vmax
-                FROM direct d FULL OUTER JOIN via v USING (stream_id)
-            )"""
+def contributions_expr(
+    streams: ir.Table, composition: ir.Table, elements: ir.Table, basis: ContentBasis
+) -> ir.Table:
+    """One row per contributing organisation (organisation_id, t_min, t_max), sorted by id:
+    its streams' total on each bound (t/yr of the basis), streams with a quantity only."""
+    j = _contributing(streams, composition, elements, basis)
+    j = j.filter(j.quantity_t_per_year.notnull())
+    q = j.quantity_t_per_year
+    per = j.group_by("organisation_id").aggregate(
+        t_min=ibis.coalesce((q * j.vmin).sum(), 0.0),
+        t_max=ibis.coalesce((q * j.vmax).sum(), 0.0),
+    )
+    return per.order_by(ibis.asc(per.organisation_id, nulls_first=False))
 
 
 def potential(
     material: str,
-    streams_rel: Any,
-    composition_rel: Any,
+    streams_rel: pa.Table,
+    composition_rel: pa.Table,
     imports_t: float | None,
     *,
     basis: str | None = None,
     grade: float | None = None,
+    engine: Engine | None = None,
 ) -> dict[str, Any]:
     """Registered secondary supply of ``material`` against imports, on one basis (see above).
 
     ``streams_rel``: stream_id, quantity_t_per_year; ``composition_rel``: stream_id, component,
-    value_min, value_max (weight fractions) -- Arrow tables or DuckDB relations.
+    value_min, value_max (weight fractions) -- Arrow tables, run as Ibis expressions
+    (:func:`potential_expr`) on ``engine`` (default: an in-memory DuckDB).
     Returns secondary_t_min/max (t/yr of the basis component), the streams counted, the
     imports on the basis and the share range (None when imports are unknown or zero). When
     ``streams_rel`` has an ``organisation_id`` column, also ``n_organisations``,
     ``organisation_ids`` and ``contributions_min`` / ``contributions_max`` (one total per
     organisation, on the same basis as the bounds -- confidential, for :func:`dominated`).
     """
-    import duckdb
     import pyarrow as pa
 
     from verdikart.errors import UnknownCodeError
@@ -309,69 +455,34 @@ def potential(
     if key is None:
         raise UnknownCodeError(f"basis {basis!r} is an aggregate, not a chemical component")
     f_basis = element_fraction(basis, key)
+    if f_basis is None:  # not for any listed component (each non-aggregate has a molar mass)
+        raise UnknownCodeError(f"basis {basis!r} has no molar mass for its element {key!r}")
     if not 0 < grade <= 1:
         raise ValueError(f"grade must be a weight fraction in (0, 1], got {grade}")
 
-    def arrow(rel: Any) -> pa.Table:
-        return rel if isinstance(rel, pa.Table) else rel.arrow().read_all()
-
-    streams_tbl = arrow(streams_rel)
     # with an organisation_id column: also the distinct contributing organisations
-    by_org = "organisation_id" in streams_tbl.column_names
-    org_sql = (
-        """, count(DISTINCT s.organisation_id) FILTER (WHERE s.quantity_t_per_year IS NOT NULL)
-               AS n_organisations,
-             list(DISTINCT s.organisation_id) AS organisation_ids"""
-        if by_org
-        else ""
+    by_org = "organisation_id" in streams_rel.column_names
+    element_rows = [r for r in component_element_table() if r[1] == key]
+    elements_tbl = pa.table(
+        {
+            "component": pa.array([r[0] for r in element_rows], pa.string()),
+            "fraction": pa.array([r[2] for r in element_rows], pa.float64()),
+        }
     )
-    con = duckdb.connect()
-    try:
-        con.register("p_streams", streams_tbl)
-        con.register("p_comp", arrow(composition_rel))
-        elements = [r for r in component_element_table() if r[1] == key]
-        con.register(
-            "p_el",
-            pa.table(
-                {
-                    "component": [r[0] for r in elements],
-                    "fraction": [r[2] for r in elements],
-                }
-            ),
-        )
-        params = {"basis": basis, "key": key, "fb": f_basis}
-        row = con.execute(
-            f"""{_CONTENT_SQL}
-            SELECT sum(s.quantity_t_per_year * c.vmin) AS secondary_t_min,
-                   sum(s.quantity_t_per_year * c.vmax) AS secondary_t_max,
-                   count(*) FILTER (WHERE s.quantity_t_per_year IS NOT NULL) AS n_streams,
-                   count(*) FILTER (WHERE s.quantity_t_per_year IS NULL)
-                       AS n_streams_without_quantity{org_sql}
-            FROM content c JOIN p_streams s USING (stream_id)
-            WHERE c.vmax > 0
-            """,
-            params,
-        ).fetchall()[0]
+    streams, composition, elements = (
+        ibis.memtable(streams_rel),
+        ibis.memtable(composition_rel),
+        ibis.memtable(elements_tbl),
+    )
+    spec = ContentBasis(basis, key, f_basis)
+    with _engine_or_local(engine) as run:
+        (row,) = run.rows(potential_expr(streams, composition, elements, spec, by_org=by_org))
         per_org = (
-            con.execute(
-                f"""{_CONTENT_SQL}
-                SELECT list(t_min ORDER BY organisation_id), list(t_max ORDER BY organisation_id)
-                FROM (SELECT s.organisation_id,
-                             coalesce(sum(s.quantity_t_per_year * c.vmin), 0) AS t_min,
-                             coalesce(sum(s.quantity_t_per_year * c.vmax), 0) AS t_max
-                      FROM content c JOIN p_streams s USING (stream_id)
-                      WHERE c.vmax > 0 AND s.quantity_t_per_year IS NOT NULL
-                      GROUP BY s.organisation_id)
-                """,
-                params,
-            ).fetchall()[0]
+            run.to_arrow(contributions_expr(streams, composition, elements, spec))
             if by_org
             else None
         )
-    finally:
-        con.close()
-    assert row is not None
-    sec_min, sec_max = row[0] or 0.0, row[1] or 0.0
+    sec_min, sec_max = row["secondary_t_min"] or 0.0, row["secondary_t_max"] or 0.0
     imports_basis = None if imports_t is None else imports_t * grade
     share_ok = imports_basis is not None and imports_basis > 0
     return {
@@ -379,8 +490,8 @@ def potential(
         "basis": basis,
         "secondary_t_min": sec_min,
         "secondary_t_max": sec_max,
-        "n_streams": row[2],
-        "n_streams_without_quantity": row[3],
+        "n_streams": row["n_streams"],
+        "n_streams_without_quantity": row["n_streams_without_quantity"],
         "imports_t": imports_t,
         "import_grade": grade,
         "imports_basis_t": imports_basis,
@@ -389,12 +500,32 @@ def potential(
         "note": None if share_ok else "imports unknown or zero: no share computed",
     } | (
         {
-            "n_organisations": row[4],
-            "organisation_ids": sorted(row[5] or []),
+            "n_organisations": row["n_organisations"],
+            # uuid4 hex ids (no commas), sorted by the expression
+            "organisation_ids": (row["organisation_ids"] or "").split(",")
+            if row["organisation_ids"]
+            else [],
             # one value per organisation (t/yr of the basis), for the dominance rule; confidential
-            "contributions_min": list(per_org[0] or []),
-            "contributions_max": list(per_org[1] or []),
+            "contributions_min": per_org.column("t_min").to_pylist(),
+            "contributions_max": per_org.column("t_max").to_pylist(),
         }
         if per_org is not None
         else {}
     )
+
+
+@contextmanager
+def _engine_or_local(engine: Engine | None) -> Iterator[Engine]:
+    """`engine`, or an in-memory DuckDB engine for the call (closed after)."""
+    if engine is not None:
+        yield engine
+        return
+    import duckdb
+
+    from verdikart.engine import DuckDBEngine
+
+    con = duckdb.connect()
+    try:
+        yield DuckDBEngine(con)
+    finally:
+        con.close()

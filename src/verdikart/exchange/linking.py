@@ -17,11 +17,15 @@ matching; other organisations' needs in stream matching) are decided at public p
 distance on the public bands, a public order listed after the caller's own / disclosed pairs
 (which keep exact scores and explanations). A search over limit values, max distance, sites or
 own streams' quantities therefore resolves nothing finer than a grid step or a band.
+
+`verdikart.exchange.service.ExchangeService` owns the transactions: the functions here take its
+SQLAlchemy session (audit events commit with the work they record). Exchange potential reads no
+analytic table: Norway's imports arrive as a `critical.ImportsT` from the application core.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 import pyarrow as pa
@@ -33,12 +37,15 @@ from verdikart.exchange.auth import Principal
 from verdikart.exchange.matching import STREAM_FIELDS
 from verdikart.exchange.models import CompositionEntry, Need, SideStream, Site
 
+if TYPE_CHECKING:
+    from verdikart.exchange.critical import ImportsT
+
 
 def _arrow(session: Session, stmt: Any, schema: pa.Schema) -> pa.Table:
     """Run one SELECT and build an Arrow table column-wise (no per-row Python work)."""
     result = session.execute(stmt)
     rows = result.all()
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in schema.names]
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in schema.names]
     return pa.Table.from_arrays(
         [pa.array(list(col), type=field.type) for col, field in zip(columns, schema, strict=True)],
         schema=schema,
@@ -233,114 +240,118 @@ def _rank_split(
     return rows
 
 
-def match_need(svc: Any, principal: Principal, need_id: str, *, limit: int = 20) -> list[dict]:
+def match_need(
+    session: Session, principal: Principal, need_id: str, *, limit: int = 20
+) -> list[dict[str, Any]]:
     """Streams ranked for one of the caller's needs; undisclosed streams decided at public
-    precision, listed after the own/disclosed ones in a public order and redacted."""
+    precision, listed after the own/disclosed ones in a public order and redacted. Runs in
+    the caller's transaction (`ExchangeService.match_need`): the audit events commit with it."""
     from verdikart.exchange.matching import redact_match
 
-    with svc._tx() as session:
-        need = repo.owned_need(session, principal, need_id)
-        con = duckdb.connect()
-        try:
-            rel = load_relations(
+    need = repo.owned_need(session, principal, need_id)
+    con = duckdb.connect()
+    try:
+        rel = load_relations(
+            session,
+            need_ids=[need.id],
+            stream_classes=[need.material_class, *(need.also_classes or [])],
+            con=con,
+        )
+        owners = _owners(rel["streams"], "stream_id")
+        granted = {s for s, o in owners.items() if o == principal.org_id}
+        granted |= repo.all_granted_stream_ids(session, principal) & set(owners)
+        rows = _rank_split(rel, per="need", exact_ids=granted, limit=limit, con=con)
+    finally:
+        con.close()
+    out = []
+    for row in rows:
+        allowed = row["stream_id"] in granted
+        view = redact_match(row, allowed)
+        view["access"] = (
+            ("owner" if owners[row["stream_id"]] == principal.org_id else "disclosed")
+            if allowed
+            else "summary"
+        )
+        out.append(view)
+        if view["access"] == "disclosed":
+            # The explanation carries composition values and the exact quantity.
+            repo.audit(
                 session,
-                need_ids=[need.id],
-                stream_classes=[need.material_class, *(need.also_classes or [])],
-                con=con,
+                principal,
+                "read_details",
+                "stream",
+                row["stream_id"],
+                owner_org_id=owners[row["stream_id"]],
+                reader_org=principal.org_name,
+                reader_user=principal.user_name,
+                via="match",
             )
-            owners = _owners(rel["streams"], "stream_id")
-            granted = {s for s, o in owners.items() if o == principal.org_id}
-            granted |= repo.all_granted_stream_ids(session, principal) & set(owners)
-            rows = _rank_split(rel, per="need", exact_ids=granted, limit=limit, con=con)
-        finally:
-            con.close()
-        out = []
-        for row in rows:
-            allowed = row["stream_id"] in granted
-            view = redact_match(row, allowed)
-            view["access"] = (
-                ("owner" if owners[row["stream_id"]] == principal.org_id else "disclosed")
-                if allowed
-                else "summary"
+        if not allowed:
+            repo.audit(
+                session,
+                principal,
+                "match_revealed",
+                "stream",
+                row["stream_id"],
+                owner_org_id=owners[row["stream_id"]],
+                need_id=need.id,
+                requester_org=principal.org_name,
             )
-            out.append(view)
-            if view["access"] == "disclosed":
-                # The explanation carries composition values and the exact quantity.
-                repo.audit(
-                    session,
-                    principal,
-                    "read_details",
-                    "stream",
-                    row["stream_id"],
-                    owner_org_id=owners[row["stream_id"]],
-                    reader_org=principal.org_name,
-                    reader_user=principal.user_name,
-                    via="match",
-                )
-            if not allowed:
-                repo.audit(
-                    session,
-                    principal,
-                    "match_revealed",
-                    "stream",
-                    row["stream_id"],
-                    owner_org_id=owners[row["stream_id"]],
-                    need_id=need.id,
-                    requester_org=principal.org_name,
-                )
-        return out
+    return out
 
 
-def match_stream(svc: Any, principal: Principal, stream_id: str, *, limit: int = 20) -> list[dict]:
+def match_stream(
+    session: Session, principal: Principal, stream_id: str, *, limit: int = 20
+) -> list[dict[str, Any]]:
     """Needs ranked for one of the caller's streams; other organisations' needs are decided at
     public precision and appear only as their public summary (material class, county) with
     their position and the fact that they match. Each such need is written to its owner's
-    audit trail (`need_match_revealed`, with the caller's stream), like `match_revealed`."""
+    audit trail (`need_match_revealed`, with the caller's stream), like `match_revealed`.
+    Runs in the caller's transaction (`ExchangeService.match_stream`)."""
     from verdikart.exchange.matching import distance_band
 
-    with svc._tx() as session:
-        stream = repo.owned_stream(session, principal, stream_id)
-        con = duckdb.connect()
-        try:
-            rel = load_relations(session, stream_ids=[stream.id], con=con)
-            owners = _owners(rel["needs"], "need_id")
-            own_needs = {n for n, o in owners.items() if o == principal.org_id}
-            rows = _rank_split(rel, per="stream", exact_ids=own_needs, limit=limit, con=con)
-        finally:
-            con.close()
-        needs = {
-            n.id: n
-            for n in session.scalars(select(Need).where(Need.id.in_([r["need_id"] for r in rows])))
-        }
-        out = []
-        for row in rows:
-            own = owners.get(row["need_id"]) == principal.org_id
-            if own:
-                view = dict(row)
-            else:
-                view = {
-                    "need_id": row["need_id"],
-                    "stream_id": row["stream_id"],
-                    "rank": row["rank"],
-                    "matches": row["matches"],
-                    "distance_band": distance_band(row.get("distance_km")),
-                }
-            view["need"] = repo.need_view(needs[row["need_id"]], full=own)
-            out.append(view)
-            if not own:
-                # whether it matches says something about the need's hidden limits and
-                # classes: the need's owner sees each such reveal, as stream owners do
-                repo.audit(
-                    session,
-                    principal,
-                    "need_match_revealed",
-                    "need",
-                    row["need_id"],
-                    owner_org_id=owners[row["need_id"]],
-                    stream_id=stream.id,
-                    requester_org=principal.org_name,
-                )
-        return out
+    stream = repo.owned_stream(session, principal, stream_id)
+    con = duckdb.connect()
+    try:
+        rel = load_relations(session, stream_ids=[stream.id], con=con)
+        owners = _owners(rel["needs"], "need_id")
+        own_needs = {n for n, o in owners.items() if o == principal.org_id}
+        rows = _rank_split(rel, per="stream", exact_ids=own_needs, limit=limit, con=con)
+    finally:
+        con.close()
+    needs = {
+        n.id: n
+        for n in session.scalars(select(Need).where(Need.id.in_([r["need_id"] for r in rows])))
+    }
+    out = []
+    for row in rows:
+        own = owners.get(row["need_id"]) == principal.org_id
+        if own:
+            view = dict(row)
+        else:
+            view = {
+                "need_id": row["need_id"],
+                "stream_id": row["stream_id"],
+                "rank": row["rank"],
+                "matches": row["matches"],
+                "distance_band": distance_band(row.get("distance_km")),
+            }
+        view["need"] = repo.need_view(needs[row["need_id"]], full=own)
+        out.append(view)
+        if not own:
+            # whether it matches says something about the need's hidden limits and
+            # classes: the need's owner sees each such reveal, as stream owners do
+            repo.audit(
+                session,
+                principal,
+                "need_match_revealed",
+                "need",
+                row["need_id"],
+                owner_org_id=owners[row["need_id"]],
+                stream_id=stream.id,
+                requester_org=principal.org_name,
+            )
+    return out
 
 
 def _sig2(value: float | None) -> float | None:
@@ -384,17 +395,32 @@ def _withheld_reason(
     return None
 
 
+def potential_relations(session: Session) -> tuple[pa.Table, pa.Table]:
+    """Every registered stream (stream_id, quantity_t_per_year, organisation_id) and the
+    streams' composition (weight fractions), as `critical.potential` reads them."""
+    con = duckdb.connect()
+    try:
+        rel = load_relations(session, need_ids=[], con=con)
+    finally:
+        con.close()
+    streams = rel["streams"].select(["stream_id", "quantity_t_per_year", "organisation_id"])
+    return streams, rel["composition"]
+
+
 def potential(
-    svc: Any,
-    material: str,
+    imports: ImportsT,
+    streams: pa.Table,
+    composition: pa.Table,
     *,
-    store: Any,
-    year: int | None = None,
     principal: Principal | None = None,
     min_organisations: int = 1,
-) -> dict[str, Any]:
-    """Secondary supply of `material` in the registered streams vs Norway's imports
-    (`verdikart.exchange.critical.potential`, imports from the store's BACI trade).
+) -> tuple[dict[str, Any], set[str]]:
+    """Secondary supply of `imports.material` in the registered streams
+    (`potential_relations`) vs Norway's imports (`verdikart.exchange.critical.potential`;
+    the imports come from the application core, see `critical.NorwayImports`).
+
+    Returns the result and the organisations whose confidential data it used (to be written
+    to their audit trails by `record_potential_query`; none without a principal).
 
     With a `principal` (the API): the aggregate is computed over OTHER organisations' streams
     only and released only when at least `min_organisations` distinct other organisations
@@ -408,41 +434,25 @@ def potential(
     Without a principal (the local operator's CLI) all streams are aggregated, exactly.
     """
     from verdikart.exchange import critical
-    from verdikart.reference.materials import get_material
 
-    mid = get_material(material).id
-    if year is None:
-        rows = store.rows(
-            "SELECT max(year) AS year FROM trade WHERE importer = 'NOR' AND quantity_t IS NOT NULL"
-        )
-        year = int(rows[0]["year"]) if rows and rows[0]["year"] is not None else None
-    imports = (
-        critical.norway_imports_t(store, mid, year)
-        if year is not None
-        else {"imports_t": None, "year": None}
-    )
-    with svc._tx(write=False) as session:
-        con = duckdb.connect()
-        try:
-            rel = load_relations(session, need_ids=[], con=con)
-        finally:
-            con.close()
-    streams = rel["streams"].select(["stream_id", "quantity_t_per_year", "organisation_id"])
+    mid = imports.material
+    year = imports.year
+    hs6 = list(imports.hs6) if year is not None else None
     if principal is None:
         result = critical.potential(
-            mid, streams.drop_columns(["organisation_id"]), rel["composition"], imports["imports_t"]
+            mid, streams.drop_columns(["organisation_id"]), composition, imports.imports_t
         )
-        result["year"] = imports.get("year")
-        result["hs6"] = imports.get("hs6")
+        result["year"] = year
+        result["hs6"] = hs6
         if (result["n_streams"] or 0) < min_organisations:
             for key in RELEASED:
                 result[key] = None
             result["note"] = "withheld: no stream contributes"
-        return result
+        return result, set()
     own, others = _split(streams, "organisation_id", {principal.org_id})
-    result = critical.potential(mid, others, rel["composition"], imports["imports_t"])
-    mine = critical.potential(mid, own, rel["composition"], imports["imports_t"])
-    contributors = result.pop("organisation_ids")
+    result = critical.potential(mid, others, composition, imports.imports_t)
+    mine = critical.potential(mid, own, composition, imports.imports_t)
+    contributors = set(result.pop("organisation_ids"))
     withheld = _withheld_reason(
         result.pop("n_organisations") or 0,
         result.pop("contributions_min"),
@@ -451,8 +461,8 @@ def potential(
     )
     for key in ("n_streams", "n_streams_without_quantity"):
         result.pop(key)
-    result["year"] = imports.get("year")
-    result["hs6"] = imports.get("hs6")
+    result["year"] = year
+    result["hs6"] = hs6
     result["released"] = withheld is None
     if withheld is None:
         for key in RELEASED:
@@ -466,18 +476,22 @@ def potential(
         key: mine[key]
         for key in ("secondary_t_min", "secondary_t_max", "share_min", "share_max", "n_streams")
     }
-    with svc._tx() as session:
-        # the caller's own record of the query, and one in each contributor's trail (the
-        # contributors' events are not shown to the caller)
-        for org_id in {principal.org_id, *contributors}:
-            repo.audit(
-                session,
-                principal,
-                "potential_query",
-                "potential",
-                None,
-                owner_org_id=org_id,
-                material=mid,
-                released=result["released"],
-            )
-    return result
+    return result, {principal.org_id, *contributors}
+
+
+def record_potential_query(
+    session: Session, principal: Principal, org_ids: set[str], material: str, *, released: bool
+) -> None:
+    """The caller's own record of a potential query, and one in each contributor's trail (the
+    contributors' events are not shown to the caller)."""
+    for org_id in sorted(org_ids):
+        repo.audit(
+            session,
+            principal,
+            "potential_query",
+            "potential",
+            None,
+            owner_org_id=org_id,
+            material=material,
+            released=released,
+        )

@@ -10,9 +10,10 @@ this module only persists what they accept.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from sqlalchemy import Engine, delete, select
@@ -45,6 +46,9 @@ from verdikart.exchange.models import (
 )
 from verdikart.exchange.schemas import NeedCreate, StreamCreate
 
+if TYPE_CHECKING:
+    from verdikart.exchange.critical import NorwayImports
+
 
 class ExchangeService:
     """One exchange database; every method takes the acting principal where access matters."""
@@ -70,7 +74,7 @@ class ExchangeService:
     def close(self) -> None:
         self.engine.dispose()
 
-    def _tx(self, *, write: bool = True) -> Any:
+    def _tx(self, *, write: bool = True) -> AbstractContextManager[Session]:
         return transaction(self.sessions, write=write)
 
     # --- organisations and users ---------------------------------------------------------
@@ -471,16 +475,61 @@ class ExchangeService:
     def match_need(
         self, principal: Principal, need_id: str, *, limit: int = 20
     ) -> list[dict[str, Any]]:
-        from verdikart.exchange.linking import match_need
+        """Streams ranked for one of the caller's needs (`linking.match_need`); the reveals'
+        audit events commit with the match in one transaction."""
+        from verdikart.exchange import linking
 
-        return match_need(self, principal, need_id, limit=limit)
+        with self._tx() as session:
+            return linking.match_need(session, principal, need_id, limit=limit)
 
     def match_stream(
         self, principal: Principal, stream_id: str, *, limit: int = 20
     ) -> list[dict[str, Any]]:
-        from verdikart.exchange.linking import match_stream
+        """Needs ranked for one of the caller's streams (`linking.match_stream`), in one
+        transaction with its audit events."""
+        from verdikart.exchange import linking
 
-        return match_stream(self, principal, stream_id, limit=limit)
+        with self._tx() as session:
+            return linking.match_stream(session, principal, stream_id, limit=limit)
+
+    # --- secondary-supply potential ------------------------------------------------------
+
+    def potential(
+        self,
+        principal: Principal | None,
+        material: str,
+        *,
+        imports: NorwayImports,
+        year: int | None = None,
+        min_organisations: int = 1,
+    ) -> dict[str, Any]:
+        """Secondary supply of `material` in the registered streams vs Norway's imports
+        (`linking.potential`: disclosure rules with a principal, exact without one).
+
+        `imports`: Norway's imports by (material id, year; None = the latest year with a
+        quantity), supplied by the application core from the analytic engine; the exchange
+        never reads the analytic store. The streams are read in one transaction; with a
+        principal, the query is written to the audit trails in a second one.
+        """
+        from verdikart.exchange import linking
+        from verdikart.reference.materials import get_material
+
+        norway = imports(get_material(material).id, year)
+        with self._tx(write=False) as session:
+            streams, composition = linking.potential_relations(session)
+        result, used = linking.potential(
+            norway,
+            streams,
+            composition,
+            principal=principal,
+            min_organisations=min_organisations,
+        )
+        if principal is not None:
+            with self._tx() as session:
+                linking.record_potential_query(
+                    session, principal, used, norway.material, released=result["released"]
+                )
+        return result
 
 
 def _get_or_create_cluster(session: Session, name: str) -> Cluster:
