@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from verdikart.chains.mapping import MapRequest, MapResult
     from verdikart.engine import Engine
+    from verdikart.exchange.auth import Principal
     from verdikart.exchange.critical import ImportsT
     from verdikart.exchange.service import ExchangeService
     from verdikart.sources._common import ImportReport
@@ -49,6 +50,7 @@ class Verdikart:
         self._engine: Engine | None = None
         self._exchange = exchange
         self._owns_exchange = exchange is None
+        self._parent: Verdikart | None = None  # a per-request reader's app (shares its exchange)
 
     # -- resources ------------------------------------------------------------------------
     def store(self) -> Store:
@@ -76,6 +78,8 @@ class Verdikart:
 
     def exchange(self) -> ExchangeService:
         """The materialbørs service (SQLite by default, PostgreSQL when db_url is set)."""
+        if self._parent is not None:
+            return self._parent.exchange()
         if self._exchange is None:
             from verdikart.exchange.service import ExchangeService
 
@@ -84,13 +88,15 @@ class Verdikart:
         return self._exchange
 
     def reader(self) -> Verdikart:
-        """A per-request core: its own DuckDB cursor over this store; the same exchange."""
-        store = self.store()
-        return Verdikart(
-            self.settings,
-            store=store.reader(),
-            exchange=self._exchange,
-        )
+        """A per-request core: its own DuckDB cursor over this store (its own views, safe beside
+        other threads' cursors); the exchange service and a Spark engine are shared. Close it
+        after the request (closes the cursor only)."""
+        core = Verdikart(self.settings, store=self.store().reader(), exchange=None)
+        core._owns_exchange = False
+        core._parent = self
+        if self.settings.engine != "duckdb":
+            core._engine = self.engine()
+        return core
 
     def close(self) -> None:
         if self._store is not None:
@@ -240,8 +246,28 @@ class Verdikart:
         return rows, saved
 
     # -- materialbørs -----------------------------------------------------------------------
-    def norway_imports(self, material: str, year: int) -> ImportsT:
-        """Norway's imports in tonnes of a material's codes (the materialbørs potential's basis)."""
+    def norway_imports(self, material: str, year: int | None) -> ImportsT:
+        """Norway's imports in tonnes of a material's codes (the materialbørs potential's basis);
+        year None = the latest year with a quantity."""
         from verdikart.exchange.critical import norway_imports_t
 
         return norway_imports_t(self.engine(), material, year)
+
+    def exchange_potential(
+        self,
+        principal: Principal | None,
+        material: str,
+        *,
+        year: int | None = None,
+        min_organisations: int = 3,
+    ) -> dict[str, Any]:
+        """Secondary-supply potential of a critical material in the exchange's streams against
+        Norway's imports: for a principal only what the disclosure and dominance rules release
+        (docs/exchange-logic.md); without one (the operator's CLI) exact."""
+        return self.exchange().potential(
+            principal,
+            material,
+            year=year,
+            imports=self.norway_imports,
+            min_organisations=min_organisations,
+        )

@@ -1,7 +1,8 @@
 """The `verdikart` command line: argument parsing and printing only.
 
-Each command group lives in its own module and calls the core API (`verdikart.api` and the
-subpackages); nothing here computes.
+Each command group lives in its own module, parses its options, calls one use case of the
+application core (`verdikart.app.Verdikart`, built once per invocation by `cli.common.Context`)
+and prints the result; nothing here computes or queries.
 """
 
 from __future__ import annotations

@@ -9,11 +9,15 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from verdikart.cli.common import emit, format_option, pass_context
+from verdikart.cli.common import Context, emit, format_option, pass_context
+
+if TYPE_CHECKING:
+    from verdikart.exchange.auth import Principal
+    from verdikart.exchange.service import ExchangeService
 
 token_option = click.option(
     "--token",
@@ -23,13 +27,12 @@ token_option = click.option(
 )
 
 
-def _service(ctx: Any) -> Any:
-    from verdikart.exchange.service import ExchangeService
+def _service(ctx: Context) -> ExchangeService:
+    """The exchange service of the application core."""
+    return ctx.app().exchange()
 
-    return ExchangeService(ctx.settings().database_url)
 
-
-def _who(svc: Any, token: str) -> Any:
+def _who(svc: ExchangeService, token: str) -> Principal:
     return svc.authenticate(token)
 
 
@@ -41,7 +44,7 @@ def exchange() -> None:
 @exchange.command("init")
 @format_option()
 @pass_context
-def init(ctx: Any, fmt: str) -> None:
+def init(ctx: Context, fmt: str) -> None:
     """Create or upgrade the exchange database (Alembic migrations)."""
     from sqlalchemy.engine import make_url
 
@@ -65,7 +68,7 @@ def init(ctx: Any, fmt: str) -> None:
 @click.option("--cluster", default=None, help="Cluster the organisation belongs to / hub runs.")
 @format_option()
 @pass_context
-def add_user(ctx: Any, org: str, name: str, role: str, cluster: str | None, fmt: str) -> None:
+def add_user(ctx: Context, org: str, name: str, role: str, cluster: str | None, fmt: str) -> None:
     """Create a user and print its bearer token (shown once; only its hash is stored)."""
     emit(_service(ctx).add_user(org, name, role=role, cluster=cluster), fmt)
 
@@ -85,7 +88,7 @@ def _read_json(path: str) -> Any:
 @token_option
 @format_option()
 @pass_context
-def add_stream(ctx: Any, file: str, token: str, fmt: str) -> None:
+def add_stream(ctx: Context, file: str, token: str, fmt: str) -> None:
     """Register a side stream from a JSON file ({"summary": {...}, "details": {...}}; - = stdin)."""
     svc = _service(ctx)
     emit({"id": svc.create_stream(_who(svc, token), _read_json(file))}, fmt)
@@ -96,7 +99,7 @@ def add_stream(ctx: Any, file: str, token: str, fmt: str) -> None:
 @token_option
 @format_option()
 @pass_context
-def add_need(ctx: Any, file: str, token: str, fmt: str) -> None:
+def add_need(ctx: Context, file: str, token: str, fmt: str) -> None:
     """Register a need from a JSON file (material_class, limits, site, ...)."""
     svc = _service(ctx)
     emit({"id": svc.create_need(_who(svc, token), _read_json(file))}, fmt)
@@ -114,7 +117,7 @@ def add_need(ctx: Any, file: str, token: str, fmt: str) -> None:
 @format_option()
 @pass_context
 def list_(
-    ctx: Any,
+    ctx: Context,
     token: str,
     material_class: str | None,
     kind: str | None,
@@ -167,7 +170,7 @@ def list_(
 @token_option
 @format_option(default="json")
 @pass_context
-def show(ctx: Any, stream_id: str, token: str, fmt: str) -> None:
+def show(ctx: Context, stream_id: str, token: str, fmt: str) -> None:
     """One stream: summary, plus details when your organisation may see them (audited)."""
     svc = _service(ctx)
     emit(svc.get_stream(_who(svc, token), stream_id), fmt)
@@ -179,7 +182,7 @@ def show(ctx: Any, stream_id: str, token: str, fmt: str) -> None:
 @token_option
 @format_option()
 @pass_context
-def request(ctx: Any, stream_id: str, message: str | None, token: str, fmt: str) -> None:
+def request(ctx: Context, stream_id: str, message: str | None, token: str, fmt: str) -> None:
     """Ask a stream's owner to disclose its details to your organisation."""
     svc = _service(ctx)
     emit(svc.request_disclosure(_who(svc, token), stream_id, message), fmt)
@@ -190,7 +193,7 @@ def request(ctx: Any, stream_id: str, message: str | None, token: str, fmt: str)
 @token_option
 @format_option()
 @pass_context
-def requests_(ctx: Any, role: str, token: str, fmt: str) -> None:
+def requests_(ctx: Context, role: str, token: str, fmt: str) -> None:
     """Disclosure requests your organisation made or received."""
     svc = _service(ctx)
     emit(svc.list_requests(_who(svc, token), role=role), fmt)
@@ -208,7 +211,7 @@ def requests_(ctx: Any, role: str, token: str, fmt: str) -> None:
 @token_option
 @format_option()
 @pass_context
-def accept(ctx: Any, request_id: str, until: datetime | None, token: str, fmt: str) -> None:
+def accept(ctx: Context, request_id: str, until: datetime | None, token: str, fmt: str) -> None:
     """Owner: accept a disclosure request (optionally time-limited)."""
     svc = _service(ctx)
     emit(svc.accept(_who(svc, token), request_id, expires_at=until), fmt)
@@ -219,7 +222,7 @@ def accept(ctx: Any, request_id: str, until: datetime | None, token: str, fmt: s
 @token_option
 @format_option()
 @pass_context
-def revoke(ctx: Any, request_id: str, token: str, fmt: str) -> None:
+def revoke(ctx: Context, request_id: str, token: str, fmt: str) -> None:
     """Owner: revoke an accepted disclosure; details are hidden again at once."""
     svc = _service(ctx)
     emit(svc.revoke(_who(svc, token), request_id), fmt)
@@ -230,7 +233,7 @@ def revoke(ctx: Any, request_id: str, token: str, fmt: str) -> None:
 @token_option
 @format_option()
 @pass_context
-def audit(ctx: Any, limit: int, token: str, fmt: str) -> None:
+def audit(ctx: Context, limit: int, token: str, fmt: str) -> None:
     """Your organisation's audit trail: who read or changed your data, and your own actions."""
     svc = _service(ctx)
     rows = svc.audit_trail(_who(svc, token), limit=limit)
@@ -259,7 +262,7 @@ def audit(ctx: Any, limit: int, token: str, fmt: str) -> None:
 @token_option
 @format_option()
 @pass_context
-def import_(ctx: Any, file: str, layout: str | None, token: str, fmt: str) -> None:
+def import_(ctx: Context, file: str, layout: str | None, token: str, fmt: str) -> None:
     """Import side streams from the CSV/XLSX template or Miljødirektoratet's layout
     (all or nothing)."""
     from rich.console import Console
@@ -279,16 +282,16 @@ def import_(ctx: Any, file: str, layout: str | None, token: str, fmt: str) -> No
 @format_option()
 @pass_context
 def match(
-    ctx: Any, need_id: str | None, stream_id: str | None, limit: int, token: str, fmt: str
+    ctx: Context, need_id: str | None, stream_id: str | None, limit: int, token: str, fmt: str
 ) -> None:
     """Ranked, explained matches; undisclosed streams show only their summary."""
     if (need_id is None) == (stream_id is None):
         raise click.UsageError("give exactly one of --need or --stream")
     svc = _service(ctx)
     who = _who(svc, token)
-    if need_id:
+    if need_id is not None:
         rows = svc.match_need(who, need_id, limit=limit)
-    else:
+    elif stream_id is not None:
         rows = svc.match_stream(who, stream_id, limit=limit)
     emit(rows, fmt)
 
@@ -298,25 +301,16 @@ def match(
 @click.option("--year", type=int, default=None, help="Import year (default: latest).")
 @format_option()
 @pass_context
-def potential(ctx: Any, material: str, year: int | None, fmt: str) -> None:
+def potential(ctx: Context, material: str, year: int | None, fmt: str) -> None:
     """Secondary-source potential of a critical material in the registered side streams,
     compared with Norway's imports (BACI)."""
-    from verdikart.exchange import critical
-
-    svc, store = _service(ctx), ctx.store()
-    result = svc.potential(
-        None,
-        material,
-        year=year,
-        imports=lambda m, y: critical.norway_imports_t(store.engine(), m, y),
-    )
-    emit(result, fmt)
+    emit(ctx.app().exchange_potential(None, material, year=year, min_organisations=1), fmt)
 
 
 @exchange.command("demo")
 @format_option()
 @pass_context
-def demo(ctx: Any, fmt: str) -> None:
+def demo(ctx: Context, fmt: str) -> None:
     """Load the seed-001 demo cases (public facts; compositions are ILLUSTRATIVE)."""
     from verdikart.exchange.demo import load_demo
 

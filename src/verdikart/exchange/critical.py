@@ -255,9 +255,10 @@ def import_codes(
 
 
 def norway_import_year_expr(rel: Relations) -> ir.Table:
-    """The latest year in ``trade`` with an import into Norway that has a quantity (one row,
-    ``year``; NULL when there is none): the default year of exchange potential."""
-    t = rel.trade
+    """The latest year of the analysed trade (``trade_analysis``, which the imports are read
+    from) with an import into Norway that has a quantity (one row, ``year``; NULL when there is
+    none): the default year of exchange potential."""
+    t = rel.trade_analysis
     flows = t.filter((t.importer == NORWAY) & t.quantity_t.notnull())
     return flows.aggregate(year=flows.year.max().cast("int64"))
 

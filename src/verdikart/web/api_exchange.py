@@ -308,13 +308,5 @@ def potential(
     Norway's imports: only the aggregate, rounded to 2 significant figures, and only when at
     least 3 other organisations contribute, the largest at most 50 % and the two largest at most
     85 % of each bound (dominance rule); the caller's own streams are reported apart."""
-    from verdikart.exchange import critical
-
-    store = request.app.state.verdikart.store()
-    return svc.potential(
-        who,
-        material,
-        year=year,
-        imports=lambda m, y: critical.norway_imports_t(store.engine(), m, y),
-        min_organisations=3,
-    )
+    with request.app.state.verdikart.reader() as core:
+        return core.exchange_potential(who, material, year=year, min_organisations=3)
