@@ -25,7 +25,7 @@ import pytest
 from parity import assert_same_rows
 from verdikart.indicators import eu_method as em
 from verdikart.sources.eu_crm import import_eu_crm
-from verdikart.store import Store
+from verdikart.store import Store, arrow_loader
 
 pytestmark = pytest.mark.spark
 
@@ -72,11 +72,23 @@ def test_bundled(duck_engine: Any, spark_engine: Any, perspective: str) -> None:
 
 @pytest.fixture
 def fixture_store(tmp_path: Path) -> Iterator[Store]:
-    from test_eu_method import GOVERNANCE_2021, load_governance
+    """The eu_crm fixture with six WGI dimensions for 2021 (test_eu_method's scores; one
+    country of the fixture's suppliers left without a score)."""
+    from verdikart.schema import GOVERNANCE
 
+    means = {"CHN": -0.5, "AUS": 1.0, "FIN": 2.0, "NOR": 1.5, "COD": -1.5, "TUR": 0.0}
+    rows = [
+        {"year": 2021, "country": c, "indicator": dim, "value": v, "source": "test"}
+        for c, v in means.items()
+        for dim in em.WGI_DIMENSIONS
+    ]
     store = Store.open(tmp_path / "fixture.duckdb", create=True)
     import_eu_crm(store, FIXTURES)
-    load_governance(store, GOVERNANCE_2021)
+    store.import_rows(
+        "governance",
+        arrow_loader(pa.Table.from_pylist(rows), GOVERNANCE),
+        source="test governance",
+    )
     yield store
     store.close()
 

@@ -552,8 +552,9 @@ def eu_criticality(
     """SR per stage (E, P) and its maximum (stage ``'max'``), EI and the critical flag.
 
     `engine` is the analytic engine (``store.engine()``); `relations` the relations to read
-    (None = the engine's; a scenario passes perturbed ones). `materials` are material ids (None = every
-    material with global supply shares for `year`, published or from production). One
+    (None = the engine's; a scenario passes perturbed ones). `materials` are material ids
+    (None = every material with global supply shares for `year`, published or from
+    production). One
     expression (:func:`eu_criticality_expr`); returns an Arrow table with columns material,
     stage, sr_stage, sr, ei, critical, hhi_gs, hhi_eu, ir, eol_rir, si_sr, si_ei,
     inputs_defaulted, perspective, year, wgi_year, source.

@@ -27,9 +27,12 @@ most world totals unknown, so position is computed on values only):
   gas dominate Norway's exports and push every other RCA below 1). RCA > 1 means the product
   weighs more in the focal's basket exports than in the world's;
 * trend: OLS slope of the world export share over the five years ending in the report year
-  (``regr_slope`` of SQL: Σ over the years with a share), ``world_export_share_slope``, in fraction of world exports per year (the
-  share is a fraction 0..1, so 0.01 = one percentage point per year), and the share four
-  years earlier.
+  (as SQL's ``regr_slope``: over the years that have a share; NULL with fewer than two
+  years), ``world_export_share_slope``, in fraction of world exports per year (the share is a
+  fraction 0..1, so 0.01 = one percentage point per year), and the share four years earlier
+  (``world_export_share_start``, of ``trend_start_year``);
+* a market wholly inside the focal group (the EU27 seen by the EEA) has import value 0 and
+  NULL shares.
 """
 
 from __future__ import annotations
