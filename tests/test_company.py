@@ -24,7 +24,7 @@ def _by_product(rows: list[dict]) -> dict[str, dict]:
 
 
 def test_indicators_hand_computed() -> None:
-    rows = _by_product(assess_company(Store.open(None), read_purchases(GOOD)))
+    rows = _by_product(assess_company(Store.open(None).engine(), read_purchases(GOOD)))
     # manganese: GAB 2400, ZAF 1100, BRA 500 kUSD -> total 4000
     # shares 0.6, 0.275, 0.125; HHI = 0.36 + 0.075625 + 0.015625 = 0.45125
     mn = rows["manganese"]
@@ -79,8 +79,8 @@ def test_xlsx_same_result(tmp_path: Path) -> None:
     path = tmp_path / "purchases.xlsx"
     book.save(path)
     store = Store.open(None)
-    assert assess_company(store, read_purchases(path)) == assess_company(
-        store, read_purchases(GOOD)
+    assert assess_company(store.engine(), read_purchases(path)) == assess_company(
+        store.engine(), read_purchases(GOOD)
     )
 
 

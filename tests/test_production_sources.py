@@ -245,7 +245,7 @@ def test_reliance_and_eu_method_read_one_source(tmp_path: Path, shared_data: Pat
 
     def figures() -> tuple[object, ...]:
         reliance = tr.trade_indicators(
-            store.con, tr.country_reporters(["JPN"]), bismuth, [2022]
+            store.engine(), tr.country_reporters(["JPN"]), bismuth, [2022]
         ).to_pylist()
         eu = eu_criticality(store.engine(), year=2023, materials=["graphite", "cobalt"]).to_pylist()
         return (

@@ -30,7 +30,7 @@ def test_norway_nickel_ore_2022_shares_hhi(store: Store) -> None:
     # HHI = 0.998460097^2 + 0.001533095^2 + 0.000006808^2 = 0.996924916
     r = _one(
         tr.trade_indicators(
-            store.con, tr.country_reporters(["NOR"]), tr.hs6_products(["260400"]), [2022]
+            store.engine(), tr.country_reporters(["NOR"]), tr.hs6_products(["260400"]), [2022]
         )
     )
     assert r["import_value_kusd"] == pytest.approx(734.462)
@@ -59,7 +59,7 @@ def test_norway_nickel_ore_2022_shares_hhi(store: Store) -> None:
 def test_threshold_option(store: Store) -> None:
     r = _one(
         tr.trade_indicators(
-            store.con,
+            store.engine(),
             tr.country_reporters(["NOR"]),
             tr.hs6_products(["260400"]),
             [2022],
@@ -75,7 +75,7 @@ def test_missing_quantity_is_null_with_reason(store: Store) -> None:
     # top-3 = (164019.211 + 143665.604 + 1655.923) / 309466.991 = 0.999592031
     r = _one(
         tr.trade_indicators(
-            store.con, tr.country_reporters(["NOR"]), tr.hs6_products(["260200"]), [2022]
+            store.engine(), tr.country_reporters(["NOR"]), tr.hs6_products(["260200"]), [2022]
         )
     )
     assert r["import_value_kusd"] == pytest.approx(309466.991)
@@ -89,7 +89,7 @@ def test_missing_quantity_is_null_with_reason(store: Store) -> None:
     # on a quantity basis the shares are unknown (never computed from a partial total)
     q = _one(
         tr.trade_indicators(
-            store.con,
+            store.engine(),
             tr.country_reporters(["NOR"]),
             tr.hs6_products(["260200"]),
             [2022],
@@ -99,7 +99,7 @@ def test_missing_quantity_is_null_with_reason(store: Store) -> None:
     assert q["hhi"] is None and q["top_supplier_share"] is None
     assert "shares unknown on quantity basis" in q["notes"]
     shares = tr.supplier_shares(
-        store.con,
+        store.engine(),
         tr.country_reporters(["NOR"]),
         tr.hs6_products(["260200"]),
         [2022],
@@ -123,7 +123,7 @@ def test_group_flows_between_members_are_internal(store: Store) -> None:
             "year_to": pa.array([None] * 3, pa.int32()),
         }
     )
-    r = _one(tr.trade_indicators(store.con, members, tr.hs6_products(["261000"]), [2022]))
+    r = _one(tr.trade_indicators(store.engine(), members, tr.hs6_products(["261000"]), [2022]))
     assert r["import_value_kusd"] == pytest.approx(5169.609)
     assert r["n_suppliers"] == 5
     assert r["top_supplier"] == "ZAF"
@@ -131,7 +131,7 @@ def test_group_flows_between_members_are_internal(store: Store) -> None:
     shares = {
         s["supplier"]: s["share"]
         for s in tr.supplier_shares(
-            store.con, members, tr.hs6_products(["261000"]), [2022]
+            store.engine(), members, tr.hs6_products(["261000"]), [2022]
         ).to_pylist()
     }
     assert "EST" not in shares and "LVA" not in shares
@@ -146,13 +146,13 @@ def test_eu27_imports_are_extra_eu(store: Store) -> None:
     reporters, rid, _ = reporter_table("EU27")
     assert rid == "EU27"
     shares = tr.supplier_shares(
-        store.con, reporters, tr.hs6_products(["261000"]), [2022]
+        store.engine(), reporters, tr.hs6_products(["261000"]), [2022]
     ).to_pylist()
     eu = set(group_members("EU27", 2022))
     assert shares and not {s["supplier"] for s in shares} & eu
     # membership honours accession years: in 2000 Estonia (joined 2004) is an outside supplier
     older = tr.supplier_shares(
-        store.con, reporters, tr.hs6_products(["261000"]), [2000]
+        store.engine(), reporters, tr.hs6_products(["261000"]), [2000]
     ).to_pylist()
     assert not {s["supplier"] for s in older} & set(group_members("EU27", 2000))
 
@@ -160,7 +160,7 @@ def test_eu27_imports_are_extra_eu(store: Store) -> None:
 def test_material_level_sums_codes(store: Store) -> None:
     # cobalt = 282200 (oxides) + 810510 (matte, unwrought); NOR 2022 imports 52.69 + 162690.165
     products = pa.table({"product": ["cobalt", "cobalt"], "hs6": ["282200", "810510"]})
-    r = _one(tr.trade_indicators(store.con, tr.country_reporters(["NOR"]), products, [2022]))
+    r = _one(tr.trade_indicators(store.engine(), tr.country_reporters(["NOR"]), products, [2022]))
     assert r["import_value_kusd"] == pytest.approx(52.69 + 162690.165)
     assert r["hs6_codes"] == "282200,810510"
 
@@ -168,10 +168,10 @@ def test_material_level_sums_codes(store: Store) -> None:
 def test_invariants_over_all_norwegian_imports(store: Store) -> None:
     codes = [r["hs6"] for r in store.rows("SELECT DISTINCT hs6 FROM trade")]
     ind = tr.trade_indicators(
-        store.con, tr.country_reporters(["NOR"]), tr.hs6_products(codes), [2022]
+        store.engine(), tr.country_reporters(["NOR"]), tr.hs6_products(codes), [2022]
     )
     shares = tr.supplier_shares(
-        store.con, tr.country_reporters(["NOR"]), tr.hs6_products(codes), [2022]
+        store.engine(), tr.country_reporters(["NOR"]), tr.hs6_products(codes), [2022]
     )
     by_product: dict[str, float] = {}
     for s in shares.to_pylist():
@@ -186,7 +186,7 @@ def test_invariants_over_all_norwegian_imports(store: Store) -> None:
 def test_bad_basis_rejected(store: Store) -> None:
     with pytest.raises(ValueError, match="basis"):
         tr.trade_indicators(
-            store.con,
+            store.engine(),
             tr.country_reporters(["NOR"]),
             tr.hs6_products(["260400"]),
             [2022],
@@ -213,7 +213,7 @@ def test_import_reliance_japan_bismuth_2022(store: Store) -> None:
     # import reliance = (387.022 - 270.904) / 596.118 = 116.118 / 596.118 = 0.1947903
     r = _one(
         tr.trade_indicators(
-            store.con,
+            store.engine(),
             tr.country_reporters(["JPN"]),
             _one_product("810600", "bismuth", "processing"),
             [2022],
@@ -234,7 +234,7 @@ def test_import_reliance_needs_the_complete_code_set(store: Store) -> None:
     # Norway is a large net exporter of primary aluminium: now NULL with the reason.
     r = _one(
         tr.trade_indicators(
-            store.con,
+            store.engine(),
             tr.country_reporters(["NOR"]),
             _one_product("760110", "aluminium", "processing"),
             [2022],
@@ -255,7 +255,7 @@ def test_import_reliance_needs_the_complete_code_set(store: Store) -> None:
             "stage": ["processing"] * 3,
         }
     )
-    r = _one(tr.trade_indicators(store.con, tr.country_reporters(["NOR"]), products, [2022]))
+    r = _one(tr.trade_indicators(store.engine(), tr.country_reporters(["NOR"]), products, [2022]))
     assert r["import_reliance"] is None
     assert (
         "reliance n/a: only 1 of 3 HS6 codes of aluminium processing in the trade data"
@@ -268,7 +268,7 @@ def test_import_reliance_not_for_ore_against_metal_content(store: Store) -> None
     # production 1.93 Mt Cu content; the old figure 0.908 mixed the two bases.
     r = _one(
         tr.trade_indicators(
-            store.con,
+            store.engine(),
             tr.country_reporters(["CHN"]),
             _one_product("260300", "copper", "extraction"),
             [2022],
@@ -287,7 +287,7 @@ def test_import_reliance_not_for_net_exporter(store: Store) -> None:
     # -> USGS "E", no figure
     r = _one(
         tr.trade_indicators(
-            store.con,
+            store.engine(),
             tr.country_reporters(["KAZ"]),
             _one_product("810600", "bismuth", "processing"),
             [2022],
@@ -318,12 +318,12 @@ def test_duplicated_governance_rows_do_not_double_suppliers() -> None:
         "AND indicator = 'pv.normalized'"
     ) == [{"n": 2}]
     reporters, products = tr.country_reporters(["PAN"]), tr.hs6_products(["270900"])
-    shares = tr.supplier_shares(fresh.con, reporters, products, [2022]).to_pylist()
+    shares = tr.supplier_shares(fresh.engine(), reporters, products, [2022]).to_pylist()
     suppliers = [s["supplier"] for s in shares]
     assert "GUY" in suppliers
     assert len(suppliers) == len(set(suppliers)) == 11
     assert math.isclose(sum(s["share"] for s in shares), 1.0, rel_tol=1e-12)
-    r = _one(tr.trade_indicators(fresh.con, reporters, products, [2022]))
+    r = _one(tr.trade_indicators(fresh.engine(), reporters, products, [2022]))
     assert r["import_value_kusd"] == pytest.approx(16_138_288.745)
     assert r["n_suppliers"] == 11
     assert r["top3_share"] <= 1 + 1e-12
@@ -334,7 +334,7 @@ def test_governance_coverage_unknown_when_shares_unknown(store: Store) -> None:
     # the coverage of an unknown distribution is unknown, not 1.0 (least(1.0, NULL) = 1.0)
     q = _one(
         tr.trade_indicators(
-            store.con,
+            store.engine(),
             tr.country_reporters(["NOR"]),
             tr.hs6_products(["260200"]),
             [2022],

@@ -4,9 +4,10 @@ materials).
 
 Owns reading and validating a company's purchases file (CSV or XLSX) and computing, for the
 company as reporter, the same indicators as for a country (supplier shares, HHI, top supplier,
-65 % flag, governance-weighted concentration) with the *same* query family as
-:mod:`verdikart.indicators.trade`, the purchases standing in for the ``trade`` view. Each
-origin's country-level risk is the WGI political-stability score rescaled to 0..1.
+65 % flag, governance-weighted concentration) with the *same* expressions as
+:mod:`verdikart.indicators.trade`, the purchases standing in for the ``trade_analysis``
+relation. Each origin's country-level risk is the WGI political-stability score rescaled to
+0..1.
 
 File layout (header row, case-insensitive names): ``material`` or ``hs6`` (one at least),
 ``origin`` (any country code or name `resolve_country` accepts), ``quantity_t`` (tonnes,
@@ -24,12 +25,15 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from verdikart.errors import DataValidationError, SourceError
 from verdikart.indicators import trade as tr
+
+if TYPE_CHECKING:
+    from verdikart.engine import Engine
 
 COMPANY = "COMPANY"
 # (currency, year) -> units of currency per USD. Source: Norges Bank annual averages as printed
@@ -393,7 +397,7 @@ SUMMARY_COLUMNS = (
 
 
 def assess_company(
-    store: Any,
+    engine: Engine,
     purchases: pa.Table,
     *,
     year: int | None = None,
@@ -401,7 +405,11 @@ def assess_company(
     basis: tr.Basis = "value",
     source: str = "company purchases file",
 ) -> list[dict[str, Any]]:
-    """One row per (product, year): the trade indicators plus each origin's share and risk."""
+    """One row per (product, year): the trade indicators plus each origin's share and risk.
+
+    ``engine``: the analytic engine (``store.engine()``); the purchases enter it as a memtable
+    standing in for the store's trade (nothing is written).
+    """
     years: Sequence[int] = (
         [year] if year is not None else sorted(set(purchases.column("year").to_pylist()))
     )
@@ -415,10 +423,10 @@ def assess_company(
     products = tr.hs6_products(keys)
     reporters = tr.country_reporters([COMPANY])
     summary = tr.trade_indicators(
-        store.con, reporters, products, years, basis=basis, threshold=threshold, flows=flows
+        engine, reporters, products, years, basis=basis, threshold=threshold, flows=flows
     ).to_pylist()
     shares = tr.supplier_shares(
-        store.con, reporters, products, years, basis=basis, flows=flows
+        engine, reporters, products, years, basis=basis, flows=flows
     ).to_pylist()
     by_key: dict[tuple[str, int], list[str]] = {}
     for s in shares:

@@ -1,6 +1,7 @@
 """Trade-based supply indicators: supplier shares, HHI, top-k shares, flags, governance weighting.
 
-Owns the one SQL query family that turns the store's ``trade`` view into indicators for any
+Owns the one expression family (Ibis, run on DuckDB or Spark by :mod:`verdikart.engine`) that
+turns the ``trade_analysis`` relation (:mod:`verdikart.relations`) into indicators for any
 reporter (a country, a group of countries or, via :mod:`verdikart.indicators.company`, a
 company's purchases) and any product (a single HS6 code or a material = a set of HS6 codes).
 
@@ -11,6 +12,12 @@ Inputs are relations, not loaders (relation in -> relation out):
   imports are extra-EU imports.
 * ``products``: Arrow table ``(product, hs6)`` plus optional ``material``, ``stage``; a material
   is several rows with the same ``product``.
+* ``flows`` (optional): Arrow table in the trade relation's shape (year, exporter, importer,
+  hs6, value_kusd, quantity_t, source) read instead of ``trade_analysis`` (a company's
+  purchases).
+
+All three enter the expressions as memtables; ``<name>_expr(rel, ...)`` builds an indicator
+over the relations ``rel`` (a scenario passes perturbed ones), ``<name>(engine, ...)`` runs it.
 
 Formulas (shares ``s_i`` of supplier country ``i`` in the reporter's imports of one product):
 
@@ -50,18 +57,42 @@ Formulas (shares ``s_i`` of supplier country ``i`` in the reporter's imports of 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
-import duckdb
+import ibis
 import pyarrow as pa
 
-from verdikart.indicators.production import selected_production_sql
-from verdikart.store import ANALYSIS_REVISION, registered
+from verdikart.relations import (
+    ANALYSIS_REVISION,
+    SINGLE_SUPPLIER_THRESHOLD,
+    complete_sum,
+    governance_scores,
+    import_reliance,
+    in_years,
+    missing_count,
+    quantity_t,
+    selected_production,
+)
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from verdikart.engine import Engine
+    from verdikart.relations import Relations
 
 Basis = Literal["value", "quantity"]
 BASES: tuple[str, ...] = ("value", "quantity")
-DEFAULT_THRESHOLD = 0.65
+DEFAULT_THRESHOLD = SINGLE_SUPPLIER_THRESHOLD  # the CRMA's 65 % (verdikart.relations)
 DEFAULT_GOVERNANCE = "pv.normalized"
+RANK_DECIMALS = 6
+"""Amounts (kUSD or t) that agree to this many decimals tie in the supplier ranking."""
+
+# The HS headings and chapters whose gross weight is metal content: unwrought metals and
+# elements (basis test (b), module doc).
+_METAL_HEADINGS = ("2804", "2805", "7106", "7108", "7110")
+_METAL_CHAPTERS = ("74", "81")
+_FLOW_KEYS = ("flow", "reporter", "product", "year")
 
 
 def country_reporters(iso3: Sequence[str]) -> pa.Table:
@@ -97,8 +128,8 @@ def _normalise_products(products: pa.Table) -> pa.Table:
 
 
 def _normalise_reporters(reporters: pa.Table, key: str = "reporter") -> pa.Table:
-    """A membership relation (`key`, iso3, year_from, year_to) with the types the SQL expects:
-    reporters here, markets in `position`."""
+    """A membership relation (`key`, iso3, year_from, year_to) with the types the expressions
+    expect: reporters here, markets in `position`."""
     return pa.table(
         {
             key: reporters.column(key).cast(pa.string()),
@@ -109,72 +140,171 @@ def _normalise_reporters(reporters: pa.Table, key: str = "reporter") -> pa.Table
     )
 
 
-# Flows of each reporter by partner: imports (partner = exporter) and exports (partner =
-# importer); a flow whose partner is a member of the same reporter in that year is internal.
-_PARTNER_FLOWS = """
-WITH rep AS (
-    SELECT reporter, iso3, coalesce(year_from, 0) AS y0, coalesce(year_to, 9999) AS y1
-    FROM _vk_reporters
-),
-prod AS (SELECT DISTINCT product, hs6 FROM _vk_products),
-t AS (
-    SELECT t.year, t.exporter, t.importer, t.hs6, t.value_kusd, t.quantity_t, t.source
-    FROM {flows} t WHERE t.year IN (SELECT unnest($years)) AND t.hs6 IN (SELECT hs6 FROM prod)
-),
-flows AS (
-    SELECT 'import' AS flow, r.reporter, p.product, t.year, t.exporter AS partner,
-           t.value_kusd, t.quantity_t, t.source
-    FROM t JOIN prod p USING (hs6)
-    JOIN rep r ON t.importer = r.iso3 AND t.year BETWEEN r.y0 AND r.y1
-    WHERE NOT EXISTS (SELECT 1 FROM rep x WHERE x.reporter = r.reporter
-                      AND x.iso3 = t.exporter AND t.year BETWEEN x.y0 AND x.y1)
-    UNION ALL
-    SELECT 'export', r.reporter, p.product, t.year, t.importer,
-           t.value_kusd, t.quantity_t, t.source
-    FROM t JOIN prod p USING (hs6)
-    JOIN rep r ON t.exporter = r.iso3 AND t.year BETWEEN r.y0 AND r.y1
-    WHERE NOT EXISTS (SELECT 1 FROM rep x WHERE x.reporter = r.reporter
-                      AND x.iso3 = t.importer AND t.year BETWEEN x.y0 AND x.y1)
-),
-partner AS (
-    SELECT flow, reporter, product, year, partner,
-           sum(value_kusd) AS value_kusd,
-           -- a partial sum of quantities would look like a real total: NULL instead
-           CASE WHEN count(quantity_t) = count(*) THEN sum(quantity_t) END AS quantity_t,
-           CAST(count(*) - count(quantity_t) AS BIGINT) AS quantity_missing_rows,
-           string_agg(DISTINCT source, '; ' ORDER BY source) AS source
-    FROM flows GROUP BY ALL
-)
-"""
+def _check_basis(basis: str) -> None:
+    if basis not in BASES:
+        raise ValueError(f"basis must be one of {', '.join(BASES)}, got {basis!r}")
 
 
-def _shares_sql(basis: Basis, flows: str = "trade_analysis") -> str:
-    col = "value_kusd" if basis == "value" else "quantity_t"
-    return (
-        _PARTNER_FLOWS.replace("{flows}", flows)
-        + f""",
-shares AS (
-    SELECT p.*,
-           CASE WHEN sum(CASE WHEN {col} IS NULL THEN 1 ELSE 0 END)
-                     OVER (PARTITION BY flow, reporter, product, year) = 0
-                THEN {col} / nullif(sum({col}) OVER (PARTITION BY flow, reporter, product, year), 0)
-           END AS share,
-           row_number() OVER (PARTITION BY flow, reporter, product, year
-                              ORDER BY {col} DESC NULLS LAST, partner) AS supplier_rank,
-           g.value AS governance_risk
-    FROM partner p
-    -- one score per (country, year) even if the source repeats a row (wgi.db has GUY twice);
-    -- joining duplicates would double those suppliers' rows and amounts
-    LEFT JOIN (SELECT country, year AS g_year, min(value) AS value FROM governance
-               WHERE indicator = $governance GROUP BY ALL) g
-         ON g.country = p.partner AND g.g_year = p.year
-)
-"""
+@dataclass(frozen=True)
+class _Inputs:
+    """The relations one call reads: trade rows of the products and years, the products,
+    the reporters' memberships (memtables of the Arrow inputs)."""
+
+    trade: ir.Table  # year, exporter, importer, hs6, value_kusd, quantity_t, source
+    products: ir.Table  # product, hs6, material, stage (as given, duplicates kept)
+    prod: ir.Table  # distinct product, hs6
+    rep: ir.Table  # reporter, iso3, year_from, year_to
+
+
+def _inputs(
+    rel: Relations,
+    reporters: pa.Table,
+    products: pa.Table,
+    years: Sequence[int],
+    flows: pa.Table | None,
+) -> _Inputs:
+    prods = ibis.memtable(_normalise_products(products))
+    prod = prods.select("product", "hs6").distinct()
+    rep = ibis.memtable(_normalise_reporters(reporters))
+    source = rel.trade_analysis if flows is None else ibis.memtable(flows)
+    t = source.filter(source.year.isin([int(y) for y in years]), source.hs6.isin(prod.hs6))
+    t = t.select("year", "exporter", "importer", "hs6", "value_kusd", "quantity_t", "source")
+    return _Inputs(trade=t, products=prods, prod=prod, rep=rep)
+
+
+def _one_direction(inp: _Inputs, flow: str) -> ir.Table:
+    """Flows of each reporter by partner in one direction: imports (partner = exporter) or
+    exports (partner = importer). A flow whose partner is a member of the same reporter in
+    that year is internal and left out."""
+    t, p, r = inp.trade, inp.prod, inp.rep
+    own, other = (t.importer, t.exporter) if flow == "import" else (t.exporter, t.importer)
+    joined = t.join(p, t.hs6 == p.hs6).join(
+        r, [own == r.iso3, in_years(t.year, r.year_from, r.year_to)]
+    )
+    rows = joined.select(
+        flow=ibis.literal(flow),
+        reporter=r.reporter,
+        product=p.product,
+        year=t.year,
+        partner=other,
+        value_kusd=t.value_kusd,
+        quantity_t=t.quantity_t,
+        source=t.source,
+    )
+    x = inp.rep.view()
+    return rows.anti_join(
+        x,
+        [
+            x.reporter == rows.reporter,
+            x.iso3 == rows.partner,
+            in_years(rows.year, x.year_from, x.year_to),
+        ],
     )
 
 
+def _partner_flows(inp: _Inputs, directions: Sequence[str] = ("import", "export")) -> ir.Table:
+    parts = [_one_direction(inp, d) for d in directions]
+    flows = parts[0] if len(parts) == 1 else ibis.union(*parts, distinct=False)
+    return (
+        flows.group_by(list(_FLOW_KEYS) + ["partner"])
+        .agg(
+            value_kusd=flows.value_kusd.sum(),
+            # a partial sum of quantities would look like a real total: NULL instead
+            quantity_t=complete_sum(flows.quantity_t),
+            quantity_missing_rows=missing_count(flows.quantity_t).cast("int64"),
+            source=_joined(flows.source, "; "),
+        )
+        .select(
+            *_FLOW_KEYS, "partner", "value_kusd", "quantity_t", "quantity_missing_rows", "source"
+        )
+    )
+
+
+def _joined(
+    text: ir.StringColumn, sep: str, where: ir.BooleanValue | None = None
+) -> ir.StringValue:
+    """The distinct non-NULL texts of a group, sorted and joined; NULL when there are none
+    (Ibis compiles an empty collection to NULL on Spark too, as DuckDB gives)."""
+    return text.collect(distinct=True, where=where).sort().join(sep)
+
+
+def partner_flows_expr(
+    rel: Relations,
+    reporters: pa.Table,
+    products: pa.Table,
+    years: Sequence[int],
+    *,
+    flows: pa.Table | None = None,
+) -> ir.Table:
+    """Each reporter's imports and exports of each product by partner country and year.
+
+    Columns ``flow`` ('import' | 'export'), reporter, product, year, partner, value_kusd,
+    quantity_t (NULL when any source row lacks one), quantity_missing_rows, source.
+    """
+    return _partner_flows(_inputs(rel, reporters, products, years, flows))
+
+
+def _shares(partner: ir.Table, rel: Relations, basis: Basis, governance: str) -> ir.Table:
+    """Partner flows with each partner's share and rank within its flow, reporter, product and
+    year, and the partner's governance risk."""
+    p = partner
+    amount = p.value_kusd if basis == "value" else p.quantity_t
+    group = [p[k] for k in _FLOW_KEYS]
+    w = ibis.window(group_by=group)
+    share = ibis.cases(
+        (missing_count(amount).over(w) == 0, amount / amount.sum().over(w).nullif(0)),
+        else_=ibis.null("float64"),
+    )
+    # Amounts equal to RANK_DECIMALS decimals rank by partner code: a float sum differs in its
+    # last bits between engines and even between runs of one (parallel summation order), so
+    # without rounding two equal amounts (EU27 2004 250700: TGO and CIV 2.531 kUSD) would swap.
+    rank = ibis.row_number().over(
+        group_by=group,
+        order_by=[
+            ibis.desc(amount.round(RANK_DECIMALS), nulls_first=False),
+            ibis.asc(p.partner, nulls_first=False),
+        ],
+    )
+    ranked = p.mutate(share=share, supplier_rank=(rank + 1).cast("int64"))
+    # one score per (country, year) even if the source repeats a row (wgi.db has GUY twice);
+    # joining duplicates would double those suppliers' rows and amounts
+    g = governance_scores(rel.governance, governance)
+    g = g.select(g_country=g.country, g_year=g.year, governance_risk=g.score)
+    joined = ranked.left_join(g, [ranked.partner == g.g_country, ranked.year == g.g_year])
+    return joined.select(*ranked.columns, "governance_risk")
+
+
+def supplier_shares_expr(
+    rel: Relations,
+    reporters: pa.Table,
+    products: pa.Table,
+    years: Sequence[int],
+    *,
+    basis: Basis = "value",
+    governance: str = DEFAULT_GOVERNANCE,
+    flows: pa.Table | None = None,
+) -> ir.Table:
+    """The expression of :func:`supplier_shares`."""
+    _check_basis(basis)
+    partner = _partner_flows(_inputs(rel, reporters, products, years, flows), ("import",))
+    s = _shares(partner, rel, basis, governance)
+    return s.select(
+        "reporter",
+        "product",
+        "year",
+        supplier=s.partner,
+        value_kusd=s.value_kusd,
+        quantity_t=s.quantity_t,
+        quantity_missing_rows=s.quantity_missing_rows,
+        share=s.share,
+        supplier_rank=s.supplier_rank,
+        governance_risk=s.governance_risk,
+        source=s.source,
+    ).order_by("reporter", "product", "year", "supplier_rank")
+
+
 def supplier_shares(
-    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
     reporters: pa.Table,
     products: pa.Table,
     years: Sequence[int],
@@ -188,207 +318,346 @@ def supplier_shares(
     ``share`` is NULL for every supplier of a product when any supplier's basis amount is
     missing (a share of an unknown total is unknown); ``quantity_missing_rows`` says why.
     """
+    return engine.to_arrow(
+        supplier_shares_expr(
+            engine.relations(),
+            reporters,
+            products,
+            years,
+            basis=basis,
+            governance=governance,
+            flows=flows,
+        )
+    )
+
+
+def _side(shares: ir.Table) -> ir.Table:
+    """Per flow, reporter, product and year: totals, concentration and governance."""
+    s = shares
+    null = ibis.null("float64")
+    has_score = s.governance_risk.notnull()
+    covered = s.share.sum(where=has_score)
+    return s.group_by(list(_FLOW_KEYS)).agg(
+        value_kusd=s.value_kusd.sum(),
+        quantity_t=ibis.cases((s.quantity_missing_rows.sum() == 0, s.quantity_t.sum()), else_=null),
+        quantity_missing_rows=s.quantity_missing_rows.sum().cast("int64"),
+        partners=s.count().cast("int64"),
+        hhi=(s.share * s.share).sum(),
+        top_supplier=s.partner.max(where=s.supplier_rank == 1),
+        top_supplier_share=s.share.max(where=s.supplier_rank == 1),
+        top3_share=s.share.sum(where=s.supplier_rank <= 3),
+        hhi_wgi=(s.share * s.share * s.governance_risk).sum(),
+        # least(1.0, NULL) is 1.0 in DuckDB and Spark: unknown shares give unknown coverage
+        governance_coverage=ibis.cases((covered.notnull(), ibis.least(1.0, covered)), else_=null),
+        supplier_risk=(s.share * s.governance_risk).sum() / covered.nullif(0),
+        suppliers_without_governance=_joined(s.partner, ",", where=s.governance_risk.isnull()),
+        source=_joined(s.source, "; "),
+    )
+
+
+def _product_meta(inp: _Inputs) -> ir.Table:
+    """Per product: its material and stage (only a single-material, single-stage product has a
+    stage; see module doc), its codes, and the reference's complete code set of that
+    material-stage (scope test (a))."""
+    from verdikart.reference.materials import material_hs6_table
+
+    p = inp.products
+    single = (
+        (p.material.nunique() == 1)
+        & (p.material.count() == p.count())
+        & (p.stage.nunique() == 1)
+        & (p.stage.count() == p.count())
+    )
+    # unwrought metals and elements: their gross weight is metal content (basis test (b))
+    metal = p.hs6.substr(0, 4).isin(list(_METAL_HEADINGS)) | p.hs6.substr(0, 2).between(
+        *_METAL_CHAPTERS
+    )
+    meta = p.group_by("product").agg(
+        material=p.material.min(),
+        stage=ibis.cases((single, p.stage.min()), else_=ibis.null("string")),
+        hs6_codes=_joined(p.hs6, ","),
+        n_codes=p.hs6.nunique().cast("int64"),
+        metal_codes=metal.all(),
+    )
+    ref = ibis.memtable(material_hs6_table(ANALYSIS_REVISION))
+    codes = ref.group_by("material", "stage").agg(
+        stage_codes=_joined(ref.hs6, ","),
+        shared_codes=_joined(ref.hs6, ",", where=ref.shared),
+    )
+    codes = codes.select(
+        sc_material="material",
+        sc_stage="stage",
+        stage_codes="stage_codes",
+        shared_codes="shared_codes",
+    )
+    j = meta.left_join(codes, [meta.material == codes.sc_material, meta.stage == codes.sc_stage])
+    return j.select(
+        *meta.columns,
+        "stage_codes",
+        "shared_codes",
+        complete_codes=j.stage_codes.notnull() & (j.stage_codes == j.hs6_codes),
+    )
+
+
+def _production(rel: Relations, inp: _Inputs, meta: ir.Table, years: Sequence[int]) -> ir.Table:
+    """Production of the reporter's members in tonnes, per reporter, product and year, with
+    whether its basis compares with gross trade weight (basis test (b), module doc)."""
+    sp = selected_production(rel.production, years=years, per_stage=True)
+    # rows in t only: a production in kg (PGMs, gold) is not compared with trade here
+    sp = sp.filter(sp.unit == "t")
+    r = inp.rep
+    m = meta.select(
+        m_product="product", m_material="material", m_stage="stage", m_metal="metal_codes"
+    )
+    j = sp.join(r, [sp.country == r.iso3, in_years(sp.year, r.year_from, r.year_to)]).join(
+        m, [m.m_material == sp.material, m.m_stage == sp.stage]
+    )
+    rows = j.select(
+        reporter=r.reporter,
+        product=m.m_product,
+        year=sp.year,
+        quantity_t=quantity_t(sp.quantity, sp.unit),
+        comparable=sp.content_basis.lower().startswith("gross").fill_null(False)
+        | (sp.content_basis.isnull() & (m.m_stage == "processing") & m.m_metal),
+        basis=sp.content_basis.fill_null("metal content"),
+        source=sp.source,
+    )
+    return rows.group_by("reporter", "product", "year").agg(
+        production_t=rows.quantity_t.sum(),
+        production_comparable=rows.comparable.all(),
+        production_basis=_joined(rows.basis, ", "),
+        production_source=_joined(rows.source, "; "),
+    )
+
+
+def _scope_note(c: ir.Table) -> ir.StringValue:
+    """Why import reliance is not computed for a row (scope and basis tests, module doc)."""
+    what = c.material.concat(" ", c.stage)
+    return ibis.cases(
+        (c.stage.isnull(), "reliance n/a: product is not one material and stage"),
+        (
+            ~c.complete_codes,
+            ibis.literal("reliance n/a: HS6 ").concat(
+                c.hs6_codes,
+                " is not the complete code set ",
+                c.stage_codes.fill_null("(none)"),
+                " of ",
+                what,
+            ),
+        ),
+        (
+            c.shared_codes.notnull(),
+            ibis.literal("reliance n/a: HS6 ").concat(
+                c.shared_codes, " also cover other materials"
+            ),
+        ),
+        (
+            c.n_codes_traded < c.n_codes,
+            ibis.literal("reliance n/a: only ").concat(
+                c.n_codes_traded.cast("string"),
+                " of ",
+                c.n_codes.cast("string"),
+                " HS6 codes of ",
+                what,
+                " in the trade data",
+            ),
+        ),
+        (
+            c._production_t.isnull(),
+            ibis.literal("reliance n/a: no ").concat(what, " production in t"),
+        ),
+        (
+            ~c.production_comparable,
+            ibis.literal("reliance n/a: production (").concat(
+                c.production_basis,
+                ") not comparable with gross trade weight of HS6 ",
+                c.hs6_codes,
+            ),
+        ),
+        else_=ibis.null("string"),
+    )
+
+
+def trade_indicators_expr(
+    rel: Relations,
+    reporters: pa.Table,
+    products: pa.Table,
+    years: Sequence[int],
+    *,
+    basis: Basis = "value",
+    threshold: float = DEFAULT_THRESHOLD,
+    governance: str = DEFAULT_GOVERNANCE,
+    flows: pa.Table | None = None,
+) -> ir.Table:
+    """The expression of :func:`trade_indicators`."""
     _check_basis(basis)
-    sql = (
-        _shares_sql(basis, "trade_analysis" if flows is None else "_vk_flows")
-        + """
-SELECT reporter, product, year, partner AS supplier, value_kusd, quantity_t,
-       quantity_missing_rows, share, supplier_rank, governance_risk, source
-FROM shares WHERE flow = 'import'
-ORDER BY reporter, product, year, supplier_rank
-"""
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+    report_years = sorted({int(y) for y in years})
+    all_years = sorted(set(report_years) | {y - 1 for y in report_years})
+    inp = _inputs(rel, reporters, products, all_years, flows)
+    side = _side(_shares(_partner_flows(inp), rel, basis, governance))
+    meta = _product_meta(inp)
+    present = (
+        inp.trade.join(inp.prod, inp.trade.hs6 == inp.prod.hs6)
+        .group_by("product", "year")
+        .agg(n_present=lambda t: t.hs6.nunique().cast("int64"))
     )
-    with registered(
-        con,
-        _vk_reporters=_normalise_reporters(reporters),
-        _vk_products=_normalise_products(products),
-        **({} if flows is None else {"_vk_flows": flows}),
-    ):
-        return con.sql(
-            sql, params={"years": [int(y) for y in years], "governance": governance}
-        ).to_arrow_table()
+    prodn = _production(rel, inp, meta, all_years)
 
-
-def _summary_sql(basis: Basis, flows: str = "trade_analysis") -> str:
-    return (
-        _shares_sql(basis, flows)
-        + """,
-side AS (
-    SELECT flow, reporter, product, year,
-           sum(value_kusd) AS value_kusd,
-           CASE WHEN sum(quantity_missing_rows) = 0 THEN sum(quantity_t) END AS quantity_t,
-           CAST(sum(quantity_missing_rows) AS BIGINT) AS quantity_missing_rows,
-           count(*) AS partners,
-           sum(share * share) AS hhi,
-           max(CASE WHEN supplier_rank = 1 THEN partner END) AS top_supplier,
-           max(CASE WHEN supplier_rank = 1 THEN share END) AS top_supplier_share,
-           sum(CASE WHEN supplier_rank <= 3 THEN share END) AS top3_share,
-           sum(share * share * governance_risk) AS hhi_wgi,
-           -- least(1.0, NULL) is 1.0 in DuckDB: unknown shares must give unknown coverage
-           CASE WHEN sum(CASE WHEN governance_risk IS NOT NULL THEN share END) IS NOT NULL
-                THEN least(1.0, sum(CASE WHEN governance_risk IS NOT NULL THEN share END))
-           END AS governance_coverage,
-           sum(share * governance_risk)
-             / nullif(sum(CASE WHEN governance_risk IS NOT NULL THEN share END), 0)
-             AS supplier_risk,
-           string_agg(CASE WHEN governance_risk IS NULL THEN partner END, ',' ORDER BY partner)
-             AS suppliers_without_governance,
-           string_agg(DISTINCT source, '; ') AS source
-    FROM shares GROUP BY ALL
-),
-keys AS (SELECT DISTINCT reporter, product, year FROM side),
-stage_codes AS (
-    -- the reference's complete code set of each material-stage (scope test (a), module doc)
-    SELECT material, stage, string_agg(DISTINCT hs6, ',' ORDER BY hs6) AS stage_codes,
-           string_agg(DISTINCT hs6, ',' ORDER BY hs6) FILTER (WHERE shared)
-             AS shared_codes
-    FROM _vk_stage_codes GROUP BY ALL
-),
-prod_meta AS (
-    -- production matches only a single-material, single-stage product (see module doc)
-    SELECT product, min(material) AS material,
-           CASE WHEN count(DISTINCT material) = 1 AND count(material) = count(*)
-                 AND count(DISTINCT stage) = 1 AND count(stage) = count(*)
-                THEN min(stage) END AS stage,
-           string_agg(DISTINCT hs6, ',' ORDER BY hs6) AS hs6_codes,
-           count(DISTINCT hs6) AS n_codes,
-           -- unwrought metals and elements: their gross weight is metal content (basis test b)
-           bool_and(substr(hs6, 1, 4) IN ('2804', '2805', '7106', '7108', '7110')
-                    OR substr(hs6, 1, 2) BETWEEN '74' AND '81') AS metal_codes
-    FROM _vk_products GROUP BY product
-),
-prod_ref AS (
-    SELECT pm.*, sc.stage_codes, sc.shared_codes,
-           sc.stage_codes IS NOT NULL AND sc.stage_codes = pm.hs6_codes AS complete_codes
-    FROM prod_meta pm
-    LEFT JOIN stage_codes sc ON sc.material = pm.material AND sc.stage = pm.stage
-),
-present AS (
-    -- codes of each product with any trade row in the year (scope test (a))
-    SELECT p.product, t.year, count(DISTINCT t.hs6) AS n_present
-    FROM t JOIN prod p USING (hs6) GROUP BY ALL
-),
-prodn AS (
-    -- production of the reporter's members in tonnes, with whether its basis compares with
-    -- gross trade weight (basis test (b), module doc)
-    SELECT r.reporter, pm.product, pr.year, sum(pr.quantity) AS production_t,
-           bool_and(coalesce(lower(pr.content_basis) LIKE 'gross%', false)
-                    OR (pr.content_basis IS NULL AND pm.stage = 'processing'
-                        AND pm.metal_codes)) AS production_comparable,
-           string_agg(DISTINCT coalesce(pr.content_basis, 'metal content'), ', ')
-             AS production_basis,
-           string_agg(DISTINCT pr.source, '; ') AS production_source
-    FROM ({selected_production}) pr
-    JOIN (SELECT reporter, iso3, coalesce(year_from, 0) AS y0, coalesce(year_to, 9999) AS y1
-          FROM _vk_reporters) r ON pr.country = r.iso3 AND pr.year BETWEEN r.y0 AND r.y1
-    JOIN prod_meta pm ON pm.material = pr.material AND pm.stage = pr.stage
-    WHERE pr.unit = 't' AND pr.year IN (SELECT unnest($years))
-    GROUP BY ALL
-),
-joined AS (
-    SELECT k.reporter, k.product, pm.material, pm.stage, pm.hs6_codes, k.year,
-           coalesce(i.value_kusd, 0) AS import_value_kusd,
-           CASE WHEN i.flow IS NULL THEN 0 ELSE i.quantity_t END AS import_quantity_t,
-           coalesce(i.quantity_missing_rows, 0) AS import_quantity_missing_rows,
-           coalesce(e.value_kusd, 0) AS export_value_kusd,
-           CASE WHEN e.flow IS NULL THEN 0 ELSE e.quantity_t END AS export_quantity_t,
-           coalesce(e.quantity_missing_rows, 0) AS export_quantity_missing_rows,
-           coalesce(i.partners, 0) AS n_suppliers,
-           i.top_supplier, i.top_supplier_share, i.top3_share, i.hhi,
-           i.hhi * 10000 AS hhi_points,
-           i.hhi_wgi, i.governance_coverage, i.supplier_risk, i.suppliers_without_governance,
-           pm.stage_codes, pm.shared_codes, pm.complete_codes,
-           coalesce(ps.n_present, 0) AS n_codes_traded, pm.n_codes,
-           pn.production_t AS _production_t, pn.production_comparable, pn.production_basis,
-           pn.production_source,
-           CASE WHEN e.source IS NULL OR e.source = i.source THEN i.source
-                WHEN i.source IS NULL THEN e.source
-                ELSE i.source || '; ' || e.source END AS source
-    FROM keys k
-    LEFT JOIN side i ON i.flow = 'import' AND (i.reporter, i.product, i.year)
-                                             = (k.reporter, k.product, k.year)
-    LEFT JOIN side e ON e.flow = 'export' AND (e.reporter, e.product, e.year)
-                                             = (k.reporter, k.product, k.year)
-    LEFT JOIN prod_ref pm ON pm.product = k.product
-    LEFT JOIN present ps ON (ps.product, ps.year) = (k.product, k.year)
-    LEFT JOIN prodn pn ON (pn.reporter, pn.product, pn.year) = (k.reporter, k.product, k.year)
-),
-comparable AS (
-    SELECT *,
-           CASE WHEN stage IS NULL
-                  THEN 'reliance n/a: product is not one material and stage'
-                WHEN NOT complete_codes
-                  THEN 'reliance n/a: HS6 ' || hs6_codes || ' is not the complete code set '
-                       || coalesce(stage_codes, '(none)') || ' of ' || material || ' '
-                       || stage
-                WHEN shared_codes IS NOT NULL
-                  THEN 'reliance n/a: HS6 ' || shared_codes || ' also cover other materials'
-                WHEN n_codes_traded < n_codes
-                  THEN 'reliance n/a: only ' || n_codes_traded || ' of ' || n_codes || ' HS6 '
-                       || 'codes of ' || material || ' ' || stage || ' in the trade data'
-                WHEN _production_t IS NULL
-                  THEN 'reliance n/a: no ' || material || ' ' || stage || ' production in t'
-                WHEN NOT production_comparable
-                  THEN 'reliance n/a: production (' || production_basis || ') not comparable '
-                       || 'with gross trade weight of HS6 ' || hs6_codes
-           END AS _scope_note
-    FROM joined
-),
-final AS (
-    SELECT * EXCLUDE (_production_t),
-           CASE WHEN _scope_note IS NULL THEN _production_t END AS production_t,
-           import_value_kusd - export_value_kusd AS net_import_value_kusd,
-           import_quantity_t - export_quantity_t AS net_import_quantity_t,
-           CASE WHEN _scope_note IS NULL
-                THEN _production_t + import_quantity_t - export_quantity_t
-           END AS apparent_consumption_t,
-           -- USGS reports "E" for net exporters and no figure when consumption is not positive
-           CASE WHEN _scope_note IS NULL AND import_quantity_t > export_quantity_t
-                 AND _production_t + import_quantity_t - export_quantity_t > 0
-                THEN (import_quantity_t - export_quantity_t)
-                     / (_production_t + import_quantity_t - export_quantity_t)
-           END AS import_reliance,
-           top_supplier_share > $threshold AS concentration_flag,
-           import_value_kusd / nullif(lag(import_value_kusd) OVER w, 0) - 1
-             AS import_value_yoy,
-           import_quantity_t / nullif(lag(import_quantity_t) OVER w, 0) - 1
-             AS import_quantity_yoy,
-           lag(year) OVER w AS _prev_year
-    FROM comparable
-    WINDOW w AS (PARTITION BY reporter, product ORDER BY year)
-)
-SELECT * EXCLUDE (_prev_year, import_value_yoy, import_quantity_yoy, _scope_note, stage_codes,
-                  shared_codes, complete_codes, n_codes_traded, n_codes,
-                  production_comparable),
-       CASE WHEN _prev_year = year - 1 THEN import_value_yoy END AS import_value_yoy,
-       CASE WHEN _prev_year = year - 1 THEN import_quantity_yoy END AS import_quantity_yoy,
-       concat_ws('; ',
-         CASE WHEN import_quantity_missing_rows > 0 THEN 'import quantity missing in '
-              || import_quantity_missing_rows || ' source row(s)' END,
-         CASE WHEN export_quantity_missing_rows > 0 THEN 'export quantity missing in '
-              || export_quantity_missing_rows || ' source row(s)' END,
-         CASE WHEN n_suppliers = 0 THEN 'no imports' END,
-         CASE WHEN top_supplier IS NOT NULL AND hhi IS NULL
-              THEN 'shares unknown on ' || $basis || ' basis' END,
-         CASE WHEN suppliers_without_governance IS NOT NULL
-              THEN 'no governance score for ' || suppliers_without_governance END,
-         CASE WHEN _scope_note IS NOT NULL THEN _scope_note
-              WHEN import_quantity_t IS NULL OR export_quantity_t IS NULL
-                THEN 'reliance n/a: quantity missing'
-              WHEN production_t + import_quantity_t - export_quantity_t <= 0
-                THEN 'reliance n/a: apparent consumption not positive'
-              WHEN import_quantity_t <= export_quantity_t THEN 'reliance n/a: net exporter (USGS "E")'
-         END
-       ) AS notes
-FROM final
-WHERE year IN (SELECT unnest($report_years))
-ORDER BY reporter, product, year
-""".replace("{selected_production}", selected_production_sql())
+    # imports (i_) and exports (e_) side by side: one row per reporter, product and year with
+    # any flow (side has one row per flow there); an absent side has i_/e_partners NULL
+    pivot = side.group_by("reporter", "product", "year").agg(
+        **{
+            f"{prefix}{c}": side[c].max(where=side.flow == flow)
+            for prefix, flow in (("i_", "import"), ("e_", "export"))
+            for c in side.columns
+            if c not in _FLOW_KEYS
+        }
     )
+    m = meta.rename(lambda c: f"m_{c}")
+    ps = present.select(ps_product="product", ps_year="year", n_present="n_present")
+    pn = prodn.rename(lambda c: f"pn_{c}")
+    k = pivot
+    j = (
+        k.left_join(m, m.m_product == k.product)
+        .left_join(ps, [ps.ps_product == k.product, ps.ps_year == k.year])
+        .left_join(
+            pn, [pn.pn_reporter == k.reporter, pn.pn_product == k.product, pn.pn_year == k.year]
+        )
+    )
+    zero = ibis.literal(0.0)
+    joined = j.select(
+        reporter=k.reporter,
+        product=k.product,
+        material=m.m_material,
+        stage=m.m_stage,
+        hs6_codes=m.m_hs6_codes,
+        year=k.year,
+        import_value_kusd=k.i_value_kusd.fill_null(0.0),
+        import_quantity_t=ibis.cases((k.i_partners.isnull(), zero), else_=k.i_quantity_t),
+        import_quantity_missing_rows=k.i_quantity_missing_rows.fill_null(0),
+        export_value_kusd=k.e_value_kusd.fill_null(0.0),
+        export_quantity_t=ibis.cases((k.e_partners.isnull(), zero), else_=k.e_quantity_t),
+        export_quantity_missing_rows=k.e_quantity_missing_rows.fill_null(0),
+        n_suppliers=k.i_partners.fill_null(0),
+        top_supplier=k.i_top_supplier,
+        top_supplier_share=k.i_top_supplier_share,
+        top3_share=k.i_top3_share,
+        hhi=k.i_hhi,
+        hhi_points=k.i_hhi * 10000,
+        hhi_wgi=k.i_hhi_wgi,
+        governance_coverage=k.i_governance_coverage,
+        supplier_risk=k.i_supplier_risk,
+        suppliers_without_governance=k.i_suppliers_without_governance,
+        stage_codes=m.m_stage_codes,
+        shared_codes=m.m_shared_codes,
+        complete_codes=m.m_complete_codes,
+        n_codes_traded=ps.n_present.fill_null(0),
+        n_codes=m.m_n_codes,
+        _production_t=pn.pn_production_t,
+        production_comparable=pn.pn_production_comparable,
+        production_basis=pn.pn_production_basis,
+        production_source=pn.pn_production_source,
+        source=ibis.cases(
+            (k.e_source.isnull() | (k.e_source == k.i_source), k.i_source),
+            (k.i_source.isnull(), k.e_source),
+            else_=k.i_source.concat("; ", k.e_source),
+        ),
+    )
+    c = joined.mutate(_scope_note=_scope_note(joined))
+    null = ibis.null("float64")
+    in_scope = c._scope_note.isnull()
+    imp, exp = c.import_quantity_t, c.export_quantity_t
+    w = ibis.window(group_by=[c.reporter, c.product], order_by=[c.year])
+    final = c.select(
+        *[x for x in c.columns if x != "_production_t"],
+        production_t=ibis.cases((in_scope, c._production_t), else_=null),
+        net_import_value_kusd=c.import_value_kusd - c.export_value_kusd,
+        net_import_quantity_t=imp - exp,
+        apparent_consumption_t=ibis.cases((in_scope, c._production_t + imp - exp), else_=null),
+        # USGS reports "E" for net exporters and no figure when consumption is not positive
+        import_reliance=ibis.cases(
+            (in_scope, import_reliance(imp, exp, c._production_t)), else_=null
+        ),
+        concentration_flag=c.top_supplier_share > float(threshold),
+        import_value_yoy=c.import_value_kusd / c.import_value_kusd.lag().over(w).nullif(0) - 1,
+        import_quantity_yoy=imp / imp.lag().over(w).nullif(0) - 1,
+        _prev_year=c.year.lag().over(w),
+    )
+    f = final
+    consecutive = f._prev_year == f.year - 1
+    hidden = {
+        "_prev_year",
+        "import_value_yoy",
+        "import_quantity_yoy",
+        "_scope_note",
+        "stage_codes",
+        "shared_codes",
+        "complete_codes",
+        "n_codes_traded",
+        "n_codes",
+        "production_comparable",
+    }
+    reliance_note = ibis.cases(
+        (f._scope_note.notnull(), f._scope_note),
+        (
+            f.import_quantity_t.isnull() | f.export_quantity_t.isnull(),
+            "reliance n/a: quantity missing",
+        ),
+        (
+            f.production_t + f.import_quantity_t - f.export_quantity_t <= 0,
+            "reliance n/a: apparent consumption not positive",
+        ),
+        (f.import_quantity_t <= f.export_quantity_t, 'reliance n/a: net exporter (USGS "E")'),
+        else_=ibis.null("string"),
+    )
+    notes = ibis.literal("; ").join(
+        [
+            ibis.cases(
+                (
+                    f.import_quantity_missing_rows > 0,
+                    ibis.literal("import quantity missing in ").concat(
+                        f.import_quantity_missing_rows.cast("string"), " source row(s)"
+                    ),
+                ),
+                else_=ibis.null("string"),
+            ),
+            ibis.cases(
+                (
+                    f.export_quantity_missing_rows > 0,
+                    ibis.literal("export quantity missing in ").concat(
+                        f.export_quantity_missing_rows.cast("string"), " source row(s)"
+                    ),
+                ),
+                else_=ibis.null("string"),
+            ),
+            ibis.cases((f.n_suppliers == 0, "no imports"), else_=ibis.null("string")),
+            ibis.cases(
+                (f.top_supplier.notnull() & f.hhi.isnull(), f"shares unknown on {basis} basis"),
+                else_=ibis.null("string"),
+            ),
+            ibis.cases(
+                (
+                    f.suppliers_without_governance.notnull(),
+                    ibis.literal("no governance score for ").concat(f.suppliers_without_governance),
+                ),
+                else_=ibis.null("string"),
+            ),
+            reliance_note,
+        ]
+    )
+    out = f.select(
+        *[x for x in f.columns if x not in hidden],
+        import_value_yoy=ibis.cases((consecutive, f.import_value_yoy), else_=null),
+        import_quantity_yoy=ibis.cases((consecutive, f.import_quantity_yoy), else_=null),
+        notes=notes,
+    )
+    return out.filter(out.year.isin(report_years)).order_by("reporter", "product", "year")
 
 
 def trade_indicators(
-    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
     reporters: pa.Table,
     products: pa.Table,
     years: Sequence[int],
@@ -403,53 +672,36 @@ def trade_indicators(
     A product a reporter neither imports nor exports in a year has no row. Quantities are
     NULL (never 0) when any contributing source row lacks a quantity; ``notes`` says why.
     Year-on-year changes compare with the previous calendar year. ``flows`` replaces the
-    store's ``trade`` view by a relation of the same columns (a company's purchases).
+    store's ``trade_analysis`` by a relation of the same columns (a company's purchases).
     """
-    _check_basis(basis)
-    if not 0 < threshold <= 1:
-        raise ValueError(f"threshold must be in (0, 1], got {threshold}")
-    from verdikart.reference.materials import material_hs6_table
-
-    report_years = sorted({int(y) for y in years})
-    all_years = sorted(set(report_years) | {y - 1 for y in report_years})
-    with registered(
-        con,
-        _vk_reporters=_normalise_reporters(reporters),
-        _vk_products=_normalise_products(products),
-        _vk_stage_codes=material_hs6_table("HS92"),
-        **({} if flows is None else {"_vk_flows": flows}),
-    ):
-        return con.sql(
-            _summary_sql(basis, "trade_analysis" if flows is None else "_vk_flows"),
-            params={
-                "years": all_years,
-                "mats": None,  # one production source per material, stage, year (production.py)
-                "source": None,
-                "report_years": report_years,
-                "threshold": float(threshold),
-                "basis": basis,
-                "governance": governance,
-            },
-        ).to_arrow_table()
+    return engine.to_arrow(
+        trade_indicators_expr(
+            engine.relations(),
+            reporters,
+            products,
+            years,
+            basis=basis,
+            threshold=threshold,
+            governance=governance,
+            flows=flows,
+        )
+    )
 
 
-def _check_basis(basis: str) -> None:
-    if basis not in BASES:
-        raise ValueError(f"basis must be one of {', '.join(BASES)}, got {basis!r}")
-
-
-def trade_not_analysed(con: duckdb.DuckDBPyConnection, year: int) -> list[str]:
+def trade_not_analysed(engine: Engine, year: int) -> list[str]:
     """Notes on the year's `trade` rows the indicators leave out (another HS revision, or a
-    second dataset beside CEPII BACI; see ``store.TRADE_FOR_ANALYSIS_VIEW``), with counts, so
-    that a report says what it did not use."""
-    rows = con.execute(
-        "SELECT hs_revision, source, count(*) FROM trade WHERE year = $y GROUP BY ALL "
-        "EXCEPT SELECT hs_revision, source, count(*) FROM trade_analysis WHERE year = $y "
-        "GROUP BY ALL ORDER BY 1, 2",
-        {"y": year},
-    ).fetchall()
+    second dataset beside CEPII BACI; see :func:`verdikart.relations.trade_analysis`), with
+    counts, so that a report says what it did not use."""
+    rel = engine.relations()
+
+    def counts(t: ir.Table) -> ir.Table:
+        t = t.filter(t.year == int(year))
+        return t.group_by("hs_revision", "source").agg(n=t.count().cast("int64"))
+
+    left_out = counts(rel.trade).difference(counts(rel.trade_analysis))
+    rows = engine.rows(left_out.order_by("hs_revision", "source"))
     return [
-        f"{n:,} trade row(s) of {year} not used: {revision} '{source}' (the indicators read "
-        f"{ANALYSIS_REVISION} and, per year, CEPII BACI before other datasets)"
-        for revision, source, n in rows
+        f"{r['n']:,} trade row(s) of {year} not used: {r['hs_revision']} '{r['source']}' (the "
+        f"indicators read {ANALYSIS_REVISION} and, per year, CEPII BACI before other datasets)"
+        for r in rows
     ]
