@@ -138,7 +138,7 @@ def _row(table: pa.Table, country: str) -> dict[str, Any]:
 
 
 def test_country_by_hand(store: Store) -> None:
-    row = _row(geopolrisk(store, ["NOR"], ["nickel"], [2022]), "NOR")
+    row = _row(geopolrisk(store.engine(), ["NOR"], ["nickel"], [2022]), "NOR")
     q = 13.849 + 0.003 + 0.088  # 13.94 t
     num = 13.849 * G["CAN"] + 0.003 * G["FIN"] + 0.088 * G["NLD"]  # 4.816300224745274
     import_risk = num / (q + 190.0)  # own production 190 t -> 0.023616260786237492
@@ -164,7 +164,7 @@ def test_country_by_hand(store: Store) -> None:
 def test_group_intra_partners_score_zero(store: Store) -> None:
     # NORDIC = DNK, FIN, ISL, NOR, SWE. FIN->NOR (0.003 t) and NOR->FIN (5704.051 t) are
     # intra-group: score 0, but their tonnes stay in the total; own production FIN + NOR.
-    row = _row(geopolrisk(store, ["NORDIC"], ["nickel"], [2022]), "NORDIC")
+    row = _row(geopolrisk(store.engine(), ["NORDIC"], ["nickel"], [2022]), "NORDIC")
     q = 13.849 + 0.003 + 0.088 + 5704.051 + 2038.67  # 7756.661 t
     num = 13.849 * G["CAN"] + 0.088 * G["NLD"] + 2038.67 * G["ZAF"]  # 1318.5824282128096
     own = 190.0 + 44921.0
@@ -181,7 +181,7 @@ def test_group_intra_partners_score_zero(store: Store) -> None:
 def test_missing_quantity_and_missing_wgi(store: Store) -> None:
     # LTU: S19 (Taiwan) has no WGI score -> 0.5; NLD and USA flows have no quantity: 0 t in
     # the totals, but their value stays in the price (the peer's convention).
-    row = _row(geopolrisk(store, ["LTU"], ["nickel"], [2022]), "LTU")
+    row = _row(geopolrisk(store.engine(), ["LTU"], ["nickel"], [2022]), "LTU")
     assert row["import_quantity_t"] == 1.4
     assert row["import_risk"] == pytest.approx(1.4 * 0.5 / 1.4, rel=1e-12)
     assert row["price_kusd_per_t"] == pytest.approx((0.572 + 0.092 + 0.03) / 1.4, rel=1e-12)
@@ -193,7 +193,7 @@ def test_missing_quantity_and_missing_wgi(store: Store) -> None:
 
 
 def test_missing_is_null_with_reason(store: Store) -> None:
-    table = geopolrisk(store, ["SWE", "IDN", "NOR"], ["nickel", "cobalt"], [2022])
+    table = geopolrisk(store.engine(), ["SWE", "IDN", "NOR"], ["nickel", "cobalt"], [2022])
     rows = {(r["country"], r["material"]): r for r in table.to_pylist()}
     swe = rows[("SWE", "nickel")]  # no rows in the slice: no imports, no production
     assert swe["score"] is None and swe["import_risk"] is None
@@ -209,7 +209,7 @@ def test_missing_is_null_with_reason(store: Store) -> None:
 
 
 def test_all_countries_only_rows_with_data(store: Store) -> None:
-    table = geopolrisk(store, None, ["nickel"], [2022])
+    table = geopolrisk(store.engine(), None, ["nickel"], [2022])
     countries = {r["country"] for r in table.to_pylist() if r["kind"] == "country"}
     assert countries == {"NOR", "FIN", "LTU", "IDN"}
     groups = {r["country"] for r in table.to_pylist() if r["kind"] == "group"}
@@ -219,13 +219,13 @@ def test_all_countries_only_rows_with_data(store: Store) -> None:
 
 def test_unknown_inputs(store: Store) -> None:
     with pytest.raises(UnknownCodeError, match="cobalt"):
-        geopolrisk(store, ["NOR"], ["unobtainium"], [2022])
+        geopolrisk(store.engine(), ["NOR"], ["unobtainium"], [2022])
     with pytest.raises(UnknownCodeError, match="2018"):
-        geopolrisk(store, ["NOR"], ["nickel"], [1990])
+        geopolrisk(store.engine(), ["NOR"], ["nickel"], [1990])
     with pytest.raises(UnknownCodeError):
-        geopolrisk(store, ["XXQ"], ["nickel"], [2022])
+        geopolrisk(store.engine(), ["XXQ"], ["nickel"], [2022])
     with pytest.raises(UnknownCodeError, match="gallium|HS code"):
-        geopolrisk(store, ["NOR"], ["gallium"], [2022])
+        geopolrisk(store.engine(), ["NOR"], ["gallium"], [2022])
 
 
 # ------------------------------------------------------------------ invariants (hypothesis)
@@ -269,10 +269,13 @@ def test_invariants(
     random.Random(seed + 1).shuffle(prod_items)
     base = tmp_path_factory.mktemp("inv")
     a = geopolrisk(
-        slice_store(base / "a.duckdb", rows, production), ["NOR", "NORDIC"], ["nickel"], [2022]
+        slice_store(base / "a.duckdb", rows, production).engine(),
+        ["NOR", "NORDIC"],
+        ["nickel"],
+        [2022],
     )
     b = geopolrisk(
-        slice_store(base / "b.duckdb", shuffled, dict(prod_items)),
+        slice_store(base / "b.duckdb", shuffled, dict(prod_items)).engine(),
         ["NOR", "NORDIC"],
         ["nickel"],
         [2022],

@@ -116,7 +116,7 @@ def test_peer_norway_germany_japan_eu27_2022() -> None:
     # the bundled store as shipped: one set-based query for all 20 combinations
     store = Store.open(None)
     table = geopolrisk(
-        store,
+        store.engine(),
         ["NOR", "DEU", "JPN", "EU27"],
         ["cobalt", "lithium", "nickel", "aluminium", "graphite"],
         [2022],
@@ -130,11 +130,11 @@ def test_peer_more_cases(peer_store: Store) -> None:
     countries = sorted({e[0] for e in expected})
     materials = sorted({e[1] for e in expected})
     years = sorted({e[2] for e in expected})
-    _check(geopolrisk(peer_store, countries, materials, years), expected)
+    _check(geopolrisk(peer_store.engine(), countries, materials, years), expected)
 
 
 def test_peer_names_accepted() -> None:
     # the peer's spellings: country names and its material reference ids
     store = Store.open(None)
-    table = geopolrisk(store, ["Norway"], ["Cobalt"], [2022])
+    table = geopolrisk(store.engine(), ["Norway"], ["Cobalt"], [2022])
     _check(table, [e for e in PEER_2022 if e[:2] == ("NOR", "cobalt")])

@@ -61,7 +61,7 @@ def store(tmp_path: Path) -> Store:
 
 
 def test_hhi_by_hand(store: Store) -> None:
-    row = production_hhi(store, ["nickel"], [2022]).to_pylist()[0]
+    row = production_hhi(store.engine(), ["nickel"], [2022]).to_pylist()[0]
     # world = 1593400 + 44921 + 190 = 1,638,511 t
     # HHI = (1593400² + 44921² + 190²) / 1638511² = 2,540,941,492,341 / 2,684,718,297,121
     assert row["world_quantity"] == 1638511.0
@@ -73,7 +73,7 @@ def test_hhi_by_hand(store: Store) -> None:
 
 
 def test_shares_by_hand(store: Store) -> None:
-    rows = producer_shares(store, ["nickel"], [2022]).to_pylist()
+    rows = producer_shares(store.engine(), ["nickel"], [2022]).to_pylist()
     assert [r["country"] for r in rows] == ["IDN", "FIN", "NOR"]
     assert [r["rank"] for r in rows] == [1, 2, 3]
     assert rows[2]["share"] == pytest.approx(190 / 1638511, rel=1e-12)  # 0.000115959...
@@ -82,12 +82,12 @@ def test_shares_by_hand(store: Store) -> None:
 
 def test_kg_and_duplicate_rows(store: Store) -> None:
     # Gold is in kg; the sheet has two rows under Guyana's code: summed per country here.
-    rows = {r["country"]: r for r in producer_shares(store, ["gold"], [2022]).to_pylist()}
+    rows = {r["country"]: r for r in producer_shares(store.engine(), ["gold"], [2022]).to_pylist()}
     assert rows["GUY"]["quantity"] == 916.0 + 15129.0
     assert rows["GUY"]["quantity_t"] == pytest.approx(16.045, rel=1e-12)
     world = 372048.0 + 8390.0 + 16045.0
     assert rows["CHN"]["share"] == pytest.approx(372048.0 / world, rel=1e-12)
-    hhi = production_hhi(store, ["gold"], [2022]).to_pylist()[0]
+    hhi = production_hhi(store.engine(), ["gold"], [2022]).to_pylist()[0]
     assert hhi["world_quantity_t"] == pytest.approx(world / 1000, rel=1e-12)
 
 
@@ -95,7 +95,7 @@ def test_own_production_country_and_group(store: Store) -> None:
     rows = {
         r["country"]: r
         for r in own_production(
-            store, ["NOR", "NORDIC", "EU27", "JPN"], ["nickel"], [2022]
+            store.engine(), ["NOR", "NORDIC", "EU27", "JPN"], ["nickel"], [2022]
         ).to_pylist()
     }
     assert rows["NOR"]["quantity_t"] == 190.0
@@ -107,9 +107,9 @@ def test_own_production_country_and_group(store: Store) -> None:
 
 def test_unknown(store: Store) -> None:
     with pytest.raises(UnknownCodeError, match="nickel"):
-        production_hhi(store, ["unobtainium"], [2022])
+        production_hhi(store.engine(), ["unobtainium"], [2022])
     with pytest.raises(UnknownCodeError, match="2018"):
-        producer_shares(store, ["nickel"], [1901])
+        producer_shares(store.engine(), ["nickel"], [1901])
 
 
 @settings(
@@ -126,8 +126,8 @@ def test_hhi_bounds_and_share_sum(
     tmp_path_factory: pytest.TempPathFactory, values: dict[str, float]
 ) -> None:
     store = slice_store(tmp_path_factory.mktemp("p") / "p.duckdb", list(values.items()))
-    row = production_hhi(store, ["nickel"], [2022]).to_pylist()[0]
+    row = production_hhi(store.engine(), ["nickel"], [2022]).to_pylist()[0]
     n = len(values)
     assert 1.0 / n - 1e-12 <= row["hhi"] <= 1.0 + 1e-12
-    shares = producer_shares(store, ["nickel"], [2022]).to_pylist()
+    shares = producer_shares(store.engine(), ["nickel"], [2022]).to_pylist()
     assert sum(r["share"] for r in shares) == pytest.approx(1.0, rel=1e-9)

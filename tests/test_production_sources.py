@@ -88,7 +88,7 @@ def test_graphite_2022_slices_are_the_hand_inputs(store: Store) -> None:
 
 
 def test_default_is_wmd_only(store: Store) -> None:
-    hhi = production_hhi(store, ["graphite"], [2022]).to_pylist()
+    hhi = production_hhi(store.engine(), ["graphite"], [2022]).to_pylist()
     assert len(hhi) == 1
     row = hhi[0]
     assert row["source"] == WMD
@@ -99,7 +99,7 @@ def test_default_is_wmd_only(store: Store) -> None:
     assert row["top_country"] == "CHN"
     assert row["top_share"] == pytest.approx(0.66925838561734, rel=1e-12)
 
-    shares = producer_shares(store, ["graphite"], [2022]).to_pylist()
+    shares = producer_shares(store.engine(), ["graphite"], [2022]).to_pylist()
     assert len(shares) == 20  # WMD's 20 rows, not 39
     assert {r["source"] for r in shares} == {WMD}
     by = {r["country"]: r for r in shares}
@@ -111,19 +111,19 @@ def test_default_is_wmd_only(store: Store) -> None:
 
 def test_usgs_selected_is_usgs_only(store: Store) -> None:
     for prefix in ("USGS", "usgs mcs 2024"):
-        row = production_hhi(store, ["graphite"], [2022], source=prefix).to_pylist()[0]
+        row = production_hhi(store.engine(), ["graphite"], [2022], source=prefix).to_pylist()[0]
         assert row["source"] == USGS24
         assert row["world_quantity"] == USGS_WORLD
         assert row["hhi"] == pytest.approx(USGS_HHI, rel=1e-12)
         assert row["n_producers"] == 18
         assert row["top_share"] == pytest.approx(0.72196996366283, rel=1e-12)
-    shares = producer_shares(store, ["graphite"], [2022], source="USGS").to_pylist()
+    shares = producer_shares(store.engine(), ["graphite"], [2022], source="USGS").to_pylist()
     assert len(shares) == 19
     by = {r["country"]: r for r in shares}
     assert by["NOR"]["share"] == pytest.approx(0.00619342828332249, rel=1e-12)
     assert by["USA"]["quantity"] == 0.0 and "COL" not in by
     # WMD selected explicitly = the default
-    wmd = production_hhi(store, ["graphite"], [2022], source="world mining").to_pylist()[0]
+    wmd = production_hhi(store.engine(), ["graphite"], [2022], source="world mining").to_pylist()[0]
     assert (wmd["source"], wmd["hhi"]) == (WMD, pytest.approx(WMD_HHI, rel=1e-12))
 
 
@@ -133,48 +133,50 @@ def test_world_totals_and_own_production_not_summed(store: Store) -> None:
         (None, WMD_WORLD, 0.00598355042438245),
         ("USGS", USGS_WORLD, 0.00619342828332249),
     ):
-        row = own_production(store, ["NOR"], ["graphite"], [2022], source=source).to_pylist()[0]
+        row = own_production(
+            store.engine(), ["NOR"], ["graphite"], [2022], source=source
+        ).to_pylist()[0]
         assert row["quantity"] == 10380.0  # not 20,760
         assert row["world_quantity"] == world != both
         assert row["share"] == pytest.approx(share, rel=1e-12)
         assert row["source"] == (WMD if source is None else USGS24)
-    hhi = production_hhi(store, ["graphite"], [2022]).to_pylist()[0]
+    hhi = production_hhi(store.engine(), ["graphite"], [2022]).to_pylist()[0]
     assert hhi["world_quantity_t"] == WMD_WORLD
 
 
 def test_content_bases_not_mixed(store: Store) -> None:
     """Chromium: WMD in Cr2O3, USGS in chromite ore (gross weight) -- one basis per result."""
     for source, label, basis in ((None, WMD, "Cr2O3"), ("USGS", USGS24, "chromite ore")):
-        rows = producer_shares(store, ["chromium"], [2022], source=source).to_pylist()
+        rows = producer_shares(store.engine(), ["chromium"], [2022], source=source).to_pylist()
         assert {(r["source"], r["content_basis"]) for r in rows} == {(label, basis)}
         assert sum(r["share"] for r in rows) == pytest.approx(1.0, rel=1e-12)
 
 
 def test_newest_edition_first(store: Store, shared_data: Path) -> None:
     run_import(store, "usgs", _usgs_dir(shared_data, "2023"))
-    default = production_hhi(store, ["graphite"], [2022]).to_pylist()[0]
+    default = production_hhi(store.engine(), ["graphite"], [2022]).to_pylist()[0]
     assert (default["source"], default["world_quantity"]) == (WMD, WMD_WORLD)
-    usgs = production_hhi(store, ["graphite"], [2022], source="USGS").to_pylist()[0]
+    usgs = production_hhi(store.engine(), ["graphite"], [2022], source="USGS").to_pylist()[0]
     assert (usgs["source"], usgs["world_quantity"]) == (USGS24, USGS_WORLD)
-    old = production_hhi(store, ["graphite"], [2022], source=USGS23).to_pylist()[0]
+    old = production_hhi(store.engine(), ["graphite"], [2022], source=USGS23).to_pylist()[0]
     assert (old["source"], old["world_quantity"]) == (USGS23, USGS23_WORLD)
     assert old["hhi"] == pytest.approx(USGS23_HHI, rel=1e-12)
     # the 2023 edition has no 2023 data: 2023 falls back to the 2024 edition under 'USGS'
-    y23 = production_hhi(store, ["graphite"], [2023], source="USGS").to_pylist()[0]
+    y23 = production_hhi(store.engine(), ["graphite"], [2023], source="USGS").to_pylist()[0]
     assert y23["source"] == USGS24
 
 
 def test_unknown_source_is_an_error(store: Store) -> None:
     with pytest.raises(UnknownCodeError, match="no production source starts with 'BGS'"):
-        production_hhi(store, ["graphite"], [2022], source="BGS")
+        production_hhi(store.engine(), ["graphite"], [2022], source="BGS")
 
 
 def test_geopolrisk_uses_one_source(store: Store) -> None:
     # graphite quantities are whole tonnes, so the peer's truncation changes nothing
-    default = geopolrisk(store, ["NOR"], ["graphite"], [2022]).to_pylist()[0]
+    default = geopolrisk(store.engine(), ["NOR"], ["graphite"], [2022]).to_pylist()[0]
     assert default["hhi"] == pytest.approx(WMD_HHI, rel=1e-12)
     assert (default["production_source"], default["own_production_t"]) == (WMD, 10380.0)
-    usgs = geopolrisk(store, ["NOR"], ["graphite"], [2022], source="USGS").to_pylist()[0]
+    usgs = geopolrisk(store.engine(), ["NOR"], ["graphite"], [2022], source="USGS").to_pylist()[0]
     assert usgs["hhi"] == pytest.approx(USGS_HHI, rel=1e-12)
     assert (usgs["production_source"], usgs["own_production_t"]) == (USGS24, 10380.0)
     assert usgs["import_quantity_t"] == default["import_quantity_t"]

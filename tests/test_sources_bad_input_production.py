@@ -247,7 +247,8 @@ def mixed_store(tmp_path: Path) -> Store:
 def test_shares_hhi_and_own_production_on_tonnes(mixed_store: Store) -> None:
     """G4b: CHN 850,000 kg + NOR 10,000 t -> CHN 850 t, share 850/10,850 = 0.078341..."""
     shares = {
-        r["country"]: r for r in producer_shares(mixed_store, ["graphite"], [2022]).to_pylist()
+        r["country"]: r
+        for r in producer_shares(mixed_store.engine(), ["graphite"], [2022]).to_pylist()
     }
     chn, nor = shares["CHN"], shares["NOR"]
     assert (chn["quantity"], chn["unit"], chn["quantity_t"]) == (850.0, "t", 850.0)
@@ -256,12 +257,12 @@ def test_shares_hhi_and_own_production_on_tonnes(mixed_store: Store) -> None:
     assert nor["share"] == pytest.approx(10_000 / 10_850, rel=1e-12)
     assert (nor["rank"], chn["rank"]) == (1, 2)
     assert chn["note"] == "units kg, t converted to t"
-    hhi = production_hhi(mixed_store, ["graphite"], [2022]).to_pylist()[0]
+    hhi = production_hhi(mixed_store.engine(), ["graphite"], [2022]).to_pylist()[0]
     assert hhi["unit"] == "t" and hhi["world_quantity_t"] == 10_850.0
     assert hhi["hhi"] == pytest.approx((850**2 + 10_000**2) / 10_850**2, rel=1e-12)
     assert hhi["top_country"] == "NOR"
     assert hhi["top_share"] == pytest.approx(10_000 / 10_850, rel=1e-12)
-    own = own_production(mixed_store, ["CHN", "NORDIC"], ["graphite"], [2022]).to_pylist()
+    own = own_production(mixed_store.engine(), ["CHN", "NORDIC"], ["graphite"], [2022]).to_pylist()
     by = {r["country"]: r for r in own}
     assert (by["CHN"]["quantity"], by["CHN"]["unit"], by["CHN"]["quantity_t"]) == (
         850.0,
@@ -277,7 +278,8 @@ def test_units_that_do_not_convert_give_null_and_a_reason(mixed_store: Store) ->
     """G4b: tonnes next to carats -> no share, rank, world quantity or HHI (NULL, never a
     wrong number), and a note saying why; each country keeps its own quantity and unit."""
     shares = {
-        r["country"]: r for r in producer_shares(mixed_store, ["diamonds-gem"], [2022]).to_pylist()
+        r["country"]: r
+        for r in producer_shares(mixed_store.engine(), ["diamonds-gem"], [2022]).to_pylist()
     }
     assert {c: (r["quantity"], r["unit"]) for c, r in shares.items()} == {
         "AUS": (3.0, "t"),
@@ -287,13 +289,15 @@ def test_units_that_do_not_convert_give_null_and_a_reason(mixed_store: Store) ->
     for row in shares.values():
         assert row["share"] is None and row["rank"] is None and row["world_quantity"] is None
         assert row["note"].startswith("units ct, t do not convert to one unit"), row["note"]
-    hhi = production_hhi(mixed_store, ["diamonds-gem"], [2022]).to_pylist()[0]
+    hhi = production_hhi(mixed_store.engine(), ["diamonds-gem"], [2022]).to_pylist()[0]
     assert hhi["hhi"] is None and hhi["world_quantity"] is None and hhi["top_country"] is None
     assert hhi["unit"] is None and "do not convert" in hhi["note"]
-    own = own_production(mixed_store, ["RUS"], ["diamonds-gem"], [2022]).to_pylist()[0]
+    own = own_production(mixed_store.engine(), ["RUS"], ["diamonds-gem"], [2022]).to_pylist()[0]
     assert own["share"] is None and own["quantity"] is None and "do not convert" in own["note"]
     # the other material of the same store is unaffected
-    assert producer_shares(mixed_store, ["graphite"], [2022]).column("share").null_count == 0
+    assert (
+        producer_shares(mixed_store.engine(), ["graphite"], [2022]).column("share").null_count == 0
+    )
 
 
 # -- USGS MCS ---------------------------------------------------------------------------------

