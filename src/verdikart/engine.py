@@ -28,6 +28,7 @@ from verdikart.schema import TABLES
 
 if TYPE_CHECKING:
     import duckdb
+    import ibis
     import ibis.expr.types as ir
     import pyarrow as pa
 
@@ -49,6 +50,7 @@ class Engine(ABC):
     """One Ibis backend plus the canonical relations on it."""
 
     name: str
+    _relations: Relations | None = None
 
     @property
     @abstractmethod
@@ -60,10 +62,14 @@ class Engine(ABC):
         """A canonical relation (one of RELATION_NAMES) as an Ibis table."""
 
     def relations(self) -> Relations:
-        """The canonical relations, resolved once (use per request, not per query)."""
-        from verdikart.relations import Relations
+        """The canonical relations (built once per engine; they are immutable expressions)."""
+        cached = self._relations
+        if cached is None:
+            from verdikart.relations import Relations
 
-        return Relations({name: self.table(name) for name in RELATION_NAMES})
+            cached = Relations({name: self.table(name) for name in RELATION_NAMES})
+            self._relations = cached
+        return cached
 
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
         """Run an expression; the result as an Arrow table."""
@@ -96,8 +102,12 @@ class DuckDBEngine(Engine):
         return self._backend
 
     def table(self, name: str) -> ir.Table:
+        """The store's view `name`, typed from verdikart.schema (no catalog query: the views
+        are made from the same declaration, see Store._view_sql)."""
         _check_relation(name)
-        return self._backend.table(name)
+        import ibis.expr.operations as ops
+
+        return ops.DatabaseTable(name, spec_schema(name), self._backend).to_expr()
 
 
 class SparkEngine(Engine):
@@ -137,7 +147,7 @@ class SparkEngine(Engine):
             import ibis
             import pyarrow as pa
 
-            schema = ibis.schema({c: _ibis_type(t) for c, t in spec.columns})
+            schema = spec_schema(name)
             return ibis.memtable(pa.table({c: [] for c in schema.names}, schema.to_pyarrow()))
         frame = self._session.read.parquet(location)
         view = f"verdikart_{name}_{next(self._views)}"
@@ -245,6 +255,13 @@ _IBIS_TYPES = {
 
 def _ibis_type(sql_type: str) -> str:
     return _IBIS_TYPES.get(sql_type.upper(), "string")
+
+
+def spec_schema(name: str) -> ibis.Schema:
+    """The Ibis schema of a table of verdikart.schema (columns, types as declared)."""
+    import ibis
+
+    return ibis.schema({c: _ibis_type(t) for c, t in TABLES[name].columns})
 
 
 def _check_relation(name: str) -> None:
