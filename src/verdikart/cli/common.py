@@ -171,16 +171,14 @@ def emit(
 
 
 def emit_arrow(table: pa.Table, fmt: str, columns: Sequence[str], title: str) -> None:
-    """Print an Arrow table like `emit`. JSON is written one object per line inside the list
-    (the full GeoPolRisk matrix, ~47,000 rows, takes seconds through an indenting encoder)."""
-    selected = table.select(list(columns))
-    if fmt != "json":
-        emit(selected.to_pylist(), fmt, columns=columns, title=title)
+    """Print an Arrow table like `emit`; JSON via :func:`verdikart.report.json_rows.json_list`
+    (the full GeoPolRisk matrix, ~47,000 rows, takes seconds through Python's encoder)."""
+    if fmt == "json":
+        from verdikart.report.json_rows import json_list
+
+        click.echo(json_list(table, columns))
         return
-    encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
-    rows = selected.to_pylist()
-    lines = [encode({k: _flat(v) for k, v in row.items()}) for row in rows]
-    click.echo("[\n" + ",\n".join(lines) + "\n]" if lines else "[]")
+    emit(table.select(list(columns)).to_pylist(), fmt, columns=columns, title=title)
 
 
 def split_values(values: Sequence[str]) -> list[str] | None:
