@@ -20,6 +20,7 @@ from verdikart.engine import Engine
 from verdikart.errors import UnknownCodeError
 from verdikart.indicators import position as pos
 from verdikart.indicators import trade as tr
+from verdikart.reference.countries import CountryRef
 
 DEFAULT_LISTS: tuple[str, ...] = ("crma-critical", "crma-strategic", "nato2024", "norway")
 MARKETS: tuple[str, ...] = ("EU27", "NATO", "EEA")
@@ -56,11 +57,12 @@ class MapResult:
 
 
 # -- resolving -----------------------------------------------------------------------------
-def reporter_table(country: str) -> tuple[pa.Table, str, str]:
-    """(reporters relation, reporter id, English name) for a country or group."""
+def reporter_table(country: str | CountryRef) -> tuple[pa.Table, str, str]:
+    """(reporters relation, reporter id, English name) for a country or group (a name or code,
+    or one already resolved)."""
     from verdikart.reference.countries import group_membership_table, resolve_country
 
-    ref = resolve_country(country)
+    ref = resolve_country(country) if isinstance(country, str) else country
     if ref.kind == "group":
         members = group_membership_table()
         mask = pc.equal(members.column("group_id"), ref.id)
@@ -202,7 +204,11 @@ def run_mapping(engine: Engine, request: MapRequest, progress: Progress | None =
     step = progress or (lambda _msg: None)
     year = check_year(engine, request.year)
     step("resolving country and lists")
-    reporters, reporter_id, reporter_name = reporter_table(request.country)
+    from verdikart.reference.countries import resolve_country
+
+    # the reporter is resolved once here and handed down (reporters relation and GeoPolRisk)
+    ref = resolve_country(request.country)
+    reporters, reporter_id, reporter_name = reporter_table(ref)
     results = _map_reporters(
         engine,
         request,
@@ -211,6 +217,7 @@ def run_mapping(engine: Engine, request: MapRequest, progress: Progress | None =
         {reporter_id: reporter_name},
         market_table(exclude=reporter_id),
         step,
+        ref,
     )
     return results[reporter_id]
 
@@ -248,7 +255,9 @@ def _map_reporters(
     names: dict[str, str],
     markets: pa.Table,
     step: Progress,
+    ref: CountryRef | None = None,
 ) -> dict[str, MapResult]:
+    """`ref`: the one reporter, resolved (None: `names` are ISO codes, each a country)."""
     from verdikart.chains.sectors import sectors_of
 
     products, list_notes = material_products(engine, request.lists, request.level)
@@ -271,7 +280,7 @@ def _map_reporters(
         engine, reporters, products, list(range(year - pos.TREND_YEARS + 1, year + 1))
     ).to_pylist()
     step("GeoPolRisk")
-    gpr, gpr_notes = _geopolrisk_scores(engine, list(names), products, year)
+    gpr, gpr_notes = _geopolrisk_scores(engine, list(names), products, year, ref)
     step("joining and ranking")
     meta = _product_meta(products)
     position_of = {(p["reporter"], p["product"]): p for p in positions}
@@ -422,10 +431,15 @@ def _product_geopolrisk(
 
 
 def _geopolrisk_scores(
-    engine: Engine, reporters: Sequence[str], products: pa.Table, year: int
+    engine: Engine,
+    reporters: Sequence[str],
+    products: pa.Table,
+    year: int,
+    ref: CountryRef | None = None,
 ) -> tuple[dict[str, dict[str, float | None]], dict[str, str]]:
     """GeoPolRisk score per reporter and material from :mod:`verdikart.indicators.geopolrisk`
-    (one call for all reporters; not redone here), and a note per reporter."""
+    (one expression for all reporters; not redone here), and a note per reporter. `ref`: the
+    one reporter, already resolved; None: every country with data, then ours are kept."""
     from verdikart.indicators import geopolrisk as gpr
 
     if year not in gpr.available_years(engine):
@@ -436,11 +450,12 @@ def _geopolrisk_scores(
     wanted = sorted(set(products.column("material").to_pylist()) & assessable)
     if not wanted:
         return {}, dict.fromkeys(reporters, "GeoPolRisk scores left out: no assessable material")
-    # One reporter: ask for it (a group is resolved there); many: every country with data
-    # in one pass (pseudo-codes such as S19 are not resolvable names), then keep ours.
-    asked = list(reporters) if len(reporters) == 1 else None
+    # One reporter: its resolved reference (a group with its membership years); many: every
+    # country with data in one pass (pseudo-codes such as S19 are not resolvable), then ours.
+    asked = [ref] if ref is not None else None
     scores: dict[str, dict[str, float | None]] = {r: {} for r in reporters}
-    for row in gpr.geopolrisk(engine, asked, wanted, [year]).to_pylist():
+    expr = gpr.geopolrisk_expr(engine.relations(), asked, wanted, [year])
+    for row in engine.rows(expr):
         if row["country"] in scores:
             scores[row["country"]][row["material"]] = row["score"]
     notes = {
