@@ -267,6 +267,7 @@ def match_all(svc: Any, args: Any, workdir: Path) -> None:
     """Rank the top-10 streams for every need. Needs go in batches over the same loaded
     relations: the candidate pairs of all needs at once (~N x M / classes) would not fit in
     memory."""
+    from verdikart.engine import DuckDBEngine
     from verdikart.exchange.linking import load_relations
     from verdikart.exchange.matching import rank_matches
 
@@ -277,6 +278,7 @@ def match_all(svc: Any, args: Any, workdir: Path) -> None:
     with svc.sessions() as session:
         rel = load_relations(session, con=con)
     loaded = time.perf_counter() - start
+    engine = DuckDBEngine(con)
     streams = rel["streams"].drop_columns(["organisation_id"])
     needs = rel["needs"].drop_columns(["organisation_id"])
     n_rows = 0
@@ -285,7 +287,9 @@ def match_all(svc: Any, args: Any, workdir: Path) -> None:
         limits = rel["limits"].filter(
             pc.is_in(rel["limits"].column("need_id"), value_set=batch.column("need_id"))
         )
-        ranked = rank_matches(streams, rel["composition"], batch, limits, per="need", k=10, con=con)
+        ranked = rank_matches(
+            streams, rel["composition"], batch, limits, per="need", k=10, engine=engine
+        )
         n_rows += ranked.num_rows
         if offset == 0:
             first = time.perf_counter() - start - loaded

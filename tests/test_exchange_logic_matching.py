@@ -9,6 +9,7 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from verdikart.engine import DuckDBEngine
 from verdikart.errors import ExchangeError
 from verdikart.exchange import composition as comp
 from verdikart.exchange.matching import (
@@ -177,7 +178,7 @@ def test_accepts_duckdb_relations_and_checks_columns() -> None:
     needs, limits = needs_relations([("p", NeedCreate(**PHOSPHATE_NEED))])
     con = duckdb.connect()
     rel = con.from_arrow(streams)
-    rows = rank_matches(rel, composition, needs, limits, con=con)
+    rows = rank_matches(rel, composition, needs, limits, engine=DuckDBEngine(con))
     assert rows.num_rows == 3
     with pytest.raises(ExchangeError, match="streams: missing column"):
         rank_matches(streams.drop_columns(["lat"]), composition, needs, limits)

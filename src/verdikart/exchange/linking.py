@@ -209,6 +209,7 @@ def _rank_split(
 ) -> list[dict[str, Any]]:
     """Exact ranking for the authorised side, coarse public-order ranking for the rest; the
     authorised pairs first, then the undisclosed ones, `rank` = position in that list."""
+    from verdikart.engine import DuckDBEngine
     from verdikart.exchange.matching import coarsen_sites, rank_matches
 
     streams = rel["streams"].drop_columns(["organisation_id"])
@@ -231,7 +232,7 @@ def _rank_split(
             per=per,
             k=limit,
             coarse=coarse,
-            con=con,
+            engine=DuckDBEngine(con),
         )
         rows.extend(ranked.to_pylist())
     rows = rows[:limit]
