@@ -14,7 +14,12 @@ load them from SQL and call :func:`rank_matches`:
                  value (weight fraction; NULL for the soft 'lowest/highest possible').
 
 They enter the expressions as ``ibis.memtable``; the same expressions run on any
-:class:`verdikart.engine.Engine` -- DuckDB (an in-memory database by default) or Spark.
+:class:`verdikart.engine.Engine` -- DuckDB (an in-memory database by default) or Spark. Each
+step is a pure expression (:func:`match_inputs`, :func:`candidate_pairs_expr`,
+:func:`stream_values_expr`, :func:`signatures_expr`, :func:`hard_counts_expr`,
+:func:`ranked_expr`, :func:`explained_expr`); :func:`rank_matches` runs them, keeping the
+inputs, the pairs, the stream values and the top-k on the engine (temp tables on DuckDB,
+cached DataFrames on Spark) because several later steps read them.
 
 Candidate pairs: same material class (or one of the need's accepted classes); a hazardous stream
 only for a need that accepts hazardous waste; within the need's max distance when both sites have
@@ -461,7 +466,7 @@ def match_inputs(
     )
     return MatchInputs(
         streams=s_in,
-        composition=materialise(_typed(composition)),
+        composition=_typed(composition),
         needs=n_in,
         need_classes=need_classes,
         limits=limits_t,
@@ -678,7 +683,7 @@ def hard_counts_expr(
     inp: MatchInputs,
     pairs: ir.Table,
     values: ir.Table,
-    sigs: ir.Table,
+    sigs: ir.Table | None,
     strategy: HardCounts,
 ) -> ir.Table:
     """The pairs with their hard-limit counts n_pass, n_fail, n_unknown, n_hard (NULL when the
@@ -687,7 +692,8 @@ def hard_counts_expr(
     'pairs': one (pair, hard limit) join grouped by pair. 'signatures': needs with the same
     hard limits, classes and hazardous acceptance share their per-stream counts, so the
     (limit, stream) work is done once per distinct signature instead of once per pair -- much
-    less work when many needs share limit sets. Both give the same counts.
+    less work when many needs share limit sets. Both give the same counts. ``sigs``
+    (:func:`signatures_expr`) is read by 'signatures' only.
     """
     if strategy == "pairs":
         lv = _limit_values(pairs, inp.limits, values, hard=True)
@@ -701,6 +707,8 @@ def hard_counts_expr(
         return pairs.left_join(agg, [pairs.m_nk == agg.a_nk, pairs.m_sk == agg.a_sk]).drop(
             "a_nk", "a_sk"
         )
+    if sigs is None:
+        raise ValueError("the 'signatures' strategy needs the signatures (signatures_expr)")
     # per (signature, stream of its classes): counts over the limits the stream has a value
     # for; a limit without a value row is 'unknown' (as the pair join's NULL row would be)
     g = sigs.select("sig_id", "accepts_hazardous").distinct()
@@ -896,8 +904,6 @@ def _finish(table: pa.Table, public: list[str], stream_schema: pa.Schema) -> pa.
     import pyarrow.compute as pc
 
     rows = table.column("limit_rows").combine_chunks()
-    if isinstance(rows, pa.ExtensionArray):  # pragma: no cover - defensive
-        rows = rows.storage
     lengths = pc.fill_null(pc.list_value_length(rows), 0)
     offsets = pa.array([0, *pc.cumulative_sum(lengths).to_pylist()], pa.int32())
     flat = rows.flatten()
@@ -1051,13 +1057,15 @@ def rank_matches(
         )
         pairs = keep(candidate_pairs_expr(inp))
         values = keep(stream_values_expr(inp))
-        sigs = keep(signatures_expr(inp))
-        strategy: HardCounts
-        if hard_counts == "auto":
+        strategy: HardCounts = "pairs" if hard_counts == "auto" else hard_counts
+        sigs = None
+        # 'auto' with one need: its signature's streams include all its pairs, so the pair
+        # join is never the larger one
+        if strategy == "signatures" or tables["needs"].num_rows > 1:
+            sigs = keep(signatures_expr(inp))
+        if hard_counts == "auto" and sigs is not None:
             work = engine.rows(_hard_count_work(inp, pairs, sigs))[0]
             strategy = "signatures" if work["by_sigs"] < work["by_pairs"] else "pairs"
-        else:
-            strategy = hard_counts
         counted = hard_counts_expr(inp, pairs, values, sigs, strategy)
         top = keep(
             ranked_expr(
@@ -1066,9 +1074,11 @@ def rank_matches(
         )
         result = engine.to_arrow(explained_expr(inp, top, values, per=per))
     finally:
-        keep.release()
-        if own is not None:
-            own.close()
+        try:
+            keep.release()
+        finally:
+            if own is not None:
+                own.close()
     return _finish(result, public, tables["streams"].schema)
 
 
