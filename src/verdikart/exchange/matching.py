@@ -337,7 +337,8 @@ def _typed(table: pa.Table) -> ir.Table:
     t = ibis.memtable(table)
     types = {f.name: "string" for f in table.schema if pa.types.is_null(f.type)}
     types.update({c: dtype for c, dtype in _TYPES.items() if c in t.columns})
-    return t.mutate(**{c: t[c].cast(dtype) for c, dtype in types.items()})
+    casts = {c: t[c].cast(dtype) for c, dtype in types.items() if t[c].type() != ibis.dtype(dtype)}
+    return t.mutate(**casts) if casts else t
 
 
 Materialise: TypeAlias = "Callable[[ir.Table], ir.Table]"
@@ -572,36 +573,28 @@ def candidate_pairs_expr(inp: MatchInputs) -> ir.Table:
     j = inp.need_classes.join(n, "m_nk")
     j = j.join(s, j.cls == s.material_class)
     j = j.filter(j.accepts_hazardous | ~j.hazardous)
-    dist = _haversine(j.n_lat, j.n_lon, j.n_cos, j.s_lat, j.s_lon, j.s_cos)
     # coarse: the need's max distance widened to the first public band edge above it
     dmax = _band_max(j.max_distance_km) if inp.coarse else j.max_distance_km
-    keep = dist < dmax if inp.coarse else dist <= dmax
-
-    def cand(where: ir.BooleanValue) -> ir.Table:
-        return j.filter(where).select(
-            "m_nk",
-            "m_sk",
-            "quantity_t_per_year",
-            "quantity_t_min",
-            "quantity_band_order",
-            max_distance_km=dmax,
-            distance_km=ibis.cases(
-                (j.n_lat.isnull() | j.s_lat.isnull(), ibis.null("float64")), else_=dist
-            ),
-        )
-
-    # two branches so the haversine is only evaluated in the filter where a need has a max
-    # distance and a site; a cheap latitude window first (1 degree of latitude >= 111.0 km)
-    # so the haversine is only computed for plausible pairs
-    c = ibis.union(
-        cand(dmax.isnull() | j.n_lat.isnull()),
-        cand(
-            dmax.notnull()
-            & j.n_lat.notnull()
-            & (j.s_lat.isnull() | (((j.s_lat - j.n_lat).abs() <= dmax / 111.0) & keep))
+    # the distance filter applies where the need has a max distance and both sites are known;
+    # a cheap latitude window first (1 degree of latitude >= 111.0 km), so the haversine is
+    # only computed for plausible pairs
+    limited = dmax.notnull() & j.n_lat.notnull() & j.s_lat.notnull()
+    j = j.filter(~limited | ((j.s_lat - j.n_lat).abs() <= dmax / 111.0))
+    c = j.select(
+        "m_nk",
+        "m_sk",
+        "quantity_t_per_year",
+        "quantity_t_min",
+        "quantity_band_order",
+        limited=limited,
+        max_distance_km=dmax,
+        distance_km=ibis.cases(
+            (j.n_lat.isnull() | j.s_lat.isnull(), ibis.null("float64")),
+            else_=_haversine(j.n_lat, j.n_lon, j.n_cos, j.s_lat, j.s_lon, j.s_cos),
         ),
-        distinct=False,
     )
+    within = c.distance_km < c.max_distance_km if inp.coarse else c.distance_km <= c.max_distance_km
+    c = c.filter(~c.limited | within)
     return c.select(
         "m_nk",
         "m_sk",
