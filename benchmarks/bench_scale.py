@@ -222,6 +222,12 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, default=None, help="reuse/keep files in this dir")
     parser.add_argument("--spark-year", type=int, default=2022)
     parser.add_argument("--no-spark", action="store_true")
+    parser.add_argument(
+        "--mapping-years", type=int, default=None, help="map only the last N years (default all)"
+    )
+    parser.add_argument(
+        "--reuse-store", action="store_true", help="keep an imported store found in --keep"
+    )
     parser.add_argument("--step", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--store", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, default=None, help=argparse.SUPPRESS)
@@ -274,8 +280,9 @@ def main() -> None:
             print(f"{name:48s} {r['wall_s']:7.1f} s  peak RSS {r['peak_rss_mb']:,.0f} MB{extra}"
                   f"  rows {r.get('rows', 0):,}")  # fmt: skip
 
-        r = run_step(["--step", "import", "--store", str(store), "--folder", str(csv_dir)])
-        report(f"import {len(years)} x {args.rows:,} rows (DuckDB)", r)
+        if not (args.reuse_store and store.exists()):
+            r = run_step(["--step", "import", "--store", str(store), "--folder", str(csv_dir)])
+            report(f"import {len(years)} x {args.rows:,} rows (DuckDB)", r)
         gpr_duck = folder / "gpr_duckdb.parquet"
         r = run_step(["--step", "geopolrisk", "--store", str(store), "--out", str(gpr_duck)])
         report("GeoPolRisk, every country/group x material x year", r)
