@@ -50,3 +50,19 @@ def test_spark_layout_missing_is_a_clear_error(tmp_path) -> None:  # type: ignor
     engine._data = str(tmp_path / "nowhere")
     with pytest.raises(EngineError, match="no Parquet layout here"):
         engine._location("trade")
+
+
+def test_cli_export_all_writes_the_partitioned_layout(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from verdikart.cli import cli
+
+    layout = tmp_path / "layout"
+    result = CliRunner().invoke(cli, ["data", "export", "--all", str(layout)])
+    assert result.exit_code == 0, result.output
+    assert "rows in 12 tables" in result.output
+    trade = layout / "trade" / "dataset=cepii-baci-hs92-v202401b" / "hs_revision=HS92"
+    assert (trade / "year=2022").is_dir()
+    assert (layout / "wmd_hs_map" / "data.parquet").is_file()
+    bad = CliRunner().invoke(cli, ["data", "export", "trade"])
+    assert bad.exit_code == 2 and "give TABLE and PATH" in bad.output

@@ -126,7 +126,7 @@ def import_(
 
 @data.command("export")
 @click.argument("table", required=False)
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", required=False, type=click.Path(path_type=Path))
 @click.option(
     "--all",
     "whole_store",
@@ -136,18 +136,21 @@ def import_(
 )
 @pass_context
 def export(ctx: Context, table: str | None, path: Path, whole_store: bool) -> None:
-    """Write a table (bundled + imported rows) to a Parquet file, or --all to a layout."""
+    """Write TABLE (bundled + imported rows) to the Parquet file PATH, or with --all every
+    table to the folder PATH."""
     app = ctx.app()
     if whole_store:
-        if table is not None:
-            raise click.UsageError("give either TABLE or --all, not both")
+        if path is None and table is not None:  # `export --all DIR`: the one argument is DIR
+            table, path = None, Path(table)
+        if table is not None or path is None:
+            raise click.UsageError("with --all give only the folder: data export --all DIR")
         written = app.data_export_layout(
             path, progress=lambda name, n: click.echo(f"  {name}: {n:,} rows", err=True)
         )
         click.echo(f"wrote {sum(written.values()):,} rows in {len(written)} tables to {path}")
         return
-    if table is None:
-        raise click.UsageError("give a TABLE (or --all for the whole store)")
+    if table is None or path is None:
+        raise click.UsageError("give TABLE and PATH (or --all DIR for the whole store)")
     if path.suffix.lower() != ".parquet":
         raise click.BadParameter("the output must end in .parquet", param_hint="PATH")
     rows = app.data_export(table, path)
