@@ -258,6 +258,16 @@ def check_selection(
     return mats, yrs
 
 
+def _producer_order(rows: ir.Table) -> ir.IntegerValue:
+    """A producer's place in its material/year/stage, from 0: largest quantity first, equal
+    quantities by country code (the one ranking of producer shares and the top producer)."""
+    order = ibis.window(
+        group_by=["material", "year", "stage"],
+        order_by=[ibis.desc(rows.q, nulls_first=False), ibis.asc(rows.country)],
+    )
+    return ibis.row_number().over(order)
+
+
 def producer_shares_expr(
     rel: Relations,
     materials: Sequence[str] | None = None,
@@ -269,12 +279,8 @@ def producer_shares_expr(
     rows = production_rows(rel.production, materials, years, source)
     w = ibis.window(group_by=["material", "year", "stage"])
     world = rows.q.sum().over(w)
-    order = ibis.window(
-        group_by=["material", "year", "stage"],
-        order_by=[ibis.desc(rows.q, nulls_first=False), ibis.asc(rows.country)],
-    )
     rank = ibis.cases(
-        (rows.common_unit.notnull(), (ibis.row_number().over(order) + 1).cast("int32")),
+        (rows.common_unit.notnull(), (_producer_order(rows) + 1).cast("int32")),
         else_=ibis.null("int32"),
     )
     out = rows.select(
@@ -333,13 +339,9 @@ def production_hhi_expr(
     """The expression of :func:`production_hhi` (`materials`/`years` None = all; not
     validated here)."""
     rows = production_rows(rel.production, materials, years, source)
-    # the top producer: largest quantity, then the first country by code (rank 1 of
-    # producer_shares); a group whose quantities are all NULL has none
-    order = ibis.window(
-        group_by=["material", "year", "stage"],
-        order_by=[ibis.desc(rows.q, nulls_first=False), ibis.asc(rows.country)],
-    )
-    rows = rows.mutate(_first=ibis.row_number().over(order) == 0)
+    # the top producer is rank 1 of producer_shares; a group whose quantities are all NULL
+    # has none
+    rows = rows.mutate(_first=_producer_order(rows) == 0)
     total = rows.q.sum()
     hhi = ibis.cases(
         (total > 0, (rows.q * rows.q).sum() / (total * total)), else_=ibis.null("float64")
