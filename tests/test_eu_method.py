@@ -174,12 +174,12 @@ def test_bad_input_names_file_line_field_and_writes_nothing(
 ) -> None:
     folder = _bad_copy(tmp_path, name, old, new)
     with Store.open(tmp_path / "s.duckdb", create=True) as s:
+        before = s.row_counts()  # the bundled EU tables
         with pytest.raises(SourceError) as err:
             import_eu_crm(s, folder)
         assert name in str(err.value) and message in str(err.value)
         # all-or-nothing: the good files of the same import were not written either
-        assert s.rows("SELECT count(*) AS n FROM eu_supply_shares")[0]["n"] == 0
-        assert s.rows("SELECT count(*) AS n FROM eu_end_uses")[0]["n"] == 0
+        assert s.imports() == [] and s.row_counts() == before
 
 
 def test_unrecognised_file_is_refused(tmp_path: Path) -> None:
@@ -233,14 +233,34 @@ def test_result_does_not_depend_on_row_order(store: Store, tmp_path: Path) -> No
     assert [r["sr"] for r in first] == pytest.approx([r["sr"] for r in second])
 
 
-def test_runs_without_eu_inputs_and_says_what_was_defaulted() -> None:
+def test_runs_without_an_import_on_the_bundled_eu_inputs() -> None:
+    """No import: the bundled EU CRM 2023 tables give published global shares and EI
+    (tests/test_reference_bundle.py checks the numbers); only the factsheet scalars and five
+    WGI dimensions are defaulted."""
     with Store.open(None) as s:
         out = em.eu_criticality(s.engine(), materials=["cobalt"])
+    row = by_stage(out, "cobalt")["max"]
+    assert row["sr"] > 0 and row["ei"] is not None
+    for flag in ("global_shares:production", "t", "end_uses"):
+        assert flag not in row["inputs_defaulted"]
+    assert "si_sr" in row["inputs_defaulted"] and "si_ei" in row["inputs_defaulted"]
+    # only political stability is bundled: the governance input is flagged as partial
+    assert "wgi:pv.estimate" in row["inputs_defaulted"]
+    assert row["critical"] is True
+
+
+def test_runs_without_eu_inputs_and_says_what_was_defaulted() -> None:
+    """Without EU tables at all (empty relations): production shares, EI NULL, all flagged."""
+    with Store.open(None) as s:
+        engine = s.engine()
+        rel = engine.relations()
+        for name in ("eu_supply_shares", "eu_end_uses"):
+            rel = rel.with_table(name, rel[name].filter(False))
+        out = em.eu_criticality(engine, materials=["cobalt"], relations=rel)
     row = by_stage(out, "cobalt")["max"]
     assert row["sr"] > 0 and row["ei"] is None
     for flag in ("global_shares:production", "t", "sourcing:none", "end_uses"):
         assert flag in row["inputs_defaulted"]
-    # only political stability is bundled: the governance input is flagged as partial
     assert "wgi:pv.estimate" in row["inputs_defaulted"]
     assert row["critical"] in (None, False)
 

@@ -249,7 +249,13 @@ def test_reliance_and_eu_method_read_one_source(tmp_path: Path, shared_data: Pat
         reliance = tr.trade_indicators(
             store.engine(), tr.country_reporters(["JPN"]), bismuth, [2022]
         ).to_pylist()
-        eu = eu_criticality(store.engine(), year=2023, materials=["graphite", "cobalt"]).to_pylist()
+        # without the bundled EU global shares: the production-based shares are under test
+        engine = store.engine()
+        rel = engine.relations()
+        rel = rel.with_table("eu_supply_shares", rel.eu_supply_shares.filter(False))
+        eu = eu_criticality(
+            engine, year=2023, materials=["graphite", "cobalt"], relations=rel
+        ).to_pylist()
         return (
             [(r["product"], r["import_reliance"], r["production_t"]) for r in reliance],
             [(r["material"], r["stage"], r["sr"], r["hhi_gs"]) for r in eu],

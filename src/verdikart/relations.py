@@ -9,7 +9,11 @@ Spark:
 * ``production`` — production by country (quantity in ``unit`` as ``content_basis``);
 * ``governance`` — WGI scores by country, year and indicator;
 * ``wmd_hs_map`` — World Mining Data commodity -> HS6 map (GeoPolRisk's material codes);
-* ``baci_countries`` — BACI country codes.
+* ``baci_countries`` — BACI country codes;
+* ``eu_supply_shares``, ``eu_end_uses``, ``eu_material_groups`` — the EU CRM 2023 assessment
+  inputs (bundled; ``verdikart data import eu-crm`` supersedes them per year);
+* ``eu_ets_installations``, ``eu_ets_emissions`` — EU ETS installations (id, name, place,
+  coordinates) and their verified emissions per year (bundled: Norway's, 2013–2020).
 
 Derived relations, defined here once (each with its NULL rule):
 
@@ -84,6 +88,18 @@ class Relations:
     @property
     def baci_countries(self) -> ir.Table:
         return self.tables["baci_countries"]
+
+    @property
+    def eu_supply_shares(self) -> ir.Table:
+        return self.tables["eu_supply_shares"]
+
+    @property
+    def eu_ets_installations(self) -> ir.Table:
+        return self.tables["eu_ets_installations"]
+
+    @property
+    def eu_ets_emissions(self) -> ir.Table:
+        return self.tables["eu_ets_emissions"]
 
     @property
     def trade_analysis(self) -> ir.Table:

@@ -200,6 +200,7 @@ EU_SUPPLY_SHARES = TableSpec(
         ("source", "VARCHAR"),
     ),
     coverage_key=("year", "scope"),
+    bundled=True,
     description="EU CRM assessment: global / EU-sourcing supply shares by stage, with t.",
 )
 
@@ -218,6 +219,7 @@ EU_END_USES = TableSpec(
         ("source", "VARCHAR"),
     ),
     coverage_key=("year",),
+    bundled=True,
     description="EU CRM assessment: end-use shares with NACE 2-digit sector value added.",
 )
 
@@ -236,6 +238,57 @@ EU_PARAMETERS = TableSpec(
     ),
     coverage_key=("year",),
     description="EU CRM assessment scalars: import reliance, EoL-RIR, substitution indices.",
+)
+
+EU_MATERIAL_GROUPS = TableSpec(
+    "eu_material_groups",
+    (
+        ("year", "SMALLINT"),
+        ("material", "VARCHAR"),
+        ("screened_material", "VARCHAR"),
+        ("grouping", "VARCHAR"),
+        ("material_group", "VARCHAR"),
+        ("source", "VARCHAR"),
+    ),
+    coverage_key=("year",),
+    bundled=True,
+    description="EU CRM assessment: screened materials' groups (REE/HREE/LREE/PGM, families) "
+    "under each of the four grouping permutations.",
+)
+
+EU_ETS_INSTALLATIONS = TableSpec(
+    "eu_ets_installations",
+    (
+        ("installation_id", "VARCHAR"),
+        ("country", "VARCHAR"),
+        ("name", "VARCHAR"),
+        ("address", "VARCHAR"),
+        ("postal_code", "VARCHAR"),
+        ("city", "VARCHAR"),
+        ("lat", "DOUBLE"),
+        ("lon", "DOUBLE"),
+        ("source", "VARCHAR"),
+    ),
+    coverage_key=("country",),
+    bundled=True,
+    description="EU ETS installations (EUTL register): id like NO_204078, country ISO alpha-3, "
+    "operator's name and address, WGS84 coordinates.",
+)
+
+EU_ETS_EMISSIONS = TableSpec(
+    "eu_ets_emissions",
+    (
+        ("installation_id", "VARCHAR"),
+        ("country", "VARCHAR"),
+        ("year", "SMALLINT"),
+        ("verified_emissions_t_co2e", "DOUBLE"),
+        ("free_allocation_t_co2e", "DOUBLE"),
+        ("source", "VARCHAR"),
+    ),
+    coverage_key=("country", "year"),
+    bundled=True,
+    description="EU ETS verified emissions and free allocation per installation and year "
+    "(t CO2-equivalent; one allowance = 1 t).",
 )
 
 COMPANY_PURCHASES = TableSpec(
@@ -273,6 +326,9 @@ TABLES = MappingProxyType(
             EU_SUPPLY_SHARES,
             EU_END_USES,
             EU_PARAMETERS,
+            EU_MATERIAL_GROUPS,
+            EU_ETS_INSTALLATIONS,
+            EU_ETS_EMISSIONS,
             COMPANY_PURCHASES,
         )
     }

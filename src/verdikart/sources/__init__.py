@@ -138,6 +138,7 @@ def _builtin() -> dict[str, ReaderInfo]:
             "EU CRM assessment 2023 input tables: fact_GlobalSupplyShares&t.csv / "
             "fact_EUSupplyShares&t.csv (Material,Stage,Country,Share,t), "
             "fact_MaterialUseShares.csv (Material,Application,Share,NACE sector,VA), "
+            "dimension_ScreenedMatGroupings.csv (screened_material,perm_...), "
             "eu_parameters.csv (material,stage,ir,eol_rir,si_sr,si_ei); a directory or one file",
             "https://github.com/erikemilsson/EU-Critical-Raw-Materials-CRM-Reports-Datasets",
             ("year", "source", "scope"),

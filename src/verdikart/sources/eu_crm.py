@@ -9,6 +9,11 @@ Owns the store tables the EU method (:mod:`verdikart.indicators.eu_method`) read
 * ``eu_end_uses(year, material, material_name, application, share, share_text, nace2,
   nace_name, value_added_meur, source)`` -- end-use shares with their NACE Rev. 2 2-digit
   sector and that sector's EU value added in million EUR.
+* ``eu_material_groups(year, material, screened_material, grouping, material_group, source)``
+  -- the screened materials' groups under the four grouping permutations of the published
+  ``dimension_ScreenedMatGroupings.csv`` (``grouping`` = the column without its ``perm_``
+  prefix: ``noXREE_noPGM``, ``noXREE_PGM``, ``XREE_noPGM``, ``XREE_PGM``), one row per material,
+  grouping and group (gold is listed under two families and keeps both);
 * ``eu_parameters(year, material, material_name, stage, ir, eol_rir, si_sr, si_ei, source)``
   -- the scalar inputs the report prints only in its factsheets (import reliance, end-of-life
   recycling input rate, substitution indices). There is no machine-readable official file, so
@@ -22,7 +27,9 @@ github.com/erikemilsson/EU-Critical-Raw-Materials-CRM-Reports-Datasets):
 
 * ``Material,Stage,Country,Share,t`` -- ``Share`` like ``62.8%`` or ``<0.1%``;
 * ``Material,Application,Share,NACE sector,VA in million €`` -- NACE like ``C20 - Manufacture
-  of chemicals ...``; empty NACE/VA for unallocated "Other" uses.
+  of chemicals ...``; empty NACE/VA for unallocated "Other" uses;
+* ``screened_material,perm_noXREE_noPGM,...`` -- the screened materials' groupings (the
+  transcriber's table after the report's p. 2).
 
 Quirks handled: files may be UTF-8 or cp1252 (the published files are cp1252); CRLF; quoted
 fields with embedded newlines. ``<0.1%`` is stored as the interval midpoint 0.0005 with the
@@ -49,7 +56,13 @@ from typing import Any
 import pyarrow as pa
 
 from verdikart.errors import SourceError, VerdikartError
-from verdikart.schema import EU_END_USES, EU_PARAMETERS, EU_SUPPLY_SHARES, TableSpec
+from verdikart.schema import (
+    EU_END_USES,
+    EU_MATERIAL_GROUPS,
+    EU_PARAMETERS,
+    EU_SUPPLY_SHARES,
+    TableSpec,
+)
 from verdikart.sources._common import ImportReport
 from verdikart.store import Store, arrow_loader
 
@@ -57,6 +70,9 @@ SUPPLY_HEADER = ("Material", "Stage", "Country", "Share", "t")
 END_USE_HEADER = ("Material", "Application", "Share", "NACE sector")
 PARAMETER_HEADER = ("material", "stage")
 PARAMETER_FIELDS = ("ir", "eol_rir", "si_sr", "si_ei")
+GROUPING_KEY = "screened_material"
+GROUPING_PREFIX = "perm_"
+GROUPINGS_FILE = "dimension_screenedmatgroupings.csv"
 
 # Published material names whose slug differs from the project's material ids
 # (production.material / verdikart.reference.materials).
@@ -70,6 +86,12 @@ MATERIAL_ALIASES: dict[str, str] = {
     "phosphorous": "phosphorus",
     "heavy-rare-earths-elements": "hree",
     "kaolin-clay": "kaolin",
+    # spellings of the screened-material groupings table (kept as published in
+    # `screened_material`)
+    "borates": "boron",
+    "flourspar": "fluorspar",
+    "krupton": "krypton",
+    "zenon": "xenon",
 }
 
 # Country spellings of the EU tables that a generic resolver does not know (typos included).
@@ -124,6 +146,7 @@ class Parsed:
     supply: list[dict[str, Any]] = field(default_factory=list)
     end_uses: list[dict[str, Any]] = field(default_factory=list)
     parameters: list[dict[str, Any]] = field(default_factory=list)
+    groups: list[dict[str, Any]] = field(default_factory=list)
     files: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -355,9 +378,41 @@ def parse_parameters(path: Path, *, year: int, source: str) -> list[dict[str, An
     return out
 
 
+def parse_groupings(path: Path, *, year: int, source: str) -> list[dict[str, Any]]:
+    """Rows of a ``screened_material,perm_noXREE_noPGM,...`` file, one per material and
+    grouping column (long); an empty cell is a material outside that grouping (no row)."""
+    header, records = _records(path)
+    key = _column(header, GROUPING_KEY, path)
+    perms = [(i, h) for i, h in enumerate(header) if h.lower().startswith(GROUPING_PREFIX)]
+    if not perms:
+        raise SourceError(path, f"no grouping column ({GROUPING_PREFIX}...); header is {header}")
+    out: list[dict[str, Any]] = []
+    for line, fields in records:
+        name = " ".join(_field(fields, key).split())
+        if not name:
+            raise SourceError(path, "empty material", line=line, field=GROUPING_KEY)
+        for index, column in perms:
+            group = " ".join(_field(fields, index).split())
+            if not group:
+                continue
+            out.append(
+                {
+                    "year": year,
+                    "material": material_slug(name),
+                    "screened_material": name,
+                    "grouping": column[len(GROUPING_PREFIX) :],
+                    "material_group": group,
+                    "source": source,
+                }
+            )
+    return out
+
+
 def _kind(path: Path) -> str:
     header, _ = _records(path)
     lowered = {h.lower() for h in header}
+    if GROUPING_KEY in lowered:
+        return "groups"
     # recognise a layout by its distinctive columns; missing ones are reported by the parser
     if "material" in lowered and lowered & set(PARAMETER_FIELDS):
         return "parameters"
@@ -368,7 +423,8 @@ def _kind(path: Path) -> str:
     raise SourceError(
         path,
         "not an EU CRM input table: expected 'Material,Stage,Country,Share,t', "
-        "'Material,Application,Share,NACE sector,VA in million €' or "
+        "'Material,Application,Share,NACE sector,VA in million €', "
+        "'screened_material,perm_...' or "
         f"'material,stage,ir,eol_rir,si_sr,si_ei'; header is {header}",
     )
 
@@ -378,9 +434,15 @@ def _files(path: Path) -> list[Path]:
         files = sorted(
             p for p in path.iterdir() if p.suffix.lower() == ".csv" and p.name.startswith("fact_")
         )
-        files += sorted(p for p in path.iterdir() if p.name.lower() == "eu_parameters.csv")
+        files += sorted(
+            p for p in path.iterdir() if p.name.lower() in ("eu_parameters.csv", GROUPINGS_FILE)
+        )
         if not files:
-            raise SourceError(path, "no fact_*.csv or eu_parameters.csv in this directory")
+            raise SourceError(
+                path,
+                "no fact_*.csv, dimension_ScreenedMatGroupings.csv or eu_parameters.csv "
+                "in this directory",
+            )
         return files
     if not path.exists():
         raise SourceError(path, "no such file or directory")
@@ -398,6 +460,9 @@ def parse(path: Path, *, year: int, source: str, scope: str | None = None) -> Pa
         elif kind == "end_uses":
             rows = parse_end_uses(file, year=year, source=source)
             parsed.end_uses += rows
+        elif kind == "groups":
+            rows = parse_groupings(file, year=year, source=source)
+            parsed.groups += rows
         else:
             rows = parse_parameters(file, year=year, source=source)
             parsed.parameters += rows
@@ -509,6 +574,7 @@ def import_eu_crm(
         (parsed.supply, EU_SUPPLY_SHARES),
         (parsed.end_uses, EU_END_USES),
         (parsed.parameters, EU_PARAMETERS),
+        (parsed.groups, EU_MATERIAL_GROUPS),
     ):
         if rows:
             counts[spec.name] = store.import_rows(
