@@ -17,6 +17,17 @@ from typing import NamedTuple
 
 import pyarrow as pa
 
+CHAIN_SECTORS: tuple[str, ...] = (
+    "energy",
+    "defence",
+    "process industry",
+    "fertiliser and food",
+    "digital",
+)
+"""The sectors a value-chain stage can serve (``verdikart.chains.model``): this module's three
+(energy, defence, process industry) plus fertiliser and food (seed 003: Yara and European food
+security) and digital (the EU CRM 2023 end uses in NACE C26, electronics)."""
+
 
 class SectorLink(NamedTuple):
     material: str
