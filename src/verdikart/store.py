@@ -40,6 +40,7 @@ from verdikart.schema import (  # noqa: F401  (re-exported: the store's document
 
 if TYPE_CHECKING:
     from verdikart.engine import DuckDBEngine
+    from verdikart.sql_cache import SqlCache
 
 
 def bundled_dir() -> Path:
@@ -122,6 +123,8 @@ class Store:
         # where the file will be created on the first write (an in-memory store until then)
         self._pending_path = pending_path
         self._engine: DuckDBEngine | None = None
+        # compiled SQL, shared with this store's readers; on disk beside the store file
+        self._sql_cache: SqlCache | None = None
         self._refresh_views()
 
     # -- opening -------------------------------------------------------------------------
@@ -148,13 +151,26 @@ class Store:
         from verdikart.engine import DuckDBEngine
 
         if self._engine is None:
-            self._engine = DuckDBEngine(self.con)
+            self._engine = DuckDBEngine(self.con, self.sql_cache())
         return self._engine
+
+    def sql_cache(self) -> SqlCache:
+        """The compiled-SQL cache: in the folder ``cache/sql`` beside the store's file (or
+        its future file); in memory only for a store with no file."""
+        from verdikart.sql_cache import SqlCache
+
+        if self._sql_cache is None:
+            home = self.path if self.path is not None else self._pending_path
+            folder = None if home is None else home.parent / "cache" / "sql"
+            self._sql_cache = SqlCache("duckdb", folder)
+        return self._sql_cache
 
     def reader(self) -> Store:
         """A read-only view of this store on its own DuckDB cursor (one per web request):
         the same database, its own views, safe to use beside other threads' cursors."""
-        return Store(self.con.cursor(), self.path)
+        reader = Store(self.con.cursor(), self.path)
+        reader._sql_cache = self.sql_cache()
+        return reader
 
     def __enter__(self) -> Store:
         return self
