@@ -3,9 +3,10 @@
 It owns the analytic store and engine (DuckDB by default, Spark when the settings say so) and
 the materialbørs service, and offers one typed use-case function per question a user can ask:
 data status, import and export; GeoPolRisk; production shares and HHI; the EU criticality
-method; the mapping report; a company's sourcing assessment; the materialbørs potential; the
-material and country views. The CLI (:mod:`verdikart.cli`) and the web app
-(:mod:`verdikart.web`) parse, call one of these, and print or render: they never run SQL.
+method; where a country supplies, by value-chain stage; the mapping report; a company's
+sourcing assessment; the materialbørs potential; the material and country views. The CLI
+(:mod:`verdikart.cli`) and the web app (:mod:`verdikart.web`) parse, call one of these, and
+print or render: they never run SQL.
 
 Resources open lazily on first use (``verdikart --version`` stays fast). A web request uses
 :meth:`Verdikart.reader`: its own DuckDB cursor over the same store, shared exchange service.
@@ -211,6 +212,16 @@ class Verdikart:
             trade_years=trade_years,
             production_years=trade_years,
         )
+
+    def supplier_position(
+        self, country: str, *, year: int | None = None, eu_year: int = 2023
+    ) -> pa.Table:
+        """Where a country (any code or name; a group's members summed) supplies, by material
+        and stage (E/P): its share of EU sourcing, of world production and of world exports
+        where the trade data hold the stage's whole code set, ranked, with sources."""
+        from verdikart.indicators.stage_position import stage_position
+
+        return stage_position(self.engine(), country, year=year, eu_year=eu_year)
 
     def map(self, request: MapRequest, progress: Progress | None = None) -> MapResult:
         """The mapping of seed 003's seven steps for one reporter and year."""

@@ -49,10 +49,11 @@ def _register() -> None:
         indicators,
         mapping,
         materials,
+        position,
         serve,
     )
 
-    for module in (data, materials, indicators, criticality, mapping, exchange, serve):
+    for module in (data, materials, indicators, criticality, position, mapping, exchange, serve):
         for command in module.COMMANDS:
             cli.add_command(command)
 
