@@ -256,6 +256,36 @@ class Verdikart:
             saved = save_purchases(self.store(), purchases, source=f"company file {path.name}")
         return rows, saved
 
+    # -- value chains -----------------------------------------------------------------------
+    def chain_show(
+        self,
+        material: str,
+        *,
+        country: str = "NOR",
+        year: int | None = None,
+        stage: str | None = None,
+        language: str | None = None,
+    ) -> dict[str, Any]:
+        """A material's value chain (stages, HS codes, sectors, Norwegian plants) with the
+        world production concentration and the country's imports by supplier on each stage
+        (the stable JSON of `chain show`; :mod:`verdikart.chains.view`). `material` is a chain
+        id or any material name; `stage` keeps one stage. Unknown names raise
+        UnknownCodeError with suggestions."""
+        from verdikart.chains.model import find_chain
+        from verdikart.chains.view import chain_view
+        from verdikart.reference.countries import resolve_country
+
+        chain, material_id = find_chain(material)
+        return chain_view(
+            self.engine(),
+            chain,
+            material=material_id,
+            country=resolve_country(country),
+            year=year,
+            stage=stage,
+            language=language or self.settings.language,
+        )
+
     # -- materialbørs -----------------------------------------------------------------------
     def norway_imports(self, material: str, year: int | None) -> ImportsT:
         """Norway's imports in tonnes of a material's codes (the materialbørs potential's basis);

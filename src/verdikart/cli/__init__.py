@@ -43,6 +43,7 @@ def cli(ctx: click.Context, store_path: str | None, engine_name: str | None) -> 
 
 def _register() -> None:
     from verdikart.cli import (
+        chains,
         criticality,
         data,
         exchange,
@@ -53,7 +54,17 @@ def _register() -> None:
         serve,
     )
 
-    for module in (data, materials, indicators, criticality, position, mapping, exchange, serve):
+    for module in (
+        data,
+        materials,
+        indicators,
+        criticality,
+        position,
+        mapping,
+        chains,
+        exchange,
+        serve,
+    ):
         for command in module.COMMANDS:
             cli.add_command(command)
 

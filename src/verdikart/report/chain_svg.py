@@ -1,0 +1,331 @@
+"""The picture of a value chain: stages left to right, concentration on each, plants beneath.
+
+Pure functions: the JSON-ready dict of :func:`verdikart.chains.view.chain_view` in, SVG text
+out (our own code: no JavaScript, no CDN, every text escaped); PNG from the same SVG through
+cairosvg (libcairo). Labels follow the language (English, or Norwegian bokmål for no/nb).
+
+Layout: a stage's column is its longest path from a root of the graph (a root sits just left
+of its first consumer); within a column stages are ordered by the mean row of their inputs.
+Each stage is a box with its name, HS codes, world production HHI and top producer, the
+reporter's imports (top supplier and share, red when above the 65 % threshold, grey when the
+store lacks the trade data), and under the box the Norwegian plants that produce it.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Mapping, Sequence
+from html import escape
+from typing import Any
+
+BOX_W = 232
+COL_GAP = 64
+MARGIN = 24
+TITLE_H = 58
+LINE_H = 15
+PLANT_H = 14
+BOX_GAP = 18
+NAME_CHARS = 30
+LINE_CHARS = 36
+FONT = "DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif"
+FLAG = "#c62828"
+OK = "#1565c0"
+GREY = "#8a8a8a"
+KIND_COLOURS = {
+    "ore": "#8d6e63",
+    "intermediate": "#607d8b",
+    "ferroalloy": "#5c6bc0",
+    "refined": "#1e88e5",
+    "chemical": "#2e7d32",
+    "co-product": "#9e9e9e",
+    "semi": "#6a1b9a",
+    "product": "#00897b",
+}
+
+LABELS: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "title": "{name}: value chain, {country} {year}",
+        "world": "World production",
+        "top": "top",
+        "imports": "Imports {country}",
+        "no_trade": "no trade data in the store",
+        "no_imports": "no imports",
+        "no_production": "not in the store",
+        "plants": "Norwegian plants",
+        "legend": (
+            "HHI = Herfindahl index of world production shares (0-1). Imports: top supplier's "
+            "share of {country}'s imports of the stage's HS codes; red = above {threshold} "
+            "(one supplier); grey = the store lacks trade data for these codes."
+        ),
+        "sources": "Sources: {sources}",
+        "shared": "codes also cover other products",
+    },
+    "no": {
+        "title": "{name}: verdikjede, {country} {year}",
+        "world": "Verdensproduksjon",
+        "top": "størst",
+        "imports": "Import {country}",
+        "no_trade": "ingen handelsdata i lageret",
+        "no_imports": "ingen import",
+        "no_production": "ikke i lageret",
+        "plants": "Norske anlegg",
+        "legend": (
+            "HHI = Herfindahl-indeks for andeler av verdensproduksjonen (0-1). Import: største "
+            "leverandørs andel av {country}s import av trinnets HS-koder; rødt = over "
+            "{threshold} (én leverandør); grått = lageret mangler handelsdata for kodene."
+        ),
+        "sources": "Kilder: {sources}",
+        "shared": "kodene dekker også andre varer",
+    },
+}
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.0f} %"
+
+
+def _lang(language: str) -> str:
+    return "no" if language.strip().lower() in {"no", "nb", "nn", "nob", "norsk"} else "en"
+
+
+def _layout(view: Mapping[str, Any]) -> dict[str, tuple[int, int]]:
+    """(column, row) of each stage: longest-path columns, roots pulled next to their first
+    consumer, rows by the mean row of each stage's inputs (fewer crossing arrows)."""
+    stages = view["stages"]
+    ids = [s["stage"] for s in stages]
+    column = {s["stage"]: int(s["column"]) for s in stages}
+    inputs = {s["stage"]: [i for i in s["inputs"] if i in column] for s in stages}
+    outputs = {s["stage"]: [o for o in s["outputs"] if o in column] for s in stages}
+    for sid in ids:
+        if not inputs[sid] and outputs[sid]:
+            column[sid] = max(column[sid], min(column[o] for o in outputs[sid]) - 1)
+    # compact: no empty columns
+    used = sorted(set(column.values()))
+    column = {sid: used.index(c) for sid, c in column.items()}
+    rows: dict[str, int] = {}
+    for c in range(len(used)):
+        members = [sid for sid in ids if column[sid] == c]
+
+        def key(sid: str) -> tuple[float, int]:
+            prev = [rows[i] for i in inputs[sid] if i in rows]
+            return (sum(prev) / len(prev) if prev else float(ids.index(sid)), ids.index(sid))
+
+        for r, sid in enumerate(sorted(members, key=key)):
+            rows[sid] = r
+    return {sid: (column[sid], rows[sid]) for sid in ids}
+
+
+def _plant_label(plant: Mapping[str, Any]) -> str:
+    """'Hydro Sunndal', 'Glencore Nikkelverk': the company without legal form or owner note,
+    then the plant unless the company name already says it."""
+    company = str(plant["company"]).split(" (")[0]
+    words = [w for w in company.split() if w not in {"AS", "ASA", "ANS", "AB", "Norge", "Norway"}]
+    company = " ".join(words) or company
+    name = str(plant["plant"])
+    if name.split(" (")[0].split()[0].casefold() in company.casefold():
+        return company
+    return f"{company} {name}"
+
+
+def _stage_lines(
+    stage: Mapping[str, Any], labels: Mapping[str, str], country: str
+) -> list[tuple[str, str]]:
+    """(css class, text) lines of a stage box below its name."""
+    out: list[tuple[str, str]] = []
+    codes = stage["hs_codes"]["HS92"]
+    hs = "HS " + ", ".join(codes)
+    if codes != stage["hs_codes"]["HS2022"]:
+        hs += " (HS22 " + ", ".join(stage["hs_codes"]["HS2022"]) + ")"
+    out.extend(("hs", part) for part in textwrap.wrap(hs, LINE_CHARS))
+    prod = stage.get("production")
+    if prod is not None and prod.get("hhi") is not None:
+        out.append(
+            (
+                "prod",
+                f"{labels['world']} {prod['year']}: HHI {prod['hhi']:.2f}",
+            )
+        )
+        out.append(("prod", f"{labels['top']} {prod['top_country']} {_pct(prod['top_share'])}"))
+    elif stage.get("production_series"):
+        out.append(("none", f"{labels['world']}: {labels['no_production']}"))
+    imp = stage.get("imports")
+    head = labels["imports"].format(country=country)
+    if imp is None:
+        out.append(("none", f"{head}: {labels['no_trade']}"))
+    elif not imp["suppliers"]:
+        out.append(("imp", f"{head} {imp['year']}: {labels['no_imports']}"))
+    else:
+        cls = "flag" if imp["concentration_flag"] else "imp"
+        out.append((cls, f"{head} {imp['year']}:"))
+        text = f"{labels['top']} {imp['top_supplier']} {_pct(imp['top_supplier_share'])}"
+        if imp["hhi"] is not None:
+            text += f", HHI {imp['hhi']:.2f}"
+        out.append((cls, text))
+    if stage.get("hs_shared"):
+        out.append(("none", labels["shared"]))
+    if stage["sectors"]:
+        out.extend(("sector", part) for part in textwrap.wrap(", ".join(stage["sectors"]), 40))
+    return out
+
+
+def chain_svg(view: Mapping[str, Any], language: str = "en") -> str:
+    """The chain as a standalone SVG document (our own drawing; see module doc)."""
+    lang = _lang(language)
+    labels = LABELS[lang]
+    country = str(view["country"])
+    stages = {s["stage"]: s for s in view["stages"]}
+    place = _layout(view)
+    producers: dict[str, list[Mapping[str, Any]]] = {sid: [] for sid in stages}
+    for plant in view["plants"]:
+        for sid in plant["stages_out"]:
+            if sid in producers:
+                producers[sid].append(plant)
+    # box geometry per stage
+    blocks: dict[str, dict[str, Any]] = {}
+    for sid, stage in stages.items():
+        name = stage["name_no"] if lang == "no" else stage["name_en"]
+        name_lines = textwrap.wrap(name, NAME_CHARS) or [sid]
+        body = _stage_lines(stage, labels, country)
+        box_h = 10 + 16 * len(name_lines) + 4 + LINE_H * len(body) + 6
+        plant_lines = [f"▲ {_plant_label(p)}" for p in producers[sid]]
+        plant_lines = [line for pl in plant_lines for line in textwrap.wrap(pl, LINE_CHARS + 2)]
+        block_h = box_h + (8 + PLANT_H * len(plant_lines) if plant_lines else 0)
+        blocks[sid] = {
+            "name": name_lines,
+            "body": body,
+            "box_h": box_h,
+            "plants": plant_lines,
+            "h": block_h,
+        }
+    n_cols = max(c for c, _ in place.values()) + 1
+    x_of = {c: MARGIN + c * (BOX_W + COL_GAP) for c in range(n_cols)}
+    y_of: dict[str, float] = {}
+    col_bottom = {c: float(TITLE_H) for c in range(n_cols)}
+    for sid in sorted(stages, key=lambda s: (place[s][0], place[s][1])):
+        c = place[sid][0]
+        y_of[sid] = col_bottom[c]
+        col_bottom[c] += blocks[sid]["h"] + BOX_GAP
+    width = MARGIN * 2 + n_cols * BOX_W + (n_cols - 1) * COL_GAP
+    width = max(width, 640)
+    legend = labels["legend"].format(country=country, threshold=_pct(view.get("threshold")))
+    legend_lines = textwrap.wrap(legend, max(60, int((width - 2 * MARGIN) / 6.4)))
+    sources = sorted(
+        {
+            str(s["production"]["source"])
+            for s in view["stages"]
+            if s.get("production") and s["production"].get("source")
+        }
+        | {
+            src
+            for s in view["stages"]
+            if s.get("imports") and s["imports"].get("source")
+            for src in str(s["imports"]["source"]).split("; ")
+        }
+        | ({"EU ETS installation register"} if view["plants"] else set())
+    )
+    source_lines = textwrap.wrap(
+        labels["sources"].format(sources="; ".join(sources) or "–"),
+        max(60, int((width - 2 * MARGIN) / 6.4)),
+    )
+    height = int(max(col_bottom.values()) + 10 + 14 * (len(legend_lines) + len(source_lines)) + 12)
+    out: list[str] = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" role="img" font-family="{FONT}">',
+        f"<title>{escape(view['name'])}</title>",
+        "<style>"
+        ".t{font-size:18px;font-weight:bold;fill:#222}"
+        ".st{font-size:12px;fill:#555}"
+        ".n{font-size:12.5px;font-weight:bold;fill:#fff}"
+        ".hs{font-size:10.5px;fill:#555}"
+        ".prod{font-size:11px;fill:#222}"
+        f".imp{{font-size:11px;fill:{OK}}}"
+        f".flag{{font-size:11px;fill:{FLAG};font-weight:bold}}"
+        f".none{{font-size:11px;fill:{GREY};font-style:italic}}"
+        ".sector{font-size:10.5px;fill:#6d4c41}"
+        ".pl{font-size:11px;fill:#1b5e20}"
+        ".lg{font-size:11px;fill:#444}"
+        "</style>",
+        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
+        f'<text x="{MARGIN}" y="26" class="t">'
+        + escape(
+            labels["title"].format(name=view["name"], country=country, year=view.get("year") or "")
+        )
+        + "</text>",
+        f'<text x="{MARGIN}" y="44" class="st">'
+        + escape(", ".join(view["materials"]) + f" · {view.get('file', '')}")
+        + "</text>",
+    ]
+    # arrows first, under the boxes
+    for link in view["links"]:
+        a, b = link["from"], link["to"]
+        if a not in stages or b not in stages:
+            continue
+        x1 = x_of[place[a][0]] + BOX_W
+        y1 = y_of[a] + blocks[a]["box_h"] / 2
+        x2 = x_of[place[b][0]] - 2
+        y2 = y_of[b] + blocks[b]["box_h"] / 2
+        mid = (x1 + x2) / 2
+        out.append(
+            f'<path d="M{x1:.1f},{y1:.1f} C{mid:.1f},{y1:.1f} {mid:.1f},{y2:.1f} '
+            f'{x2 - 7:.1f},{y2:.1f}" fill="none" stroke="#78909c" stroke-width="1.6"/>'
+        )
+        out.append(
+            f'<polygon points="{x2:.1f},{y2:.1f} {x2 - 9:.1f},{y2 - 4.5:.1f} '
+            f'{x2 - 9:.1f},{y2 + 4.5:.1f}" fill="#78909c"/>'
+        )
+    for sid, stage in stages.items():
+        x, y, blk = x_of[place[sid][0]], y_of[sid], blocks[sid]
+        imp = stage.get("imports")
+        border = FLAG if imp and imp.get("concentration_flag") else "#b0bec5"
+        colour = KIND_COLOURS.get(stage["kind"], "#607d8b")
+        head_h = 10 + 16 * len(blk["name"])
+        out.append(f'<g id="stage-{escape(sid)}">')
+        out.append(
+            f'<rect x="{x}" y="{y:.1f}" width="{BOX_W}" height="{blk["box_h"]}" rx="6" '
+            f'fill="#fafafa" stroke="{border}" stroke-width="{2.5 if border == FLAG else 1.2}"/>'
+        )
+        out.append(
+            f'<path d="M{x},{y + 6:.1f} a6,6 0 0 1 6,-6 h{BOX_W - 12} a6,6 0 0 1 6,6 '
+            f'v{head_h - 6} h-{BOX_W} z" fill="{colour}"/>'
+        )
+        for i, text in enumerate(blk["name"]):
+            out.append(
+                f'<text x="{x + 8}" y="{y + 18 + 16 * i:.1f}" class="n">{escape(text)}</text>'
+            )
+        ty = y + head_h + 15
+        for cls, text in blk["body"]:
+            out.append(f'<text x="{x + 8}" y="{ty:.1f}" class="{cls}">{escape(text)}</text>')
+            ty += LINE_H
+        if blk["plants"]:
+            py = y + blk["box_h"] + 8 + 10
+            for text in blk["plants"]:
+                out.append(f'<text x="{x + 6}" y="{py:.1f}" class="pl">{escape(text)}</text>')
+                py += PLANT_H
+        out.append("</g>")
+    ly = max(col_bottom.values()) + 10
+    for text in legend_lines + source_lines:
+        out.append(f'<text x="{MARGIN}" y="{ly:.1f}" class="lg">{escape(text)}</text>')
+        ly += 14
+    out.append("</svg>")
+    return "\n".join(out)
+
+
+def svg_to_png(svg: str, scale: float = 1.5) -> bytes:
+    """The SVG rendered to PNG by cairosvg (libcairo); OfflineError-free, pure local."""
+    try:
+        import cairosvg
+    except (ImportError, OSError) as exc:  # OSError: libcairo missing
+        from verdikart.errors import VerdikartError
+
+        raise VerdikartError(
+            f"PNG output needs cairosvg and the system's libcairo2 ({exc}); "
+            "use --format svg, or install them (pip install cairosvg; apt install libcairo2)"
+        ) from exc
+    png = cairosvg.svg2png(bytestring=svg.encode("utf-8"), scale=scale)
+    return bytes(png)
+
+
+def stage_names(view: Mapping[str, Any], language: str = "en") -> Sequence[str]:
+    """The stage names as drawn (for tests and captions)."""
+    key = "name_no" if _lang(language) == "no" else "name_en"
+    return [s[key] for s in view["stages"]]
