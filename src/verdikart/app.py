@@ -26,10 +26,12 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
     from verdikart.chains.mapping import MapRequest, MapResult
+    from verdikart.chains.view import ChainIndicators
     from verdikart.engine import Engine
     from verdikart.exchange.auth import Principal
     from verdikart.exchange.critical import ImportsT
     from verdikart.exchange.service import ExchangeService
+    from verdikart.reference.countries import CountryRef
     from verdikart.sources._common import ImportReport
     from verdikart.store import Store
 
@@ -52,6 +54,8 @@ class Verdikart:
         self._exchange = exchange
         self._owns_exchange = exchange is None
         self._parent: Verdikart | None = None  # a per-request reader's app (shares its exchange)
+        # value-chain indicators per (country, year); cleared by data_import and close
+        self._chain_cache: dict[tuple[str, int | None], ChainIndicators] = {}
 
     # -- resources ------------------------------------------------------------------------
     def store(self) -> Store:
@@ -100,6 +104,7 @@ class Verdikart:
         return core
 
     def close(self) -> None:
+        self._chain_cache.clear()
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -125,6 +130,7 @@ class Verdikart:
         """Import an official file into the store (atomic; supersedes the same coverage)."""
         from verdikart.sources import run_import
 
+        self._chain_cache.clear()
         if progress is not None:
             options["progress"] = progress
         return run_import(self.store(), source, path, **options)
@@ -276,15 +282,27 @@ class Verdikart:
         from verdikart.reference.countries import resolve_country
 
         chain, material_id = find_chain(material)
+        ref = resolve_country(country)
         return chain_view(
             self.engine(),
             chain,
             material=material_id,
-            country=resolve_country(country),
+            country=ref,
             year=year,
             stage=stage,
             language=language or self.settings.language,
+            indicators=self._chain_indicators(ref, year),
         )
+
+    def _chain_indicators(self, country: CountryRef, year: int | None) -> ChainIndicators:
+        """The indicators of every chain for a country and year, computed once per core
+        (three queries) and forgotten when data are imported or the core closes."""
+        from verdikart.chains.view import chain_indicators
+
+        key = (country.id, year)
+        if key not in self._chain_cache:
+            self._chain_cache[key] = chain_indicators(self.engine(), country, year)
+        return self._chain_cache[key]
 
     # -- materialbørs -----------------------------------------------------------------------
     def norway_imports(self, material: str, year: int | None) -> ImportsT:

@@ -22,6 +22,8 @@ The result is one JSON-ready dict (the stable interface of ``chain show --format
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import ibis
@@ -40,6 +42,41 @@ FILL_TRADE = (
 )
 
 
+@dataclass(frozen=True)
+class ChainIndicators:
+    """The store's indicators for every chain's stages for one country and year: computed once
+    (three queries) and shared by every `chain show` of that country and year."""
+
+    country: str
+    trade_year: int | None
+    report_year: int | None
+    production: Mapping[tuple[str, str], Mapping[str, Any]]
+    imports: Mapping[str, Mapping[str, Any]]  # "chain/stage" -> imports by supplier
+    present: frozenset[str]  # HS92 codes with trade rows in the year
+    notes: tuple[str, ...] = ()
+
+
+def chain_indicators(engine: Engine, country: CountryRef, year: int | None) -> ChainIndicators:
+    """World production concentration and the country's imports by supplier for the stages
+    of every chain (the year checked against the trade data; default the latest)."""
+    notes: list[str] = []
+    trade_year = _trade_year(engine, year, notes)
+    report_year = trade_year if trade_year is not None else year
+    production = _production(engine, report_year)
+    imports, present = (
+        _imports(engine, country, trade_year) if trade_year is not None else ({}, set())
+    )
+    return ChainIndicators(
+        country=country.id,
+        trade_year=trade_year,
+        report_year=report_year,
+        production=production,
+        imports=imports,
+        present=frozenset(present),
+        notes=tuple(notes),
+    )
+
+
 def chain_view(
     engine: Engine,
     chain: Chain,
@@ -49,21 +86,26 @@ def chain_view(
     year: int | None,
     stage: str | None = None,
     language: str = "en",
+    indicators: ChainIndicators | None = None,
 ) -> dict[str, Any]:
     """The chain as one object: stages (HS codes, EU stage, sectors, concentration), links and
     the Norwegian plants. `stage` (id or name) keeps that stage, its neighbours' links and the
-    plants that touch it."""
-    notes: list[str] = []
-    trade_year = _trade_year(engine, year, notes)
-    report_year = trade_year if trade_year is not None else year
+    plants that touch it. `indicators`: those of :func:`chain_indicators` for this country
+    and year, when the caller already has them."""
     stages = list(chain.stages)
     if stage is not None:
         keep = find_stage(chain, stage).id
         stages = [s for s in stages if s.id == keep]
-    production = _production(engine, stages, report_year)
-    imports, present = (
-        _imports(engine, stages, country, trade_year) if trade_year is not None else ({}, set())
-    )
+    ind = indicators if indicators is not None else chain_indicators(engine, country, year)
+    notes = list(ind.notes)
+    trade_year, report_year = ind.trade_year, ind.report_year
+    production = ind.production
+    present = set(ind.present)
+    imports = {
+        key.split("/", 1)[1]: value
+        for key, value in ind.imports.items()
+        if key.split("/", 1)[0] == chain.id
+    }
     columns = chain.columns()
     ids = {s.id for s in stages}
     norwegian = language_is_norwegian(language)
@@ -184,12 +226,21 @@ def _trade_year(engine: Engine, year: int | None, notes: list[str]) -> int | Non
 
 
 # -- production concentration ---------------------------------------------------------------
-def _production(
-    engine: Engine, stages: list[ChainStage], year: int | None
-) -> dict[tuple[str, str], dict[str, Any]]:
-    """HHI and top producer of each production series, latest year <= `year` (one query)."""
+def _all_stages() -> list[tuple[str, ChainStage]]:
+    """(chain id, stage) of every chain file: the queries below cover all chains at once, so
+    their expressions, and so their compiled SQL (:mod:`verdikart.sql_cache`), are the same
+    for every `chain show` of a country and year."""
+    from verdikart.chains.model import load_chains
+
+    return [(c.id, s) for c in load_chains().values() for s in c.stages]
+
+
+def _production(engine: Engine, year: int | None) -> dict[tuple[str, str], dict[str, Any]]:
+    """HHI and top producer of each production series of the chains, latest year <= `year`
+    (one query)."""
     from verdikart.indicators.production import production_hhi_expr
 
+    stages = [s for _, s in _all_stages()]
     pairs = {(s.production.material, s.production.stage) for s in stages if s.production}
     if not pairs:
         return {}
@@ -219,7 +270,7 @@ def _production(
 
 def _production_entry(
     s: ChainStage,
-    production: dict[tuple[str, str], dict[str, Any]],
+    production: Mapping[tuple[str, str], Mapping[str, Any]],
     year: int | None,
     notes: list[str],
 ) -> dict[str, Any] | None:
@@ -254,25 +305,27 @@ def _production_entry(
 
 # -- imports by supplier ---------------------------------------------------------------------
 def _imports(
-    engine: Engine, stages: list[ChainStage], country: CountryRef, year: int
+    engine: Engine, country: CountryRef, year: int
 ) -> tuple[dict[str, dict[str, Any]], set[str]]:
-    """Per stage with every HS92 code in the store's trade of `year`: the reporter's imports
-    by supplier (one presence query, one supplier-share query). Also the codes present."""
+    """Per stage of every chain ("chain/stage") with every HS92 code in the store's trade of
+    `year`: the reporter's imports by supplier (one presence query, one supplier-share
+    query). Also the codes present."""
     from verdikart.chains.mapping import reporter_table
     from verdikart.indicators.trade import supplier_shares_expr
 
     rel = engine.relations()
-    codes = sorted({c for s in stages for c in s.hs[ANALYSIS_REVISION]})
+    every = _all_stages()
+    codes = sorted({c for _, s in every for c in s.hs[ANALYSIS_REVISION]})
     t = rel.trade_analysis
     found = t.filter(t.year == int(year), t.hs6.isin(codes)).select("hs6").distinct()
     present = {r["hs6"] for r in engine.rows(found)}
-    complete = [s for s in stages if set(s.hs[ANALYSIS_REVISION]) <= present]
+    complete = [(f"{cid}/{s.id}", s) for cid, s in every if set(s.hs[ANALYSIS_REVISION]) <= present]
     if not complete:
         return {}, present
     products = pa.table(
         {
-            "product": [s.id for s in complete for _ in s.hs[ANALYSIS_REVISION]],
-            "hs6": [c for s in complete for c in s.hs[ANALYSIS_REVISION]],
+            "product": [key for key, s in complete for _ in s.hs[ANALYSIS_REVISION]],
+            "hs6": [c for _, s in complete for c in s.hs[ANALYSIS_REVISION]],
         }
     )
     reporters = reporter_table(country)[0]
@@ -285,8 +338,8 @@ def _imports(
     )
     top = ranked.filter(ranked.supplier_rank <= TOP_SUPPLIERS)
     out: dict[str, dict[str, Any]] = {
-        s.id: {"suppliers": [], "total_kusd": 0.0, "n_suppliers": 0, "hhi": None, "source": None}
-        for s in complete
+        key: {"suppliers": [], "total_kusd": 0.0, "n_suppliers": 0, "hhi": None, "source": None}
+        for key, _ in complete
     }
     for r in engine.rows(
         top.select(
@@ -316,7 +369,7 @@ def _imports(
 
 def _imports_entry(
     s: ChainStage,
-    imports: dict[str, dict[str, Any]],
+    imports: Mapping[str, Mapping[str, Any]],
     present: set[str],
     country: CountryRef,
     year: int | None,
