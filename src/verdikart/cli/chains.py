@@ -141,9 +141,14 @@ def _print_table(view: dict[str, Any]) -> None:
     ]
     if plants:
         emit(plants, "table", title="Norwegian plants")
+    from verdikart.chains.view import FILL_TRADE
+
     notes = [f"{s['stage']}: {n}" for s in view["stages"] for n in s["notes"]] + view["notes"]
+    fill = any(FILL_TRADE in n for n in notes)
     for note in notes:
-        click.echo(f"note: {note}")
+        click.echo(f"note: {note.replace(': ' + FILL_TRADE, '').replace(FILL_TRADE, '')}")
+    if fill:
+        click.echo(f"to fill the missing trade data: {FILL_TRADE}")
 
 
 COMMANDS: list[click.Command] = [chain]

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-BOX_W = 232
+BOX_W = 244
 COL_GAP = 64
 MARGIN = 24
 TITLE_H = 58
@@ -40,6 +40,14 @@ KIND_COLOURS = {
     "co-product": "#9e9e9e",
     "semi": "#6a1b9a",
     "product": "#00897b",
+}
+
+SECTORS_NO = {
+    "energy": "energi",
+    "defence": "forsvar",
+    "process industry": "prosessindustri",
+    "fertiliser and food": "gjødsel og mat",
+    "digital": "digital",
 }
 
 LABELS: Mapping[str, Mapping[str, str]] = {
@@ -164,7 +172,8 @@ def _stage_lines(
     if stage.get("hs_shared"):
         out.append(("none", labels["shared"]))
     if stage["sectors"]:
-        out.extend(("sector", part) for part in textwrap.wrap(", ".join(stage["sectors"]), 40))
+        sectors = [SECTORS_NO.get(x, x) if labels is LABELS["no"] else x for x in stage["sectors"]]
+        out.extend(("sector", part) for part in textwrap.wrap(", ".join(sectors), 40))
     return out
 
 
