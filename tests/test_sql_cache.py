@@ -29,8 +29,8 @@ def test_equal_expressions_share_a_fingerprint_and_different_ones_do_not() -> No
         t = ibis.memtable(pa.table({"hs6": codes}))
         return t.filter(t.hs6 != "x").mutate(year=ibis.literal(year))
 
-    first, tables = fingerprint(build(2022, ["260500"]).op())
-    again, _ = fingerprint(build(2022, ["260500"]).op())  # new memtable, same content
+    first, tables, _ = fingerprint(build(2022, ["260500"]).op())
+    again, _, _ = fingerprint(build(2022, ["260500"]).op())  # new memtable, same content
     assert first == again
     assert fingerprint(build(2021, ["260500"]).op())[0] != first  # another literal
     assert fingerprint(build(2022, ["260400"]).op())[0] != first  # other rows
@@ -71,3 +71,10 @@ def test_a_cache_folder_that_cannot_be_written_only_costs_a_compile(tmp_path: Pa
     query = cache.compiled(t.filter(t.a > 1), lambda e: str(ibis.to_sql(e, dialect="duckdb")))
     assert "SELECT" in query.sql
     assert list(query.memtables)[0] in query.sql
+
+
+def test_two_in_memory_tables_of_equal_rows_in_one_query() -> None:
+    store = Store.open(None)
+    rows = pa.table({"a": [1, 2]})
+    both = ibis.memtable(rows).union(ibis.memtable(rows), distinct=False)
+    assert store.engine().to_arrow(both).num_rows == 4

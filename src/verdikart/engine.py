@@ -70,9 +70,15 @@ class Engine(ABC):
         if cached is None:
             from verdikart.relations import Relations
 
-            cached = Relations({name: self.table(name) for name in RELATION_NAMES})
+            cached = Relations(
+                {name: self.table(name) for name in RELATION_NAMES} | self._kept_relations()
+            )
             self._relations = cached
         return cached
+
+    def _kept_relations(self) -> dict[str, ir.Table]:
+        """Derived relations the engine keeps itself (else Relations derives them)."""
+        return {}
 
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
         """Run an expression; the result as an Arrow table."""
@@ -137,6 +143,16 @@ class DuckDBEngine(Engine):
             raise EngineError(
                 f"the {self.name} engine failed: {type(exc).__name__}: {exc}"
             ) from exc
+
+    def _kept_relations(self) -> dict[str, ir.Table]:
+        import ibis
+        import ibis.expr.operations as ops
+
+        from verdikart.relations import TRADE_COVERAGE
+
+        # the store's view of trade's coverage (Store._trade_coverage_sql)
+        schema = ibis.schema({"year": "int16", "hs_revision": "string", "source": "string"})
+        return {TRADE_COVERAGE: ops.DatabaseTable(TRADE_COVERAGE, schema, self).to_expr()}
 
     def table(self, name: str) -> ir.Table:
         """The store's view `name`, typed from verdikart.schema (no catalog query: the views

@@ -17,6 +17,10 @@ Spark:
 
 Derived relations, defined here once (each with its NULL rule):
 
+* ``trade_coverage`` — the (year, hs_revision, source) rows of ``trade``; an engine may hand
+  over its own (the DuckDB store keeps one that never reads the imported rows);
+* ``analysis_years`` — the years of ``trade_analysis``;
+
 * :func:`trade_analysis` — what the indicators read of ``trade``: HS92 rows, and per year CEPII
   BACI when BACI has rows, else the other datasets (summing two datasets or revisions of one
   year would count flows twice);
@@ -47,6 +51,8 @@ ANALYSIS_REVISION = "HS92"
 BACI_LABEL_PREFIX = "CEPII BACI"
 WMD_PREFIX = "World Mining Data"
 USGS_PREFIX = "USGS MCS"
+TRADE_COVERAGE = "trade_coverage"
+"""The name of the optional relation of trade's (year, hs_revision, source) rows."""
 
 
 @dataclass(frozen=True)
@@ -102,11 +108,31 @@ class Relations:
         return self.tables["eu_ets_emissions"]
 
     @property
+    def trade_coverage(self) -> ir.Table:
+        """(year, hs_revision, source) of ``trade``, one row each: the engine's own small
+        relation when it has one (the DuckDB store keeps it without reading every trade row),
+        else derived from ``trade``."""
+        supplied = self.tables.get(TRADE_COVERAGE)
+        if supplied is not None:
+            return supplied
+        return self.trade.select("year", "hs_revision", "source").distinct()
+
+    @property
     def trade_analysis(self) -> ir.Table:
-        return trade_analysis(self.trade)
+        return trade_analysis(self.trade, self.trade_coverage)
+
+    @property
+    def analysis_years(self) -> ir.Table:
+        """The years of :func:`trade_analysis` (column ``year``), from the coverage: a year is
+        there when ``trade`` has HS92 rows in it (BACI's, or else another dataset's)."""
+        c = self.trade_coverage
+        return c.filter(c.hs_revision == ANALYSIS_REVISION).select("year").distinct()
 
     def with_table(self, name: str, table: ir.Table) -> Relations:
-        return Relations({**self.tables, name: table})
+        tables = {**self.tables, name: table}
+        if name == "trade":  # the kept coverage describes the stored trade, not this one
+            tables.pop(TRADE_COVERAGE, None)
+        return Relations(tables)
 
     def with_trade(self, trade: ir.Table) -> Relations:
         return self.with_table("trade", trade)
@@ -117,15 +143,19 @@ def is_baci(source: ir.StringValue) -> ir.BooleanValue:
     return source.startswith(BACI_LABEL_PREFIX)
 
 
-def trade_analysis(trade: ir.Table) -> ir.Table:
+def trade_analysis(trade: ir.Table, coverage: ir.Table | None = None) -> ir.Table:
     """The trade the indicators read: HS92 rows, per year BACI when it has rows, else others.
 
     The other rows stay in ``trade`` (``verdikart data status`` shows them; the map names
-    the rows it left out).
+    the rows it left out). `coverage`: ``trade``'s (year, hs_revision, source) rows, when kept
+    apart (see :attr:`Relations.trade_coverage`); else derived from ``trade``.
     """
     hs = trade.filter(trade.hs_revision == ANALYSIS_REVISION)
+    if coverage is None:
+        coverage = trade.select("year", "hs_revision", "source").distinct()
     # a join, not `year NOT IN (subquery)`: Spark plans the latter as a null-aware anti join
-    baci = hs.filter(is_baci(hs.source)).select(_baci_year=hs.year).distinct()
+    kept = coverage.filter((coverage.hs_revision == ANALYSIS_REVISION) & is_baci(coverage.source))
+    baci = kept.select(_baci_year=kept.year).distinct()
     joined = hs.left_join(baci, hs.year == baci._baci_year)
     return joined.filter(is_baci(joined.source) | joined._baci_year.isnull()).select(trade.columns)
 

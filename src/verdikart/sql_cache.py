@@ -55,13 +55,16 @@ class CompiledQuery:
     memtables: Mapping[str, ops.InMemoryTable]
 
 
-def fingerprint(op: ops.Node) -> tuple[str, dict[str, ops.InMemoryTable]]:
-    """A stable digest of an operation graph, and its in-memory tables by content name."""
+def fingerprint(op: ops.Node) -> tuple[str, dict[str, ops.InMemoryTable], dict[str, str]]:
+    """A stable digest of an operation graph, its in-memory tables by content name, and the
+    content name of each in-memory table's own (random) name: two tables of equal rows get
+    one content name."""
     import ibis.expr.operations as ops
     from ibis.common.graph import Graph
 
     digests: dict[ops.Node, str] = {}
     memtables: dict[str, ops.InMemoryTable] = {}
+    renamed: dict[str, str] = {}
     ordered, _ = Graph.from_bfs(op).toposort()
     # a reference (`.view()`, a join's side) carries a number from a process-wide counter;
     # it is replaced by its rank among the graph's references to the same relation (two
@@ -78,6 +81,7 @@ def fingerprint(op: ops.Node) -> tuple[str, dict[str, ops.InMemoryTable]]:
         elif isinstance(node, ops.InMemoryTable):
             content = _memtable_digest(node)
             memtables[_MEMTABLE_PREFIX + content] = node
+            renamed[node.name] = _MEMTABLE_PREFIX + content
             text = f"InMemoryTable({content},{node.schema!r})"
         elif isinstance(node, ops.DatabaseTable):
             if node.name.startswith("ibis_"):  # a generated name (Table.cache()): never equal
@@ -88,7 +92,7 @@ def fingerprint(op: ops.Node) -> tuple[str, dict[str, ops.InMemoryTable]]:
             parts = (_arg_text(arg, digests) for arg in node.__args__)
             text = f"{type(node).__module__}.{type(node).__qualname__}({','.join(parts)})"
         digests[node] = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-    return digests[op], memtables
+    return digests[op], memtables, renamed
 
 
 def _arg_text(arg: Any, digests: Mapping[Any, str]) -> str:
@@ -146,7 +150,7 @@ class SqlCache:
         import ibis.expr.operations as ops
 
         try:
-            digest, memtables = fingerprint(expr.op())
+            digest, memtables, renamed = fingerprint(expr.op())
         except Unfingerprintable:
             plain = compile_sql(expr)
             return CompiledQuery(plain, {m.name: m for m in expr.op().find(ops.InMemoryTable)})
@@ -156,8 +160,8 @@ class SqlCache:
         sql = kept if kept is not None else self._read(key)
         if sql is None:
             sql = compile_sql(expr)
-            for name, node in memtables.items():
-                sql = sql.replace(node.name, name)
+            for own_name, content_name in renamed.items():
+                sql = sql.replace(own_name, content_name)
             self._write(key, sql)
         with self._lock:
             self._memory[key] = sql

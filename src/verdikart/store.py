@@ -84,11 +84,21 @@ CREATE OR REPLACE TEMP VIEW trade_analysis AS
 SELECT * FROM trade
 WHERE hs_revision = '{ANALYSIS_REVISION}'
   AND ({BACI_LABEL_SQL} OR year NOT IN (
-        SELECT DISTINCT year FROM trade
+        SELECT DISTINCT year FROM trade_coverage
         WHERE hs_revision = '{ANALYSIS_REVISION}' AND {BACI_LABEL_SQL}))
 """
+# The (year, revision) keys of imported BACI: the narrow rows' two small integer columns first
+# (a 100 M-row store scans them in a fraction of a second), then the few batches' labels.
 BACI_TRADE_COVERAGE = (
-    "SELECT DISTINCT t.year, b.hs_revision FROM main.imported_baci_trade t "
+    "SELECT DISTINCT y.year, b.hs_revision FROM "
+    "(SELECT DISTINCT year, import_id FROM main.imported_baci_trade) y "
+    "JOIN main.imported_baci_batches b USING (import_id)"
+)
+# One row per (year, revision, source) of `trade`, made without reading `trade` itself (which
+# maps every imported BACI row's codes): the relation `trade_coverage` of verdikart.relations.
+BACI_TRADE_SOURCES = (
+    "SELECT DISTINCT y.year, b.hs_revision, b.source FROM "
+    "(SELECT DISTINCT year, import_id FROM main.imported_baci_trade) y "
     "JOIN main.imported_baci_batches b USING (import_id)"
 )
 
@@ -198,11 +208,41 @@ class Store:
         present = self._imported_tables()
         for spec in TABLES.values():
             self.con.execute(self._view_sql(spec, present))
+        self.con.execute(self._trade_coverage_sql(present))
         self.con.execute(TRADE_FOR_ANALYSIS_VIEW)
 
+    def _trade_coverage_sql(self, present: set[str]) -> str:
+        """The view `trade_coverage` (year, hs_revision, source): what `trade` holds, from the
+        bundled file and the imported tables without mapping their rows (see trade's view)."""
+        parts = []
+        bundled = self._bundled_select(TRADE, present)
+        if bundled is not None:
+            parts.append(f"SELECT DISTINCT year, hs_revision, source FROM ({bundled})")
+        if "imported_trade" in present:
+            parts.append('SELECT DISTINCT year, hs_revision, source FROM main."imported_trade"')
+        if "imported_baci_batches" in present:
+            parts.append(BACI_TRADE_SOURCES)
+        if not parts:
+            parts.append(
+                "SELECT CAST(NULL AS SMALLINT) AS year, CAST(NULL AS VARCHAR) AS hs_revision, "
+                "CAST(NULL AS VARCHAR) AS source WHERE false"
+            )
+        return "CREATE OR REPLACE TEMP VIEW trade_coverage AS " + " UNION ".join(parts)
+
     def _view_sql(self, spec: TableSpec, present: set[str]) -> str:
+        parts: list[str] = []
+        bundled = self._bundled_select(spec, present)
+        if bundled is not None:
+            parts.append(bundled)
+        parts.extend(query for query, _ in self._imported_parts(spec, present))
+        if not parts:
+            typed = ", ".join(f'CAST(NULL AS {t}) AS "{c}"' for c, t in spec.columns)
+            parts.append(f"SELECT {typed} WHERE false")
+        return f'CREATE OR REPLACE TEMP VIEW "{spec.name}" AS ' + " UNION ALL ".join(parts)
+
+    def _imported_parts(self, spec: TableSpec, present: set[str]) -> list[tuple[str, str]]:
+        """Imported parts: (query over the spec's columns, query of the coverage keys it holds)."""
         cols = ", ".join(f'"{c}"' for c in spec.column_names)
-        # Imported parts: (query over the spec's columns, query of the coverage keys it holds).
         key = ", ".join(f'"{c}"' for c in spec.coverage_key)
         imported: list[tuple[str, str]] = []
         if f"imported_{spec.name}" in present:
@@ -213,7 +253,13 @@ class Store:
             imported.append((query, f"SELECT DISTINCT {key} FROM ({query}){only}"))
         if spec.name == "trade" and "imported_baci_batches" in present:
             imported.append((BACI_TRADE_AS_TRADE, BACI_TRADE_COVERAGE))
-        parts: list[str] = []
+        return imported
+
+    def _bundled_select(self, spec: TableSpec, present: set[str]) -> str | None:
+        """The bundled rows a view keeps (those no import supersedes); None = no bundled file."""
+        cols = ", ".join(f'"{c}"' for c in spec.column_names)
+        key = ", ".join(f'"{c}"' for c in spec.coverage_key)
+        imported = self._imported_parts(spec, present)
         bundled = bundled_path(spec.name)
         if spec.bundled and bundled.exists():
             select_bundled = f"SELECT {cols} FROM read_parquet('{_sql_str(bundled)}')"
@@ -233,12 +279,8 @@ class Store:
                 select_bundled += " WHERE " + " AND ".join(
                     f"({k}) NOT IN (SELECT ({key}) FROM ({covered}))" for k in keys
                 )
-            parts.append(select_bundled)
-        parts.extend(query for query, _ in imported)
-        if not parts:
-            typed = ", ".join(f'CAST(NULL AS {t}) AS "{c}"' for c, t in spec.columns)
-            parts.append(f"SELECT {typed} WHERE false")
-        return f'CREATE OR REPLACE TEMP VIEW "{spec.name}" AS ' + " UNION ALL ".join(parts)
+            return select_bundled
+        return None
 
     # -- reading -------------------------------------------------------------------------
     def sql(self, query: str, params: Sequence[Any] | None = None) -> duckdb.DuckDBPyRelation:
