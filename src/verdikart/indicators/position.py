@@ -89,6 +89,7 @@ def position_expr(
     years: Sequence[int],
     *,
     basket: str = "products",
+    trend: bool = True,
 ) -> ir.Table:
     """One row per (reporter, product, year): world share, RCA, trend, one column set per market.
 
@@ -96,24 +97,32 @@ def position_expr(
     study, default) or ``"store"`` (every HS6 code in the trade table).
     Market columns are named ``<market>_import_value_kusd``, ``<market>_share`` (of total
     imports) and ``<market>_external_share`` (of imports from outside the market).
+    ``trend=False``: the shares and RCA of the years only (no trend window, no markets), which
+    reads only those years.
     """
     from verdikart.indicators.trade import _normalise_products
 
     if basket not in BASKETS:
         raise ValueError(f"basket must be 'products' or 'store', got {basket!r}")
     report_years = sorted({int(y) for y in years})
-    all_years = sorted({y - k for y in report_years for k in range(TREND_YEARS)})
+    window = TREND_YEARS if trend else 1
+    all_years = sorted({y - k for y in report_years for k in range(window)})
+    normalised = _normalise_products(products)
+    codes = sorted(set(normalised.column("hs6").to_pylist()))
     market_members = _members(markets, "market")
     market_ids = sorted(set(markets.column("market").cast(pa.string()).to_pylist()))
     columns = {mid: _ident(mid) for mid in market_ids}
     foc = _members(focal, "reporter")
     reporters = foc.select("reporter").distinct()
-    prod = ibis.memtable(_normalise_products(products)).select("product", "hs6").distinct()
+    prod = ibis.memtable(normalised).select("product", "hs6").distinct()
 
     ta = rel.trade_analysis
-    t = ta.filter(ta.year.isin(all_years)).select(
-        "year", "exporter", "importer", "hs6", "value_kusd"
-    )
+    # the codes as a literal list: the engine then filters while it scans (a join with the
+    # products would map every row of the years first)
+    ta = ta.filter(ta.year.isin(all_years))
+    if basket == "products":
+        ta = ta.filter(ta.hs6.isin(codes))
+    t = ta.select("year", "exporter", "importer", "hs6", "value_kusd")
     tp = t.join(prod, "hs6")
     world = tp.group_by("product", "year").agg(world_export_value_kusd=tp.value_kusd.sum())
     in_basket = t if basket == "store" else t.filter(t.hs6.isin(prod.hs6))
@@ -214,6 +223,8 @@ def position_expr(
         basket_export_kusd=w.basket_export_kusd,
         basket_world_kusd=w.basket_world_kusd,
     )
+    if not trend:
+        return base.order_by("reporter", "product", "year")
 
     # OLS slope over the window (SQL regr_slope: the years with a share), years counted from
     # the first year read so that the sums stay small (no cancellation)
@@ -334,7 +345,7 @@ def world_share_series_expr(
     rel: Relations, focal: pa.Table, products: pa.Table, years: Sequence[int]
 ) -> ir.Table:
     """Long table (reporter, product, year, world_export_share) for trend charts."""
-    table = position_expr(rel, focal, _no_markets(), products, years)
+    table = position_expr(rel, focal, _no_markets(), products, years, trend=False)
     return table.select("reporter", "product", "year", "world_export_share").order_by(
         "reporter", "product", "year"
     )

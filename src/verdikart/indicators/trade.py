@@ -163,11 +163,15 @@ def _inputs(
     years: Sequence[int],
     flows: pa.Table | None,
 ) -> _Inputs:
-    prods = ibis.memtable(_normalise_products(products))
+    normalised = _normalise_products(products)
+    prods = ibis.memtable(normalised)
     prod = prods.select("product", "hs6").distinct()
     rep = ibis.memtable(_normalise_reporters(reporters))
     source = rel.trade_analysis if flows is None else ibis.memtable(flows)
-    t = source.filter(source.year.isin([int(y) for y in years]), source.hs6.isin(prod.hs6))
+    # the codes as a literal list: the engine filters while it scans (a semi-join with the
+    # products would map every imported row of the years first)
+    codes = sorted(set(normalised.column("hs6").to_pylist()))
+    t = source.filter(source.year.isin([int(y) for y in years]), source.hs6.isin(codes))
     t = t.select("year", "exporter", "importer", "hs6", "value_kusd", "quantity_t", "source")
     return _Inputs(trade=t, products=prods, prod=prod, rep=rep)
 
