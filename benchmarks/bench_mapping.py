@@ -43,7 +43,7 @@ def main(year: int, each: bool = False) -> None:
         )
     ]
     reporters = tr.country_reporters(countries)
-    products, _ = material_products(store.engine(), DEFAULT_LISTS, "material")
+    products, _ = material_products(store.engine(), DEFAULT_LISTS, "material", year)
     print(f"year {year}: {len(countries)} reporters x {products.num_rows} material-HS6 rows")
     timings: list[tuple[str, float, int]] = []
     for name, fn in (

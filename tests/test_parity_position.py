@@ -26,7 +26,7 @@ KEYS = ("reporter", "product", "year")
 
 
 def _products(engine: Any, level: str) -> pa.Table:
-    products, _ = mp.material_products(engine, mp.DEFAULT_LISTS, level)
+    products, _ = mp.material_products(engine, mp.DEFAULT_LISTS, level, 2022)
     assert products.num_rows > 20
     return products
 

@@ -98,8 +98,8 @@ def market_table(exclude: str | None = None) -> pa.Table:
 
 def trade_years(engine: Engine) -> tuple[int, int]:
     """First and last year of the trade the indicators read (``trade_analysis``)."""
-    trade = engine.relations().trade_analysis
-    row = engine.rows(trade.aggregate(first=trade.year.min(), last=trade.year.max()))[0]
+    years = engine.relations().analysis_years
+    row = engine.rows(years.aggregate(first=years.year.min(), last=years.year.max()))[0]
     if row["first"] is None:
         raise UnknownCodeError("the store holds no trade data")
     return int(row["first"]), int(row["last"])
@@ -116,11 +116,12 @@ def check_year(engine: Engine, year: int | None) -> int:
 
 
 def material_products(
-    engine: Engine, lists: Sequence[str], level: str
+    engine: Engine, lists: Sequence[str], level: str, year: int
 ) -> tuple[pa.Table, list[str]]:
     """Products (product, hs6, material, stage, material_name) of the lists; plus notes.
 
-    Materials whose HS6 codes are absent from the trade data are reported, not dropped silently.
+    Materials whose HS6 codes are absent from the trade data of `year` are reported, not
+    dropped silently.
     """
     if level not in LEVELS:
         raise UnknownCodeError(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
@@ -138,8 +139,10 @@ def material_products(
         for entry in mat.list_members(list_id):
             chosen[entry.material] = every[entry.material]
     hs = mat.material_hs6_table("HS92").to_pylist()
+    codes = sorted({r["hs6"] for r in hs if r["material"] in chosen})
     trade = engine.relations().trade_analysis
-    in_store = {r["hs6"] for r in engine.rows(trade.select("hs6").distinct())}
+    present = trade.filter((trade.year == year) & trade.hs6.isin(codes))
+    in_store = {r["hs6"] for r in engine.rows(present.select("hs6").distinct())}
     rows = [r for r in hs if r["material"] in chosen and r["hs6"] in in_store]
     covered = {r["material"] for r in rows}
     absent_codes = sorted({r["hs6"] for r in hs if r["material"] in chosen} - in_store)
@@ -148,12 +151,12 @@ def material_products(
     if missing:
         notes.append(
             f"{len(missing)} material(s) of the lists have no HS6 code in the trade data "
-            f"and are left out: {', '.join(missing)}"
+            f"of {year} and are left out: {', '.join(missing)}"
         )
     if absent_codes:
         notes.append(
-            f"{len(absent_codes)} HS6 code(s) of these materials are not in the trade data, so "
-            f"material totals cover only the codes present: {', '.join(absent_codes)}"
+            f"{len(absent_codes)} HS6 code(s) of these materials are not in the trade data of "
+            f"{year}, so material totals cover only the codes present: {', '.join(absent_codes)}"
         )
     product = [r["material"] if level == "material" else r["hs6"] for r in rows]
     table = pa.table(
@@ -260,7 +263,7 @@ def _map_reporters(
     """`ref`: the one reporter, resolved (None: `names` are ISO codes, each a country)."""
     from verdikart.chains.sectors import sectors_of
 
-    products, list_notes = material_products(engine, request.lists, request.level)
+    products, list_notes = material_products(engine, request.lists, request.level, year)
     step("trade indicators")
     ind = tr.trade_indicators(
         engine,
