@@ -99,7 +99,8 @@ def test_group_reporter_and_formats(tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
     book = load_workbook(xlsx)
-    assert book.sheetnames == ["NOR 2022", "notes"]
+    assert book.sheetnames == ["NOR 2022", "Sources"]  # notes and sources on the last sheet
+    assert any(c.value == "Notes" for row in book["Sources"].iter_rows() for c in row)
     res = runner.invoke(cli, ["map", "--year", "2022", "--format", "html"])
     assert res.exit_code != 0 and "--out" in res.output
 

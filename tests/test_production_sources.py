@@ -223,11 +223,14 @@ def test_cli_production_shows_source_and_note(store: Store) -> None:
     # USGS MCS 2024 PROVENANCE.txt: Norway FeSi Si content 195 kt + Si metal 144 kt
     assert row["quantity"] == 339000.0 and row["source"] == USGS24
     assert row["note"] == "content bases Si in ferrosilicon + Si metal of USGS MCS 2024 summed"
-    table = CliRunner().invoke(cli, ["--store", path, "production", "-m", "graphite", "-y", "2022"])
+    args = ["--store", path, "production", "-m", "graphite", "-y", "2022"]
+    table = CliRunner().invoke(cli, args, terminal_width=250)
     assert table.exit_code == 0, table.output
     assert (
-        "source" in table.output and "note" in table.output and "World Mining Data" in table.output
+        "Source" in table.output and "Note" in table.output and "World Mining Data" in table.output
     )
+    narrow = CliRunner().invoke(cli, args, terminal_width=80)  # left out, and said so
+    assert "Not shown at this width" in narrow.output and "Source, Note" in narrow.output
 
 
 def test_reliance_and_eu_method_read_one_source(tmp_path: Path, shared_data: Path) -> None:

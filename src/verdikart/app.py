@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from verdikart.exchange.critical import ImportsT
     from verdikart.exchange.service import ExchangeService
     from verdikart.reference.countries import CountryRef
+    from verdikart.reference.inputs import YearSpec
     from verdikart.sources._common import ImportReport
     from verdikart.store import Store
 
@@ -150,38 +151,59 @@ class Verdikart:
         self,
         countries: Sequence[str] | None,
         materials: Sequence[str] | None,
-        years: Sequence[int] | None,
+        years: Sequence[int] | YearSpec | None,
         *,
         source: str | None = None,
     ) -> pa.Table:
-        """GeoPolRisk score and CF per country or group, material and year (None = all)."""
-        from verdikart.indicators.geopolrisk import geopolrisk
+        """GeoPolRisk score and CF per country or group, material and year (None = all).
 
+        Materials by any name the reference knows (`kobolt`); years as a list or a
+        :class:`~verdikart.reference.inputs.YearSpec` (`latest` = the last year with trade
+        and production data)."""
+        from verdikart.indicators.geopolrisk import available_years, geopolrisk
+        from verdikart.reference.inputs import YearSpec, material_ids
+
+        engine = self.engine()
+        if isinstance(years, YearSpec):
+            years = years.resolve(available_years(engine), what="trade and production data")
         return geopolrisk(
-            self.engine(),
+            engine,
             None if countries is None else list(countries),
-            None if materials is None else list(materials),
+            None if materials is None else material_ids(list(materials)),
             None if years is None else list(years),
             source=source,
         )
 
+    def geopolrisk_years(self) -> list[int]:
+        """Years GeoPolRisk can be computed for (trade and production data)."""
+        from verdikart.indicators.geopolrisk import available_years
+
+        return available_years(self.engine())
+
     def production(
         self,
         materials: Sequence[str] | None,
-        years: Sequence[int] | None,
+        years: Sequence[int] | YearSpec | None,
         *,
         countries: Sequence[str] = (),
         source: str | None = None,
     ) -> pa.Table:
-        """Producer shares (or the countries' own production and share) with the HHI."""
+        """Producer shares (or the countries' own production and share) with the HHI.
+
+        Materials by any name the reference knows; years a list or a YearSpec (`latest` =
+        the last year with production data)."""
         from verdikart.indicators.production import (
+            known_years,
             own_production,
             producer_shares,
             production_hhi,
         )
+        from verdikart.reference.inputs import YearSpec, material_ids
 
         engine = self.engine()
-        mats = None if materials is None else list(materials)
+        if isinstance(years, YearSpec):
+            years = years.resolve(known_years(engine), what="production data")
+        mats = None if materials is None else material_ids(list(materials))
         yrs = None if years is None else list(years)
         hhi = production_hhi(engine, mats, yrs, source=source).select(
             ["material", "year", "stage", "n_producers", "hhi", "hhi_points"]
@@ -209,15 +231,28 @@ class Verdikart:
         """The EU criticality method (SR per stage and max, EI, critical) for a perspective."""
         from verdikart.indicators.eu_method import eu_criticality
 
+        engine = self.engine()
         return eu_criticality(
-            self.engine(),
+            engine,
             year=year,
-            materials=None if materials is None else list(materials),
+            materials=None if materials is None else self._eu_material_ids(materials),
             perspective=perspective,
             wgi_year=wgi_year,
             trade_years=trade_years,
             production_years=trade_years,
         )
+
+    def _eu_material_ids(self, materials: Sequence[str]) -> list[str]:
+        """The EU assessment's own material ids ('hree', 'titanium-metal', 'Natural
+        Graphite' -> graphite) first, then any name the reference knows (`kobolt`)."""
+        from verdikart.reference.inputs import material_id
+        from verdikart.sources.eu_crm import material_slug
+
+        rel = self.engine().relations()
+        es = rel["eu_supply_shares"]
+        eu = {str(r["material"]) for r in self.engine().rows(es.select("material").distinct())}
+        out = [material_slug(m) if material_slug(m) in eu else material_id(m) for m in materials]
+        return list(dict.fromkeys(out))
 
     def supplier_position(
         self, country: str, *, year: int | None = None, eu_year: int = 2023

@@ -127,12 +127,8 @@ def material_products(
         raise UnknownCodeError(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
     from verdikart.reference import materials as mat
 
-    known = mat.list_ids()
-    unknown = [x for x in lists if x not in known]
-    if unknown:
-        raise UnknownCodeError(
-            f"unknown material list(s) {', '.join(unknown)}; known: {', '.join(known)}"
-        )
+    # ids or the short names people use (nato, eu, crma); unknown ones raise with suggestions
+    lists = list(dict.fromkeys(mat.resolve_list_id(x) for x in lists))
     every = mat.load_materials()
     chosen: dict[str, Any] = {}
     for list_id in lists:

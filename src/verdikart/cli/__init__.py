@@ -12,11 +12,20 @@ import sys
 import click
 
 from verdikart import __version__
-from verdikart.cli.common import Context, pass_context
+from verdikart.cli.common import ARGV_KEY, Context, pass_context
 from verdikart.errors import VerdikartError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Root(click.Group):
+    """The root group; keeps the command line as typed (for the sources sheet of --format
+    xlsx)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta.setdefault(ARGV_KEY, list(args))
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_Root, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="verdikart")
 @click.option(
     "--store",
@@ -35,10 +44,31 @@ from verdikart.errors import VerdikartError
     help="Analytic engine: duckdb (default, embedded) or spark (local mode, or the cluster in "
     "VERDIKART_SPARK_MASTER, reading the layout in VERDIKART_SPARK_DATA).",
 )
+@click.option(
+    "--lang",
+    type=click.Choice(["nb", "en"]),
+    default=None,
+    help="Language of headers and messages: nb (bokmål) or en (English). Default: "
+    "VERDIKART_LANGUAGE, else en.",
+)
+@click.option(
+    "--rows",
+    type=click.IntRange(min=0),
+    envvar="VERDIKART_ROWS",
+    default=None,
+    help="Rows a terminal table shows (default 100; 0 = all, up to 5,000). Files written "
+    "with --out always hold every row.",
+)
 @click.pass_context
-def cli(ctx: click.Context, store_path: str | None, engine_name: str | None) -> None:
+def cli(
+    ctx: click.Context,
+    store_path: str | None,
+    engine_name: str | None,
+    lang: str | None,
+    rows: int | None,
+) -> None:
     """verdikart: critical raw-material value chains, indicators and the materialbørs."""
-    ctx.obj = Context(store_path=store_path, engine_name=engine_name)
+    ctx.obj = Context(store_path=store_path, engine_name=engine_name, lang=lang, rows=rows)
 
 
 def _register() -> None:

@@ -12,7 +12,16 @@ from collections.abc import Sequence
 
 import click
 
-from verdikart.cli.common import Context, emit, format_option, pass_context, split_values
+from verdikart.cli.common import (
+    MATERIAL_HELP,
+    Context,
+    emit,
+    format_option,
+    parse_years,
+    pass_context,
+    split_values,
+    working,
+)
 
 COLUMNS = (
     "material",
@@ -32,13 +41,9 @@ COLUMNS = (
 
 
 def _materials(values: Sequence[str]) -> list[str] | None:
-    """Repeatable, comma-separated material names or ids; None for 'all'."""
-    from verdikart.sources.eu_crm import material_slug
-
-    parts = split_values(values)
-    if not parts:
-        return None
-    return list(dict.fromkeys(material_slug(part) for part in parts))
+    """Repeatable, comma-separated material names or ids (the use case resolves English,
+    Norwegian and published names); None for 'all'."""
+    return split_values(values) or None
 
 
 @click.command("criticality")
@@ -49,23 +54,22 @@ def _materials(values: Sequence[str]) -> list[str] | None:
     multiple=True,
     default=("all",),
     show_default=True,
-    help="Material id or published name (cobalt, 'Natural Graphite'); repeatable, "
-    "comma-separated; 'all'.",
+    help=MATERIAL_HELP,
 )
 @click.option(
     "--perspective",
     "-p",
     default="EU",
     show_default=True,
-    help="EU, or a country (NOR) whose own import shares and import reliance replace the EU's.",
+    help="EU, or a country (NOR, Norge) whose own import shares and import reliance replace "
+    "the EU's.",
 )
 @click.option(
     "--year",
     "-y",
-    type=int,
-    default=2023,
+    default="2023",
     show_default=True,
-    help="Assessment year of the imported EU inputs.",
+    help="Assessment year of the EU inputs (one year, or 'latest').",
 )
 @click.option(
     "--wgi-year",
@@ -76,7 +80,8 @@ def _materials(values: Sequence[str]) -> list[str] | None:
 @click.option(
     "--trade-years",
     default=None,
-    help="Years of trade/production for a national perspective, e.g. 2019-2023 (default: last 5).",
+    help="Years of trade and production for a national perspective: a range (2019-2023), a "
+    "list or 'latest' (default: the last 5).",
 )
 @click.option(
     "--summary",
@@ -89,43 +94,50 @@ def criticality_command(
     ctx: Context,
     materials: tuple[str, ...],
     perspective: str,
-    year: int,
+    year: str,
     wgi_year: int | None,
     trade_years: str | None,
     summary: bool,
     fmt: str,
 ) -> None:
-    """EU criticality (EC 2017 methodology, as applied 2023): SR per stage and max, EI, critical.
+    """EU criticality: supply risk (SR), economic importance (EI) and the critical flag.
 
-    SR = [HHI_GS x IR/2 + HHI_EUS x (1 - IR/2)] x (1 - EoL_RIR) x SI_SR with
+    The EC 2017 methodology as applied in 2023. SR = [HHI_GS x IR/2 + HHI_EUS x (1 - IR/2)] x (1 - EoL_RIR) x SI_SR with
     HHI = sum(share^2 x scaled WGI x t); EI = sum(A_s x Q_s) x SI_EI; critical when SR >= 1.0
     and EI >= 2.8. Rows per stage (E extraction, P processing) and 'max'; `inputs_defaulted`
     lists every input replaced by a default (see docs/method-eu-criticality.md).
     """
+    from verdikart.cli.output import tr
+
+    assessment = parse_years(year, default="2023")
+    the_year = assessment.single(available=[2023]) or 2023
     window: tuple[int, int] | None = None
     if trade_years:
-        first, _, last = trade_years.partition("-")
-        try:
-            window = (int(first), int(last or first))
-        except ValueError as exc:
+        spec = parse_years(trade_years)
+        chosen = spec.explicit()
+        if spec.latest or not chosen:
             raise click.BadParameter(
-                f"not a year range: {trade_years!r}", param_hint="--trade-years"
-            ) from exc
-    table = ctx.app().criticality(
-        year=year,
-        materials=_materials(materials),
-        perspective=perspective,
-        wgi_year=wgi_year,
-        trade_years=window,
-    )
+                f"give years, e.g. 2019-2023 (got {trade_years!r})", param_hint="--trade-years"
+            )
+        window = (chosen[0], chosen[-1])
+    with working(tr("computing criticality", "beregner kritikalitet")):
+        table = ctx.app().criticality(
+            year=the_year,
+            materials=_materials(materials),
+            perspective=perspective,
+            wgi_year=wgi_year,
+            trade_years=window,
+        )
     rows = table.to_pylist()
     if summary:
         rows = [r for r in rows if r["stage"] == "max"]
     title = None
     if fmt == "table" and rows:
-        title = (
-            f"EU criticality {year}, perspective {rows[0]['perspective']}, "
-            f"WGI {rows[0]['wgi_year']}"
+        title = tr(
+            f"EU criticality {the_year}, perspective {rows[0]['perspective']}, "
+            f"WGI {rows[0]['wgi_year']}",
+            f"EU-kritikalitet {the_year}, perspektiv {rows[0]['perspective']}, "
+            f"WGI {rows[0]['wgi_year']}",
         )
     emit(rows, fmt, columns=COLUMNS, title=title)
 

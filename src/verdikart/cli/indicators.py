@@ -10,33 +10,26 @@ from collections.abc import Sequence
 
 import click
 
-from verdikart.cli.common import Context, emit_arrow, format_option, pass_context, split_values
+from verdikart.cli import common
+from verdikart.cli.common import (
+    Context,
+    emit_arrow,
+    format_option,
+    parse_years,
+    pass_context,
+    split_values,
+    working,
+)
 
 
 def split_years(values: Sequence[str]) -> list[int] | None:
     """Years from repeatable/comma-separated values, ranges like 2018-2022, or 'all'."""
-    parts = split_values(values)
-    if parts is None:
-        return None
-    years: list[int] = []
-    for part in parts:
-        first, sep, last = part.partition("-")
-        try:
-            if sep:
-                years.extend(range(int(first), int(last) + 1))
-            else:
-                years.append(int(part))
-        except ValueError as exc:
-            raise click.BadParameter(f"not a year or range: {part!r}", param_hint="--year") from exc
-    return sorted(set(years))
+    return common.split_years(values)
 
 
-_COUNTRY_HELP = (
-    "ISO3/ISO2/name/BACI code or group id (EU27, NATO, ...); repeatable or comma-separated; "
-    "'all' = every country with data plus the defined groups."
-)
-_MATERIAL_HELP = "Material slug (cobalt, lithium, ...); repeatable or comma-separated; 'all'."
-_YEAR_HELP = "Year or range (2018-2022); repeatable or comma-separated; 'all'."
+_COUNTRY_HELP = common.COUNTRY_HELP
+_MATERIAL_HELP = common.MATERIAL_HELP
+_YEAR_HELP = common.YEAR_HELP
 
 
 # Shared by the geopolrisk and production commands.
@@ -51,6 +44,15 @@ materials_option = click.option(
 )
 years_option = click.option(
     "--year", "-y", "years", multiple=True, default=("all",), show_default=True, help=_YEAR_HELP
+)
+latest_years_option = click.option(
+    "--year",
+    "-y",
+    "years",
+    multiple=True,
+    default=("latest",),
+    show_default=True,
+    help=_YEAR_HELP + " Default: the latest year with data.",
 )
 production_source_option = click.option(
     "--production-source",
@@ -74,7 +76,7 @@ production_source_option = click.option(
     help=_COUNTRY_HELP,
 )
 @materials_option
-@years_option
+@latest_years_option
 @production_source_option
 @format_option()
 @pass_context
@@ -86,21 +88,24 @@ def geopolrisk_command(
     production_source: str | None,
     fmt: str,
 ) -> None:
-    """GeoPolRisk score and characterisation factor (Koyamparambath et al. 2024).
+    """GeoPolRisk supply risk and characterisation factor per country, material and year.
 
-    One row per country or group, material and year: score = HHI of world production x
-    import risk; CF = score x price / 0.409412948 (eq. kg Cu/kg). Missing values are empty,
-    with `missing_reason`. Production comes from one source and stage per material and year
-    (`production_source`, `production_stage`).
+    Method: Koyamparambath et al. 2024. One row per country or group, material and year:
+    score = HHI of world production x import risk; CF = score x price / 0.409412948 (eq. kg
+    Cu/kg). Missing values are empty, with the reason. Production comes from one source and
+    stage per material and year. Without --year: the latest year with data.
     """
+    from verdikart.cli.output import tr
     from verdikart.indicators.geopolrisk import COLUMNS
 
-    table = ctx.app().geopolrisk(
-        split_values(countries),
-        split_values(materials),
-        split_years(years),
-        source=production_source,
-    )
+    spec = parse_years(years, default="latest")
+    with working(tr("computing GeoPolRisk", "beregner GeoPolRisk")):
+        table = ctx.app().geopolrisk(
+            common.country_ids(countries),
+            split_values(materials),
+            spec,
+            source=production_source,
+        )
     emit_arrow(table, fmt, COLUMNS, "GeoPolRisk")
 
 
@@ -125,19 +130,24 @@ def production_command(
     production_source: str | None,
     fmt: str,
 ) -> None:
-    """World producer shares and HHI of production, one source per material/stage/year.
+    """World producers' shares and the concentration (HHI) of production.
+
+    One data source per material, stage and year.
 
     Without --country: every producer's share and rank with the material's HHI (0-1 and
     DoJ 0-10,000 points). With --country: that country's or group's production and share.
     `source` names the data used; `note` says why a share or HHI is empty.
     """
-    country_list = split_values(countries) if countries else []
-    table = ctx.app().production(
-        split_values(materials),
-        split_years(years),
-        countries=country_list or (),
-        source=production_source,
-    )
+    from verdikart.cli.output import tr
+
+    country_list = (common.country_ids(countries) or []) if countries else []
+    with working(tr("computing production shares", "beregner produksjonsandeler")):
+        table = ctx.app().production(
+            split_values(materials),
+            parse_years(years),
+            countries=country_list or (),
+            source=production_source,
+        )
     emit_arrow(table, fmt, OWN_COLUMNS if country_list else SHARE_COLUMNS, "Production")
 
 

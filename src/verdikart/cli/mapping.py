@@ -11,7 +11,7 @@ from typing import Any
 
 import click
 
-from verdikart.cli.common import Context, pass_context, render
+from verdikart.cli.common import Context, emit, format_option, pass_context, render
 
 MAP_FORMATS = ("table", "json", "csv", "xlsx", "html")
 TABLE_COLUMNS = (
@@ -31,60 +31,103 @@ TABLE_COLUMNS = (
 )
 
 
-def _write_xlsx(rows: list[dict[str, Any]], path: Path, sheet: str, notes: list[str]) -> None:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    ws = book.active
-    ws.title = sheet[:31]
-    cols = list(rows[0]) if rows else []
-    ws.append(cols)
-    for r in rows:
-        ws.append([r.get(c) for c in cols])
-    info = book.create_sheet("notes")
-    for line in notes:
-        info.append([line])
-    book.save(path)
-
-
 @click.command("map")
-@click.option("--country", default="NOR", show_default=True, help="Reporter: country or group.")
-@click.option("--year", type=int, default=None, help="Year (default: latest in the store).")
+@click.option(
+    "--country",
+    default="NOR",
+    show_default=True,
+    help="Reporter: a country (ISO code or English/Norwegian name, e.g. NOR, Norge) or a "
+    "group (EU27, NORDIC, ...).",
+)
+@click.option(
+    "--year",
+    default="latest",
+    show_default=True,
+    help="One year (2022) or 'latest' (the latest year with trade data).",
+)
 @click.option(
     "--lists",
     default="crma-critical,crma-strategic,nato2024,norway",
     show_default=True,
-    help="Comma-separated material list ids.",
+    help="Material lists, comma-separated: ids or short names (nato, eu = the latest EU list, "
+    "crma, strategic, usgs, doe, norway); `verdikart materials lists` shows them.",
 )
-@click.option("--level", type=click.Choice(["material", "hs6"]), default="material")
-@click.option("--basis", type=click.Choice(["value", "quantity"]), default="value")
-@click.option("--threshold", type=float, default=0.65, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(MAP_FORMATS), default="table", show_default=True)
+@click.option(
+    "--level",
+    type=click.Choice(["material", "hs6"]),
+    default="material",
+    show_default=True,
+    help="One row per material (its HS codes added up) or per HS6 product code.",
+)
+@click.option(
+    "--basis",
+    type=click.Choice(["value", "quantity"]),
+    default="value",
+    show_default=True,
+    help="Import shares by trade value (USD) or by quantity (tonnes).",
+)
+@click.option(
+    "--threshold",
+    type=float,
+    default=0.65,
+    show_default=True,
+    help="Concentration flag: a single supplier country's share at or above this (0-1; the "
+    "CRMA's 65 %).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(MAP_FORMATS),
+    default="table",
+    show_default=True,
+    help="table, json, csv, xlsx (a formatted workbook; needs --out) or html (a report; "
+    "needs --out).",
+)
+@click.option(
+    "--csv-style",
+    type=click.Choice(["en", "nb"]),
+    default="en",
+    show_default=True,
+    help="CSV for English (comma, decimal point) or Norwegian Excel (semicolon, decimal "
+    "comma, UTF-8 with BOM).",
+)
 @click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write to a file.")
 @pass_context
 def map_command(
     ctx: Context,
     country: str,
-    year: int | None,
+    year: str,
     lists: str,
     level: str,
     basis: str,
     threshold: float,
     fmt: str,
+    csv_style: str,
     out: str | None,
 ) -> None:
-    """Seed-003 mapping: dependencies, concentration flags and Norway's position."""
+    """Norway's (or another country's) import dependencies and position, per critical material.
+
+    For the materials on the chosen lists: imports, supplier concentration (HHI, the top
+    supplier's share and the 65 % flag), supplier risk, import reliance, world export share
+    and GeoPolRisk, ranked with the vulnerabilities first.
+    """
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     from verdikart.chains.mapping import MapRequest
+    from verdikart.cli.common import country_ids, parse_years
+    from verdikart.reference.inputs import list_ids
 
     if not 0 < threshold <= 1:
         raise click.BadParameter("must be in (0, 1]", param_hint="--threshold")
+    reporters = country_ids(country) or []
+    if len(reporters) != 1:
+        raise click.BadParameter("give one country or group", param_hint="--country")
+    reporter = reporters[0]
     request = MapRequest(
-        country=country,
-        year=year,
-        lists=tuple(x.strip() for x in lists.split(",") if x.strip()),
+        country=reporter,
+        year=parse_years(year, default="latest").single(),
+        lists=tuple(list_ids(lists) or ()),
         level=level,
         basis=basis,  # type: ignore[arg-type]
         threshold=threshold,
@@ -97,11 +140,18 @@ def map_command(
         result = ctx.app().map(request, progress=lambda msg: bar.update(task, description=msg))
     if fmt in ("xlsx", "html") and not out:
         raise click.UsageError(f"--format {fmt} needs --out FILE")
+    ctx.out, ctx.csv_style = out, csv_style
     if fmt == "xlsx":
-        _write_xlsx(
-            result.rows, Path(out or ""), f"{result.reporter} {result.year}", _notes(result)
+        from verdikart.cli.common import write_out
+
+        write_out(
+            result.rows,
+            "xlsx",
+            out or "",
+            title=f"{result.reporter} {result.year}",
+            sources=result.sources,
+            notes=result.notes,
         )
-        click.echo(f"wrote {out}", err=True)
         return
     if fmt == "html":
         from verdikart.report import render_map_html
@@ -109,18 +159,22 @@ def map_command(
         Path(out or "").write_text(render_map_html(result), encoding="utf-8")
         click.echo(f"wrote {out}", err=True)
         return
+    from verdikart.cli.output import tr, wrap
+
     columns = TABLE_COLUMNS if fmt == "table" else None
-    text = render(
-        result.rows,
-        fmt,
-        columns=columns,
-        title=f"{result.reporter_name} {result.year}: {level} mapping ({basis} basis)",
+    title = tr(
+        f"{result.reporter_name} {result.year}: by {level}, shares by {basis}",
+        f"{result.reporter_name} {result.year}: per {'råvare' if level == 'material' else 'HS6'}"
+        f", andeler etter {'verdi' if basis == 'value' else 'mengde'}",
     )
+    text = render(result.rows, fmt, columns=columns, title=title)
     if fmt == "table":
-        text += "\n" + "\n".join(_notes(result))
+        text += "\n" + wrap("\n".join(_notes(result)))
+    if fmt == "csv" and csv_style == "nb":
+        text = "\ufeff" + text
     if out:
         Path(out).write_text(text + "\n", encoding="utf-8")
-        click.echo(f"wrote {out}", err=True)
+        click.echo(tr(f"wrote {out}", f"skrev {out}"), err=True)
     else:
         click.echo(text)
 
@@ -136,19 +190,41 @@ def company_group() -> None:
 
 @company_group.command("assess")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--year", type=int, default=None, help="Only purchases of this year.")
-@click.option("--threshold", type=float, default=0.65, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(("table", "json", "csv")), default="table")
+@click.option(
+    "--year",
+    default=None,
+    help="Only purchases of this year (2022) or of the latest year in the file ('latest').",
+)
+@click.option(
+    "--threshold",
+    type=float,
+    default=0.65,
+    show_default=True,
+    help="Concentration flag: one supplier country's share at or above this (0-1).",
+)
+@format_option()
 @click.option("--save", is_flag=True, help="Also save the purchases into the store.")
 @pass_context
 def company_assess(
-    ctx: Context, file: str, year: int | None, threshold: float, fmt: str, save: bool
+    ctx: Context, file: str, year: str | None, threshold: float, fmt: str, save: bool
 ) -> None:
     """Supplier concentration and country risk of a company's purchases file (CSV/XLSX)."""
-    rows, saved = ctx.app().company_assess(Path(file), year=year, threshold=threshold, save=save)
+    from verdikart.cli.common import parse_years
+    from verdikart.cli.output import tr
+
+    the_year = None if year is None else parse_years(year).single()
+    rows, saved = ctx.app().company_assess(
+        Path(file), year=the_year, threshold=threshold, save=save
+    )
+    if year is not None and the_year is None:  # 'latest': the last year in the file
+        last = max((r["year"] for r in rows if r.get("year") is not None), default=None)
+        rows = [r for r in rows if r.get("year") == last]
     if saved is not None:
-        click.echo(f"saved {saved} purchase rows to the store", err=True)
-    click.echo(render(rows, fmt, title=f"Company assessment: {Path(file).name}"))
+        click.echo(
+            tr(f"saved {saved} purchase rows to the store", f"lagret {saved} innkjøpsrader"),
+            err=True,
+        )
+    emit(rows, fmt, title=tr("Company assessment", "Bedriftsvurdering") + f": {Path(file).name}")
 
 
 COMMANDS: list[click.Command] = [map_command, company_group]

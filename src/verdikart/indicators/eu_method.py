@@ -598,7 +598,7 @@ def eu_criticality(
                 .union(rel.production.select("material"))
             )
             known = sorted({str(r["material"]) for r in engine.rows(known_expr)})
-            raise UnknownCodeError(
-                f"no supply data for material(s) {', '.join(missing)}; known: {', '.join(known)}"
-            )
+            from verdikart.reference.inputs import unknown_materials_message
+
+            raise UnknownCodeError(unknown_materials_message("no supply data", missing, known))
     return result

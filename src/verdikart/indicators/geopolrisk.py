@@ -380,10 +380,13 @@ def resolve_materials(engine: Engine, materials: Sequence[str] | None) -> list[s
         elif slug not in out:
             out.append(slug)
     if unknown:
+        from verdikart.reference.inputs import did_you_mean
+
+        slugs = [m["material"] for m in known]
         raise UnknownCodeError(
             f"unknown or unassessable material(s) {', '.join(map(repr, unknown))} (GeoPolRisk "
-            f"needs an HS code in the World Mining Data map); materials: "
-            f"{', '.join(m['material'] for m in known)}"
+            f"needs an HS code in the World Mining Data map); {did_you_mean(unknown, slugs)}"
+            f"materials: {', '.join(slugs)}"
         )
     return out
 

@@ -244,9 +244,10 @@ def check_selection(
     mats = list(all_materials) if materials is None else [m.strip().lower() for m in materials]
     unknown = [m for m in mats if m not in all_materials]
     if unknown:
+        from verdikart.reference.inputs import unknown_materials_message
+
         raise UnknownCodeError(
-            f"no production data for material(s) {', '.join(unknown)}; "
-            f"materials with production data: {', '.join(all_materials)}"
+            unknown_materials_message("no production data", unknown, list(all_materials))
         )
     yrs = list(all_years) if years is None else [int(y) for y in years]
     bad = [y for y in yrs if y not in all_years]

@@ -437,19 +437,29 @@ def load_materials() -> dict[str, Material]:
     return dict(_materials())
 
 
+def find_material(text: str) -> Material | None:
+    """Like :func:`get_material`, but None when nothing matches (no message work)."""
+    mid = _index().get(_key(text))
+    return None if mid is None else _materials()[mid]
+
+
+def material_suggestions(text: str, n: int = 5) -> list[str]:
+    """Material ids whose id, names, aliases or official names are close to `text`."""
+    close = difflib.get_close_matches(_key(text), list(_index()), n=n * 2, cutoff=0.6)
+    return list(dict.fromkeys(_index()[c] for c in close))[:n]
+
+
 def get_material(text: str) -> Material:
     """A material by id, English or Norwegian name, alias, symbol or official list name.
 
     Case-insensitive; spaces, '_' and '-' are equivalent. Raises UnknownCodeError listing
     close matches and the known ids.
     """
-    mid = _index().get(_key(text))
-    if mid is not None:
-        return _materials()[mid]
-    close = difflib.get_close_matches(_key(text), list(_index()), n=5, cutoff=0.6)
-    hint = ""
-    if close:
-        hint = "did you mean: " + ", ".join(dict.fromkeys(_index()[c] for c in close)) + "? "
+    found = find_material(text)
+    if found is not None:
+        return found
+    close = material_suggestions(text)
+    hint = "did you mean: " + ", ".join(close) + "? " if close else ""
     raise UnknownCodeError(
         f"unknown material {text!r}; {hint}known ids: {', '.join(sorted(_materials()))}"
     )
@@ -460,11 +470,45 @@ def list_ids() -> tuple[str, ...]:
     return LIST_IDS
 
 
+# Short names people use for the lists (what they say, not our ids): the newest edition of a
+# list that has several, the CRMA's critical list (Annex II, which includes the strategic ones).
+LIST_ALIASES = {
+    "eu": "eu2023",
+    "eu-crm": "eu2023",
+    "crm": "eu2023",
+    "crma": "crma-critical",
+    "critical": "crma-critical",
+    "strategic": "crma-strategic",
+    "srm": "crma-strategic",
+    "nato": "nato2024",
+    "usgs": "usgs2022",
+    "doe": "doe2023",
+    "us-doe": "doe2023",
+    "norge": "norway",
+    "no": "norway",
+    "nor": "norway",
+}
+
+
+def resolve_list_id(text: str) -> str:
+    """A list id from its id or a common short name (`nato` -> nato2024, `eu` -> the latest
+    EU list, `crma` -> crma-critical), any case; UnknownCodeError with close matches."""
+    key = "-".join(str(text).strip().casefold().replace("_", " ").split())
+    if key in LIST_IDS:
+        return key
+    if key in LIST_ALIASES:
+        return LIST_ALIASES[key]
+    close = difflib.get_close_matches(key, [*LIST_IDS, *LIST_ALIASES], n=4, cutoff=0.5)
+    ids = list(dict.fromkeys(LIST_ALIASES.get(c, c) for c in close))
+    hint = f"did you mean: {', '.join(ids)}? " if ids else ""
+    raise UnknownCodeError(
+        f"unknown material list {text!r}; {hint}lists: {', '.join(LIST_IDS)} "
+        f"(short names: {', '.join(f'{a}={i}' for a, i in LIST_ALIASES.items())})"
+    )
+
+
 def _check_list(list_id: str) -> str:
-    lid = list_id.strip().lower()
-    if lid not in LIST_IDS:
-        raise UnknownCodeError(f"unknown list {list_id!r}; lists: {', '.join(LIST_IDS)}")
-    return lid
+    return resolve_list_id(list_id)
 
 
 def list_info(list_id: str) -> ListInfo:
@@ -558,10 +602,13 @@ __all__ = [
     "ListInfo",
     "Material",
     "Stage",
+    "find_material",
     "get_material",
     "list_ids",
     "list_info",
     "list_members",
+    "material_suggestions",
+    "resolve_list_id",
     "list_membership_table",
     "lists",
     "load_materials",
