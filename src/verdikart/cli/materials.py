@@ -5,11 +5,17 @@ Everything is read from `verdikart.reference` (materials, lists, countries and g
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import click
 
 from verdikart.cli.common import emit, format_option
+
+
+def _plain(text: str) -> str:
+    """A rationale without the internal reference to our source notes ('(seed 003, l. 235)')."""
+    return re.sub(r"\s*\((?:seed|Seed)[^)]*\)", "", text).strip()
 
 
 @click.group("materials")
@@ -52,8 +58,8 @@ def materials_list(list_id: str | None, fmt: str) -> None:
             "name_no": material.name_no,
             "group": material.group,
         }
-        if entry.seed:
-            row.update(seed=entry.seed, line=entry.line, quote=entry.quote)
+        if entry.quote:  # the Norwegian additions: why, in the words of the source
+            row.update(rationale=_plain(entry.rationale or ""), quote=entry.quote)
         out.append(row)
     emit(out, fmt, title=f"{info.title} ({info.count})")
 
@@ -99,12 +105,13 @@ def materials_show(material: str, fmt: str) -> None:
             head.append(f"HS proxy: {data['hs_proxy']}")
         for entry in data["norwegian_rationale"]:
             head.append(
-                f"Norway: {entry['rationale']} [{entry['seed']} l.{entry['line']}: "
-                f"\u201c{entry['quote']}\u201d]"
+                f"Norway: {_plain(entry['rationale'] or '')} \u201c{entry['quote']}\u201d"
             )
         if data["note"]:
             head.append(f"note: {data['note']}")
-        click.echo("\n".join(head))
+        from verdikart.cli.output import wrap
+
+        click.echo(wrap("\n".join(head)))
     if rows:
         emit(rows, fmt, title="Value-chain stages and HS6 codes")
 
