@@ -104,9 +104,7 @@ def materials_show(material: str, fmt: str) -> None:
         if data["hs_proxy"]:
             head.append(f"HS proxy: {data['hs_proxy']}")
         for entry in data["norwegian_rationale"]:
-            head.append(
-                f"Norway: {_plain(entry['rationale'] or '')} \u201c{entry['quote']}\u201d"
-            )
+            head.append(f"Norway: {_plain(entry['rationale'] or '')} \u201c{entry['quote']}\u201d")
         if data["note"]:
             head.append(f"note: {data['note']}")
         from verdikart.cli.output import wrap
