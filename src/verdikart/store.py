@@ -62,12 +62,17 @@ BUNDLED_SOURCE_SQL = "regexp_replace(\"source\", ' \\(via [^)]*\\)$', '')"
 # Imported BACI rows read as `trade`: codes mapped to ISO alpha-3 through `baci_countries`
 # (codes without a mapping, kept on request, stay as their number); revision and source from
 # the file's batch row. The second query gives the (year, revision) pairs they cover.
+# HS6 text through a join with every six-digit code rather than lpad() on each row: making a
+# string per row costs seconds per 10 M rows, and a filter on `hs6` (an indicator's codes)
+# then narrows the small side first, so the engine reads only those codes' rows.
 BACI_TRADE_AS_TRADE = (
     "SELECT t.year, coalesce(e.iso3, CAST(t.exporter_code AS VARCHAR)) AS exporter, "
     "coalesce(m.iso3, CAST(t.importer_code AS VARCHAR)) AS importer, "
     "t.exporter_code, t.importer_code, b.hs_revision, "
-    "lpad(CAST(t.hs6_code AS VARCHAR), 6, '0') AS hs6, t.value_kusd, t.quantity_t, b.source "
+    "c.hs6, t.value_kusd, t.quantity_t, b.source "
     "FROM main.imported_baci_trade t JOIN main.imported_baci_batches b USING (import_id) "
+    "JOIN (SELECT CAST(range AS INTEGER) AS hs6_code, lpad(CAST(range AS VARCHAR), 6, '0') "
+    "AS hs6 FROM range(1000000)) c ON c.hs6_code = t.hs6_code "
     "LEFT JOIN baci_countries e ON e.baci_code = t.exporter_code "
     "LEFT JOIN baci_countries m ON m.baci_code = t.importer_code"
 )
@@ -135,6 +140,7 @@ class Store:
         self._engine: DuckDBEngine | None = None
         # compiled SQL, shared with this store's readers; on disk beside the store file
         self._sql_cache: SqlCache | None = None
+        self._columns: dict[str, set[str]] = {}  # imported tables' columns (for the views)
         self._refresh_views()
 
     # -- opening -------------------------------------------------------------------------
@@ -206,6 +212,7 @@ class Store:
 
     def _refresh_views(self) -> None:
         present = self._imported_tables()
+        self._columns = stored_columns(self.con, present)
         for spec in TABLES.values():
             self.con.execute(self._view_sql(spec, present))
         self.con.execute(self._trade_coverage_sql(present))
@@ -246,7 +253,13 @@ class Store:
         key = ", ".join(f'"{c}"' for c in spec.coverage_key)
         imported: list[tuple[str, str]] = []
         if f"imported_{spec.name}" in present:
-            query = f'SELECT {cols} FROM main."imported_{spec.name}"'
+            # a column added to the schema after the rows were imported reads as NULL
+            have = self._columns.get(f"imported_{spec.name}")
+            picked = ", ".join(
+                f'"{c}"' if have is None or c in have else f'CAST(NULL AS {t}) AS "{c}"'
+                for c, t in spec.columns
+            )
+            query = f'SELECT {picked} FROM main."imported_{spec.name}"'
             # bundled trade is CEPII BACI: only BACI rows (e.g. from a Parquet file) replace
             # it; another dataset of the same year (UN Comtrade) sits beside it
             only = f" WHERE {BACI_LABEL_SQL}" if spec.name == "trade" else ""
@@ -400,6 +413,8 @@ class Store:
         staging = f"staging_{spec.name}"
         cols = ", ".join(f'"{c}"' for c in spec.column_names)
         con.execute(spec.ddl(target))
+        for column, sql_type in spec.columns:  # a store made before the column was declared
+            con.execute(f'ALTER TABLE "{target}" ADD COLUMN IF NOT EXISTS "{column}" {sql_type}')
         _drop_temp(con, staging)
         con.execute(spec.ddl(staging, temp=True))
         count = load(con, staging)
@@ -570,6 +585,21 @@ def stored_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
         "WHERE table_schema = 'main' AND table_catalog = current_database()"
     ).fetchall()
     return {r[0] for r in rows}
+
+
+def stored_columns(con: duckdb.DuckDBPyConnection, tables: set[str]) -> dict[str, set[str]]:
+    """The columns of the store file's `imported_*` tables (one catalog query)."""
+    if not any(t.startswith("imported_") for t in tables):
+        return {}
+    rows = con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = 'main' AND table_catalog = current_database() "
+        "AND starts_with(table_name, 'imported_')"
+    ).fetchall()
+    out: dict[str, set[str]] = {}
+    for table, column in rows:
+        out.setdefault(str(table), set()).add(str(column))
+    return out
 
 
 @contextmanager

@@ -396,7 +396,7 @@ def available_years(engine: Engine) -> list[int]:
     rel = engine.relations()
     p = rel.production
     expr = (
-        p.filter(p.year.isin(rel.trade.year))
+        p.filter(p.year.isin(rel.trade_coverage.year))  # trade's years, without a scan of it
         .select(year=p.year.cast("int32"))
         .distinct()
         .order_by("year")
