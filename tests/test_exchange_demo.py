@@ -1,9 +1,12 @@
 # ruff: noqa: F401, F811 - pytest fixtures imported from test_exchange_support
-"""Demo data of seed 001 through the CLI: matching finds and explains, potential runs."""
+"""The demonstration cases through the CLI: tokens to a private file, matching finds and
+explains, potential runs."""
 
 from __future__ import annotations
 
 import json
+import stat
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,14 +19,23 @@ from verdikart.cli import cli
 def _run(runner: CliRunner, *args: str) -> Any:
     out = runner.invoke(cli, list(args))
     assert out.exit_code == 0, out.output
-    return json.loads(out.output)
+    return json.loads(out.stdout)
 
 
 @pytest.fixture
-def demo(db_url: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def demo(db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, str]:
+    """The demo loaded; its tokens read from the private file it writes (never printed)."""
     monkeypatch.setenv("VERDIKART_DB_URL", db_url)
-    rows = _run(CliRunner(), "exchange", "demo", "--format", "json")
-    return {r["organisation"]: r["token"] for r in rows}
+    tokens = tmp_path / "tokens.json"
+    out = CliRunner().invoke(cli, ["exchange", "demo", "--tokens", str(tokens), "--format", "json"])
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out.stdout)
+    assert rows and all("token" not in r for r in rows)
+    assert stat.S_IMODE(tokens.stat().st_mode) == 0o600
+    by_org: dict[str, str] = json.loads(tokens.read_text(encoding="utf-8"))
+    assert all(token not in out.output for token in by_org.values())
+    assert str(tokens) in out.stderr and "VERDIKART_TOKEN" in out.stderr
+    return by_org
 
 
 def test_demo_loads_seed_cases_once(demo: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:

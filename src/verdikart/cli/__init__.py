@@ -71,6 +71,80 @@ def cli(
     ctx.obj = Context(store_path=store_path, engine_name=engine_name, lang=lang, rows=rows)
 
 
+# One complete line per command for the command lists of --help (click would otherwise cut the
+# docstring's first sentence to the terminal's width, or at an abbreviation such as "Art.").
+# A new command needs a line here (tests/test_cli_help.py checks every command has one).
+SHORT_HELP = {
+    "data": "The data store: contents, imports and exports.",
+    "data status": "What the store holds: rows, years and sources.",
+    "data sources": "The data sources verdikart can read.",
+    "data import": "Import an official data file into the store.",
+    "data export": "Write a table, or the whole store, to Parquet.",
+    "data download": "Download a source's official file (needs network).",
+    "materials": "Raw materials, their HS codes and the official lists.",
+    "materials list": "All materials, or the entries of one list.",
+    "materials show": "Everything about one material.",
+    "materials lists": "The official lists with their counts and sources.",
+    "countries": "Countries, their codes and names, and country groups.",
+    "countries list": "All countries, or the members of a group.",
+    "countries groups": "The country groups, built-in and your own.",
+    "countries show": "One country or group, by any code or name.",
+    "countries add-group": "Define your own country group.",
+    "countries remove-group": "Delete a country group you defined.",
+    "geopolrisk": "GeoPolRisk supply risk by country, material, year.",
+    "production": "World producers' shares and concentration (HHI).",
+    "criticality": "EU criticality: supply risk, economic importance.",
+    "position": "Where a country supplies the EU and the world.",
+    "map": "Import dependencies and position per critical material.",
+    "company": "A company's purchases: template and risk assessment.",
+    "company assess": "Supplier concentration and risk of your purchases.",
+    "company template": "Write a purchases file to fill in (CSV or Excel).",
+    "chain": "Value chains stage by stage, with suppliers and plants.",
+    "chain show": "One material's value chain, stage by stage.",
+    "exchange": "Materialbørs: side streams, needs and matching.",
+    "exchange init": "Create or upgrade the exchange database.",
+    "exchange add-user": "Create a user and its access token.",
+    "exchange add-stream": "Register a side stream from a JSON file.",
+    "exchange add-need": "Register a need from a JSON file.",
+    "exchange list": "Side streams on offer, or your needs.",
+    "exchange show": "One side stream (its details when shared with you).",
+    "exchange request": "Ask a stream's owner to share its details.",
+    "exchange requests": "Requests to share details, made or received.",
+    "exchange accept": "Share your stream's details with who asked.",
+    "exchange revoke": "Stop sharing your stream's details.",
+    "exchange audit": "Who read or changed your organisation's data.",
+    "exchange import": "Import side streams from a CSV or Excel file.",
+    "exchange match": "Ranked, explained matches for a need or stream.",
+    "exchange potential": "Secondary supply of a material vs Norway's imports.",
+    "exchange demo": "Load the demonstration cases (illustrative data).",
+    "serve": "Run the web app (materialbørs pages and API).",
+}
+# Help for options declared without it (in modules other workers own), by command and option.
+OPTION_HELP = {
+    ("serve", "--host"): "Address to listen on.",
+    ("serve", "--port"): "Port to listen on.",
+    ("serve", "--workers"): "Worker processes (each with its own connections).",
+    ("serve", "--log-level"): "How much the server logs.",
+}
+
+
+def _walk(command: click.Command, path: str = "") -> list[tuple[str, click.Command]]:
+    out = [(path, command)]
+    if isinstance(command, click.Group):
+        for name, sub in command.commands.items():
+            out.extend(_walk(sub, f"{path} {name}".strip()))
+    return out
+
+
+def _help_texts() -> None:
+    for path, command in _walk(cli):
+        if path in SHORT_HELP:
+            command.short_help = SHORT_HELP[path]
+        for param in command.params:
+            if isinstance(param, click.Option) and not param.help:
+                param.help = OPTION_HELP.get((path, param.opts[0]))
+
+
 def _register() -> None:
     from verdikart.cli import (
         chains,
@@ -97,6 +171,7 @@ def _register() -> None:
     ):
         for command in module.COMMANDS:
             cli.add_command(command)
+    _help_texts()
 
 
 _register()

@@ -107,13 +107,23 @@ def add_need(ctx: Context, file: str, token: str, fmt: str) -> None:
 
 @exchange.command("list")
 @token_option
-@click.option("--material-class", default=None)
-@click.option("--kind", type=click.Choice(["by-product", "waste", "surplus-energy"]))
+@click.option("--material-class", default=None, help="Only streams of this material class.")
+@click.option(
+    "--kind",
+    type=click.Choice(["by-product", "waste", "surplus-energy"]),
+    help="Only streams of this kind.",
+)
 @click.option("--region", default=None, help="County (fylke).")
 @click.option("--mine", is_flag=True, help="Only your organisation's streams.")
 @click.option("--cluster", is_flag=True, help="Hub operators: only your cluster's members.")
 @click.option("--needs", "needs", is_flag=True, help="List your organisation's needs instead.")
-@click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 500),
+    default=50,
+    show_default=True,
+    help="At most this many streams.",
+)
 @format_option()
 @pass_context
 def list_(
@@ -178,7 +188,7 @@ def show(ctx: Context, stream_id: str, token: str, fmt: str) -> None:
 
 @exchange.command("request")
 @click.argument("stream_id")
-@click.option("--message", default=None)
+@click.option("--message", default=None, help="A note to the owner: who you are and why.")
 @token_option
 @format_option()
 @pass_context
@@ -189,7 +199,13 @@ def request(ctx: Context, stream_id: str, message: str | None, token: str, fmt: 
 
 
 @exchange.command("requests")
-@click.option("--role", type=click.Choice(["any", "owner", "requester"]), default="any")
+@click.option(
+    "--role",
+    type=click.Choice(["any", "owner", "requester"]),
+    default="any",
+    show_default=True,
+    help="Requests you received (owner), made (requester), or both.",
+)
 @token_option
 @format_option()
 @pass_context
@@ -229,7 +245,13 @@ def revoke(ctx: Context, request_id: str, token: str, fmt: str) -> None:
 
 
 @exchange.command("audit")
-@click.option("--limit", type=click.IntRange(1, 100_000), default=100, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 100_000),
+    default=100,
+    show_default=True,
+    help="At most this many entries, newest first.",
+)
 @token_option
 @format_option()
 @pass_context
@@ -277,7 +299,13 @@ def import_(ctx: Context, file: str, layout: str | None, token: str, fmt: str) -
 @exchange.command("match")
 @click.option("--need", "need_id", default=None, help="Rank streams for this need of yours.")
 @click.option("--stream", "stream_id", default=None, help="Rank needs for this stream of yours.")
-@click.option("--limit", type=click.IntRange(1, 200), default=10, show_default=True)
+@click.option(
+    "--limit",
+    type=click.IntRange(1, 200),
+    default=10,
+    show_default=True,
+    help="At most this many matches.",
+)
 @token_option
 @format_option()
 @pass_context
@@ -297,24 +325,82 @@ def match(
 
 
 @exchange.command("potential")
-@click.option("--material", required=True, help="Material id, e.g. phosphate-rock, manganese.")
-@click.option("--year", type=int, default=None, help="Import year (default: latest).")
+@click.option(
+    "--material",
+    required=True,
+    help="Material: id or name in English or Norwegian (phosphate-rock, mangan).",
+)
+@click.option(
+    "--year",
+    default="latest",
+    show_default=True,
+    help="Import year (2022) or 'latest' (the latest year with import quantities).",
+)
 @format_option()
 @pass_context
-def potential(ctx: Context, material: str, year: int | None, fmt: str) -> None:
+def potential(ctx: Context, material: str, year: str, fmt: str) -> None:
     """Secondary-source potential of a critical material in the registered side streams,
     compared with Norway's imports (BACI)."""
-    emit(ctx.app().exchange_potential(None, material, year=year, min_organisations=1), fmt)
+    from verdikart.cli.common import parse_years
+    from verdikart.reference.materials import get_material
+
+    the_year = parse_years(year, default="latest").single()
+    mid = get_material(material).id
+    emit(ctx.app().exchange_potential(None, mid, year=the_year, min_organisations=1), fmt)
 
 
 @exchange.command("demo")
+@click.option(
+    "--tokens",
+    "tokens_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File for the demo users' access tokens (default: demo-tokens.json in the data "
+    "directory); only you can read it.",
+)
 @format_option()
 @pass_context
-def demo(ctx: Context, fmt: str) -> None:
-    """Load the seed-001 demo cases (public facts; compositions are ILLUSTRATIVE)."""
+def demo(ctx: Context, tokens_path: Path | None, fmt: str) -> None:
+    """Load the demonstration cases: real companies' public facts, with illustrative
+    compositions.
+
+    The demo users' access tokens are written to a file only you can read (not printed);
+    the command says how to use one.
+    """
+    from verdikart.cli.output import tr
     from verdikart.exchange.demo import load_demo
 
-    emit(load_demo(_service(ctx)), fmt)
+    rows = load_demo(_service(ctx))
+    path = tokens_path or ctx.settings().data_dir / "demo-tokens.json"
+    _write_private(path, {r["organisation"]: r["token"] for r in rows})
+    emit([{k: v for k, v in r.items() if k != "token"} for r in rows], fmt)
+    first = rows[0]["organisation"] if rows else "Yara"
+    click.echo(
+        tr(
+            f"The access tokens are in {path} (readable by you only), one per organisation. "
+            f"To act as one, e.g. {first}:\n"
+            f"  export VERDIKART_TOKEN=\"$(python3 -c 'import json,sys; "
+            f"print(json.load(open(sys.argv[1]))[sys.argv[2]])' {path} '{first}')\"\n"
+            "  verdikart exchange list",
+            f"Tilgangsnøklene ligger i {path} (bare du kan lese filen), én per organisasjon. "
+            f"For å handle som en av dem, f.eks. {first}:\n"
+            f"  export VERDIKART_TOKEN=\"$(python3 -c 'import json,sys; "
+            f"print(json.load(open(sys.argv[1]))[sys.argv[2]])' {path} '{first}')\"\n"
+            "  verdikart exchange list",
+        ),
+        err=True,
+    )
+
+
+def _write_private(path: Path, payload: dict[str, str]) -> None:
+    """JSON readable and writable by the owner only (0600), also when the file existed."""
+    import os
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(payload, fh, ensure_ascii=False, indent=2)
 
 
 COMMANDS: list[click.Command] = [exchange]

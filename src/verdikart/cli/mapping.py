@@ -156,7 +156,10 @@ def map_command(
     if fmt == "html":
         from verdikart.report import render_map_html
 
-        Path(out or "").write_text(render_map_html(result), encoding="utf-8")
+        app = ctx.app()
+        chains = app.chain_views(result.reporter, year=result.year)
+        html = render_map_html(result, chains, app.settings.language)
+        Path(out or "").write_text(html, encoding="utf-8")
         click.echo(f"wrote {out}", err=True)
         return
     from verdikart.cli.output import tr, wrap
@@ -185,7 +188,32 @@ def _notes(result: Any) -> list[str]:
 
 @click.group("company")
 def company_group() -> None:
-    """Company sourcing risk assessment (CRMA Art. 24)."""
+    """A company's purchases: a template to fill in, and the sourcing risk assessment the
+    Critical Raw Materials Act asks of large companies (Article 24)."""
+
+
+@company_group.command("template")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write: .xlsx (purchases sheet and instructions) or .csv (header row; "
+    "instructions in a .txt beside it).",
+)
+@pass_context
+def company_template(ctx: Context, out: Path) -> None:
+    """Write a purchases file to fill in, with instructions, for `company assess`."""
+    from verdikart.cli.output import tr
+    from verdikart.report.templates import write_template
+
+    for path in write_template(out, ctx.language()):
+        click.echo(tr(f"wrote {path}", f"skrev {path}"), err=True)
+    click.echo(
+        tr(
+            f"Fill in one row per purchase, then: verdikart company assess {out}",
+            f"Fyll inn én rad per innkjøp, deretter: verdikart company assess {out}",
+        )
+    )
 
 
 @company_group.command("assess")
@@ -208,7 +236,12 @@ def company_group() -> None:
 def company_assess(
     ctx: Context, file: str, year: str | None, threshold: float, fmt: str, save: bool
 ) -> None:
-    """Supplier concentration and country risk of a company's purchases file (CSV/XLSX)."""
+    """Supplier concentration and country risk of a company's purchases file (CSV/XLSX).
+
+    `verdikart company template --out FILE` writes a file to start from. Values in NOK or EUR
+    are converted at Norges Bank's annual averages for the years in the rate table;
+    for other years give value_kusd.
+    """
     from verdikart.cli.common import parse_years
     from verdikart.cli.output import tr
 
