@@ -177,11 +177,93 @@ SSB_TRADE = TableSpec(
         ("quantity_2", "DOUBLE"),
         ("quantity_2_unit", "VARCHAR"),
         ("value_nok", "DOUBLE"),
+        ("status", "VARCHAR"),
         ("source", "VARCHAR"),
     ),
     coverage_key=("year", "source"),
     description="Norway's external trade in goods by 8-digit commodity number and partner "
-    "(SSB); flow 'import'|'export', partner ISO alpha-3, value in NOK.",
+    "(SSB); flow 'import'|'export', partner ISO alpha-3, value in NOK; `status` SSB's symbol "
+    "of a suppressed cell (':' confidential, '..' not available, '.' not applicable; its "
+    "values are NULL, never 0), NULL for a published figure.",
+)
+
+CN_CPA = TableSpec(
+    "cn_cpa",
+    (
+        ("cn_year", "SMALLINT"),
+        ("cn8", "VARCHAR"),
+        ("hs6", "VARCHAR"),
+        ("cpa", "VARCHAR"),
+        ("nace", "VARCHAR"),
+        ("source", "VARCHAR"),
+    ),
+    coverage_key=("cn_year",),
+    bundled=True,
+    description="Eurostat's correspondence CN (2021, 2022) -> CPA 2.1; `nace` = the NACE Rev. 2 "
+    "class, the CPA code's first four digits (24.10).",
+)
+
+CLASSIFICATION_LABELS = TableSpec(
+    "classification_labels",
+    (
+        ("scheme", "VARCHAR"),
+        ("code", "VARCHAR"),
+        ("level", "SMALLINT"),
+        ("parent", "VARCHAR"),
+        ("label_en", "VARCHAR"),
+        ("label_nb", "VARCHAR"),
+        ("source", "VARCHAR"),
+    ),
+    coverage_key=("scheme",),
+    bundled=True,
+    description="Labels of CPA 2.1, NACE Rev. 2 and CN 2022 codes (English, Eurostat).",
+)
+
+SSB_STATBANK = TableSpec(
+    "ssb_statbank",
+    (
+        ("table_id", "VARCHAR"),
+        ("period", "VARCHAR"),
+        ("year", "SMALLINT"),
+        ("month", "SMALLINT"),
+        ("item", "VARCHAR"),
+        ("item_label", "VARCHAR"),
+        ("product", "VARCHAR"),
+        ("product_label", "VARCHAR"),
+        ("contents", "VARCHAR"),
+        ("unit", "VARCHAR"),
+        ("value", "DOUBLE"),
+        ("status", "VARCHAR"),
+        ("source", "VARCHAR"),
+    ),
+    coverage_key=("table_id", "year"),
+    description="SSB StatBank tables of the process-industry statistics (11561 energy balance, "
+    "14091 monthly electricity, emissions and employment by industry), long: one row per "
+    "cell; `item` the industry or balance item, `product` the energy product (or NULL); "
+    "`status` SSB's symbol of a suppressed cell (value NULL, never 0).",
+)
+
+INDUSTRY_CORRECTIONS = TableSpec(
+    "industry_corrections",
+    (
+        ("correction_id", "INTEGER"),
+        ("year", "SMALLINT"),
+        ("flow", "VARCHAR"),
+        ("grp", "VARCHAR"),
+        ("value_nok", "DOUBLE"),
+        ("from_confidential", "BOOLEAN"),
+        ("company", "VARCHAR"),
+        ("confirmed_on", "DATE"),
+        ("reference", "VARCHAR"),
+        ("note", "VARCHAR"),
+        ("recorded_by", "VARCHAR"),
+        ("recorded_at", "VARCHAR"),
+        ("source", "VARCHAR"),
+    ),
+    description="Company-confirmed figures for the process-industry exports: attributed, "
+    "dated (recorded_at: ISO 8601 UTC), appended (never edited) and kept beside, never over, "
+    "the official figure; the "
+    "latest per year, flow, group and company applies, the earlier ones stay (the audit).",
 )
 
 EU_SUPPLY_SHARES = TableSpec(
@@ -330,6 +412,10 @@ TABLES = MappingProxyType(
             EU_ETS_INSTALLATIONS,
             EU_ETS_EMISSIONS,
             COMPANY_PURCHASES,
+            CN_CPA,
+            CLASSIFICATION_LABELS,
+            SSB_STATBANK,
+            INDUSTRY_CORRECTIONS,
         )
     }
 )

@@ -249,7 +249,6 @@ class Store:
 
     def _imported_parts(self, spec: TableSpec, present: set[str]) -> list[tuple[str, str]]:
         """Imported parts: (query over the spec's columns, query of the coverage keys it holds)."""
-        cols = ", ".join(f'"{c}"' for c in spec.column_names)
         key = ", ".join(f'"{c}"' for c in spec.coverage_key)
         imported: list[tuple[str, str]] = []
         if f"imported_{spec.name}" in present:

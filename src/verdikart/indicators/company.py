@@ -36,12 +36,8 @@ if TYPE_CHECKING:
     from verdikart.engine import Engine
 
 COMPANY = "COMPANY"
-# (currency, year) -> units of currency per USD. Source: Norges Bank annual averages as printed
-# in Prosess21, "Status for prosessindustrien 2024" (seed 000, l. 641-647):
-# NOK/USD 8.804, 9.400, 8.599, 9.625, 10.565; EUR/USD (USD per EUR) 1.119, 1.140, 1.182,
-# 1.050, 1.081 for 2019-2023.
-_NOK_PER_USD = {2019: 8.804, 2020: 9.400, 2021: 8.599, 2022: 9.625, 2023: 10.565}
-_USD_PER_EUR = {2019: 1.119, 2020: 1.140, 2021: 1.182, 2022: 1.050, 2023: 1.081}
+# Rates: the one table of Norges Bank annual averages (reference/data/industry/
+# exchange_rates.csv; Prosess21, "Status for prosessindustrien 2024", seed 000, l.641-647).
 RATE_SOURCE = "Norges Bank annual averages (Prosess21 status report 2024, seed 000)"
 
 PURCHASE_COLUMNS = (
@@ -57,15 +53,14 @@ PURCHASE_COLUMNS = (
 
 
 def usd_per_unit(currency: str, year: int) -> float | None:
-    """USD per one unit of `currency` in `year`, or None when no rate is known."""
+    """USD per one unit of `currency` in `year`, or None when no rate is known (USD, and NOK
+    and EUR in the years of the rate table)."""
+    from verdikart.reference.industry import rate
+
     cur = currency.strip().upper()
-    if cur == "USD":
-        return 1.0
-    if cur == "NOK" and year in _NOK_PER_USD:
-        return 1.0 / _NOK_PER_USD[year]
-    if cur == "EUR" and year in _USD_PER_EUR:
-        return _USD_PER_EUR[year]
-    return None
+    if cur not in ("USD", "NOK", "EUR"):
+        return None
+    return rate(year, cur, "USD")
 
 
 EXPECTED_LAYOUT = (

@@ -7,13 +7,23 @@ Two official layouts:
   varenr the Norwegian 8-digit commodity number (HS-based, like CN8), obland the ISO alpha-2
   country of origin (imports) or destination (exports), vnr_m2 the unit of the supplementary
   quantity, m1_sum net weight in kg, m2_sum the supplementary quantity, v_sum value in NOK.
-  Decimal commas are accepted; an empty cell is missing (NULL), never 0.
+  Decimal commas are accepted; an empty cell is missing (NULL), never 0. SSB's symbols keep
+  their meaning: ``.`` (not applicable), ``..`` (not available), ``...`` (not yet available)
+  and ``:`` (confidential) leave the figure NULL and are kept in ``status``; ``-`` is SSB's
+  "nil" and reads as 0.
 * the StatBank API's JSON-stat2 response for table 08801 (dimensions Varekoder, ImpEks, Land,
   ContentsCode (Mengde1 kg, Mengde2, Verdi NOK), Tid) - queried with a POST to
   https://data.ssb.no/api/v0/no/table/08801. The value array is decoded set-based in DuckDB
   (row-major strides), not cell by cell in Python. Each statistic's unit is read from the
   response (``dimension.ContentsCode.category.unit.<code>.base``): tonn -> kg and 1000 kr ->
   NOK are converted (x1000, noted in the report), any other unit is an error (`_content_units`).
+  Commodity codes come as the API gives them, the 8-digit national code with the year it was
+  introduced (``15042011_1995``): the suffix is dropped. A suppressed cell (null in ``value``
+  with a symbol in ``status``, keyed by the flat index) stays a row with NULL figures and the
+  symbol in ``status``, never 0; a cell triple with no figure and no symbol is no trade.
+
+SSB pools every commodity code with restricted publication in ``99999999`` (seed 000 l.611):
+it is imported like any code; the industry statistics show it as its own line.
 
 Countries: ISO alpha-2 -> alpha-3 via the reference country table (bundled BACI codes as a
 fallback); unknown codes are an error naming them with row counts and (CSV) first lines,
@@ -55,6 +65,10 @@ FLOWS = {"1": "import", "2": "export", "I": "import", "E": "export"}
 # with the factor to the stored unit. Mengde2's unit is the commodity's supplementary unit
 # (pieces, litres, ...): taken as given.
 STORED_UNITS = {"Mengde1": "kg", "Verdi": "NOK"}
+# SSB's symbols for a cell without a figure (https://www.ssb.no/en/help/explanation-of-symbols):
+# kept in `status`, the figure NULL. '-' ("nil") is a true zero and reads as 0.
+SUPPRESSED = (".", "..", "...", ":")
+NIL = "-"
 UNIT_FACTORS: dict[str, dict[str, float]] = {
     "Mengde1": {
         "kg": 1.0,
@@ -133,7 +147,17 @@ def _iso_table(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _num(col: str) -> str:
-    return f"TRY_CAST(replace(NULLIF(trim({col}), ''), ',', '.') AS DOUBLE)"
+    """A CSV number: decimal comma accepted; SSB's symbols NULL, its nil '-' 0."""
+    symbols = ", ".join(f"'{x}'" for x in SUPPRESSED)
+    return (
+        f"CASE WHEN trim({col}) = '{NIL}' THEN 0.0 WHEN trim({col}) IN ({symbols}) THEN NULL "
+        f"ELSE TRY_CAST(replace(NULLIF(trim({col}), ''), ',', '.') AS DOUBLE) END"
+    )
+
+
+def _symbol(col: str) -> str:
+    symbols = ", ".join(f"'{x}'" for x in SUPPRESSED)
+    return f"CASE WHEN trim({col}) IN ({symbols}) THEN trim({col}) END"
 
 
 def _finish(
@@ -165,7 +189,7 @@ def _finish(
     con.execute(
         f'INSERT INTO temp."{staging}" SELECT r.year, r.period, r.flow, r.cn8, left(r.cn8, 6), '
         "coalesce(m.iso3, r.partner_iso2), r.partner_iso2, r.quantity_1_kg, r.quantity_2, "
-        f"r.quantity_2_unit, r.value_nok, '{sql_str(report.source)}' "
+        f"r.quantity_2_unit, r.value_nok, r.status, '{sql_str(report.source)}' "
         f"FROM {select_sql} r LEFT JOIN ssb_iso m ON r.partner_iso2 = m.iso2"
     )
     row = con.execute(
@@ -173,6 +197,15 @@ def _finish(
     ).fetchall()[0]
     assert row is not None
     report.rows, report.years, report.countries = int(row[0]), list(row[1] or []), int(row[2])
+    suppressed = con.execute(
+        f'SELECT status, count(*) FROM temp."{staging}" WHERE status IS NOT NULL '
+        "GROUP BY status ORDER BY status"
+    ).fetchall()
+    if suppressed:
+        listed = ", ".join(f"'{sym}' {int(n):,}" for sym, n in suppressed)
+        report.warnings.append(
+            f"suppressed cells kept as suppressed (figures NULL, not 0): {listed}"
+        )
     return report.rows
 
 
@@ -199,7 +232,8 @@ def import_ssb_csv(
             "varenr not 8 digits": "NOT regexp_full_match(trim(varenr), '[0-9]{8}')",
             "obland empty": "NULLIF(trim(obland), '') IS NULL",
             **{
-                f"{c} not a number": f"(NULLIF(trim({c}), '') IS NOT NULL AND {_num(c)} IS NULL)"
+                f"{c} not a number": f"(NULLIF(trim({c}), '') IS NOT NULL AND {_num(c)} IS NULL "
+                f"AND {_symbol(c)} IS NULL)"
                 for c in ("m1_sum", "m2_sum", "v_sum")
             },
             **{f"negative {c}": f"{_num(c)} < 0" for c in ("m1_sum", "v_sum")},
@@ -215,7 +249,9 @@ def import_ssb_csv(
             "trim(varenr) AS cn8, upper(trim(obland)) AS partner_iso2, "
             f"{_num('m1_sum')} AS quantity_1_kg, {_num('m2_sum')} AS quantity_2, "
             "NULLIF(trim(vnr_m2), '') AS quantity_2_unit, "
-            f"{_num('v_sum')} AS value_nok FROM ssb_raw"
+            f"{_num('v_sum')} AS value_nok, "
+            f"coalesce({_symbol('v_sum')}, {_symbol('m1_sum')}, {_symbol('m2_sum')}) AS status "
+            "FROM ssb_raw"
         )
         progress("writing to the store", 1, 1)
         return _finish(con, staging, "ssb_rows", str(src), allow_unmapped, report)
@@ -246,6 +282,8 @@ def import_ssb_jsonstat(
         line = getattr(exc, "lineno", None)
         raise SourceError(src, f"not JSON: {exc}", line=line) from exc
     dims, sizes, categories, values = _check_jsonstat(src, doc)
+    categories["Varekoder"] = _commodity_codes(src, categories["Varekoder"])
+    status = _status_cells(src, doc, len(values))
     factors, unit_notes = _content_units(src, doc, categories["ContentsCode"])
     table_id = str(doc.get("extension", {}).get("px", {}).get("tableid", "08801"))
     updated = str(doc.get("updated", ""))[:10]
@@ -260,10 +298,14 @@ def import_ssb_jsonstat(
         for i in range(len(sizes) - 2, -1, -1):
             strides[i] = strides[i + 1] * sizes[i + 1]
         cells = pa.table(
-            {"pos": pa.array(range(len(values)), pa.int64()), "v": pa.array(values, pa.float64())}
+            {
+                "pos": pa.array(range(len(values)), pa.int64()),
+                "v": pa.array(values, pa.float64()),
+                "st": pa.array(status, pa.string()),
+            }
         )
         con.register("js_values", cells)
-        con.execute("CREATE OR REPLACE TEMP TABLE js_cells AS SELECT pos, v FROM js_values")
+        con.execute("CREATE OR REPLACE TEMP TABLE js_cells AS SELECT pos, v, st FROM js_values")
         con.unregister("js_values")
         for dim, codes in categories.items():
             con.register("js_dim", pa.table({"idx": list(range(len(codes))), "code": codes}))
@@ -278,7 +320,7 @@ def import_ssb_jsonstat(
             "CREATE OR REPLACE TEMP TABLE js_long AS SELECT "
             f"{index['Varekoder']} AS cn8, {index['ImpEks']} AS impeks, "
             f"{index['Land']} AS land, {index['ContentsCode']} AS contents, "
-            f"{index['Tid']} AS tid, c.v FROM js_cells c {joins}"
+            f"{index['Tid']} AS tid, c.v, c.st FROM js_cells c {joins}"
         )
         pivot = ", ".join(
             f"max(v) FILTER (WHERE contents = '{code}') * {factors.get(code, 1.0)!r} AS {col}"
@@ -288,9 +330,13 @@ def import_ssb_jsonstat(
             "CREATE OR REPLACE TEMP TABLE js_rows AS SELECT CAST(left(tid, 4) AS SMALLINT) AS year, "
             "tid AS period, CASE impeks WHEN '1' THEN 'import' WHEN '2' THEN 'export' "
             "ELSE impeks END AS flow, cn8, upper(land) AS partner_iso2, "
-            f"{pivot}, NULL::VARCHAR AS quantity_2_unit FROM js_long GROUP BY ALL "
-            # an all-missing cell triple is no trade row (SSB suppresses zero flows)
-            "HAVING count(v) > 0"
+            f"{pivot}, NULL::VARCHAR AS quantity_2_unit, "
+            # the value's symbol first (the figure the statistics read), else any
+            "coalesce(max(st) FILTER (WHERE contents = 'Verdi' AND v IS NULL), "
+            "max(st) FILTER (WHERE v IS NULL)) AS status FROM js_long GROUP BY ALL "
+            # a cell triple with no figure and no symbol is no trade (SSB leaves zero flows
+            # out); one with a symbol is a suppressed row, kept with NULL figures
+            "HAVING count(v) > 0 OR count(st) > 0"
         )
         progress("writing to the store", 1, 1)
         _iso_table(con)
@@ -298,7 +344,7 @@ def import_ssb_jsonstat(
             con,
             staging,
             "(SELECT year, period, flow, cn8, partner_iso2, quantity_1_kg, quantity_2, "
-            "quantity_2_unit, value_nok FROM js_rows)",
+            "quantity_2_unit, value_nok, status FROM js_rows)",
             str(src),
             allow_unmapped,
             report,
@@ -370,6 +416,70 @@ def _check_jsonstat(
     if bad is not None:
         raise SourceError(src, f"cell {bad} is {values[bad]!r}, not a number", field="value")
     return dims, sizes, categories, values
+
+
+def _commodity_codes(src: Path, codes: list[str]) -> list[str]:
+    """The 8-digit commodity numbers of dimension Varekoder: the StatBank API's
+    code-with-year-suffix (``15042011_1995``, the year the code was introduced) without the
+    suffix; a code that is not 8 digits, or one that appears twice once the suffixes are
+    dropped, is an error naming them."""
+    out: list[str] = []
+    bad: list[str] = []
+    for code in codes:
+        number, sep, suffix = str(code).partition("_")
+        number = number.strip()
+        if not (len(number) == 8 and number.isdigit()) or (
+            sep and not (len(suffix) == 4 and suffix.isdigit())
+        ):
+            bad.append(str(code))
+        out.append(number)
+    if bad:
+        raise SourceError(
+            src,
+            f"{len(bad)} commodity code(s) not an 8-digit number (with an optional _YYYY "
+            f"suffix): {', '.join(bad[:10])}; nothing imported",
+            field="dimension.Varekoder",
+        )
+    seen: dict[str, str] = {}
+    twice = []
+    for code, number in zip(codes, out, strict=True):
+        if number in seen:
+            twice.append(f"{seen[number]} and {code}")
+        seen.setdefault(number, str(code))
+    if twice:
+        raise SourceError(
+            src,
+            f"commodity codes that are the same number under two year suffixes: "
+            f"{'; '.join(twice[:10])}; query one code version per number; nothing imported",
+            field="dimension.Varekoder",
+        )
+    return out
+
+
+def _status_cells(src: Path, doc: dict[str, Any], n: int) -> list[str | None]:
+    """JSON-stat2 ``status`` per cell: a string (every cell), a list (one per cell) or an
+    object keyed by the flat index; None where a cell has none."""
+    status = doc.get("status")
+    if status is None:
+        return [None] * n
+    if isinstance(status, str):
+        return [status] * n
+    if isinstance(status, list):
+        if len(status) != n:
+            raise SourceError(
+                src, f"'status' holds {len(status)} cells, 'value' {n}", field="status"
+            )
+        return [None if v is None else str(v) for v in status]
+    if isinstance(status, dict):
+        out: list[str | None] = [None] * n
+        for key, symbol in status.items():
+            if not str(key).isdigit() or int(key) >= n:
+                raise SourceError(
+                    src, f"status key {key!r} is not a cell index below {n}", field="status"
+                )
+            out[int(key)] = None if symbol is None else str(symbol)
+        return out
+    raise SourceError(src, f"'status' is a {type(status).__name__}", field="status")
 
 
 def _unit_key(text: str) -> str:
