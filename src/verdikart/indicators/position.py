@@ -89,7 +89,7 @@ def position_expr(
     years: Sequence[int],
     *,
     basket: str = "products",
-    trend: bool = True,
+    with_trend: bool = True,
 ) -> ir.Table:
     """One row per (reporter, product, year): world share, RCA, trend, one column set per market.
 
@@ -97,7 +97,7 @@ def position_expr(
     study, default) or ``"store"`` (every HS6 code in the trade table).
     Market columns are named ``<market>_import_value_kusd``, ``<market>_share`` (of total
     imports) and ``<market>_external_share`` (of imports from outside the market).
-    ``trend=False``: the shares and RCA of the years only (no trend window, no markets), which
+    ``with_trend=False``: the shares and RCA of the years only (no trend window, no markets), which
     reads only those years.
     """
     from verdikart.indicators.trade import _normalise_products
@@ -105,7 +105,7 @@ def position_expr(
     if basket not in BASKETS:
         raise ValueError(f"basket must be 'products' or 'store', got {basket!r}")
     report_years = sorted({int(y) for y in years})
-    window = TREND_YEARS if trend else 1
+    window = TREND_YEARS if with_trend else 1
     all_years = sorted({y - k for y in report_years for k in range(window)})
     normalised = _normalise_products(products)
     codes = sorted(set(normalised.column("hs6").to_pylist()))
@@ -223,7 +223,7 @@ def position_expr(
         basket_export_kusd=w.basket_export_kusd,
         basket_world_kusd=w.basket_world_kusd,
     )
-    if not trend:
+    if not with_trend:
         return base.order_by("reporter", "product", "year")
 
     # OLS slope over the window (SQL regr_slope: the years with a share), years counted from
@@ -345,7 +345,7 @@ def world_share_series_expr(
     rel: Relations, focal: pa.Table, products: pa.Table, years: Sequence[int]
 ) -> ir.Table:
     """Long table (reporter, product, year, world_export_share) for trend charts."""
-    table = position_expr(rel, focal, _no_markets(), products, years, trend=False)
+    table = position_expr(rel, focal, _no_markets(), products, years, with_trend=False)
     return table.select("reporter", "product", "year", "world_export_share").order_by(
         "reporter", "product", "year"
     )
