@@ -54,13 +54,19 @@ def test_report_renders_in_chromium(tmp_path: Path) -> None:
             assert rows.count() > 20
             assert "vulnerability" in rows.first.inner_text()
             # three charts, each an SVG with drawn marks of non-zero size
-            assert page.locator("figure svg").count() == 3
+            assert page.locator("figure[id^=chart-] svg").count() == 3
             assert page.locator("#chart-suppliers rect.bar").count() > 10
             assert page.locator("#chart-scatter circle.pt").count() > 20
             assert page.locator("#chart-position rect.bar").count() > 2
             box = page.locator("#chart-scatter svg").bounding_box()
             assert box is not None and box["width"] > 500 and box["height"] > 300
             assert page.locator("#sources li").count() >= 2
+            # the value-chain section: every chain's picture, scaled to the page's width
+            chains = page.locator("#value-chains figure.chain svg")
+            assert chains.count() == 9
+            wide = page.locator("#chain-aluminium").bounding_box()
+            assert wide is not None and 600 < wide["width"] <= 1280
+            assert page.locator("#chain-silicon text.own").count() >= 2
             shot = tmp_path / "report.png"
             page.screenshot(path=str(shot), full_page=False)
             assert shot.stat().st_size > 10_000

@@ -329,6 +329,37 @@ class Verdikart:
             indicators=self._chain_indicators(ref, year),
         )
 
+    def chain_views(
+        self, country: str = "NOR", *, year: int | None = None, language: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The views of `chain_show` for the chains relevant to a country: every chain for
+        Norway (each has Norwegian plants); for another country or group the chains with a
+        stage where it holds a share of EU sourcing, world production or world exports."""
+        from verdikart.chains.model import load_chains
+        from verdikart.chains.view import chain_view
+        from verdikart.reference.countries import resolve_country
+
+        ref = resolve_country(country)
+        indicators = self._chain_indicators(ref, year)
+        views = [
+            chain_view(
+                self.engine(),
+                chain,
+                material=None,
+                country=ref,
+                year=year,
+                language=language or self.settings.language,
+                indicators=indicators,
+            )
+            for chain in load_chains().values()
+        ]
+        keys = ("share_of_eu_sourcing", "share_of_world_production", "share_of_world_exports")
+        return [
+            v
+            for v in views
+            if v["plants"] or any((s["position"] or {}).get(k) for s in v["stages"] for k in keys)
+        ]
+
     def _chain_indicators(self, country: CountryRef, year: int | None) -> ChainIndicators:
         """The indicators of every chain for a country and year, computed once per core
         (three queries) and forgotten when data are imported or the core closes."""

@@ -1,15 +1,28 @@
-"""`chain show`: one value chain with the store's supplier concentration on each stage.
+"""`chain show`: one value chain with the stage-wise exposure and position on each stage.
 
-Owns the assembly of a chain (:mod:`verdikart.chains.model`) with two indicators per stage,
-both computed by the existing Ibis expressions, one query each for the whole chain:
+Owns the assembly of a chain (:mod:`verdikart.chains.model`) with these indicators per stage,
+all computed by the existing Ibis expressions, one query each for every chain at once:
 
-* world production concentration: HHI and top producer of the stage's production series
-  (:func:`verdikart.indicators.production.production_hhi_expr`, one source per material, stage
-  and year), for the requested year or the latest year before it with data;
-* the reporter's imports by supplier for the stage's HS92 codes
-  (:func:`verdikart.indicators.trade.supplier_shares_expr`): import value, suppliers, HHI of
-  supplier shares (Herfindahl 1950; Hirschman 1945) and the top supplier with the 65 % flag
-  (:data:`verdikart.relations.SINGLE_SUPPLIER_THRESHOLD`, CRMA Art. 5(1)(d)).
+* ``production``: world production concentration, HHI and top producer of the stage's
+  production series (:func:`verdikart.indicators.production.production_hhi_expr`, one source
+  per material, stage and year), for the requested year or the latest year before it with
+  data; where the store has no series for the stage (USGS not imported, or no series at all),
+  the EU 2023 study's global supply shares of the stage's EU material and stage instead
+  (:func:`verdikart.indicators.stage_position.eu_concentration_expr`; HHI of the published
+  shares). ``basis`` and ``source`` say which;
+* ``eu_sourcing``: per EU material and stage of the stage, the top supplier to the EU and its
+  share of EU sourcing, and the selected country's share (European Commission, *Study on the
+  critical raw materials for the EU 2023*: the same expressions as ``verdikart position``);
+* ``imports`` and ``eu_imports``: the country's and the EU27's (extra-EU) imports by supplier
+  for the stage's HS92 codes (:func:`verdikart.indicators.trade.supplier_shares_expr`):
+  import value, suppliers, HHI of supplier shares (Herfindahl 1950; Hirschman 1945) and the
+  top supplier with the 65 % flag (:data:`verdikart.relations.SINGLE_SUPPLIER_THRESHOLD`,
+  CRMA Art. 5(1)(d)); the EU27 grouped by :mod:`verdikart.reference.countries`;
+* ``position``: where the country is a supplier: its share of EU sourcing and of world
+  production (:func:`verdikart.indicators.stage_position.stage_position_expr`, the rows of
+  ``verdikart position``) and of world exports over the stage's own HS92 codes
+  (:func:`verdikart.indicators.stage_position.export_shares_expr`), NULL with a note naming
+  the missing codes where the store's trade lacks any of them.
 
 A share computed on part of a stage's codes would look like a finding and is not one: imports
 are computed only for stages whose every HS92 code has trade rows in the store for that year.
@@ -23,7 +36,7 @@ The result is one JSON-ready dict (the stable interface of ``chain show --format
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import ibis
@@ -32,10 +45,12 @@ import pyarrow as pa
 from verdikart.chains.model import Chain, ChainStage, find_stage, language_is_norwegian
 from verdikart.engine import Engine
 from verdikart.errors import UnknownCodeError
-from verdikart.reference.countries import CountryRef
+from verdikart.reference.countries import CountryRef, resolve_country
 from verdikart.relations import ANALYSIS_REVISION, SINGLE_SUPPLIER_THRESHOLD
 
 TOP_SUPPLIERS = 5
+EU_REPORTER = "EU27"
+GLOBAL_PREFIX = "global supply shares, "  # `source` of world production from the EU study
 FILL_TRADE = (
     "import the trade data with `verdikart data import baci PATH` (a CEPII BACI HS92 release) "
     "or `verdikart data download baci --import`"
@@ -54,26 +69,42 @@ class ChainIndicators:
     imports: Mapping[str, Mapping[str, Any]]  # "chain/stage" -> imports by supplier
     present: frozenset[str]  # HS92 codes with trade rows in the year
     notes: tuple[str, ...] = ()
+    eu_imports: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # the EU27's
+    # (scope, material, stage) -> top country, share, HHI of the EU 2023 published shares
+    eu_shares: Mapping[tuple[str, str, str], Mapping[str, Any]] = field(default_factory=dict)
+    # (material, E/P) -> the country's row of `verdikart position`
+    position: Mapping[tuple[str, str], Mapping[str, Any]] = field(default_factory=dict)
+    # "chain/stage" -> the country's share of world exports of the stage's codes (or a note)
+    exports: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def chain_indicators(engine: Engine, country: CountryRef, year: int | None) -> ChainIndicators:
-    """World production concentration and the country's imports by supplier for the stages
-    of every chain (the year checked against the trade data; default the latest)."""
+    """The indicators of the module docstring for the stages of every chain (the year checked
+    against the trade data; default the latest): one query each."""
     notes: list[str] = []
     trade_year = _trade_year(engine, year, notes)
     report_year = trade_year if trade_year is not None else year
+    members = country.members(None)
+    if not members:
+        raise UnknownCodeError(f"group {country.id!r} has no current members")
     production = _production(engine, report_year)
-    imports, present = (
-        _imports(engine, country, trade_year) if trade_year is not None else ({}, set())
-    )
+    imports: dict[str, dict[str, dict[str, Any]]] = {}
+    present: set[str] = set()
+    if trade_year is not None:
+        imports, present = _imports(engine, country, trade_year)
+    exports = _exports(engine, members, trade_year)
     return ChainIndicators(
         country=country.id,
         trade_year=trade_year,
         report_year=report_year,
         production=production,
-        imports=imports,
+        imports=imports.get(country.id, {}),
         present=frozenset(present),
         notes=tuple(notes),
+        eu_imports=imports.get(EU_REPORTER, {}),
+        eu_shares=_eu_shares(engine),
+        position=_position(engine, country, members, report_year),
+        exports=exports,
     )
 
 
@@ -101,11 +132,10 @@ def chain_view(
     trade_year, report_year = ind.trade_year, ind.report_year
     production = ind.production
     present = set(ind.present)
-    imports = {
-        key.split("/", 1)[1]: value
-        for key, value in ind.imports.items()
-        if key.split("/", 1)[0] == chain.id
-    }
+    imports = _of_chain(ind.imports, chain.id)
+    eu_imports = _of_chain(ind.eu_imports, chain.id)
+    exports = _of_chain(ind.exports, chain.id)
+    eu_ref = resolve_country(EU_REPORTER)
     columns = chain.columns()
     ids = {s.id for s in stages}
     norwegian = language_is_norwegian(language)
@@ -114,8 +144,16 @@ def chain_view(
         stage_notes: list[str] = []
         if s.note:
             stage_notes.append(s.note)
-        prod = _production_entry(s, production, report_year, stage_notes)
+        prod = _production_entry(s, production, report_year, stage_notes, ind.eu_shares)
         imp = _imports_entry(s, imports, present, country, trade_year, stage_notes)
+        # the same codes: a missing-trade note is already there for the country's imports
+        eu_imp = (
+            imp
+            if country.id == EU_REPORTER
+            else _imports_entry(s, eu_imports, present, eu_ref, trade_year, [])
+        )
+        eu_sourcing = _eu_sourcing_entries(s, ind, country.id, stage_notes)
+        position = _position_entry(s, ind, country.id, eu_sourcing, prod, exports.get(s.id))
         out_stages.append(
             {
                 "stage": s.id,
@@ -143,7 +181,10 @@ def chain_view(
                     "usgs": s.production.usgs,
                 },
                 "production": prod,
+                "eu_sourcing": eu_sourcing,
                 "imports": imp,
+                "eu_imports": eu_imp,
+                "position": position,
                 "notes": stage_notes,
                 "source": chain.citation(s.source),
             }
@@ -200,6 +241,7 @@ def chain_view(
         "materials": list(chain.materials),
         "country": country.id,
         "year": report_year,
+        "eu_reporter": EU_REPORTER,
         "threshold": SINGLE_SUPPLIER_THRESHOLD,
         "stages": out_stages,
         "links": links,
@@ -273,21 +315,29 @@ def _production_entry(
     production: Mapping[tuple[str, str], Mapping[str, Any]],
     year: int | None,
     notes: list[str],
+    eu_shares: Mapping[tuple[str, str, str], Mapping[str, Any]],
 ) -> dict[str, Any] | None:
-    if s.production is None:
-        return None
+    """The stage's world production concentration: its production series in the store, else
+    the EU 2023 global supply shares of its EU stage (None when neither exists)."""
     series = s.production
-    row = production.get((series.material, series.stage))
+    row = None if series is None else production.get((series.material, series.stage))
     if row is None:
-        names = " / ".join(n for n in (series.wmd, series.usgs) if n)
-        notes.append(
-            f"no production data in the store for {series.material} ({series.stage}; {names}): "
-            "import USGS MCS with `verdikart data import usgs PATH`"
-        )
-        return None
+        fallback = _global_entry(s, eu_shares)
+        if series is not None:
+            names = " / ".join(n for n in (series.wmd, series.usgs) if n)
+            missing = (
+                f"no production data in the store for {series.material} ({series.stage}; "
+                f"{names}): import USGS MCS with `verdikart data import usgs PATH`"
+            )
+            if fallback is not None:
+                missing += "; the EU 2023 global supply shares are shown instead"
+            notes.append(missing)
+        return fallback
+    assert series is not None
     if year is not None and int(row["year"]) != int(year):
         notes.append(f"world production of {row['year']}, the latest year before {year}")
     return {
+        "basis": "production",
         "material": series.material,
         "stage": series.stage,
         "year": int(row["year"]),
@@ -306,10 +356,10 @@ def _production_entry(
 # -- imports by supplier ---------------------------------------------------------------------
 def _imports(
     engine: Engine, country: CountryRef, year: int
-) -> tuple[dict[str, dict[str, Any]], set[str]]:
-    """Per stage of every chain ("chain/stage") with every HS92 code in the store's trade of
-    `year`: the reporter's imports by supplier (one presence query, one supplier-share
-    query). Also the codes present."""
+) -> tuple[dict[str, dict[str, dict[str, Any]]], set[str]]:
+    """Per reporter (the country and the EU27) and stage of every chain ("chain/stage") with
+    every HS92 code in the store's trade of `year`: imports by supplier (one presence query,
+    one supplier-share query for both reporters). Also the codes present."""
     from verdikart.chains.mapping import reporter_table
     from verdikart.indicators.trade import supplier_shares_expr
 
@@ -328,21 +378,35 @@ def _imports(
             "hs6": [c for _, s in complete for c in s.hs[ANALYSIS_REVISION]],
         }
     )
-    reporters = reporter_table(country)[0]
+    ids = list(dict.fromkeys([country.id, EU_REPORTER]))
+    reporters = pa.concat_tables(
+        [reporter_table(resolve_country(r) if r != country.id else country)[0] for r in ids],
+        promote_options="default",
+    )
     sh = supplier_shares_expr(rel, reporters, products, [int(year)])
-    w = ibis.window(group_by=[sh.product])
+    w = ibis.window(group_by=[sh.reporter, sh.product])
     ranked = sh.mutate(
         total_kusd=sh.value_kusd.sum().over(w),
         n_suppliers=sh.supplier.count().over(w),
         hhi=(sh.share * sh.share).sum().over(w),
     )
     top = ranked.filter(ranked.supplier_rank <= TOP_SUPPLIERS)
-    out: dict[str, dict[str, Any]] = {
-        key: {"suppliers": [], "total_kusd": 0.0, "n_suppliers": 0, "hhi": None, "source": None}
-        for key, _ in complete
+    out: dict[str, dict[str, dict[str, Any]]] = {
+        r: {
+            key: {
+                "suppliers": [],
+                "total_kusd": 0.0,
+                "n_suppliers": 0,
+                "hhi": None,
+                "source": None,
+            }
+            for key, _ in complete
+        }
+        for r in ids
     }
     for r in engine.rows(
         top.select(
+            "reporter",
             "product",
             "supplier",
             "value_kusd",
@@ -352,9 +416,9 @@ def _imports(
             "n_suppliers",
             "hhi",
             "source",
-        ).order_by("product", "supplier_rank")
+        ).order_by("reporter", "product", "supplier_rank")
     ):
-        entry = out[r["product"]]
+        entry = out[r["reporter"]][r["product"]]
         entry.update(
             total_kusd=r["total_kusd"],
             n_suppliers=int(r["n_suppliers"]),
@@ -420,4 +484,196 @@ def _imports_entry(
         "concentration_flag": None if share is None else bool(share > SINGLE_SUPPLIER_THRESHOLD),
         "suppliers": entry["suppliers"],
         "source": entry["source"],
+    }
+
+
+# -- EU sourcing, global supply shares, where the country supplies ---------------------------
+def _of_chain(values: Mapping[str, Mapping[str, Any]], chain_id: str) -> dict[str, Any]:
+    """The entries of one chain of a "chain/stage"-keyed mapping, by stage id."""
+    prefix = chain_id + "/"
+    return {k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix)}
+
+
+def eu_key(material_name: str, stage: str) -> tuple[str, str]:
+    """(material id, E/P) of a chain stage's EU 2023 material and stage in the EU tables
+    (published name -> id; :data:`~verdikart.indicators.stage_position.STAGE_ALIASES`)."""
+    from verdikart.indicators.stage_position import STAGE_ALIASES
+    from verdikart.sources.eu_crm import material_slug
+
+    slug = material_slug(material_name)
+    for published, eu_stage, target in STAGE_ALIASES:
+        if (published, eu_stage) == (slug, stage):
+            return target, stage
+    return slug, stage
+
+
+def _eu_shares(engine: Engine) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """(scope, material, stage) -> top country, share, countries, HHI of the EU 2023 tables
+    (one query)."""
+    from verdikart.indicators.stage_position import eu_concentration_expr
+
+    rows = engine.rows(eu_concentration_expr(engine.relations()))
+    return {(r["scope"], r["material"], r["stage"]): r for r in rows}
+
+
+def _position(
+    engine: Engine, country: CountryRef, members: list[str], year: int | None
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """(material, E/P) -> the country's row of `verdikart position` (its shares of EU
+    sourcing and world production; one query; export shares come from :func:`_exports`)."""
+    from verdikart.indicators.stage_position import stage_position_expr
+
+    expr = stage_position_expr(
+        engine.relations(), members, reporter=country.id, trade_year=None, production_year=year
+    )
+    rows = engine.rows(
+        expr.select(
+            "material",
+            "stage",
+            "share_of_eu_sourcing",
+            "share_of_world_production",
+            "production_share",
+            "production_year",
+            "source",
+        )
+    )
+    return {(r["material"], r["stage"]): r for r in rows}
+
+
+def _exports(engine: Engine, members: list[str], year: int | None) -> dict[str, dict[str, Any]]:
+    """ "chain/stage" -> the members' share of world exports of the stage's own HS92 codes,
+    NULL with a note naming the missing codes where the store's trade lacks any (one query)."""
+    from verdikart.indicators.stage_position import export_shares_expr
+
+    every = _all_stages()
+    codes = ibis.memtable(
+        pa.table(
+            {
+                "c_material": [
+                    f"{cid}/{s.id}" for cid, s in every for _ in s.hs[ANALYSIS_REVISION]
+                ],
+                "c_stage": ["" for _, s in every for _ in s.hs[ANALYSIS_REVISION]],
+                "c_hs6": [c for _, s in every for c in s.hs[ANALYSIS_REVISION]],
+            }
+        )
+    )
+    expr = export_shares_expr(engine.relations(), members, year, codes)
+    return {r["t_material"]: r for r in engine.rows(expr)}
+
+
+def _global_entry(
+    s: ChainStage, eu_shares: Mapping[tuple[str, str, str], Mapping[str, Any]]
+) -> dict[str, Any] | None:
+    """World production concentration from the EU 2023 global supply shares of the stage's
+    (first published) EU material and stage; None when it has none."""
+    from verdikart.indicators.stage_position import EU_YEAR
+
+    for e in s.eu:
+        material, stage = eu_key(e.material, e.stage)
+        row = eu_shares.get(("global", material, stage))
+        if row is None:
+            continue
+        return {
+            "basis": "eu_global_supply_shares",
+            "material": material,
+            "stage": "extraction" if stage == "E" else "processing",
+            "year": EU_YEAR,
+            "n_producers": row["n_countries"],
+            "hhi": row["hhi"],
+            "hhi_points": None if row["hhi"] is None else row["hhi"] * 10_000,
+            "top_country": row["top_country"],
+            "top_share": row["top_share"],
+            "world_quantity": None,
+            "unit": None,
+            "source": GLOBAL_PREFIX + str(row["source"]),
+            "note": (
+                f"HHI of the {row['n_countries']} published country shares (they add up to "
+                f"{row['covered'] * 100:.0f} %)"
+            ),
+        }
+    return None
+
+
+def _eu_sourcing_entries(
+    s: ChainStage, ind: ChainIndicators, country: str, notes: list[str]
+) -> list[dict[str, Any]]:
+    """Per EU material and stage of the stage: the top supplier to the EU, its share, and the
+    country's share of EU sourcing (None when the study does not list the country)."""
+    from verdikart.indicators.stage_position import EU_YEAR
+
+    out = []
+    for e in s.eu:
+        material, stage = eu_key(e.material, e.stage)
+        row = ind.eu_shares.get(("eu_sourcing", material, stage))
+        pos = ind.position.get((material, stage))
+        if row is None:
+            notes.append(f"the EU 2023 study publishes no EU sourcing for {e.material} ({stage})")
+        out.append(
+            {
+                "material": material,
+                "name": e.material if row is None else row["name"],
+                "stage": stage,
+                "year": EU_YEAR,
+                "top_supplier": None if row is None else row["top_country"],
+                "top_supplier_share": None if row is None else row["top_share"],
+                "n_suppliers": None if row is None else row["n_countries"],
+                "hhi": None if row is None else row["hhi"],
+                "country": country,
+                "country_share": None if pos is None else pos["share_of_eu_sourcing"],
+                "source": None if row is None else row["source"],
+            }
+        )
+    return out
+
+
+def _position_entry(
+    s: ChainStage,
+    ind: ChainIndicators,
+    country: str,
+    eu_sourcing: list[dict[str, Any]],
+    production: Mapping[str, Any] | None,
+    export: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """Where the country supplies on this stage: share of EU sourcing and of world production
+    (the EU stage's row of `verdikart position`, the largest share where a stage has several
+    EU stages; else the production table's share of the stage's series) and of world exports
+    of the stage's own codes (NULL with a note on an incomplete code set)."""
+    eu_share = world = None
+    eu_material = eu_stage = None
+    parts: list[str] = []
+    best = max(
+        eu_sourcing,
+        key=lambda e: -1.0 if e["country_share"] is None else e["country_share"],
+        default=None,
+    )
+    if best is not None:
+        eu_material, eu_stage = best["material"], best["stage"]
+        row = ind.position.get((best["material"], best["stage"]))
+        if row is not None:
+            eu_share, world = row["share_of_eu_sourcing"], row["share_of_world_production"]
+            if row["source"]:
+                parts.append(str(row["source"]))
+    elif s.production is not None:
+        key = (s.production.material, "E" if s.production.stage == "extraction" else "P")
+        row = ind.position.get(key)
+        if row is not None and row["production_share"] is not None:
+            world = row["production_share"]
+            where = production["source"] if production else s.production.source
+            parts.append(f"world production: {where}, {row['production_year']}")
+    x_share = None if export is None else export["x_share"]
+    if x_share is not None and export is not None:
+        parts.append(f"world exports: {export['x_source']}, {ind.trade_year}")
+    notes = [] if export is None or export["t_note"] is None else [str(export["t_note"])]
+    if s.shared and x_share is not None:
+        notes.append("the stage's HS codes also cover other products")
+    return {
+        "country": country,
+        "eu_material": eu_material,
+        "eu_stage": eu_stage,
+        "share_of_eu_sourcing": eu_share,
+        "share_of_world_production": world,
+        "share_of_world_exports": x_share,
+        "exports_year": ind.trade_year if x_share is not None else None,
+        "source": " | ".join(parts) or None,
+        "note": "; ".join(notes) or None,
     }

@@ -58,8 +58,9 @@ def chain_show(
     out: Path | None,
 ) -> None:
     """One material's value chain (id, English or Norwegian name, e.g. nikkel, or a chain id):
-    stages left to right with HS codes, sectors, world production HHI, imports by supplier
-    (65 % flag) and the Norwegian plants."""
+    stages left to right with HS codes, sectors, world production concentration, the EU's
+    sourcing (top supplier, the country's share), the country's and the EU27's imports by
+    supplier (65 % flag), where the country supplies, and the Norwegian plants."""
     app = ctx.app()
     language = app.settings.language
     view = app.chain_show(material, country=country, year=year, stage=stage, language=language)
@@ -94,37 +95,82 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.0f} %"
 
 
+def _top(
+    entry: dict[str, Any] | None, key: str = "top_supplier", share: str = "top_supplier_share"
+) -> str:
+    """'NOR 33 %' of an entry with a top supplier (or producer) and its share."""
+    if entry is None or entry.get(key) is None:
+        return ""
+    return f"{entry[key]} {_pct(entry[share])}"
+
+
+def _imports_cell(imp: dict[str, Any] | None) -> str:
+    if imp is None:
+        return "no trade data"
+    if not imp["top_supplier"]:
+        return "no imports"
+    flag = " >65 %" if imp["concentration_flag"] else ""
+    return f"{_top(imp)}{flag}"
+
+
 def _print_table(view: dict[str, Any]) -> None:
+    country, eu = view["country"], view.get("eu_reporter", "EU27")
     click.echo(
         f"{view['name']} ({view['chain']}; materials {', '.join(view['materials'])}), "
-        f"{view['country']} {view['year'] or ''}"
+        f"{country} {view['year'] or ''}"
     )
-    rows = []
+    rows = [
+        {
+            "stage": s["stage"],
+            "name": s["name"],
+            "HS92": ", ".join(s["hs_codes"]["HS92"]),
+            "EU": ", ".join(f"{e['material']} {e['stage']}" for e in s["eu"]),
+            "sectors": ", ".join(s["sectors"]),
+        }
+        for s in view["stages"]
+    ]
+    emit(rows, "table", title="Stages")
+    exposure = []
     for s in view["stages"]:
         prod = s["production"]
-        imp = s["imports"]
-        rows.append(
+        world = ""
+        if prod is not None and prod["hhi"] is not None:
+            basis = "EU" if prod.get("basis") == "eu_global_supply_shares" else ""
+            world = f"{prod['hhi']:.2f} ({basis + ' ' if basis else ''}{prod['year']})"
+        sourcing = s.get("eu_sourcing") or []
+        exposure.append(
             {
                 "stage": s["stage"],
-                "name": s["name"],
-                "HS92": ", ".join(s["hs_codes"]["HS92"]),
-                "EU": ", ".join(f"{e['material']} {e['stage']}" for e in s["eu"]),
-                "sectors": ", ".join(s["sectors"]),
-                "world HHI": "" if prod is None else f"{prod['hhi']:.2f} ({prod['year']})",
-                "top producer": ""
-                if prod is None
-                else f"{prod['top_country']} {_pct(prod['top_share'])}",
-                "top supplier": "no trade data"
-                if imp is None
-                else (f"{imp['top_supplier']} {_pct(imp['top_supplier_share'])}")
-                if imp["top_supplier"]
-                else "no imports",
-                ">65 %": ""
-                if imp is None or imp["concentration_flag"] is None
-                else ("yes" if imp["concentration_flag"] else "no"),
+                "world HHI": world,
+                "top producer": _top(prod, "top_country", "top_share"),
+                "EU's top supplier": "; ".join(_top(e) for e in sourcing),
+                f"{country} of EU sourcing": "; ".join(
+                    _pct(e["country_share"]) if e["country_share"] is not None else "not listed"
+                    for e in sourcing
+                ),
+                f"{country} imports": _imports_cell(s["imports"]),
+                f"{eu} imports": _imports_cell(s.get("eu_imports")),
             }
         )
-    emit(rows, "table", title="Stages")
+    emit(exposure, "table", title="Concentration and imports (top supplier, share)")
+    supplies = [
+        {
+            "stage": s["stage"],
+            "of EU sourcing": _pct(pos["share_of_eu_sourcing"]),
+            "of world production": _pct(pos["share_of_world_production"]),
+            "of world exports": _pct(pos["share_of_world_exports"]),
+        }
+        for s in view["stages"]
+        if (pos := s.get("position"))
+        and any(
+            pos[k] is not None
+            for k in ("share_of_eu_sourcing", "share_of_world_production", "share_of_world_exports")
+        )
+    ]
+    if supplies:
+        emit(supplies, "table", title=f"Where {country} supplies")
+    else:
+        click.echo(f"{country}: no supplier shares known for these stages")
     plants = [
         {
             "company": p["company"],
@@ -144,6 +190,11 @@ def _print_table(view: dict[str, Any]) -> None:
     from verdikart.chains.view import FILL_TRADE
 
     notes = [f"{s['stage']}: {n}" for s in view["stages"] for n in s["notes"]] + view["notes"]
+    notes += [
+        f"{s['stage']}: {s['position']['note']}"
+        for s in view["stages"]
+        if s.get("position") and s["position"]["note"] and s["imports"] is not None
+    ]
     fill = any(FILL_TRADE in n for n in notes)
     for note in notes:
         click.echo(f"note: {note.replace(': ' + FILL_TRADE, '').replace(FILL_TRADE, '')}")

@@ -94,23 +94,35 @@ def _sources(source: ir.StringValue) -> ir.StringValue:
     return source.collect(distinct=True).sort().join("; ")
 
 
+def eu_country_shares_expr(
+    rel: Relations, scope: str, eu_year: int = EU_YEAR, al: ir.Table | None = None
+) -> ir.Table:
+    """Every country's published share of one scope (``eu_sourcing`` or ``global``) per
+    material and stage, with :data:`STAGE_ALIASES` applied: material (the stage's one id),
+    published (the table's material id), name, stage, country, share, bound, source."""
+    aliases = _aliases() if al is None else al
+    es = rel.eu_supply_shares
+    es = es.filter((es.year == eu_year) & (es.scope == scope))
+    j = es.left_join(aliases, [es.material == aliases.a_material, es.stage == aliases.a_stage])
+    return j.select(
+        material=j.a_target.coalesce(j.material),
+        published=j.material,
+        name=j.material_name,
+        stage=j.stage,
+        country=j.country,
+        share=j.share,
+        bound=j.share_text.startswith("<"),
+        source=j.source,
+    )
+
+
 def _eu_shares(
     rel: Relations, scope: str, members: Sequence[str], eu_year: int, al: ir.Table
 ) -> ir.Table:
     """The members' shares of one scope per stage (aliases `al` applied): material, stage,
     share (NULL where a member's share is unknown), name, bound, source."""
-    es = rel.eu_supply_shares
-    es = es.filter((es.year == eu_year) & (es.scope == scope) & es.country.isin(list(members)))
-    j = es.left_join(al, [es.material == al.a_material, es.stage == al.a_stage])
-    keyed = j.select(
-        material=j.a_target.coalesce(j.material),
-        published=j.material,
-        name=j.material_name,
-        stage=j.stage,
-        share=j.share,
-        bound=j.share_text.startswith("<"),
-        source=j.source,
-    )
+    keyed = eu_country_shares_expr(rel, scope, eu_year, al)
+    keyed = keyed.filter(keyed.country.isin(list(members)))
     # members summed per published name; a stage published under several names counts once
     per_name = keyed.group_by("material", "stage", "published").agg(
         share=complete_sum(keyed.share),
@@ -124,6 +136,41 @@ def _eu_shares(
     )
     ranked = per_name.mutate(_first=first_name)
     return ranked.filter(ranked._first == 0).drop("_first", "published")
+
+
+def eu_concentration_expr(rel: Relations, eu_year: int = EU_YEAR) -> ir.Table:
+    """Per scope (``eu_sourcing``, ``global``), material and stage of the EU 2023 tables: the
+    top country and its share, the number of countries listed, the HHI of the published shares
+    (Herfindahl 1950: sum of squared shares; countries below the table's cut-off are not
+    listed, so it is a lower bound) and ``covered``, the sum of the listed shares. A stage
+    published under several names (:data:`STAGE_ALIASES`) takes the first name."""
+    parts = [eu_country_shares_expr(rel, scope, eu_year) for scope in ("eu_sourcing", "global")]
+    rows = (
+        parts[0]
+        .mutate(scope=ibis.literal("eu_sourcing"))
+        .union(parts[1].mutate(scope=ibis.literal("global")))
+    )
+    rows = rows.filter(rows.share.notnull())
+    rank = ibis.row_number().over(
+        group_by=[rows.scope, rows.material, rows.stage, rows.published],
+        order_by=[ibis.desc(rows.share), rows.country],
+    )
+    rows = rows.mutate(_rank=rank)
+    per_name = rows.group_by("scope", "material", "stage", "published").agg(
+        name=rows.name.min(),
+        top_country=rows.country.min(where=rows._rank == 0),
+        top_share=rows.share.max(),
+        n_countries=rows.country.nunique(),
+        hhi=(rows.share * rows.share).sum(),
+        covered=rows.share.sum(),
+        source=_sources(rows.source),
+    )
+    first = ibis.row_number().over(
+        group_by=[per_name.scope, per_name.material, per_name.stage],
+        order_by=[per_name.published],
+    )
+    ranked = per_name.mutate(_first=first)
+    return ranked.filter(ranked._first == 0).drop("_first")
 
 
 def _production_shares(rel: Relations, members: Sequence[str], year: int | None) -> ir.Table:
@@ -151,12 +198,22 @@ def _production_shares(rel: Relations, members: Sequence[str], year: int | None)
     )
 
 
-def _export_shares(rel: Relations, members: Sequence[str], trade_year: int | None) -> ir.Table:
+def export_shares_expr(
+    rel: Relations,
+    members: Sequence[str],
+    trade_year: int | None,
+    codes: ir.Table | None = None,
+) -> ir.Table:
     """Per material and stage with HS codes of its own: the members' share of world exports
-    in `trade_year`, NULL unless the trade data hold every code (t_note says what is missing)."""
+    in `trade_year`, NULL unless the trade data hold every code (t_note says what is missing).
+
+    `codes` (c_material, c_stage, c_hs6): the code sets; default the materials reference's
+    own HS92 codes per material and stage E/P (a value chain's stages pass theirs). Columns:
+    t_material, t_stage, x_share, x_source, t_note."""
     from verdikart.indicators.eu_method import material_hs6_expr
 
-    codes = material_hs6_expr().select(c_material="material", c_stage="stage", c_hs6="hs6")
+    if codes is None:
+        codes = material_hs6_expr().select(c_material="material", c_stage="stage", c_hs6="hs6")
     ta = rel.trade_analysis
     if trade_year is None:
         ta = ta.filter(ibis.literal(False))
@@ -254,7 +311,7 @@ def stage_position_expr(
         q_year="p_year",
         q_source="p_source",
     )
-    x = _export_shares(rel, members, trade_year)
+    x = export_shares_expr(rel, members, trade_year)
     names = ibis.memtable(materials_table().select(["material", "name_en"])).select(
         r_material="material", r_name="name_en"
     )

@@ -6,6 +6,7 @@ that opens offline; every number in the table carries a footnote to its source a
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -80,8 +81,11 @@ def _chart_inputs(result: MapResult) -> dict[str, str]:
     }
 
 
-def render_map_html(result: MapResult) -> str:
-    """The whole report as one HTML string."""
+def render_map_html(
+    result: MapResult, chains: Sequence[Mapping[str, Any]] = (), language: str = "en"
+) -> str:
+    """The whole report as one HTML string; `chains`: the value-chain views of the section
+    (:func:`verdikart.report.chain_section.chain_section_html`; none = no section)."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     env = Environment(
@@ -97,6 +101,11 @@ def render_map_html(result: MapResult) -> str:
         rows.append({**r, "refs": refs})
     charts = _chart_inputs(result)
     from markupsafe import Markup
+
+    if chains:
+        from verdikart.report.chain_section import chain_section_html
+
+        charts["chains_html"] = chain_section_html(chains, language)
 
     return env.get_template("map.html.j2").render(
         result=result,

@@ -6,9 +6,12 @@ cairosvg (libcairo). Labels follow the language (English, or Norwegian bokmål f
 
 Layout: a stage's column is its longest path from a root of the graph (a root sits just left
 of its first consumer); within a column stages are ordered by the mean row of their inputs.
-Each stage is a box with its name, HS codes, world production HHI and top producer, the
-reporter's imports (top supplier and share, red when above the 65 % threshold, grey when the
-store lacks the trade data), and under the box the Norwegian plants that produce it.
+Each stage is a box with its name, HS codes, world production HHI and top producer (the EU
+study's global supply shares where the store has no series), the top supplier of EU sourcing,
+the reporter's and the EU27's imports (top supplier and share, red when above the 65 %
+threshold, grey when the store lacks the trade data), in green the reporter's own shares of
+EU sourcing, world production and world exports (from 1 %), and under the box the Norwegian
+plants that produce it.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from verdikart.chains.view import GLOBAL_PREFIX
+
 BOX_W = 244
 COL_GAP = 64
 MARGIN = 24
@@ -25,12 +30,17 @@ TITLE_H = 58
 LINE_H = 15
 PLANT_H = 14
 BOX_GAP = 18
-NAME_CHARS = 30
+NAME_CHARS = 28  # bold 12.5 px in a 244 px box
 LINE_CHARS = 36
+BODY_CHARS = 40  # 11 px lines; bold ones narrower
+BOLD_CHARS = 35
+BOLD = {"flag", "own"}
 FONT = "DejaVu Sans, Liberation Sans, Arial, Helvetica, sans-serif"
 FLAG = "#c62828"
 OK = "#1565c0"
 GREY = "#8a8a8a"
+OWN = "#1b5e20"
+OWN_MIN = 0.01  # the country's shares drawn from 1 %, the EU study's listing threshold
 KIND_COLOURS = {
     "ore": "#8d6e63",
     "intermediate": "#607d8b",
@@ -54,16 +64,24 @@ LABELS: Mapping[str, Mapping[str, str]] = {
     "en": {
         "title": "{name}: value chain, {country} {year}",
         "world": "World production",
+        "world_eu": "World supply (EU {year})",
         "top": "top",
-        "imports": "Imports {country}",
+        "imports": "{country} imports",
         "no_trade": "no trade data in the store",
         "no_imports": "no imports",
         "no_production": "not in the store",
+        "eu_top": "EU sourcing {year}: top {top}",
+        "of_eu": "{country}: {share} of EU sourcing",
+        "of_world": "{country}: {share} of world production",
+        "of_exports": "{country}: {share} of world exports",
         "plants": "Norwegian plants",
         "legend": (
-            "HHI = Herfindahl index of world production shares (0-1). Imports: top supplier's "
-            "share of {country}'s imports of the stage's HS codes; red = above {threshold} "
-            "(one supplier); grey = the store lacks trade data for these codes."
+            "HHI = Herfindahl index of world production shares (0-1; 'EU 2023' = the EU study's "
+            "global supply shares where the store has no production series). EU sourcing = the "
+            "EU's supply of the stage by country (EU CRM study 2023). Imports: the top supplier's "
+            "share of {country}'s and the EU27's (extra-EU) imports of the stage's HS codes; red "
+            "= above {threshold} (one supplier); grey = the store lacks trade data for these "
+            "codes. Green: {country}'s shares of 1 % or more. ▲ Norwegian plants that make the stage."
         ),
         "sources": "Sources: {sources}",
         "shared": "codes also cover other products",
@@ -71,16 +89,25 @@ LABELS: Mapping[str, Mapping[str, str]] = {
     "no": {
         "title": "{name}: verdikjede, {country} {year}",
         "world": "Verdensproduksjon",
+        "world_eu": "Verdensforsyning (EU {year})",
         "top": "størst",
         "imports": "Import {country}",
         "no_trade": "ingen handelsdata i lageret",
         "no_imports": "ingen import",
         "no_production": "ikke i lageret",
+        "eu_top": "EUs forsyning {year}: størst {top}",
+        "of_eu": "{country}: {share} av EUs forsyning",
+        "of_world": "{country}: {share} av verdensprod.",
+        "of_exports": "{country}: {share} av verdenseksport",
         "plants": "Norske anlegg",
         "legend": (
-            "HHI = Herfindahl-indeks for andeler av verdensproduksjonen (0-1). Import: største "
-            "leverandørs andel av {country}s import av trinnets HS-koder; rødt = over "
-            "{threshold} (én leverandør); grått = lageret mangler handelsdata for kodene."
+            "HHI = Herfindahl-indeks for andeler av verdensproduksjonen (0-1; 'EU 2023' = EU-"
+            "studiens globale forsyningsandeler der lageret ikke har produksjonsserien). EUs "
+            "forsyning = EUs tilgang på trinnet etter land (EUs råvarestudie 2023). Import: "
+            "største leverandørs andel av {country}s og EU27s (utenfor EU) import av trinnets "
+            "HS-koder; rødt = over {threshold} (én leverandør); grått = lageret mangler "
+            "handelsdata for kodene. Grønt: {country}s andeler fra 1 %. ▲ norske anlegg som "
+            "lager trinnet."
         ),
         "sources": "Kilder: {sources}",
         "shared": "kodene dekker også andre varer",
@@ -89,7 +116,11 @@ LABELS: Mapping[str, Mapping[str, str]] = {
 
 
 def _pct(value: float | None) -> str:
-    return "–" if value is None else f"{value * 100:.0f} %"
+    if value is None:
+        return "–"
+    if 0 < value < 0.01:
+        return f"{value * 100:.1f} %"
+    return f"{value * 100:.0f} %"
 
 
 def _lang(language: str) -> str:
@@ -135,8 +166,23 @@ def _plant_label(plant: Mapping[str, Any]) -> str:
     return f"{company} {name}"
 
 
+def _imports_line(
+    imp: Mapping[str, Any] | None, labels: Mapping[str, str], reporter: str
+) -> tuple[str, str]:
+    """One line: '{reporter} imports: GAB 55 % (HHI 0.39)', red when above the threshold."""
+    head = labels["imports"].format(country=reporter)
+    if imp is None:
+        return ("none", f"{head}: {labels['no_trade']}")
+    if not imp["suppliers"]:
+        return ("imp", f"{head}: {labels['no_imports']}")
+    text = f"{head}: {imp['top_supplier']} {_pct(imp['top_supplier_share'])}"
+    if imp["hhi"] is not None:
+        text += f" (HHI {imp['hhi']:.2f})"
+    return ("flag" if imp["concentration_flag"] else "imp", text)
+
+
 def _stage_lines(
-    stage: Mapping[str, Any], labels: Mapping[str, str], country: str
+    stage: Mapping[str, Any], labels: Mapping[str, str], country: str, eu: str = "EU27"
 ) -> list[tuple[str, str]]:
     """(css class, text) lines of a stage box below its name."""
     out: list[tuple[str, str]] = []
@@ -147,28 +193,32 @@ def _stage_lines(
     out.extend(("hs", part) for part in textwrap.wrap(hs, LINE_CHARS))
     prod = stage.get("production")
     if prod is not None and prod.get("hhi") is not None:
-        out.append(
-            (
-                "prod",
-                f"{labels['world']} {prod['year']}: HHI {prod['hhi']:.2f}",
-            )
-        )
+        if prod.get("basis") == "eu_global_supply_shares":
+            head = labels["world_eu"].format(year=prod["year"])
+        else:
+            head = f"{labels['world']} {prod['year']}"
+        out.append(("prod", f"{head}: HHI {prod['hhi']:.2f}"))
         out.append(("prod", f"{labels['top']} {prod['top_country']} {_pct(prod['top_share'])}"))
     elif stage.get("production_series"):
         out.append(("none", f"{labels['world']}: {labels['no_production']}"))
-    imp = stage.get("imports")
-    head = labels["imports"].format(country=country)
-    if imp is None:
-        out.append(("none", f"{head}: {labels['no_trade']}"))
-    elif not imp["suppliers"]:
-        out.append(("imp", f"{head} {imp['year']}: {labels['no_imports']}"))
-    else:
-        cls = "flag" if imp["concentration_flag"] else "imp"
-        out.append((cls, f"{head} {imp['year']}:"))
-        text = f"{labels['top']} {imp['top_supplier']} {_pct(imp['top_supplier_share'])}"
-        if imp["hhi"] is not None:
-            text += f", HHI {imp['hhi']:.2f}"
-        out.append((cls, text))
+    for e in stage.get("eu_sourcing") or []:
+        if e["top_supplier"] is not None:
+            top = f"{e['top_supplier']} {_pct(e['top_supplier_share'])}"
+            if len(stage["eu_sourcing"]) > 1:
+                top += f" ({e['name']})"
+            out.append(("eu", labels["eu_top"].format(year=e["year"], top=top)))
+    out.append(_imports_line(stage.get("imports"), labels, country))
+    if eu != country:
+        out.append(_imports_line(stage.get("eu_imports"), labels, eu))
+    pos = stage.get("position") or {}
+    for key, label in (
+        ("share_of_eu_sourcing", "of_eu"),
+        ("share_of_world_production", "of_world"),
+        ("share_of_world_exports", "of_exports"),
+    ):
+        value = pos.get(key)
+        if value is not None and value >= OWN_MIN:
+            out.append(("own", labels[label].format(country=country, share=_pct(value))))
     if stage.get("hs_shared"):
         out.append(("none", labels["shared"]))
     if stage["sectors"]:
@@ -177,8 +227,32 @@ def _stage_lines(
     return out
 
 
-def chain_svg(view: Mapping[str, Any], language: str = "en") -> str:
-    """The chain as a standalone SVG document (our own drawing; see module doc)."""
+def _style(scope: str | None) -> str:
+    """The picture's CSS; with `scope` every rule applies only inside the element of that id
+    (several pictures inline in one HTML page neither restyle the page nor each other)."""
+    rules = (
+        (".t", "font-size:18px;font-weight:bold;fill:#222"),
+        (".st", "font-size:12px;fill:#555"),
+        (".n", "font-size:12.5px;font-weight:bold;fill:#fff"),
+        (".hs", "font-size:10.5px;fill:#555"),
+        (".prod", "font-size:11px;fill:#222"),
+        (".imp", f"font-size:11px;fill:{OK}"),
+        (".flag", f"font-size:11px;fill:{FLAG};font-weight:bold"),
+        (".none", f"font-size:11px;fill:{GREY};font-style:italic"),
+        (".eu", "font-size:11px;fill:#37474f"),
+        (".own", f"font-size:11px;fill:{OWN};font-weight:bold"),
+        (".sector", "font-size:10.5px;fill:#6d4c41"),
+        (".pl", "font-size:11px;fill:#1b5e20"),
+        (".lg", "font-size:11px;fill:#444"),
+    )
+    prefix = f"#{scope} " if scope else ""
+    return "".join(f"{prefix}{sel}{{{rule}}}" for sel, rule in rules)
+
+
+def chain_svg(view: Mapping[str, Any], language: str = "en", *, scope: str | None = None) -> str:
+    """The chain as a standalone SVG document (our own drawing; see module doc). `scope`: an
+    id for the root element that scopes its CSS and prefixes its element ids (for several
+    pictures inline in one HTML page)."""
     lang = _lang(language)
     labels = LABELS[lang]
     country = str(view["country"])
@@ -194,7 +268,15 @@ def chain_svg(view: Mapping[str, Any], language: str = "en") -> str:
     for sid, stage in stages.items():
         name = stage["name_no"] if lang == "no" else stage["name_en"]
         name_lines = textwrap.wrap(name, NAME_CHARS) or [sid]
-        body = _stage_lines(stage, labels, country)
+        body = [
+            (cls, part)
+            for cls, text in _stage_lines(
+                stage, labels, country, str(view.get("eu_reporter") or "EU27")
+            )
+            for part in textwrap.wrap(
+                text, BOLD_CHARS if cls in BOLD else BODY_CHARS, subsequent_indent="  "
+            )
+        ]
         box_h = 10 + 16 * len(name_lines) + 4 + LINE_H * len(body) + 6
         plant_lines = [f"▲ {_plant_label(p)}" for p in producers[sid]]
         plant_lines = [line for pl in plant_lines for line in textwrap.wrap(pl, LINE_CHARS + 2)]
@@ -220,15 +302,22 @@ def chain_svg(view: Mapping[str, Any], language: str = "en") -> str:
     legend_lines = textwrap.wrap(legend, max(60, int((width - 2 * MARGIN) / 6.4)))
     sources = sorted(
         {
-            str(s["production"]["source"])
+            str(s["production"]["source"]).removeprefix(GLOBAL_PREFIX)
             for s in view["stages"]
             if s.get("production") and s["production"].get("source")
         }
         | {
             src
             for s in view["stages"]
-            if s.get("imports") and s["imports"].get("source")
-            for src in str(s["imports"]["source"]).split("; ")
+            for key in ("imports", "eu_imports")
+            if s.get(key) and s[key].get("source")
+            for src in str(s[key]["source"]).split("; ")
+        }
+        | {
+            str(e["source"])
+            for s in view["stages"]
+            for e in s.get("eu_sourcing") or []
+            if e["source"]
         }
         | ({"EU ETS installation register"} if view["plants"] else set())
     )
@@ -239,21 +328,11 @@ def chain_svg(view: Mapping[str, Any], language: str = "en") -> str:
     height = int(max(col_bottom.values()) + 10 + 14 * (len(legend_lines) + len(source_lines)) + 12)
     out: list[str] = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" font-family="{FONT}">',
+        f'viewBox="0 0 {width} {height}" role="img" font-family="{FONT}"'
+        + (f' id="{escape(scope)}"' if scope else "")
+        + ">",
         f"<title>{escape(view['name'])}</title>",
-        "<style>"
-        ".t{font-size:18px;font-weight:bold;fill:#222}"
-        ".st{font-size:12px;fill:#555}"
-        ".n{font-size:12.5px;font-weight:bold;fill:#fff}"
-        ".hs{font-size:10.5px;fill:#555}"
-        ".prod{font-size:11px;fill:#222}"
-        f".imp{{font-size:11px;fill:{OK}}}"
-        f".flag{{font-size:11px;fill:{FLAG};font-weight:bold}}"
-        f".none{{font-size:11px;fill:{GREY};font-style:italic}}"
-        ".sector{font-size:10.5px;fill:#6d4c41}"
-        ".pl{font-size:11px;fill:#1b5e20}"
-        ".lg{font-size:11px;fill:#444}"
-        "</style>",
+        f"<style>{_style(scope)}</style>",
         f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
         f'<text x="{MARGIN}" y="26" class="t">'
         + escape(
@@ -288,7 +367,7 @@ def chain_svg(view: Mapping[str, Any], language: str = "en") -> str:
         border = FLAG if imp and imp.get("concentration_flag") else "#b0bec5"
         colour = KIND_COLOURS.get(stage["kind"], "#607d8b")
         head_h = 10 + 16 * len(blk["name"])
-        out.append(f'<g id="stage-{escape(sid)}">')
+        out.append(f'<g id="{escape(scope + "-" if scope else "")}stage-{escape(sid)}">')
         out.append(
             f'<rect x="{x}" y="{y:.1f}" width="{BOX_W}" height="{blk["box_h"]}" rx="6" '
             f'fill="#fafafa" stroke="{border}" stroke-width="{2.5 if border == FLAG else 1.2}"/>'
