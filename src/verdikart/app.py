@@ -4,8 +4,9 @@ It owns the analytic store and engine (DuckDB by default, Spark when the setting
 the materialbørs service, and offers one typed use-case function per question a user can ask:
 data status, import and export; GeoPolRisk; production shares and HHI; the EU criticality
 method; where a country supplies, by value-chain stage; the mapping report; a company's
-sourcing assessment; the materialbørs potential; the material and country views. The CLI
-(:mod:`verdikart.cli`) and the web app (:mod:`verdikart.web`) parse, call one of these, and
+sourcing assessment; the process-industry statistics (exports by industry, energy,
+emissions, employment, the yearly report); the materialbørs potential; the material and
+country views. The CLI (:mod:`verdikart.cli`) and the web app (:mod:`verdikart.web`) parse, call one of these, and
 print or render: they never run SQL.
 
 Resources open lazily on first use (``verdikart --version`` stays fast). A web request uses
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from verdikart.exchange.auth import Principal
     from verdikart.exchange.critical import ImportsT
     from verdikart.exchange.service import ExchangeService
+    from verdikart.indicators.industry import IndustryTrade
     from verdikart.reference.countries import CountryRef
     from verdikart.reference.inputs import YearSpec
     from verdikart.sources._common import ImportReport
@@ -396,3 +398,66 @@ class Verdikart:
             imports=self.norway_imports,
             min_organisations=min_organisations,
         )
+
+    # -- process-industry statistics (issue 13) -----------------------------------------------
+    def industry_trade(
+        self, *, year: int, flow: str = "export", corrections: bool = False
+    ) -> IndustryTrade:
+        """Exports (or imports) of one year by process-industry group (SSB 08801 -> HS6 ->
+        CPA 2.1 -> NACE), the seed's HS-chapter table, product groups, unknown and split codes;
+        with company corrections beside the official figures (used when `corrections`)."""
+        from verdikart.indicators.industry import industry_trade
+
+        return industry_trade(self.engine(), year=year, flow=flow, corrections=corrections)
+
+    def industry_correct(self, **correction: Any) -> dict[str, Any]:
+        """Store a company-confirmed figure (attributed, dated, appended; never over the
+        official figure); the stored row. See indicators.industry.record_correction."""
+        from verdikart.indicators.industry import record_correction
+
+        self._chain_cache.clear()
+        return record_correction(self.store(), **correction)
+
+    def industry_corrections(self, year: int | None = None) -> list[dict[str, Any]]:
+        """Every stored correction (the audit trail) with whether it applies."""
+        from verdikart.indicators.industry import list_corrections
+
+        return list_corrections(self.engine(), year=year)
+
+    def industry_energy(self, *, year: int) -> dict[str, Any]:
+        """Energy use by the process industry's balance items (SSB 11561) with the
+        energy-intensive sums and the power pulse (SSB 14091) when imported."""
+        from verdikart.errors import UnknownCodeError
+        from verdikart.indicators.activity import energy, power_pulse
+
+        out = energy(self.engine(), year=year)
+        try:
+            out["power_pulse"] = power_pulse(self.engine())
+        except UnknownCodeError:
+            out["power_pulse"] = []
+        return out
+
+    def industry_emissions(self, *, year: int) -> dict[str, Any]:
+        """Emissions by industry (SSB, when imported) and the EU ETS verified emissions of the
+        process industry's installations (bundled for Norway, 2013-2020)."""
+        from verdikart.errors import UnknownCodeError
+        from verdikart.indicators.activity import by_industry, plant_emissions
+
+        out: dict[str, Any] = plant_emissions(self.engine(), years=[year])
+        try:
+            out["by_industry"] = by_industry(self.engine(), table="emissions", year=year)
+        except UnknownCodeError:
+            out["by_industry"] = []
+        return out
+
+    def industry_employment(self, *, year: int) -> list[dict[str, Any]]:
+        """Employment by process-industry group (SSB, when imported)."""
+        from verdikart.indicators.activity import by_industry
+
+        return by_industry(self.engine(), table="employment", year=year)
+
+    def industry_report(self, *, year: int, lang: str, out: Path) -> Path:
+        """The yearly status overview as HTML or a formatted XLSX (by the file's suffix)."""
+        from verdikart.report.industry import write_industry_report
+
+        return write_industry_report(self, year=year, lang=lang, out=out)

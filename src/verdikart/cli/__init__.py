@@ -152,6 +152,7 @@ def _register() -> None:
         data,
         exchange,
         indicators,
+        industry,
         mapping,
         materials,
         position,
@@ -166,6 +167,7 @@ def _register() -> None:
         position,
         mapping,
         chains,
+        industry,
         exchange,
         serve,
     ):

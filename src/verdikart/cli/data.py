@@ -62,7 +62,9 @@ def _source_ids() -> list[str]:
 @click.option(
     "--table",
     default=None,
-    help="parquet: the store table the file holds (default: the file name, e.g. trade.parquet).",
+    help="parquet: the store table the file holds (default: the file name, e.g. "
+    "trade.parquet); ssb-statbank: the StatBank table (11561, 14091, 09288 emissions, 13126 "
+    "employment) when the response does not name it.",
 )
 @format_option()
 @pass_context

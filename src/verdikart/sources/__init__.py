@@ -88,6 +88,17 @@ def _builtin() -> dict[str, ReaderInfo]:
             "download_ssb_08801",
         ),
         ReaderInfo(
+            "ssb-statbank",
+            base + "ssb_statbank",
+            "import_ssb_statbank",
+            "ssb_statbank",
+            "SSB StatBank JSON-stat2 response of the process-industry statistics: 11561 energy "
+            "balance, 14091 monthly electricity balance, emissions (09288) or employment "
+            "(13126) by industry; --table names it when the response does not",
+            "https://data.ssb.no/api/v0/no/table/11561",
+            ("table",),
+        ),
+        ReaderInfo(
             "comtrade",
             base + "comtrade",
             "import_comtrade",
