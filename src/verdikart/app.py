@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from verdikart.indicators.industry import IndustryTrade
     from verdikart.reference.countries import CountryRef
     from verdikart.reference.inputs import YearSpec
+    from verdikart.scenarios.run import ScenarioResult
     from verdikart.sources._common import ImportReport
     from verdikart.store import Store
 
@@ -371,6 +372,87 @@ class Verdikart:
         if key not in self._chain_cache:
             self._chain_cache[key] = chain_indicators(self.engine(), country, year)
         return self._chain_cache[key]
+
+    # -- scenarios and watch ----------------------------------------------------------------
+    def scenario(
+        self,
+        *,
+        file: str | Path | None = None,
+        shocks: Sequence[str] = (),
+        year: int | None = None,
+        importers: Sequence[str] | None = None,
+        basis: str | None = None,
+        language: str | None = None,
+        progress: Progress | None = None,
+    ) -> ScenarioResult:
+        """A disruption scenario (:mod:`verdikart.scenarios`): the ordinary trade indicators
+        over perturbed flows, re-sourcing from other suppliers, the residual gap and the
+        years to close it, and knock-on effects down the value chains and to Norwegian plants.
+
+        `file`: a scenario file (TOML or YAML) or a shipped scenario's id; `shocks`:
+        ``SUPPLIER:MATERIAL:CHANGE`` texts (added to the file's). `year`, `importers` and
+        `basis` override the file's (default: latest trade year, NOR, value); importers
+        ``['all']`` = every importing country. Bad input raises SourceError naming file, line
+        and reason, or UnknownCodeError; the store is only read."""
+        from dataclasses import replace
+
+        from verdikart.errors import UnknownCodeError
+        from verdikart.scenarios.run import run_scenario
+        from verdikart.scenarios.spec import find_scenario_file, from_shocks, load_scenario
+
+        if file is None and not shocks:
+            raise UnknownCodeError(
+                "give a scenario file or at least one --shock SUPPLIER:MATERIAL:CHANGE "
+                "(e.g. CHN:graphite:-100%)"
+            )
+        spec = from_shocks(shocks, year=year, importers=(), basis=basis or "value")
+        if file is not None:
+            loaded = load_scenario(find_scenario_file(str(file)))
+            spec = replace(loaded, shocks=loaded.shocks + spec.shocks)
+        chosen: Sequence[str] | None = list(importers) if importers else list(spec.importers)
+        if chosen and any(str(c).casefold() in ("all", "alle") for c in chosen):
+            chosen = None
+        elif not chosen:
+            chosen = ["NOR"]
+        return run_scenario(
+            self.engine(),
+            spec,
+            year=year,
+            importers=chosen,
+            basis=basis,
+            language=language or self.settings.language,
+            progress=progress,
+        )
+
+    def watch(
+        self,
+        countries: Sequence[str] | None,
+        *,
+        since: str | None = None,
+        rules: str | Path | None = None,
+        events: str | Path | None = None,
+        record: bool = True,
+        language: str | None = None,
+        progress: Progress | None = None,
+    ) -> list[dict[str, Any]]:
+        """Early-warning alerts for countries or groups (None = every country): rules over
+        the trade and production series and the dated policy events, with evidence and
+        sources (:mod:`verdikart.scenarios.watch`). Alert ids are stable; with `record` the
+        ids seen are kept in the data directory (``watch-seen.json``), so each alert says
+        when it was first seen and whether it is new; `since` (YYYY-MM-DD) keeps the alerts
+        dated or first seen on or after it."""
+        from verdikart.scenarios.watch import run_watch
+
+        return run_watch(
+            self.engine(),
+            countries,
+            since=since,
+            rules_path=rules,
+            events_path=events,
+            seen_path=self.settings.data_dir / "watch-seen.json" if record else None,
+            language=language or self.settings.language,
+            progress=progress,
+        )
 
     # -- materialbørs -----------------------------------------------------------------------
     def norway_imports(self, material: str, year: int | None) -> ImportsT:

@@ -101,6 +101,11 @@ SHORT_HELP = {
     "company template": "Write a purchases file to fill in (CSV or Excel).",
     "chain": "Value chains stage by stage, with suppliers and plants.",
     "chain show": "One material's value chain, stage by stage.",
+    "scenario": "Disruption scenarios: what if a supplier stops exporting?",
+    "scenario run": "Run a disruption scenario (a file or --shock).",
+    "scenario list": "The worked scenarios shipped, with their sources.",
+    "scenario events": "Dated export controls, bans, tariffs and sanctions.",
+    "watch": "Early-warning alerts from trade series and policy events.",
     "exchange": "Materialbørs: side streams, needs and matching.",
     "exchange init": "Create or upgrade the exchange database.",
     "exchange add-user": "Create a user and its access token.",
@@ -156,6 +161,7 @@ def _register() -> None:
         mapping,
         materials,
         position,
+        scenario,
         serve,
     )
 
@@ -168,6 +174,7 @@ def _register() -> None:
         mapping,
         chains,
         industry,
+        scenario,
         exchange,
         serve,
     ):
