@@ -289,8 +289,9 @@ def _production(engine: Engine, year: int | None) -> dict[tuple[str, str], dict[
     h = production_hhi_expr(engine.relations(), sorted({m for m, _ in pairs}), None)
     if year is not None:
         h = h.filter(h.year <= int(year))
-    latest = h.year.max().over(ibis.window(group_by=[h.material, h.stage]))
-    h = h.filter(h.year == latest)
+    # the window as a column first: a window inside a filter does not compile for Spark
+    h = h.mutate(_latest=h.year.max().over(ibis.window(group_by=[h.material, h.stage])))
+    h = h.filter(h.year == h._latest)
     rows = engine.rows(
         h.select(
             "material",
