@@ -306,7 +306,13 @@ def corrections_list(ctx: Context, year: int | None, fmt: str) -> None:
 
 @industry.command("report")
 @click.option("--year", "-y", type=int, required=True, help="Year of the overview.")
-@click.option("--lang", type=click.Choice(["nb", "en"]), default="nb", show_default=True)
+@click.option(
+    "--lang",
+    type=click.Choice(["nb", "en"]),
+    default="nb",
+    show_default=True,
+    help="Language of the report: nb (bokmål) or en (English).",
+)
 @click.option(
     "--out",
     "out",
