@@ -150,8 +150,9 @@ def test_stream_matching_audits_each_revealed_need_to_its_owner(client: Any, org
     trail_b = client.get("/api/exchange/audit", headers=b).json()
     (event,) = [e for e in trail_b if e["action"] == "need_match_revealed"]
     assert event["object_type"] == "need" and event["object_id"] == need_b
-    assert event["actor_organisation"] == "Org A"  # the owner sees who probed
-    assert event["detail"] == {"stream_id": stream, "requester_org": "Org A"}
+    # the need's owner sees that its need was shown, never who owns the stream (issue #14)
+    assert event["actor_organisation"] is None and "Org A" not in str(trail_b)
+    assert event["detail"] == {"stream_id": stream}
     # the prober's own need is no reveal; an organisation without needs gets no event
     trail_a = client.get("/api/exchange/audit", headers=a).json()
     assert [e["object_id"] for e in trail_a if e["action"] == "need_match_revealed"] == [need_b]

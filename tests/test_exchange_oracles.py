@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from test_exchange_support import auth, client, db_url, service, stream_payload
+from test_exchange_support import assert_no_secrets, auth, client, db_url, service, stream_payload
 from verdikart.exchange.composition import element_fraction
 from verdikart.exchange.matching import snap_fraction
 
@@ -236,3 +236,99 @@ def test_import_job_with_bad_header_ends_failed(client: Any, orgs: dict) -> None
         time.sleep(0.1)
     assert job["status"] == "failed", job
     assert job["finished_at"] and any(p.strip() for p in job["problems"]), job
+
+
+# --- issue #14: the three side channels, as attacks ------------------------------------------
+
+
+def _listed(client: Any, headers: dict[str, str], need: str, limit: str, stream: str) -> bool:
+    """Whether the prober's need, set to `limit`, lists `stream`."""
+    r = client.put(f"/api/exchange/needs/{need}", json=_need([limit]), headers=headers)
+    assert r.status_code == 200, r.text
+    rows = client.get(f"/api/exchange/needs/{need}/matches", headers=headers).json()
+    return any(row["stream_id"] == stream for row in rows)
+
+
+PRESENCE_PROBES = ("Cd >= 100 wt%", "Cd <= 100 wt%", "Cd <= 0.00001 wt%", "Cd >= 0.00001 wt%",
+                   "Cd > 50 wt%", "Cd < 50 wt%")  # fmt: skip
+
+
+def test_matching_does_not_tell_which_components_are_analysed(client: Any, orgs: dict) -> None:
+    """The attacker B sets its need's limits to values no real analysis meets (or every one
+    meets) and watches which of A's streams are listed: under the old rules `Cd >= 100 wt%`
+    listed a stream exactly when Cd was NOT analysed. Now a stream whose owner keeps the
+    analysis confidential gets the same answer to every probe whatever it holds, and for a
+    stream whose owner published its components, what the probes tell is what its public
+    summary says anyway."""
+    a, b = orgs["a"], orgs["b"]
+    cd = {"component": "Cd", "value": 3, "unit": "mg/kg"}
+
+    def register(with_cd: bool, public: bool) -> str:
+        body = stream_payload(summary={"components_public": public})
+        if with_cd:
+            body["details"]["composition"] = [*body["details"]["composition"], cd]
+        r = client.post("/api/exchange/streams", json=body, headers=a)
+        assert r.status_code == 201, r.text
+        return str(r.json()["id"])
+
+    need = client.post("/api/exchange/needs", json=_need([]), headers=b).json()["id"]
+    sealed_with, sealed_without = register(True, False), register(False, False)
+    public_with, public_without = register(True, True), register(False, True)
+
+    def answers(stream: str) -> list[bool]:
+        return [_listed(client, b, need, probe, stream) for probe in PRESENCE_PROBES]
+
+    # the attack: any probe answered differently tells "Cd analysed" from "not analysed"
+    assert answers(sealed_with) == answers(sealed_without)
+    for sid in (sealed_with, sealed_without):
+        summary = client.get(f"/api/exchange/streams/{sid}", headers=b).json()
+        assert summary["components"] is None and "details" not in summary
+    # published: the summary lists the components, so the probes learn nothing beyond it
+    for sid, has_cd in ((public_with, True), (public_without, False)):
+        summary = client.get(f"/api/exchange/streams/{sid}", headers=b).json()
+        assert ("Cd" in summary["components"]) is has_cd
+        assert summary["components"] == sorted(summary["components"])
+        assert_no_secrets(str(summary))
+        inferred = not _listed(client, b, need, "Cd >= 100 wt%", sid)
+        assert inferred is has_cd
+
+
+def test_potential_cannot_be_narrowed_across_years(client: Any, orgs: dict) -> None:
+    """The attacker B queries the released potential for every year: each year has its own
+    exact (public) import basis, and under the old rules `rounded share x exact basis`
+    intersected over the years narrowed the total far below its 2 significant figures. The
+    attack fails when two worlds whose totals round to the same figure (42,600 t and
+    43,400 t Mn -> 43,000 t) give identical answers to every query: nothing an attacker
+    computes from them can then be finer than the rounding of the total."""
+    a, b, c, d = orgs["a"], orgs["b"], orgs["c"], orgs["d"]
+    per_t = 0.20 * KF_MNO  # t Mn per t of stream at 20 wt% MnO
+    for org in (a, c):
+        client.post("/api/exchange/streams", json=_stream("MnO", 90_000, 20.0), headers=org)
+    years = range(2010, 2025)
+
+    def observe() -> list[dict[str, Any]]:
+        out = []
+        for year in years:
+            r = client.get(
+                "/api/exchange/potential",
+                params={"material": "manganese", "year": year},
+                headers=b,
+            )
+            assert r.status_code == 200, r.text
+            out.append(r.json())
+        return out
+
+    worlds = []
+    for total_mn in (42_600.0, 43_400.0):
+        body = _stream("MnO", total_mn / per_t - 180_000, 20.0)
+        sid = client.post("/api/exchange/streams", json=body, headers=d).json()["id"]
+        worlds.append(observe())
+        assert client.delete(f"/api/exchange/streams/{sid}", headers=d).status_code == 204
+    first, second = worlds
+    assert all(o["released"] for o in first), first[0]
+    assert {o["secondary_t_min"] for o in first} == {43_000.0}
+    assert len({o["imports_basis_t"] for o in first}) == len(years)  # 15 different bases
+    assert first == second  # the attacker cannot tell 42,600 t from 43,400 t
+    # and every share is the released total over the public basis, nothing finer
+    for o in first:
+        assert o["share_min"] == float(f"{43_000.0 / o['imports_basis_t']:.2g}")

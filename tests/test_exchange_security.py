@@ -171,11 +171,10 @@ def test_matches_reveal_only_summary_until_disclosed(
                       "name_public", "material_class", "kind", "quantity_band", "region",
                       "hazardous", "ewc_code", "critical_materials"}  # fmt: skip
     assert_no_secrets(matches.text)
-    # The reveal is recorded in the owner's audit trail.
+    # The reveal is recorded in the owner's audit trail, without naming the need's owner.
     trail = client.get("/api/exchange/audit", headers=h["a"]).json()
-    assert any(
-        e["action"] == "match_revealed" and e["actor_organisation"] == "Org B" for e in trail
-    )
+    assert any(e["action"] == "match_revealed" and e["actor_organisation"] is None for e in trail)
+    assert "Org B" not in str([e for e in trail if e["action"] == "match_revealed"])
     # After acceptance, the same match carries its explanation with the values.
     client.post(f"/api/exchange/disclosure-requests/{world['request']}/accept", headers=h["a"])
     (full,) = client.get(f"/api/exchange/needs/{world['need']}/matches", headers=h["b"]).json()
@@ -241,3 +240,47 @@ def test_real_server_guessing(live_server: str, db_url: str) -> None:
             headers={**a, "content-type": "application/json"},
         )
         assert big.status_code == 413
+
+
+def _links(trail: list[dict[str, Any]], names: set[str]) -> set[tuple[str, str]]:
+    """What an attacker reads off its audit trail: (object id, organisation name) for every
+    event in which an id and another organisation's name appear together."""
+    links = set()
+    for event in trail:
+        text = str(event)
+        ids = {event["object_id"], *(v for v in event["detail"].values() if isinstance(v, str))}
+        for name in names:
+            if name in text:
+                links |= {(i, name) for i in ids if i and len(i) == 32}
+    return links
+
+
+def test_audit_never_names_the_other_party_of_a_match(client: Any, service: Any) -> None:
+    """A matches its stream against needs, B matches its need against streams, C probes A's
+    stream with a need of its own. Neither trail may link an undisclosed stream or need to
+    its owner: under the old rules B's trail showed `need_match_revealed` by "Org A" with
+    A's stream id, and A's showed `match_revealed` by "Org B" with B's need id."""
+    h = {k: auth(service.add_user(f"Org {k.upper()}", k)["token"]) for k in "abc"}
+    stream = client.post("/api/exchange/streams", json=stream_payload(), headers=h["a"]).json()
+    need = {"name": "n", "material_class": "slag", "site": {"name": "s", "lat": 59.1, "lon": 9.6}}
+    need_b = client.post("/api/exchange/needs", json=need, headers=h["b"]).json()["id"]
+    need_c = client.post("/api/exchange/needs", json=need, headers=h["c"]).json()["id"]
+    assert client.get(f"/api/exchange/streams/{stream['id']}/matches", headers=h["a"]).json()
+    for who, nid in (("b", need_b), ("c", need_c)):
+        rows = client.get(f"/api/exchange/needs/{nid}/matches", headers=h[who]).json()
+        assert [r["stream_id"] for r in rows] == [stream["id"]]
+    names = {"Org A", "Org B", "Org C"}
+    for who in "abc":
+        trail = client.get("/api/exchange/audit", headers=h[who]).json()
+        actions = {e["action"] for e in trail}
+        assert actions & {"match_revealed", "need_match_revealed"}, (who, actions)
+        own = f"Org {who.upper()}"
+        assert _links(trail, names - {own}) == set(), (who, trail)
+    # the owners still see that their stream / need was shown, and how often
+    trail_a = client.get("/api/exchange/audit", headers=h["a"]).json()
+    probes = [e for e in trail_a if e["action"] == "match_revealed"]
+    assert len(probes) == 2 and {e["object_id"] for e in probes} == {stream["id"]}
+    assert all(e["actor_organisation"] is None for e in probes)
+    trail_b = client.get("/api/exchange/audit", headers=h["b"]).json()
+    (shown,) = [e for e in trail_b if e["action"] == "need_match_revealed"]
+    assert shown["object_id"] == need_b and shown["actor_organisation"] is None

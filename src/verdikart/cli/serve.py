@@ -20,12 +20,15 @@ def serve(ctx: Any, host: str, port: int, workers: int, log_level: str) -> None:
     import uvicorn
 
     from verdikart.exchange.db import make_engine, migrate
+    from verdikart.exchange.service import ExchangeService
     from verdikart.web import create_app
 
     settings = ctx.settings()
     # Migrate once here, before workers start, so they never race on the schema.
     engine = make_engine(settings.database_url)
     migrate(engine)
+    # ... and end the import jobs a crash or kill left unfinished (deleting their uploads)
+    ExchangeService(engine=engine, auto_migrate=False).recover_interrupted_jobs()
     engine.dispose()
     if workers > 1:
         uvicorn.run(

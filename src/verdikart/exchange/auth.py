@@ -1,7 +1,11 @@
-"""Bearer tokens and the acting principal.
+"""Bearer tokens, sign-in sessions and the acting principal.
 
 A token is `secrets.token_urlsafe(32)`; only its sha256 is stored, and the lookup compares
 hashes with `hmac.compare_digest` so the check does not leak timing about stored tokens.
+A deactivated user's token is refused; a revoked token's hash is replaced by a value no sha256
+can equal. The pages' sign-in cookie holds a session token of its own (`WebSession`, also
+stored as sha256 only, ending after :data:`SESSION_HOURS` or at sign-out), never the API
+token, so signing out ends the session on the server.
 """
 
 from __future__ import annotations
@@ -10,13 +14,17 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from verdikart.errors import ExchangeError
-from verdikart.exchange.models import User
+from verdikart.exchange.models import User, WebSession
+
+SESSION_HOURS = 12
+REVOKED_PREFIX = "revoked:"  # + random hex: never equal to a sha256 hex digest
 
 
 class AuthenticationError(ExchangeError):
@@ -55,8 +63,41 @@ def authenticate(session: Session, token: str | None) -> Principal:
         raise AuthenticationError("invalid or missing bearer token")
     digest = hash_token(token)
     user = session.scalars(select(User).where(User.token_hash == digest)).first()
-    if user is None or not hmac.compare_digest(user.token_hash, digest):
+    if user is None or not hmac.compare_digest(user.token_hash, digest) or not user.active:
         raise AuthenticationError("invalid or missing bearer token")
+    return principal_of(user)
+
+
+def revoked_hash() -> str:
+    """A token hash no token has (the user then needs a new token: `rotate`)."""
+    return REVOKED_PREFIX + secrets.token_hex(24)
+
+
+def start_session(session: Session, user: User) -> str:
+    """A new sign-in session for `user`; returns the cookie value (shown once)."""
+    value = new_token()
+    now = datetime.now(UTC)
+    session.add(
+        WebSession(
+            id=hash_token(value),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + timedelta(hours=SESSION_HOURS),
+        )
+    )
+    return value
+
+
+def session_principal(session: Session, value: str | None) -> Principal:
+    """The principal of a live sign-in session (cookie value); AuthenticationError otherwise."""
+    if not value or len(value) > 200:
+        raise AuthenticationError("not signed in")
+    row = session.get(WebSession, hash_token(value))
+    if row is None or row.expires_at <= datetime.now(UTC):
+        raise AuthenticationError("not signed in, or the session has ended")
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        raise AuthenticationError("not signed in, or the session has ended")
     return principal_of(user)
 
 

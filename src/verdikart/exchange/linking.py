@@ -206,9 +206,16 @@ def _rank_split(
     exact_ids: set[str],
     limit: int,
     con: duckdb.DuckDBPyConnection,
+    sealed: set[str] | None = None,
 ) -> list[dict[str, Any]]:
     """Exact ranking for the authorised side, coarse public-order ranking for the rest; the
-    authorised pairs first, then the undisclosed ones, `rank` = position in that list."""
+    authorised pairs first, then the undisclosed ones, `rank` = position in that list.
+
+    `sealed`: streams whose owners keep the analysis wholly confidential
+    (`components_public` false); the coarse run sees no composition for them, so every limit
+    is 'unknown' and nothing in the result depends on which components the analysis holds
+    (a limit no real value meets, `Cd >= 100 wt%`, would otherwise list such a stream exactly
+    when Cd is not analysed)."""
     from verdikart.engine import DuckDBEngine
     from verdikart.exchange.matching import coarsen_sites, rank_matches
 
@@ -220,13 +227,15 @@ def _rank_split(
     else:
         exact_n, other_n = _split(needs, "need_id", exact_ids)
         runs = [(streams, exact_n, False), (streams, coarsen_sites(other_n), True)]
+    composition = rel["composition"]
+    coarse_composition = _split(composition, "stream_id", sealed)[1] if sealed else composition
     rows: list[dict[str, Any]] = []
     for s_rel, n_rel, coarse in runs:
         if s_rel.num_rows == 0 or n_rel.num_rows == 0:
             continue
         ranked = rank_matches(
             s_rel,
-            rel["composition"],
+            coarse_composition if coarse else composition,
             n_rel,
             rel["limits"],
             per=per,
@@ -261,7 +270,19 @@ def match_need(
         owners = _owners(rel["streams"], "stream_id")
         granted = {s for s, o in owners.items() if o == principal.org_id}
         granted |= repo.all_granted_stream_ids(session, principal) & set(owners)
-        rows = _rank_split(rel, per="need", exact_ids=granted, limit=limit, con=con)
+        classes = [need.material_class, *(need.also_classes or [])]
+        sealed = (
+            set(
+                session.scalars(
+                    select(SideStream.id).where(
+                        SideStream.material_class.in_(classes),
+                        SideStream.components_public.is_(False),
+                    )
+                ).all()
+            )
+            - granted
+        )
+        rows = _rank_split(rel, per="need", exact_ids=granted, limit=limit, con=con, sealed=sealed)
     finally:
         con.close()
     out = []
@@ -296,7 +317,6 @@ def match_need(
                 row["stream_id"],
                 owner_org_id=owners[row["stream_id"]],
                 need_id=need.id,
-                requester_org=principal.org_name,
             )
     return out
 
@@ -350,7 +370,6 @@ def match_stream(
                 row["need_id"],
                 owner_org_id=owners[row["need_id"]],
                 stream_id=stream.id,
-                requester_org=principal.org_name,
             )
     return out
 
@@ -363,6 +382,44 @@ def _sig2(value: float | None) -> float | None:
 
 
 RELEASED = ("secondary_t_min", "secondary_t_max", "share_min", "share_max")
+RELEASE_PRECISION = (
+    "2 significant figures of the key element's total; every figure is computed from that "
+    "rounded total (and public import data) only; other organisations' streams only"
+)
+
+
+def released_figures(result: dict[str, Any]) -> dict[str, float | None]:
+    """The released bounds and shares of an aggregate over other organisations' streams.
+
+    Each bound is rounded ONCE, as a total of the basis component's key element (Mn, P, Al,
+    ...), to 2 significant figures; the bound on the basis (Mn, P2O5, Al2O3, ...) and the
+    share of the imports are then computed from that rounded total only (and public data:
+    the imports and the grade), and shown to 2 significant figures. So no combination of
+    queries -- over years (other import bases), materials with the same key element
+    (aluminium / bauxite) or bases -- tells more than the one rounded total: each released
+    number is a function of it. Rounding the share of an exact total instead let an attacker
+    intersect the intervals `share +- half a unit x imports` over the years and narrow a
+    5,100 t figure (+-0.98 %) to 0.18 % (issue #14).
+
+    This is the consistent protection of linked tables -- one cell published in several
+    tables must be protected the same way in all of them, or the tables are solved together
+    -- and deterministic rounding of magnitude-table cells (Hundepool et al., *Statistical
+    Disclosure Control*, Wiley 2012, ch. 4 on magnitude tables and linked tables, ch. 5 on
+    rounding). The dominance rule (`_withheld_reason`) decides whether anything is released.
+    """
+    from verdikart.exchange.composition import components, element_fraction
+
+    key = components()[result["basis"]].key_element
+    f_basis = (element_fraction(result["basis"], key) if key else None) or 1.0
+    imports = result.get("imports_basis_t")
+    out: dict[str, float | None] = {}
+    for bound in ("min", "max"):
+        element_t = _sig2(result[f"secondary_t_{bound}"] * f_basis)
+        total = None if element_t is None else element_t / f_basis
+        out[f"secondary_t_{bound}"] = _sig2(total)
+        share_ok = total is not None and imports is not None and imports > 0
+        out[f"share_{bound}"] = _sig2(total / imports) if share_ok else None  # type: ignore[operator]
+    return out
 
 
 def _withheld_reason(
@@ -466,9 +523,8 @@ def potential(
     result["hs6"] = hs6
     result["released"] = withheld is None
     if withheld is None:
-        for key in RELEASED:
-            result[key] = _sig2(result[key])
-        result["precision"] = "2 significant figures; other organisations' streams only"
+        result.update(released_figures(result))
+        result["precision"] = RELEASE_PRECISION
     else:
         for key in RELEASED:
             result[key] = None

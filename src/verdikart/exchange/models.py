@@ -1,5 +1,6 @@
-"""The materialbørs's relational model (SQLAlchemy 2): organisations, sites, users, side streams,
-composition, needs, disclosure agreements, import jobs and the audit log.
+"""The materialbørs's relational model (SQLAlchemy 2): organisations, sites, users and their
+sign-in sessions, side streams, composition, needs, disclosure agreements, import jobs,
+idempotency records and the audit log.
 
 Two tiers live side by side on `SideStream`: the public summary columns (`name_public`,
 `material_class`, `kind`, `quantity_band`, `region`, `hazardous`, `ewc_code`,
@@ -127,8 +128,40 @@ class User(Base):
     hub_cluster_id: Mapped[str | None] = mapped_column(ForeignKey("ex_cluster.id"), default=None)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # a deactivated user's token and sign-in sessions are refused (the rows stay for the audit)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     organisation: Mapped[Organisation] = relationship()
+
+
+class WebSession(Base):
+    """A sign-in on the pages: the cookie holds a random session token (only its sha256 is
+    stored), never the user's API token; signing out deletes the row, so the cookie is dead
+    on the server whatever the browser keeps."""
+
+    __tablename__ = "ex_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie value
+    user_id: Mapped[str] = mapped_column(ForeignKey("ex_user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class IdempotencyRecord(Base):
+    """The outcome of a create request sent with an `Idempotency-Key` header: a retry with the
+    same key (same user) gets the stored answer instead of creating a duplicate. Written in
+    the create's own transaction, so the object and its record commit together or not at all."""
+
+    __tablename__ = "ex_idempotency"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("ex_user.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    endpoint: Mapped[str] = mapped_column(String(100))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
 
 class SideStream(Base):
@@ -151,6 +184,9 @@ class SideStream(Base):
     hazardous: Mapped[bool] = mapped_column(Boolean, default=False)
     ewc_code: Mapped[str | None] = mapped_column(String(6), default=None)
     critical_materials: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # the owner's choice: list the analysed components (names only) in the public summary;
+    # when False, others' need matching does not look at the composition at all (issue #14)
+    components_public: Mapped[bool] = mapped_column(Boolean, default=True)
     # --- confidential details ------------------------------------------------------------
     name: Mapped[str] = mapped_column(String(200))
     site_id: Mapped[str | None] = mapped_column(ForeignKey("ex_site.id"), default=None)
@@ -261,3 +297,6 @@ class ImportJob(Base):
     problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+    # the server's temp copy of the upload while the job is queued or running (never shown):
+    # start-up deletes it for a job a crash left unfinished
+    temp_path: Mapped[str | None] = mapped_column(String(500), default=None)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import zipfile
 from collections.abc import Iterable, Mapping
@@ -356,14 +357,33 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
     """Header and (row number, {column: text}) of a CSV or XLSX template file."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         import openpyxl  # imported here: only XLSX imports need it
+        from openpyxl.utils import get_column_letter
 
+        _check_xlsx_size(path)
         try:
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
             raise SourceError(path, f"cannot read XLSX: {exc}") from None
-        sheet = book.worksheets[0]
-        rows = list(sheet.iter_rows(values_only=True))
-        book.close()
+        try:
+            sheet = book.worksheets[0]
+            # The sheet's own <dimension> says how far it reaches: one stray cell at XFD1048576
+            # made the reader pad a million rows of 16,384 cells (issue #14). Refuse such a
+            # sheet, and never read past the bounds whatever the dimension says.
+            far_row, far_col = sheet.max_row or 0, sheet.max_column or 0
+            if far_row > MAX_ROWS + 1 or far_col > MAX_COLUMNS:
+                raise SourceError(
+                    path,
+                    f"the sheet reaches row {far_row:,} and column "
+                    f"{get_column_letter(min(max(far_col, 1), 18278))}; at most {MAX_ROWS:,} "
+                    f"rows below the header and {MAX_COLUMNS} columns are read -- delete the "
+                    "cells outside the table (or split the file)",
+                )
+            rows = list(
+                sheet.iter_rows(max_row=MAX_ROWS + 2, max_col=MAX_COLUMNS + 1, values_only=True)
+            )
+        finally:
+            book.close()
+        _check_bounds(path, rows)
         if not rows:
             raise SourceError(path, "empty sheet", line=1)
         header = [str(h).strip() if h is not None else "" for h in rows[0]]
@@ -383,7 +403,8 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
         return header, out
     text = _read_text(path)
     reader = csv.reader(io.StringIO(text))
-    lines = list(reader)
+    lines = list(itertools.islice(reader, MAX_ROWS + 2))
+    _check_bounds(path, lines)
     if not lines:
         raise SourceError(path, "empty file", line=1)
     header = [h.strip() for h in lines[0]]
@@ -395,6 +416,42 @@ def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
             raise SourceError(path, f"{len(values)} cells but {len(header)} columns", line=number)
         out.append((number, dict(zip(header, values, strict=False))))
     return header, out
+
+
+MAX_ROWS = 10_000  # data rows of one file (below the header)
+MAX_COLUMNS = 300  # the template has 25 columns plus one per analysed component
+MAX_XLSX_UNPACKED_BYTES = 50_000_000  # an XLSX is a zip: its parts unpacked, at most
+
+
+def _check_xlsx_size(path: Path) -> None:
+    """Refuse an XLSX whose parts unpack to more than MAX_XLSX_UNPACKED_BYTES (a zip bomb
+    within the upload limit), before any XML is parsed."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise SourceError(path, f"cannot read XLSX: {exc}") from None
+    if unpacked > MAX_XLSX_UNPACKED_BYTES:
+        raise SourceError(
+            path,
+            f"the workbook unpacks to {unpacked:,} bytes, over the {MAX_XLSX_UNPACKED_BYTES:,} "
+            "read; save the table alone, or as CSV",
+        )
+
+
+def _check_bounds(path: Path, rows: list[Any]) -> None:
+    """Rows read with one row and one column beyond the bounds: refuse when those hold data."""
+
+    def filled(value: object) -> bool:
+        return value is not None and str(value).strip() != ""
+
+    if len(rows) > MAX_ROWS + 1 and any(filled(v) for v in rows[MAX_ROWS + 1]):
+        raise SourceError(
+            path, f"more than {MAX_ROWS:,} rows below the header; split the file", line=MAX_ROWS + 2
+        )
+    for number, row in enumerate(rows[: MAX_ROWS + 1], start=1):
+        if len(row) > MAX_COLUMNS and any(filled(v) for v in row[MAX_COLUMNS:]):
+            raise SourceError(path, f"more than {MAX_COLUMNS} columns", line=number)
 
 
 def _read_text(path: Path) -> str:

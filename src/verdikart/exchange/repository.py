@@ -12,6 +12,8 @@ Rules (issue #4):
 - Disclosure requests and audit events are visible only to the two parties involved; anything
   else gets the same `NotFoundError` as an id that does not exist.
 - Filters and sorts touch only public summary columns, so no query result depends on hidden data.
+- The audit trail never names the other party of an undisclosed stream or need; match reveals
+  (`PROBE_ACTIONS`) name neither side to the other (issue #14).
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ from verdikart.exchange.models import (
 PUBLIC_FILTERS = ("material_class", "kind", "region", "hazardous", "quantity_band")
 PUBLIC_SORTS = ("created_at", "material_class", "kind", "region", "name_public")
 MAX_LIMIT = 500
+# audit actions recording that a match showed one party's undisclosed stream or need to another:
+# their actor is never named to the owner, nor the owner to the actor
+PROBE_ACTIONS = frozenset({"match_revealed", "need_match_revealed"})
+MAX_OFFSET = 1_000_000_000  # pages beyond this are refused (422), far below any 64-bit limit
 STREAM_NOT_FOUND = "stream not found"
 REQUEST_NOT_FOUND = "disclosure request not found"
 NEED_NOT_FOUND = "need not found"
@@ -161,6 +167,10 @@ def summary_of(stream: SideStream) -> dict[str, Any]:
         "hazardous": bool(stream.hazardous),
         "ewc_code": stream.ewc_code,
         "critical_materials": list(stream.critical_materials or []),
+        # the analysed components' names, when the owner chose to publish them (issue #14)
+        "components": (
+            sorted({c.component for c in stream.composition}) if stream.components_public else None
+        ),
         "created_at": _aware(stream.created_at),
     }
 
@@ -302,10 +312,10 @@ def list_streams(session: Session, principal: Principal, query: StreamQuery) -> 
     column = getattr(SideStream, query.sort)
     order = (column.desc(), SideStream.id.desc()) if query.descending else (column, SideStream.id)
     rows = session.scalars(
-        base.options(selectinload(SideStream.organisation))
+        base.options(selectinload(SideStream.organisation), selectinload(SideStream.composition))
         .order_by(*order)
         .limit(limit)
-        .offset(max(0, query.offset))
+        .offset(min(max(0, int(query.offset)), MAX_OFFSET))
     ).all()
     total = session.scalar(select(func.count()).select_from(base.subquery()))
     granted = granted_stream_ids(session, principal, [s.id for s in rows])
@@ -327,13 +337,22 @@ def list_streams(session: Session, principal: Principal, query: StreamQuery) -> 
 # --- disclosure requests ---------------------------------------------------------------------
 
 
+def effective_status(req: DisclosureRequest) -> str:
+    """The stored status, except that an accepted agreement past its `expires_at` reads
+    `expired` (issue #14: it used to read `accepted` while granting nothing)."""
+    expires = _aware(req.expires_at)
+    if req.status == "accepted" and expires is not None and expires <= _now():
+        return "expired"
+    return req.status
+
+
 def request_view(req: DisclosureRequest, names: dict[str, str]) -> dict[str, Any]:
     return {
         "id": req.id,
         "stream_id": req.stream_id,
         "owner_organisation": names.get(req.owner_org_id),
         "requester_organisation": names.get(req.requester_org_id),
-        "status": req.status,
+        "status": effective_status(req),
         "message": req.message,
         "created_at": _aware(req.created_at),
         "decided_at": _aware(req.decided_at),
@@ -373,7 +392,16 @@ def list_requests(
                 DisclosureRequest.requester_org_id == principal.org_id,
             )
         )
-    if status:
+    if status == "expired":
+        stmt = stmt.where(
+            DisclosureRequest.status == "accepted", DisclosureRequest.expires_at <= _now()
+        )
+    elif status == "accepted":
+        stmt = stmt.where(
+            DisclosureRequest.status == "accepted",
+            or_(DisclosureRequest.expires_at.is_(None), DisclosureRequest.expires_at > _now()),
+        )
+    elif status:
         stmt = stmt.where(DisclosureRequest.status == status)
     reqs = session.scalars(stmt.order_by(DisclosureRequest.created_at.desc())).all()
     names = org_names(session, [r.owner_org_id for r in reqs] + [r.requester_org_id for r in reqs])
@@ -454,19 +482,39 @@ def audit_trail(session: Session, principal: Principal, *, limit: int = 1000) ->
         [e.actor_org_id for e in events if e.actor_org_id]
         + [e.owner_org_id for e in events if e.owner_org_id],
     )
-    # Another organisation's name is shown only when the caller may know it: its own, one with
-    # an accepted disclosure to the caller now, or the actor on the caller's own data (owners
-    # see who read or probed their streams). Never the owner of an undisclosed stream.
-    known = {principal.org_id} | granting_org_ids(session, principal)
+    # Another organisation's name is shown only when the caller may know it: its own; the actor
+    # on the caller's own data (owners see who read, requested or queried their streams); the
+    # owner of a stream the caller holds an accepted, unexpired disclosure of now -- next to
+    # that stream only. Never the owner of an undisclosed stream, and never the other party of
+    # a match reveal (issue #14): the prober of a `match_revealed` owns the need, the prober
+    # of a `need_match_revealed` owns the stream, and naming it next to the need or stream id
+    # would tell who owns an undisclosed need or stream.
+    granted = all_granted_stream_ids(session, principal)
+
+    def stream_of(event: AuditEvent) -> str | None:
+        if event.object_type == "stream":
+            return event.object_id
+        value = (event.detail or {}).get("stream_id")
+        return value if isinstance(value, str) else None
 
     def name(org_id: str | None, event: AuditEvent) -> str | None:
         if not org_id:
             return None
-        if principal.is_platform_admin or org_id in known:
+        if principal.is_platform_admin or org_id == principal.org_id:
             return names.get(org_id)
+        if event.action in PROBE_ACTIONS:
+            return None
         if org_id == event.actor_org_id and event.owner_org_id == principal.org_id:
             return names.get(org_id)
+        if org_id == event.owner_org_id and stream_of(event) in granted:
+            return names.get(org_id)
         return None
+
+    def detail(event: AuditEvent) -> dict[str, Any]:
+        out = dict(event.detail or {})
+        if event.action in PROBE_ACTIONS and not principal.is_platform_admin:
+            out.pop("requester_org", None)  # written by versions before issue #14
+        return out
 
     return [
         {
@@ -477,7 +525,7 @@ def audit_trail(session: Session, principal: Principal, *, limit: int = 1000) ->
             "object_id": e.object_id,
             "actor_organisation": name(e.actor_org_id, e),
             "owner_organisation": name(e.owner_org_id, e),
-            "detail": e.detail,
+            "detail": detail(e),
         }
         for e in events
     ]
@@ -492,6 +540,7 @@ def own_job(session: Session, principal: Principal, job_id: str) -> ImportJob:
 
 __all__ = [
     "MAX_LIMIT",
+    "MAX_OFFSET",
     "StreamQuery",
     "all_granted_stream_ids",
     "audit",

@@ -136,8 +136,40 @@ def _check_county(value: str) -> str:
     raise ValueError(f"unknown county (fylke) {value!r}; use one of {', '.join(COUNTIES)}")
 
 
+# Upper bounds of the numbers a record may carry: far above any real plant, well inside what
+# every database and the sums over all streams can hold (issue #14: one member's 1e400 t/yr
+# must not blank a figure shared by everyone).
+MAX_QUANTITY_T = 1e9  # t/yr: a billion tonnes a year, more than Norway's whole economy moves
+MAX_ENERGY_GWH = 1e6  # GWh/yr: ten times Norway's yearly electricity production
+MAX_DISTANCE_KM = 20_040.0  # half the Earth's circumference: no two sites are farther apart
+
+
+def no_nul(value: object, where: str = "") -> None:
+    """Refuse a NUL character anywhere in `value` (strings, and strings inside lists and dicts,
+    keys included): PostgreSQL cannot store it in text, and no real name or value holds one."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"{where or 'text'}: contains a NUL character (\\x00)")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            no_nul(key, where)
+            no_nul(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            no_nul(item, f"{where}.{index}" if where else str(index))
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    """Every exchange schema: unknown fields refused, text stripped, only finite numbers
+    (JSON's NaN / Infinity / 1e400 are refused), no NUL characters in any text."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: object) -> object:
+        no_nul(data)
+        return data
 
 
 class Site(_Model):
@@ -160,6 +192,24 @@ class Site(_Model):
         return self
 
 
+def check_url(value: str) -> str:
+    """A document address: http(s) with a host (`https://example.org/report.pdf`), nothing else
+    -- no `//evil.example` (a scheme-relative link to any host), `javascript:` or `data:`."""
+    from urllib.parse import urlsplit
+
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise ValueError("url: no spaces or control characters allowed")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+        parts.port  # noqa: B018 -- raises ValueError on a malformed port
+    except ValueError:
+        raise ValueError(f"url: {value[:80]!r} is not a valid web address") from None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        raise ValueError("url: use an http:// or https:// address with a host name")
+    return value
+
+
 class Contact(_Model):
     name: str | None = Field(default=None, max_length=200)
     email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -168,7 +218,12 @@ class Contact(_Model):
 
 class Document(_Model):
     name: Annotated[str, Field(min_length=1, max_length=300)]
-    url: str | None = Field(default=None, pattern=r"^(https?://|/)\S+$")
+    url: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        return None if value in (None, "") else check_url(value)
 
 
 class CompositionEntry(_Model):
@@ -245,6 +300,14 @@ class StreamSummary(_Model):
     hazardous: bool
     ewc_code: str | None = None
     critical_materials: list[str] = Field(default_factory=list)  # derived by StreamCreate
+    components_public: bool = Field(
+        default=True,
+        description=(
+            "list the analysed components (names only, never values) in the public summary. "
+            "false: the analysis stays wholly confidential, and other organisations' need "
+            "matching does not look at it (every limit reads 'not determinable')"
+        ),
+    )
 
     @field_validator("material_class")
     @classmethod
@@ -285,8 +348,8 @@ class StreamDetails(_Model):
     """Confidential details, shared only with authorised counterparts."""
 
     name: Annotated[str, Field(min_length=1, max_length=200)]
-    quantity_t_per_year: float | None = Field(default=None, ge=0)
-    energy_gwh_per_year: float | None = Field(default=None, ge=0)
+    quantity_t_per_year: float | None = Field(default=None, ge=0, le=MAX_QUANTITY_T)
+    energy_gwh_per_year: float | None = Field(default=None, ge=0, le=MAX_ENERGY_GWH)
     quantity_uncertainty_pct: float | None = Field(default=None, ge=0, le=100)
     availability: str | None = Field(default=None, max_length=200)
     form: Form | None = None
@@ -419,9 +482,9 @@ class NeedCreate(_Model):
         default_factory=list, description="further material classes that are acceptable"
     )
     limits: list[SpecLimit] = Field(default_factory=list)
-    quantity_t_per_year_min: float | None = Field(default=None, ge=0)
-    quantity_t_per_year_max: float | None = Field(default=None, ge=0)
-    max_distance_km: float | None = Field(default=None, gt=0)
+    quantity_t_per_year_min: float | None = Field(default=None, ge=0, le=MAX_QUANTITY_T)
+    quantity_t_per_year_max: float | None = Field(default=None, ge=0, le=MAX_QUANTITY_T)
+    max_distance_km: float | None = Field(default=None, gt=0, le=MAX_DISTANCE_KM)
     site: Site
     region: str | None = None
     accepts_hazardous: bool = False
@@ -462,6 +525,47 @@ class NeedCreate(_Model):
         if lo is not None and hi is not None and lo > hi:
             raise ValueError(f"quantity_t_per_year_min {lo} > quantity_t_per_year_max {hi}")
         return self
+
+
+MAX_AGREEMENT_DAYS = 5 * 366  # a disclosure agreement may run at most about five years
+
+
+def agreement_expiry(value: dt.datetime, *, now: dt.datetime | None = None) -> dt.datetime:
+    """`value` as one UTC instant, checked to lie in the future and at most
+    :data:`MAX_AGREEMENT_DAYS` ahead (a naive value is UTC). ValueError says what is wrong;
+    an instant outside the calendar once converted to UTC (year 1 at +14:00, year 9999 at
+    -14:00) is refused like any other out-of-window value."""
+    now = now or dt.datetime.now(dt.UTC)
+    try:
+        instant = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        instant = None
+    latest = now + dt.timedelta(days=MAX_AGREEMENT_DAYS)
+    if instant is None or instant > latest:
+        raise ValueError(
+            f"expires_at must be at most {MAX_AGREEMENT_DAYS} days (about five years) ahead, "
+            f"i.e. before {latest:%Y-%m-%d}; agree on a new period when it ends"
+        )
+    if instant <= now:
+        raise ValueError("expires_at must be in the future")
+    return instant
+
+
+class AcceptIn(_Model):
+    """The owner's acceptance of a disclosure request: optionally until `expires_at`."""
+
+    expires_at: dt.datetime | None = None
+
+    @field_validator("expires_at")
+    @classmethod
+    def _window(cls, value: dt.datetime | None) -> dt.datetime | None:
+        return None if value is None else agreement_expiry(value)
+
+
+class RequestIn(_Model):
+    """A disclosure request's optional message to the stream's owner."""
+
+    message: str | None = Field(default=None, max_length=2000)
 
 
 def component_pattern() -> re.Pattern[str]:

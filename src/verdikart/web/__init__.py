@@ -105,10 +105,11 @@ def cross_site_reason(headers: dict[bytes, bytes]) -> str | None:
 
 class SameOriginPosts:
     """ASGI middleware against cross-site request forgery, including login CSRF: a POST / PUT /
-    PATCH / DELETE that carries no `Authorization: Bearer` header (the HTML forms, and API calls
-    authenticated by the sign-in cookie) gets 403 when it comes from another site
-    (`cross_site_reason`). Bearer-token API calls are not affected: a foreign page cannot set
-    that header without a CORS preflight, which this app never grants. The SameSite=Strict
+    PATCH / DELETE that is not authenticated by a valid bearer token (the HTML forms, and API
+    calls authenticated by the sign-in cookie, with or without a made-up `Authorization`
+    header) gets 403 when it comes from another site (`cross_site_reason`). Calls with a valid
+    bearer token are not affected: a foreign page cannot set that header without a CORS
+    preflight, which this app never grants, and does not know the token. The SameSite=Strict
     cookie alone does not cover the login form (which needs no cookie) nor a sibling subdomain
     (same site, other origin)."""
 
@@ -120,10 +121,13 @@ class SameOriginPosts:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        # only a bearer token exempts the request: a browser resends Basic credentials (a
-        # proxy's) by itself, as it does cookies, so those requests are checked like forms
-        bearer = headers.get(b"authorization", b"").lower().startswith(b"bearer ")
-        reason = None if bearer else cross_site_reason(headers)
+        reason = cross_site_reason(headers)
+        # only a VALID bearer token exempts the request: a browser resends Basic credentials
+        # (a proxy's) by itself, as it does cookies, and anyone can add a made-up
+        # "Authorization: Bearer x" to a cookie-authenticated request -- those are checked
+        # like forms
+        if reason is not None and await _valid_bearer(scope, headers):
+            reason = None
         if reason is None:
             await self.app(scope, receive, send)
             return
@@ -133,6 +137,71 @@ class SameOriginPosts:
             {"detail": f"cross-site form post refused ({reason})"}, status_code=403
         )
         await response(scope, receive, send)
+
+
+async def _valid_bearer(scope: Scope, headers: dict[bytes, bytes]) -> bool:
+    """True when the request carries an `Authorization: Bearer` token of an active user (the
+    lookup runs in the thread pool: it reads the exchange database)."""
+    from starlette.concurrency import run_in_threadpool
+
+    scheme, _, token = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
+    app = scope.get("app")
+    if scheme.lower() != "bearer" or not token.strip() or app is None:
+        return False
+
+    def check() -> bool:
+        from verdikart.exchange.auth import AuthenticationError
+
+        try:
+            app.state.verdikart.exchange().authenticate(token.strip())
+        except AuthenticationError:
+            return False
+        return True
+
+    return await run_in_threadpool(check)
+
+
+# Every response (issue #14): no framing by other sites (clickjacking), no content sniffing, no
+# referrer to other sites (`same-origin`: with `no-referrer` browsers send `Origin: null` on
+# the forms, which `SameOriginPosts` refuses), and scripts, styles and forms from this origin
+# only. The OpenAPI UI (/docs, /redoc) loads its script from a CDN and runs inline code, so it
+# gets no CSP.
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+)
+CONTENT_SECURITY_POLICY = (
+    b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    b"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+NO_CSP_PATHS = ("/docs", "/redoc")
+
+
+class SecurityHeaders:
+    """ASGI middleware: adds :data:`SECURITY_HEADERS` and the Content-Security-Policy to every
+    HTTP response (the ones a handler set itself are kept)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = list(SECURITY_HEADERS)
+        if not str(scope.get("path", "")).startswith(NO_CSP_PATHS):
+            extra.append((b"content-security-policy", CONTENT_SECURITY_POLICY))
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                present = {name.lower() for name, _ in headers}
+                headers += [(k, v) for k, v in extra if k not in present]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 API_PREFIX = "/api/"
@@ -198,7 +267,8 @@ def create_app(
     app.state.verdikart = state
 
     app.add_middleware(BodyLimit)
-    app.add_middleware(SameOriginPosts)  # added last: runs first, before any body is read
+    app.add_middleware(SameOriginPosts)  # runs before any body is read
+    app.add_middleware(SecurityHeaders)  # added last: outermost, so every answer has them
 
     # ONE handler for every error raised on purpose (subclasses included): the status is the
     # class's `http_status`, never 500. A plain function: Starlette runs it in the thread pool,

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import re
 import tempfile
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import (
     APIRouter,
-    BackgroundTasks,
     Body,
     Depends,
     File,
     Form,
+    Header,
     HTTPException,
     Query,
     Request,
@@ -31,12 +30,24 @@ from fastapi import (
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
+from verdikart.errors import DataValidationError
 from verdikart.exchange.auth import Principal
-from verdikart.exchange.repository import StreamQuery
-from verdikart.exchange.schemas import NeedCreate, StreamCreate
+from verdikart.exchange.repository import MAX_OFFSET, StreamQuery
+from verdikart.exchange.schemas import AcceptIn, NeedCreate, RequestIn, StreamCreate
 from verdikart.exchange.service import ExchangeService
 
-router = APIRouter(prefix="/api/exchange", tags=["exchange"])
+
+def clean_request(request: Request) -> None:
+    """Refuse (422) a NUL character in the path or the query string before any route runs:
+    PostgreSQL cannot compare text holding one, and no id, filter or name contains it."""
+    query = request.query_params.multi_items()
+    if "\x00" in request.scope.get("path", "") or any("\x00" in k + v for k, v in query):
+        raise DataValidationError(
+            ["path or query: contains a NUL character (\\x00)"], source="request"
+        )
+
+
+router = APIRouter(prefix="/api/exchange", tags=["exchange"], dependencies=[Depends(clean_request)])
 bearer = HTTPBearer(auto_error=False, description="A token from `verdikart exchange add-user`.")
 
 
@@ -52,23 +63,26 @@ def principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    token = credentials.credentials if credentials else request.cookies.get("verdikart_token")
-    return service(request).authenticate(token)
+    if credentials:
+        return service(request).authenticate(credentials.credentials)
+    return service(request).session_principal(request.cookies.get("verdikart_token"))
 
 
 Me = Annotated[Principal, Depends(principal)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        description=(
+            "Optional, e.g. a UUID: a retry with the same key (same user, same request) gets "
+            "the first attempt's answer instead of creating a duplicate; kept 7 days"
+        ),
+    ),
+]
 
 
 class Created(BaseModel):
     id: str
-
-
-class AcceptIn(BaseModel):
-    expires_at: datetime | None = None
-
-
-class RequestIn(BaseModel):
-    message: str | None = None
 
 
 @router.get("/me")
@@ -81,10 +95,52 @@ def me(who: Me) -> dict[str, Any]:
     }
 
 
+@router.get("/users")
+def list_users(who: Me, svc: Service) -> list[dict[str, Any]]:
+    """The users the caller may manage: itself; an organisation admin its organisation's
+    users; a platform admin everyone (never tokens)."""
+    return svc.list_users(who)
+
+
+@router.post("/me/token")
+def rotate_own_token(who: Me, svc: Service) -> dict[str, Any]:
+    """A new token for the caller, shown once; the old token and the caller's sign-in sessions
+    stop working at once."""
+    return svc.rotate_token(who)
+
+
+@router.post("/users/{user_id}/token")
+def rotate_token(user_id: str, who: Me, svc: Service) -> dict[str, Any]:
+    """A new token for a user the caller manages (shown once); the old one stops working."""
+    return svc.rotate_token(who, user_id)
+
+
+@router.post("/users/{user_id}/revoke-token", status_code=204)
+def revoke_token(user_id: str, who: Me, svc: Service) -> Response:
+    """The user's token stops working (and its sign-in sessions end) until a new one is made."""
+    svc.revoke_token(who, user_id)
+    return Response(status_code=204)
+
+
+@router.post("/users/{user_id}/deactivate", status_code=204)
+def deactivate_user(user_id: str, who: Me, svc: Service) -> Response:
+    """Organisation or platform admins: the user's token and sessions are refused from now."""
+    svc.set_active(who, user_id, active=False)
+    return Response(status_code=204)
+
+
+@router.post("/users/{user_id}/activate", status_code=204)
+def activate_user(user_id: str, who: Me, svc: Service) -> Response:
+    svc.set_active(who, user_id, active=True)
+    return Response(status_code=204)
+
+
 @router.post("/streams", status_code=201, response_model=Created)
-def create_stream(payload: StreamCreate, who: Me, svc: Service) -> dict[str, str]:
+def create_stream(
+    payload: StreamCreate, who: Me, svc: Service, key: IdempotencyKey = None
+) -> dict[str, str]:
     """Register a side stream: a public `summary` and confidential `details`."""
-    return {"id": svc.create_stream(who, payload)}
+    return {"id": svc.create_stream(who, payload, idempotency_key=key)}
 
 
 @router.get("/streams")
@@ -101,7 +157,7 @@ def list_streams(
     sort: Literal["created_at", "material_class", "kind", "region", "name_public"] = "created_at",
     order: Literal["asc", "desc"] = "desc",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     """Public summaries only; filters and sorts touch only public fields. `cluster=true`
     (hub operators): only the streams of the hub's cluster members."""
@@ -147,9 +203,11 @@ def request_disclosure(
     who: Me,
     svc: Service,
     body: Annotated[RequestIn | None, Body()] = None,
+    key: IdempotencyKey = None,
 ) -> dict[str, Any]:
     """Ask the owner to disclose the stream's details to the caller's organisation."""
-    return svc.request_disclosure(who, stream_id, body.message if body else None)
+    message = body.message if body else None
+    return svc.request_disclosure(who, stream_id, message, idempotency_key=key)
 
 
 @router.get("/disclosure-requests")
@@ -157,7 +215,7 @@ def list_requests(
     who: Me,
     svc: Service,
     role: Literal["any", "owner", "requester"] = "any",
-    status: Literal["pending", "accepted", "rejected", "revoked"] | None = None,
+    status: Literal["pending", "accepted", "expired", "rejected", "revoked"] | None = None,
 ) -> list[dict[str, Any]]:
     return svc.list_requests(who, role=role, status=status)
 
@@ -201,8 +259,10 @@ def audit(
 
 
 @router.post("/needs", status_code=201, response_model=Created)
-def create_need(payload: NeedCreate, who: Me, svc: Service) -> dict[str, str]:
-    return {"id": svc.create_need(who, payload)}
+def create_need(
+    payload: NeedCreate, who: Me, svc: Service, key: IdempotencyKey = None
+) -> dict[str, str]:
+    return {"id": svc.create_need(who, payload, idempotency_key=key)}
 
 
 @router.get("/needs")
@@ -239,6 +299,17 @@ def need_matches(
 # --- import and potential ---------------------------------------------------------------------
 
 
+def check_layout(layout: str | None) -> None:
+    """422 for a layout other than the known ones (before the upload is saved or a job made)."""
+    from verdikart.exchange.service import LAYOUTS
+
+    if layout not in (None, "", *LAYOUTS):
+        raise DataValidationError(
+            [f"layout: use one of {', '.join(LAYOUTS)} (or leave it empty to detect it)"],
+            source="request",
+        )
+
+
 def upload_name(filename: str | None) -> str:
     """An upload's own file name, safe to store and show: the last component of a client-side
     path (`/` or `\\`), without control characters, at most 200 characters; 'upload' when
@@ -252,7 +323,9 @@ async def save_upload(upload: UploadFile, limit: int) -> Path:
     """Copy an upload to a temporary file, refusing (413) once it passes `limit` bytes."""
     suffix = Path(upload.filename or "upload").suffix.lower()[:8]
     total = 0
-    with tempfile.NamedTemporaryFile(delete=False, suffix=suffix) as out:
+    from verdikart.exchange.service import UPLOAD_PREFIX
+
+    with tempfile.NamedTemporaryFile(delete=False, prefix=UPLOAD_PREFIX, suffix=suffix) as out:
         while chunk := await upload.read(1 << 16):
             total += len(chunk)
             if total > limit:
@@ -266,7 +339,6 @@ async def save_upload(upload: UploadFile, limit: int) -> Path:
 @router.post("/imports", status_code=202)
 async def start_import(
     request: Request,
-    background: BackgroundTasks,
     file: Annotated[UploadFile, File(description="CSV/XLSX template or Miljødirektoratet layout")],
     layout: Annotated[str | None, Form()] = None,
 ) -> dict[str, Any]:
@@ -277,22 +349,22 @@ async def start_import(
 
     credentials = await bearer(request)
     who = await run_in_threadpool(principal, request, credentials)
+    check_layout(layout)
     svc = service(request)
     path = await save_upload(file, MAX_UPLOAD_BYTES)
     name = upload_name(file.filename)
-    job_id = await run_in_threadpool(svc.start_import_job, who, name)
-    background.add_task(_run_import, svc, who, job_id, path, layout, name)
+    job_id = await run_in_threadpool(start_job, svc, who, name, path)
+    svc.submit_import(who, job_id, path, layout=layout or None, name=name)
     return {"id": job_id, "status": "queued", "status_url": f"/api/exchange/imports/{job_id}"}
 
 
-def _run_import(
-    svc: ExchangeService, who: Principal, job_id: str, path: Path, layout: str | None, name: str
-) -> None:
-    """The import of upload `name` saved at temp `path`; the temp file is removed after."""
+def start_job(svc: ExchangeService, who: Principal, name: str, path: Path) -> str:
+    """A queued job for the saved upload; the upload is deleted if no job could be made."""
     try:
-        svc.run_import_job(who, job_id, path, layout=layout, name=name)
-    finally:
+        return svc.start_import_job(who, name, temp_path=path)
+    except BaseException:
         path.unlink(missing_ok=True)
+        raise
 
 
 @router.get("/imports/{job_id}")
@@ -302,7 +374,11 @@ def import_status(job_id: str, who: Me, svc: Service) -> dict[str, Any]:
 
 @router.get("/potential")
 def potential(
-    request: Request, material: str, who: Me, svc: Service, year: int | None = None
+    request: Request,
+    material: Annotated[str, Query(max_length=100)],
+    who: Me,
+    svc: Service,
+    year: Annotated[int | None, Query(ge=1900, le=2100)] = None,
 ) -> dict[str, Any]:
     """Secondary-source potential of a critical material in other organisations' streams vs
     Norway's imports: only the aggregate, rounded to 2 significant figures, and only when at

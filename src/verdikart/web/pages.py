@@ -13,19 +13,22 @@ import functools
 import re
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from verdikart.errors import DataValidationError, VerdikartError
 from verdikart.exchange.auth import AuthenticationError, Principal
-from verdikart.exchange.repository import StreamQuery
+from verdikart.exchange.repository import MAX_OFFSET, StreamQuery
+from verdikart.web.api_exchange import clean_request
 from verdikart.web.state import templates_dir
 
 if TYPE_CHECKING:
     from verdikart.exchange.service import ExchangeService
 
-router = APIRouter(prefix="/exchange", include_in_schema=False)
+router = APIRouter(
+    prefix="/exchange", include_in_schema=False, dependencies=[Depends(clean_request)]
+)
 COOKIE = "verdikart_token"
 _COMPONENT_LINE = re.compile(
     r"^\s*(?P<component>\S+)\s+(?P<low>[\d.]+)(?:\s*[-–]\s*(?P<high>[\d.]+))?\s*(?P<unit>\S+)\s*$"
@@ -45,7 +48,7 @@ def _svc(request: Request) -> ExchangeService:
 
 def _who(request: Request) -> Principal | None:
     try:
-        return _svc(request).authenticate(request.cookies.get(COOKIE))
+        return _svc(request).session_principal(request.cookies.get(COOKIE))
     except AuthenticationError:
         return None
 
@@ -98,17 +101,26 @@ def login_form(request: Request) -> HTMLResponse:
 
 @router.post("/login")
 def login(request: Request, token: Annotated[str, Form()]) -> Response:
+    from verdikart.exchange.auth import SESSION_HOURS
+
     try:
-        _svc(request).authenticate(token.strip())
+        session = _svc(request).login(token.strip())
     except AuthenticationError:
         return _page(request, "login.html", status=401, error="Unknown token.")
     response = RedirectResponse("/exchange/", status_code=303)
-    response.set_cookie(COOKIE, token.strip(), httponly=True, samesite="strict")
+    # the cookie holds a session of its own, never the API token: signing out ends it
+    response.set_cookie(
+        COOKIE, session, httponly=True, samesite="strict", max_age=SESSION_HOURS * 3600
+    )
     return response
 
 
-@router.get("/logout")
-def logout() -> Response:
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    """Sign out: the session ends on the server (a copy of the cookie no longer works), and
+    the browser forgets it. A POST (the header's button), so no link or image on another page
+    can sign the user out."""
+    _svc(request).logout(request.cookies.get(COOKIE))
     response = RedirectResponse("/exchange/login", status_code=303)
     response.delete_cookie(COOKIE)
     return response
@@ -121,7 +133,7 @@ def listing(
     kind: str | None = None,
     region: str | None = None,
     mine: bool = False,
-    offset: int = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> Response:
     who = _who(request)
     if who is None:
@@ -173,10 +185,14 @@ def parse_composition(text: str) -> list[dict[str, Any]]:
             )
             continue
         entry: dict[str, Any] = {"component": match["component"], "unit": match["unit"]}
-        if match["high"]:
-            entry["value_min"], entry["value_max"] = float(match["low"]), float(match["high"])
-        else:
-            entry["value"] = float(match["low"])
+        try:
+            if match["high"]:
+                entry["value_min"], entry["value_max"] = float(match["low"]), float(match["high"])
+            else:
+                entry["value"] = float(match["low"])
+        except ValueError:  # '1.2.3' matches the pattern's [\d.]+ but is no number
+            problems.append(f"composition line {number}: {line.strip()!r} has no valid number")
+            continue
         entries.append(entry)
     if problems:
         raise DataValidationError(problems, source="form")
@@ -242,6 +258,7 @@ def _stream_payload(form: dict[str, str]) -> dict[str, Any]:
             "kind": form.get("kind", ""),
             "region": form.get("region", ""),
             "hazardous": form.get("hazardous") == "on",
+            "components_public": form.get("components_public") == "on",
             "ewc_code": form.get("ewc_code") or None,
         },
         "details": details,
@@ -318,24 +335,24 @@ def import_form(request: Request) -> Response:
 @router.post("/import")
 async def import_upload(
     request: Request,
-    background: BackgroundTasks,
     file: Annotated[UploadFile, File()],
     layout: Annotated[str, Form()] = "",
 ) -> Response:
     from starlette.concurrency import run_in_threadpool
 
     from verdikart.web import MAX_UPLOAD_BYTES
-    from verdikart.web.api_exchange import _run_import, save_upload, upload_name
+    from verdikart.web.api_exchange import check_layout, save_upload, start_job, upload_name
 
     who = await run_in_threadpool(_who, request)
     if who is None:
         return _login_redirect()
+    check_layout(layout)
     svc = _svc(request)
     path = await save_upload(file, MAX_UPLOAD_BYTES)
     name = upload_name(file.filename)  # as the API: never a client-side path
-    job_id = await run_in_threadpool(svc.start_import_job, who, name)
-    # Runs after the redirect is sent; the status page polls the job.
-    background.add_task(_run_import, svc, who, job_id, path, layout or None, name)
+    job_id = await run_in_threadpool(start_job, svc, who, name, path)
+    # Runs off the request path (the service's import thread); the status page polls the job.
+    svc.submit_import(who, job_id, path, layout=layout or None, name=name)
     return RedirectResponse(f"/exchange/imports/{job_id}", status_code=303)
 
 
