@@ -31,6 +31,10 @@ EU-sourcing table names it; a stage published twice counts once (the largest sha
 
 One set-based Ibis expression (:func:`stage_position_expr`) over
 :class:`verdikart.relations.Relations`, run on DuckDB or Spark by :func:`stage_position`.
+Its parts serve the value-chain view (:mod:`verdikart.chains.view`) too, so that each concept
+has one definition: :func:`eu_country_shares_expr` (every country's published share, aliases
+applied), :func:`eu_concentration_expr` (top country and HHI per scope, material and stage)
+and :func:`export_shares_expr` (world export shares on a complete code set, any code sets).
 """
 
 from __future__ import annotations
