@@ -74,6 +74,7 @@ class Tally:
     done: int = 0
     attempts: int = 0
     connection_errors: int = 0
+    dropped_in_flight: int = 0
     timeouts: int = 0
     server_errors: int = 0
     results: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
@@ -144,9 +145,12 @@ def client_run(
                 except httpx.TimeoutException:
                     with tally.lock:
                         tally.timeouts += 1
-                except httpx.TransportError:  # refused, reset, dropped mid-request
+                except httpx.ConnectError:  # refused: the request was never sent
                     with tally.lock:
                         tally.connection_errors += 1
+                except httpx.TransportError:  # sent, then the connection dropped: it may
+                    with tally.lock:  # have committed -- the retry's key decides
+                        tally.dropped_in_flight += 1
                 else:
                     if r.status_code == 201:
                         with tally.lock:
@@ -286,9 +290,9 @@ def main() -> int:
           f"with {kill_info['done_at_kill']:.0f} writes acknowledged; restarted in "
           f"{kill_info['restart_s']:.1f} s (down {kill_info['downtime_s']:.1f} s)")  # fmt: skip
     print(f"  wall time {wall:.1f} s, {expected / wall:.1f} acknowledged writes/s")
-    print(f"  attempts {tally.attempts} (retries {tally.attempts - expected}): "
-          f"connection errors {tally.connection_errors}, timeouts {tally.timeouts}, "
-          f"5xx {tally.server_errors}")  # fmt: skip
+    print(f"  attempts {tally.attempts} (retries {tally.attempts - expected}): refused "
+          f"{tally.connection_errors}, dropped in flight {tally.dropped_in_flight}, timeouts "
+          f"{tally.timeouts}, 5xx {tally.server_errors}")  # fmt: skip
     for name, value in result.items():
         print(f"  {name}: {value}")
     ok = (

@@ -312,13 +312,20 @@ def _big_csv() -> bytes:
     return ("\n".join([header, *body]) + "\n").encode("utf-8")
 
 
-def _uploads() -> set[str]:
+def _uploads(size: int) -> set[str]:
+    """The server's temp copies of an upload of `size` bytes (found by size, whatever they
+    are called)."""
     import tempfile
     from pathlib import Path
 
-    from verdikart.exchange.service import UPLOAD_PREFIX
-
-    return {p.name for p in Path(tempfile.gettempdir()).glob(UPLOAD_PREFIX + "*")}
+    found = set()
+    for path in Path(tempfile.gettempdir()).iterdir():
+        try:
+            if path.is_file() and path.stat().st_size == size:
+                found.add(path.name)
+        except OSError:  # removed meanwhile
+            continue
+    return found
 
 
 def _running_import(base: str, headers: dict[str, str], content: bytes) -> str:
@@ -357,22 +364,24 @@ def test_crash_and_sigterm_during_an_import(db_url: str, tmp_path: Any) -> None:
     env = {"VERDIKART_DB_URL": db_url, "VERDIKART_DATA_DIR": str(tmp_path / "data")}
     content = _big_csv()
     assert len(content) < 5_000_000
-    before = _uploads()
+    before = _uploads(len(content))
 
     proc, base = start_server(env, log=tmp_path / "one.log")
     try:
         crashed = _running_import(base, h, content)
-        assert _uploads() - before  # the upload waits on disk while the job runs
+        assert _uploads(len(content)) - before  # the upload waits on disk while the job runs
         proc.kill()  # a crash: nothing runs on the way out
         proc.wait(10)
     finally:
         stop_server(proc)
-    assert _uploads() - before, "a crash leaves the upload behind (until the next start)"
+    assert _uploads(len(content)) - before, (
+        "a crash leaves the upload behind (until the next start)"
+    )
     proc, base = start_server(env, log=tmp_path / "two.log")
     try:
         job = httpx.get(f"{base}/api/exchange/imports/{crashed}", headers=h).json()
         assert job["status"] == "failed" and "restart or crash" in job["problems"][0], job
-        assert not (_uploads() - before), "start-up deletes the crashed job's upload"
+        assert not (_uploads(len(content)) - before), "start-up deletes the crashed job's upload"
         stopped = _running_import(base, h, content)
         t0 = time.monotonic()
         proc.send_signal(signal.SIGTERM)
@@ -381,7 +390,7 @@ def test_crash_and_sigterm_during_an_import(db_url: str, tmp_path: Any) -> None:
     finally:
         stop_server(proc)
     assert took < 5, f"SIGTERM during an import took {took:.1f} s"
-    assert not (_uploads() - before)
+    assert not (_uploads(len(content)) - before)
     svc = ExchangeService(db_url)
     try:
         who = svc.authenticate(h["Authorization"].split()[1])
