@@ -142,12 +142,14 @@ def scenario_alternatives_expr(
     params: pa.Table,
     *,
     basis: Basis = "value",
+    after: Relations | None = None,
 ) -> ir.Table:
     """Per reporter, product and other supplier: its exports to third countries after the
     shock (``third_kusd``, ``third_t``), on the basis ``third`` and ``capacity`` = divert_share
     × third. Suppliers that are members of the reporter or shocked for it are left out."""
     _check_basis(basis)
-    after = perturbed_relations(rel, shocks)
+    if after is None:
+        after = perturbed_relations(rel, shocks)
     prods = ibis.memtable(_normalise_products(products))
     codes = sorted(set(products.column("hs6").cast(pa.string()).to_pylist()))
     world = _world_exports(after, prods, codes, year)
@@ -245,7 +247,7 @@ def scenario_expr(
     before = trade_indicators_expr(rel, reporters, products, years, basis=basis)
     after = trade_indicators_expr(after_rel, reporters, products, years, basis=basis)
     alt = scenario_alternatives_expr(
-        rel, reporters, products, year, shocks, excluded, params, basis=basis
+        rel, reporters, products, year, shocks, excluded, params, basis=basis, after=after_rel
     )
     alt_sum = alt.group_by(c_reporter="reporter", c_product="product").agg(
         n_alternatives=alt.count().cast("int64"),
@@ -266,7 +268,7 @@ def scenario_expr(
         production_t="production_t",
         apparent_consumption_t="apparent_consumption_t",
         source="source",
-    ).view()
+    )
     a = after.select(
         a_reporter="reporter",
         a_product="product",
@@ -276,9 +278,8 @@ def scenario_expr(
         hhi_points_after="hhi_points",
         top_supplier_after="top_supplier",
         top_supplier_share_after="top_supplier_share",
-    ).view()
-    alt_sum = alt_sum.view()
-    prm = ibis.memtable(_typed(params, PARAMS_SCHEMA)).rename(m_product="product").view()
+    )
+    prm = ibis.memtable(_typed(params, PARAMS_SCHEMA)).rename(m_product="product")
     j = (
         grid.left_join(b, [grid.reporter == b.b_reporter, grid.product == b.b_product])
         .left_join(a, [grid.reporter == a.a_reporter, grid.product == a.a_product])
