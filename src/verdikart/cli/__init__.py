@@ -101,7 +101,7 @@ SHORT_HELP = {
     "company template": "Write a purchases file to fill in (CSV or Excel).",
     "chain": "Value chains stage by stage, with suppliers and plants.",
     "chain show": "One material's value chain, stage by stage.",
-    "scenario": "Disruption scenarios: what if a supplier stops exporting?",
+    "scenario": "Disruption scenarios: a supplier stops or cuts exports.",
     "scenario run": "Run a disruption scenario (a file or --shock).",
     "scenario list": "The worked scenarios shipped, with their sources.",
     "scenario events": "Dated export controls, bans, tariffs and sanctions.",
