@@ -244,3 +244,32 @@ def test_invalid_bearer_does_not_exempt_a_cookie_post_from_csrf(client: Any, org
     # a valid bearer token is still exempt, whatever its Origin
     r = client.post("/api/exchange/streams", json=stream_payload(), headers={**a, **evil})
     assert r.status_code == 201, r.text
+
+
+def test_nul_characters_in_an_imported_file_end_the_job_failed(client: Any, orgs: dict) -> None:
+    """A NUL in a cell or in the header of an uploaded file: the job ends `failed` with a
+    message (PostgreSQL could store neither the stream nor a problem quoting the character)."""
+    import time
+    from pathlib import Path
+
+    a = orgs["a"]
+    good = (Path(__file__).parent / "fixtures" / "exchange" / "streams_template.csv").read_text(
+        "utf-8"
+    )
+    header, first, *rest = good.splitlines()
+    cell = "\n".join([header, first.replace("Fosfatslam", "Fosfat\x00slam", 1), *rest]) + "\n"
+    head = "\n".join([header.replace("name_public", "name\x00public", 1), first]) + "\n"
+    for content in (cell, head):
+        r = client.post("/api/exchange/imports", files={"file": ("nul.csv", content.encode())},
+                        headers=a)  # fmt: skip
+        assert r.status_code == 202, r.text
+        deadline = time.monotonic() + 60
+        while True:
+            job = client.get(f"/api/exchange/imports/{r.json()['id']}", headers=a).json()
+            if job["status"] in ("done", "failed") or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert job["status"] == "failed" and job["problems"], job
+        assert not any("\x00" in problem for problem in job["problems"]), job
+        print(job["problems"])
+    assert client.get("/api/exchange/streams", headers=a).json()["total"] == 0

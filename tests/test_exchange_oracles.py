@@ -332,3 +332,36 @@ def test_potential_cannot_be_narrowed_across_years(client: Any, orgs: dict) -> N
     # and every share is the released total over the public basis, nothing finer
     for o in first:
         assert o["share_min"] == float(f"{43_000.0 / o['imports_basis_t']:.2g}")
+
+
+def test_potential_cannot_be_narrowed_across_materials(client: Any, orgs: dict) -> None:
+    """Aluminium (basis Al) and bauxite (basis Al2O3) count the same Al: two roundings of
+    proportional figures, intersected, would narrow the total (the old rules released
+    80,000 t Al2O3 in one world and 82,000 t in the other). Every figure now comes from the
+    one rounded Al total, so two worlds with 42,600 t and 43,400 t Al answer alike."""
+    from verdikart.exchange.composition import element_fraction
+
+    a, b, c, d = orgs["a"], orgs["b"], orgs["c"], orgs["d"]
+    per_t = 0.20 * float(element_fraction("Al2O3", "Al") or 0)  # t Al per t at 20 wt% Al2O3
+    for org in (a, c):
+        client.post("/api/exchange/streams", json=_stream("Al2O3", 135_000, 20.0), headers=org)
+
+    def observe() -> list[dict[str, Any]]:
+        out = []
+        for material in ("aluminium", "bauxite"):
+            for year in (2017, 2018, 2019):
+                r = client.get("/api/exchange/potential",
+                               params={"material": material, "year": year}, headers=b)  # fmt: skip
+                assert r.status_code == 200, r.text
+                out.append(r.json())
+        return out
+
+    worlds = []
+    for total_al in (42_600.0, 43_400.0):
+        body = _stream("Al2O3", total_al / per_t - 270_000, 20.0)
+        sid = client.post("/api/exchange/streams", json=body, headers=d).json()["id"]
+        worlds.append(observe())
+        assert client.delete(f"/api/exchange/streams/{sid}", headers=d).status_code == 204
+    assert all(o["released"] for o in worlds[0]), [(o["material"], o["note"]) for o in worlds[0]]
+    assert {o["secondary_t_min"] for o in worlds[0] if o["basis"] == "Al"} == {43_000.0}
+    assert worlds[0] == worlds[1]

@@ -789,8 +789,12 @@ class ExchangeService:
 
     def _fail_job(self, job_id: str, problems: list[str], path: Path, name: str) -> None:
         """End a job `failed`; any mention of the temp file (a library's message may quote
-        it) is replaced by the uploaded file's name."""
-        shown = [p.replace(str(path), name).replace(path.name, name) for p in problems]
+        it) is replaced by the uploaded file's name, a NUL character by `\\x00`."""
+        shown = [
+            # a NUL quoted from the file (a column name) is shown, not stored as one
+            p.replace(str(path), name).replace(path.name, name).replace("\x00", "\\x00")
+            for p in problems
+        ]
         self._set_job(job_id, status="failed", problems=shown, temp_path=None)
 
     def _set_job(self, job_id: str, **values: Any) -> None:
