@@ -514,7 +514,7 @@ def _notes(groups: pa.Table, unknown: pa.Table, split: pa.Table, corrections: bo
     if conf.get("official_value_nok"):
         notes.append(
             "code 99999999 pools every commodity with restricted publication (incl. mineral "
-            "fertiliser, seed 000 l.609-613): its own line, outside the process-industry sum"
+            "fertiliser; Prosess21 status report 2024): its own line, outside the process-industry sum"
         )
     if any(r.get("correction_nok") is not None for r in by.values()) and not corrections:
         notes.append("company corrections exist for this year: shown with --corrections")
