@@ -32,7 +32,7 @@ def test_migrations_reach_head_and_match_models(service: Any) -> None:
     from verdikart.exchange.db import current_revision, migrate
     from verdikart.exchange.models import Base
 
-    assert current_revision(service.engine) == "0003"
+    assert current_revision(service.engine) == "0004"
     migrate(service.engine)  # idempotent
     with service.engine.connect() as con:
         diff = compare_metadata(MigrationContext.configure(con), Base.metadata)
@@ -54,7 +54,7 @@ def test_upgrade_keeps_existing_rows(db_url: str) -> None:
     engine.dispose()
     svc = ExchangeService(db_url)  # migrates to head on first use
     try:
-        assert current_revision(svc.engine) == "0003"
+        assert current_revision(svc.engine) == "0004"
         assert svc.add_user("Old Org", "Olga")["organisation_id"] == "o1"
     finally:
         svc.close()

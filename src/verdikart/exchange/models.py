@@ -300,3 +300,8 @@ class ImportJob(Base):
     # the server's temp copy of the upload while the job is queued or running (never shown):
     # start-up deletes it for a job a crash left unfinished
     temp_path: Mapped[str | None] = mapped_column(String(500), default=None)
+
+
+# The supplier register's tables share this metadata (migration 0004), so the migrations and the
+# models-match-migrations check see them; imported last because they build on the classes above.
+from verdikart.register import models as _register_models  # noqa: E402, F401
