@@ -78,3 +78,11 @@ def test_two_in_memory_tables_of_equal_rows_in_one_query() -> None:
     rows = pa.table({"a": [1, 2]})
     both = ibis.memtable(rows).union(ibis.memtable(rows), distinct=False)
     assert store.engine().to_arrow(both).num_rows == 4
+
+
+def test_an_equality_written_either_way_round_is_one_entry() -> None:
+    t = ibis.memtable(pa.table({"a": [1, 2], "b": [2, 1]}))
+    left, _, _ = fingerprint(t.filter(t.a == t.b).op())
+    right, _, _ = fingerprint(t.filter(t.b == t.a).op())
+    assert left == right
+    assert fingerprint(t.filter(t.a > t.b).op())[0] != fingerprint(t.filter(t.b > t.a).op())[0]

@@ -66,6 +66,7 @@ def fingerprint(op: ops.Node) -> tuple[str, dict[str, ops.InMemoryTable], dict[s
     memtables: dict[str, ops.InMemoryTable] = {}
     renamed: dict[str, str] = {}
     ordered, _ = Graph.from_bfs(op).toposort()
+    symmetric = (ops.Equals, ops.NotEquals, ops.IdenticalTo, ops.And, ops.Or)
     # a reference (`.view()`, a join's side) carries a number from a process-wide counter;
     # it is replaced by its rank among the graph's references to the same relation (two
     # references to one relation are made in the same order by every build of the same
@@ -89,7 +90,11 @@ def fingerprint(op: ops.Node) -> tuple[str, dict[str, ops.InMemoryTable], dict[s
             # the table's name and schema make its SQL; the connection (source) does not
             text = f"DatabaseTable({node.name!r},{node.schema!r},{node.namespace!r})"
         else:
-            parts = (_arg_text(arg, digests) for arg in node.__args__)
+            parts = [_arg_text(arg, digests) for arg in node.__args__]
+            if isinstance(node, symmetric):
+                # `a = b` and `b = a` are one query: Ibis writes a join's condition either way
+                # round, depending on how the expression was built
+                parts.sort()
             text = f"{type(node).__module__}.{type(node).__qualname__}({','.join(parts)})"
         digests[node] = hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
     return digests[op], memtables, renamed
