@@ -13,7 +13,7 @@ import click
 
 from verdikart.cli.common import Context, emit, format_option, pass_context, render
 
-MAP_FORMATS = ("table", "json", "csv", "xlsx", "html")
+MAP_FORMATS = ("table", "json", "csv", "xlsx", "html", "pdf")
 TABLE_COLUMNS = (
     "rank",
     "position",
@@ -80,8 +80,15 @@ TABLE_COLUMNS = (
     type=click.Choice(MAP_FORMATS),
     default="table",
     show_default=True,
-    help="table, json, csv, xlsx (a formatted workbook; needs --out) or html (a report; "
-    "needs --out).",
+    help="table, json, csv, xlsx (a formatted workbook; needs --out), html (a report; "
+    "needs --out) or pdf (the report for A4; needs --out).",
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["nb", "en"]),
+    default=None,
+    help="Language of the output: nb (bokmål) or en (English). Default: the main --lang, "
+    "else VERDIKART_LANGUAGE, else en.",
 )
 @click.option(
     "--csv-style",
@@ -103,6 +110,7 @@ def map_command(
     threshold: float,
     fmt: str,
     csv_style: str,
+    lang: str | None,
     out: str | None,
 ) -> None:
     """Norway's (or another country's) import dependencies and position, per critical material.
@@ -120,6 +128,8 @@ def map_command(
 
     if not 0 < threshold <= 1:
         raise click.BadParameter("must be in (0, 1]", param_hint="--threshold")
+    if lang:
+        ctx.lang = lang
     reporters = country_ids(country) or []
     if len(reporters) != 1:
         raise click.BadParameter("give one country or group", param_hint="--country")
@@ -138,7 +148,7 @@ def map_command(
     ) as bar:
         task = bar.add_task("mapping", total=None)
         result = ctx.app().map(request, progress=lambda msg: bar.update(task, description=msg))
-    if fmt in ("xlsx", "html") and not out:
+    if fmt in ("xlsx", "html", "pdf") and not out:
         raise click.UsageError(f"--format {fmt} needs --out FILE")
     ctx.out, ctx.csv_style = out, csv_style
     if fmt == "xlsx":
@@ -153,14 +163,24 @@ def map_command(
             notes=result.notes,
         )
         return
-    if fmt == "html":
-        from verdikart.report import render_map_html
+    if fmt in ("html", "pdf"):
+        import tempfile
+
+        from verdikart.cli.output import tr
+        from verdikart.report import map_pdf, render_map_html
 
         app = ctx.app()
         chains = app.chain_views(result.reporter, year=result.year)
-        html = render_map_html(result, chains, app.settings.language)
-        Path(out or "").write_text(html, encoding="utf-8")
-        click.echo(f"wrote {out}", err=True)
+        html = render_map_html(result, chains, ctx.language())
+        target = Path(out or "")
+        if fmt == "html":
+            target.write_text(html, encoding="utf-8")
+        else:
+            with tempfile.TemporaryDirectory(prefix="verdikart-report-") as tmp:
+                page = Path(tmp) / "report.html"
+                page.write_text(html, encoding="utf-8")
+                map_pdf(page, target)
+        click.echo(tr(f"wrote {out}", f"skrev {out}"), err=True)
         return
     from verdikart.cli.output import tr, wrap
 
