@@ -164,8 +164,8 @@ async def _valid_bearer(scope: Scope, headers: dict[bytes, bytes]) -> bool:
 # Every response (issue #14): no framing by other sites (clickjacking), no content sniffing, no
 # referrer to other sites (`same-origin`: with `no-referrer` browsers send `Origin: null` on
 # the forms, which `SameOriginPosts` refuses), and scripts, styles and forms from this origin
-# only. The OpenAPI UI (/docs, /redoc) loads its script from a CDN and runs inline code, so it
-# gets no CSP.
+# only. Every path gets the CSP: /docs is the atlas's own server-rendered page (no CDN script,
+# no inline code) and the CDN-loading Swagger UI / ReDoc are switched off.
 SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
@@ -175,7 +175,7 @@ CONTENT_SECURITY_POLICY = (
     b"default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     b"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-NO_CSP_PATHS = ("/docs", "/redoc")
+NO_CSP_PATHS: tuple[str, ...] = ()
 
 
 class SecurityHeaders:
@@ -241,13 +241,13 @@ def create_app(
     """The ASGI app. `service` (an ExchangeService) may be injected, e.g. by tests."""
     from fastapi import FastAPI
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import JSONResponse, RedirectResponse
+    from fastapi.responses import JSONResponse
     from fastapi.staticfiles import StaticFiles
 
     from verdikart import __version__
     from verdikart.config import Settings
     from verdikart.errors import VerdikartError
-    from verdikart.web import api_exchange, pages
+    from verdikart.web import api_exchange, atlas, pages
     from verdikart.web.state import AppState, static_dir
 
     settings = settings or Settings()
@@ -260,6 +260,10 @@ def create_app(
 
     app = FastAPI(
         lifespan=lifespan,
+        # the default Swagger UI and ReDoc load their scripts from a CDN (blank offline): /docs
+        # is the atlas's own server-rendered page over app.openapi() (web/atlas.py)
+        docs_url=None,
+        redoc_url=None,
         title="verdikart",
         version=__version__,
         description="Critical raw-material value chains and the materialbørs (side-stream exchange).",
@@ -293,10 +297,6 @@ def create_app(
 
     app.include_router(api_exchange.router)
     app.include_router(pages.router)
+    app.include_router(atlas.router)  # `/` is the atlas's overview
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
-
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/exchange/")
-
     return app

@@ -1,0 +1,285 @@
+# ruff: noqa: F401, F811 - pytest fixtures imported from test_exchange_support
+"""The web atlas (issue 11): real HTTP requests through FastAPI's TestClient on every page in
+bokmål and English, the numbers shown equal the core's for the same query, 404 pages with
+suggestions, 4xx for bad query values, the CSP on every page, /docs without a CDN, the
+matrix's label placement; one Chromium test (no horizontal overflow)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from html import unescape
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from verdikart.web.atlas import place_labels
+from verdikart.web.atlas_text import TEXT, num, pct
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    """One app over the bundled data for the module (a fresh data dir, no exchange users)."""
+    from verdikart.web import create_app
+
+    data = tmp_path_factory.mktemp("atlas-data")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VERDIKART_DATA_DIR", str(data))
+        mp.delenv("VERDIKART_STORE", raising=False)
+        mp.delenv("VERDIKART_DB_URL", raising=False)
+        from verdikart.config import Settings
+
+        with TestClient(create_app(Settings()), raise_server_exceptions=False) as c:
+            yield c
+
+
+@pytest.fixture(scope="module")
+def core(client: TestClient) -> Any:
+    with client.app.state.verdikart.reader() as reader:  # type: ignore[attr-defined]
+        yield reader
+
+
+def get(client: TestClient, url: str, status: int = 200) -> str:
+    client.cookies.clear()
+    response = client.get(url, follow_redirects=False)
+    assert response.status_code == status, (url, response.status_code, response.text[-500:])
+    assert "content-security-policy" in response.headers
+    assert "cdn" not in response.text.lower()
+    assert "<script" not in response.text  # the CSP allows no inline script
+    return response.text
+
+
+def test_number_formats_per_language() -> None:
+    assert num(1234567.4, "nb") == "1\u00a0234\u00a0567" or num(1234567.4, "nb") == "1 234 567"
+    assert num(1234567.4, "en") == "1,234,567"
+    assert pct(0.121, "nb") == "12,1 %"
+    assert pct(0.121, "en") == "12.1 %"
+    assert num(None, "en") == "–"
+    assert all(len(pair) == 2 and all(pair) for pair in TEXT.values())
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_overview_both_languages_matches_the_core(client: TestClient, core: Any, lang: str) -> None:
+    from verdikart.chains.mapping import MapRequest
+
+    html = get(client, f"/?lang={lang}")
+    result = core.map(MapRequest())
+    assert (TEXT["key_findings"][0 if lang == "nb" else 1]) in html
+    rows = re.findall(r'<tr class="(vulnerability|advantage)">', html)
+    assert len(rows) == len(result.rows)
+    n_vuln = sum(r["position"] == "vulnerability" for r in result.rows)
+    counts = TEXT["finding_counts"][0 if lang == "nb" else 1].split("{v}")[0].split("{year}")[1]
+    assert counts.strip(": ") in html
+    assert f"{n_vuln} " in html
+    flagged = [r for r in result.rows if r["concentration_flag"]]
+    assert html.count('class="flag"') == len(flagged)
+    assert f'lang="{lang}"' in html
+    # the first row's top supplier's share, formatted per language
+    first = result.rows[0]
+    assert pct(first["top_supplier_share"], lang) in html
+
+
+def test_overview_filters_by_list_and_position(client: TestClient, core: Any) -> None:
+    from verdikart.chains.mapping import MapRequest
+
+    html = get(client, "/?lang=en&list=nato2024&position=vulnerability&sort=geopolrisk_score")
+    result = core.map(MapRequest(lists=("nato2024",)))
+    expected = [r for r in result.rows if r["position"] == "vulnerability"]
+    assert len(re.findall(r'<tr class="vulnerability">', html)) == len(expected)
+    assert '<tr class="advantage">' not in html
+    assert 'value="nato2024" selected' in html
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/?year=abc", 422),
+        ("/?year=1990", 404),  # a year without trade data
+        ("/?year=99999", 422),
+        ("/?lang=xx", 422),
+        ("/?sort=bogus", 422),
+        ("/?position=everything", 422),
+        ("/?list=nolist", 404),
+        ("/?country=Atlantis", 404),
+        ("/matrix?critical=maybe", 422),
+        ("/matrix?list=nolist", 404),
+        ("/countries/NOR?year=abc", 422),
+    ],
+)
+def test_bad_query_values_are_4xx_pages(client: TestClient, url: str, status: int) -> None:
+    html = get(client, url, status)
+    assert 'role="alert"' in html and "Traceback" not in html
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_material_page_both_languages(client: TestClient, core: Any, lang: str) -> None:
+    html = get(client, f"/materials/cobalt?lang={lang}")
+    assert "<h1>Kobolt" in html if lang == "nb" else "<h1>Cobalt" in html
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in html and 'id="atlas-chain"' in html
+    assert "<style>" not in html  # the picture's CSS comes from /atlas/chain.css (CSP)
+    eu = core.criticality(year=2023, materials=["cobalt"], perspective="EU").to_pylist()
+    best = next(r for r in eu if r["stage"] == "max")
+    assert num(best["sr"], lang, 2) in html and num(best["ei"], lang, 2) in html
+    gpr = core.geopolrisk(["NOR"], ["cobalt"], None).to_pylist()
+    assert num(gpr[-1]["score"], lang) in html
+    for heading in ("list_memberships", "world_production", "imports_by_supplier", "eu_method"):
+        assert TEXT[heading][0 if lang == "nb" else 1] in unescape(html)
+
+
+def test_material_by_norwegian_name_and_unknown(client: TestClient) -> None:
+    assert "<h1>Kobolt" in get(client, "/materials/kobolt?lang=nb")
+    html = get(client, "/materials/cobolt?lang=en", 404)
+    assert 'href="/materials/cobalt?lang=en"' in html
+    assert "Did you mean" in html
+    get(client, "/materials/%3Cscript%3E?lang=nb", 404)
+
+
+def test_chain_css_is_served(client: TestClient) -> None:
+    response = client.get("/atlas/chain.css")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/css")
+    assert "#atlas-chain .t{" in response.text
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_country_page_both_languages(client: TestClient, core: Any, lang: str) -> None:
+    html = get(client, f"/countries/COD?lang={lang}")
+    supplies = core.supplier_position("COD").to_pylist()
+    assert len(
+        re.findall(r'<a href="/materials/', html.split('id="supplies"')[1].split("</table>")[0])
+    ) == len(supplies)
+    assert pct(supplies[0]["importance"], lang) in html
+    heading = TEXT["supplies_norway"][0 if lang == "nb" else 1]
+    assert heading in html
+
+
+def test_unknown_country_is_404_with_suggestions(client: TestClient) -> None:
+    html = get(client, "/countries/NORR?lang=en", 404)
+    assert "/countries/NOR?lang=en" in html
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_matrix_both_languages(client: TestClient, core: Any, lang: str) -> None:
+    html = get(client, f"/matrix?lang={lang}")
+    table = core.criticality(year=2023, materials=None, perspective="EU").to_pylist()
+    points = [
+        r for r in table if r["stage"] == "max" and r["sr"] is not None and r["ei"] is not None
+    ]
+    assert html.count("<circle ") == len(points)
+    assert html.count('class="threshold"') == 2
+    assert ("SR = 1,0" if lang == "nb" else "SR = 1.0") in html
+    critical = get(client, f"/matrix?lang={lang}&critical=1")
+    assert critical.count("<circle ") == sum(bool(r["critical"]) for r in points)
+
+
+def test_matrix_labels_do_not_overlap(client: TestClient) -> None:
+    html = get(client, "/matrix?lang=en")
+    boxes = []
+    for x, y, anchor, label in re.findall(
+        r'<text x="([\d.]+)" y="([\d.]+)" text-anchor="(\w+)" class="lbl">([^<]+)</text>', html
+    ):
+        w = 6.2 * len(label)
+        left = (
+            float(x) if anchor == "start" else float(x) - w if anchor == "end" else float(x) - w / 2
+        )
+        boxes.append((left, float(y) - 10, left + w, float(y) + 2))
+    assert len(boxes) > 10
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (a, b)
+
+
+def test_place_labels_moves_a_crowded_label() -> None:
+    # two points 5 px apart: the first label goes right of its point; the second cannot go
+    # right (it would overlap the first) nor left over the first point, so it goes above
+    placed = place_labels([(100.0, 100.0, "aaa"), (100.0, 105.0, "bbb")], 400, 400)
+    assert placed[0] == (106.0, 104.0, "start", "aaa")
+    assert placed[1] is not None and placed[1][3] == "bbb"
+    assert placed[1][:3] != (106.0, 109.0, "start")
+    # a label that fits nowhere inside the plot is left out (the table lists the point)
+    assert place_labels([(2.0, 2.0, "x" * 100)], 50, 50) == [None]
+
+
+def test_docs_render_offline(client: TestClient) -> None:
+    html = get(client, "/docs?lang=en")
+    assert "/api/exchange/streams" in html and 'href="/openapi.json"' in html
+    assert client.get("/openapi.json").status_code == 200
+    assert client.get("/redoc").status_code == 404
+
+
+def test_exchange_pages_still_answer(client: TestClient) -> None:
+    response = client.get("/exchange/", follow_redirects=False)
+    assert response.status_code == 303 and response.headers["location"] == "/exchange/login"
+    assert client.get("/exchange/login").status_code == 200
+
+
+def test_language_is_remembered(client: TestClient) -> None:
+    client.cookies.clear()
+    client.get("/matrix?lang=en")
+    assert "Criticality matrix" in client.get("/matrix").text
+    client.cookies.clear()
+    assert "Kritikalitetsmatrise" in client.get("/matrix").text
+
+
+@pytest.mark.browser
+def test_browser_pages_have_no_horizontal_overflow(tmp_path: Path) -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"chromium not found at {CHROMIUM}")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from test_exchange_support import start_server, stop_server
+
+    proc, base = start_server(
+        {"VERDIKART_DATA_DIR": str(tmp_path / "data"),
+         "VERDIKART_DB_URL": f"sqlite:///{tmp_path / 'exchange.sqlite'}"},
+        log=tmp_path / "server.log",
+    )  # fmt: skip
+    try:
+        with sync_api.sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                errors: list[str] = []
+                failed: list[str] = []
+                # a CSP violation is a console error; a failed asset a response >= 400 (the
+                # browser's own /favicon.ico probe aside)
+                page.on(
+                    "console",
+                    lambda m: (
+                        errors.append(m.text)
+                        if m.type == "error" and "Failed to load resource" not in m.text
+                        else None
+                    ),
+                )
+                page.on(
+                    "response",
+                    lambda r: (
+                        failed.append(r.url)
+                        if r.status >= 400 and not r.url.endswith("/favicon.ico")
+                        else None
+                    ),
+                )
+                for path, heading in (
+                    ("/?lang=nb", "Oversikt"),
+                    ("/materials/cobalt?lang=en", "Cobalt"),
+                ):
+                    page.goto(base + path)
+                    assert heading in page.locator("h1").inner_text()
+                    overflow = page.evaluate(
+                        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+                    )
+                    assert overflow <= 0, (path, overflow)
+                assert page.locator("#atlas-chain").is_visible()
+                assert not errors, errors
+                assert not failed, failed
+            finally:
+                browser.close()
+    finally:
+        stop_server(proc)
+    assert "Traceback" not in (tmp_path / "server.log").read_text("utf-8", errors="replace")
