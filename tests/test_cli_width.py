@@ -50,8 +50,6 @@ def test_fits_the_width_without_scientific_notation(
 ) -> None:
     if args[0] in ("position", "chain") and args[0] not in cli.commands:
         pytest.skip(f"{args[0]} is not a command yet")
-    if args[0] == "chain" and width == 80:
-        pytest.xfail("chain show echoes its heading and notes unwrapped (cli/chains.py)")
     out = _run(args, width, monkeypatch)
     assert out.strip()
     long = [line for line in out.splitlines() if len(line) > width]

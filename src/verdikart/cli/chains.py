@@ -114,10 +114,14 @@ def _imports_cell(imp: dict[str, Any] | None) -> str:
 
 
 def _print_table(view: dict[str, Any]) -> None:
+    from verdikart.cli.output import wrap
+
     country, eu = view["country"], view.get("eu_reporter", "EU27")
     click.echo(
-        f"{view['name']} ({view['chain']}; materials {', '.join(view['materials'])}), "
-        f"{country} {view['year'] or ''}"
+        wrap(
+            f"{view['name']} ({view['chain']}; materials {', '.join(view['materials'])}), "
+            f"{country} {view['year'] or ''}".rstrip()
+        )
     )
     rows = [
         {
@@ -170,7 +174,7 @@ def _print_table(view: dict[str, Any]) -> None:
     if supplies:
         emit(supplies, "table", title=f"Where {country} supplies")
     else:
-        click.echo(f"{country}: no supplier shares known for these stages")
+        click.echo(wrap(f"{country}: no supplier shares known for these stages"))
     plants = [
         {
             "company": p["company"],
@@ -197,9 +201,9 @@ def _print_table(view: dict[str, Any]) -> None:
     ]
     fill = any(FILL_TRADE in n for n in notes)
     for note in notes:
-        click.echo(f"note: {note.replace(': ' + FILL_TRADE, '').replace(FILL_TRADE, '')}")
+        click.echo(wrap(f"note: {note.replace(': ' + FILL_TRADE, '').replace(FILL_TRADE, '')}"))
     if fill:
-        click.echo(f"to fill the missing trade data: {FILL_TRADE}")
+        click.echo(wrap(f"to fill the missing trade data: {FILL_TRADE}"))
 
 
 COMMANDS: list[click.Command] = [chain]
