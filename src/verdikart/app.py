@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from verdikart.indicators.industry import IndustryTrade
     from verdikart.reference.countries import CountryRef
     from verdikart.reference.inputs import YearSpec
+    from verdikart.register.service import RegisterService
     from verdikart.scenarios.run import ScenarioResult
     from verdikart.sources._common import ImportReport
     from verdikart.store import Store
@@ -95,6 +96,13 @@ class Verdikart:
             self._exchange = ExchangeService(self.settings.database_url)
             self._owns_exchange = True
         return self._exchange
+
+    def register(self) -> RegisterService:
+        """The supplier register (Enhetsregisteret units, capability profiles) on the
+        exchange's database."""
+        from verdikart.register.service import RegisterService
+
+        return RegisterService(self.exchange())
 
     def reader(self) -> Verdikart:
         """A per-request core: its own DuckDB cursor over this store (its own views, safe beside

@@ -130,6 +130,11 @@ SHORT_HELP = {
     "exchange match": "Ranked, explained matches for a need or stream.",
     "exchange potential": "Secondary supply of a material vs Norway's imports.",
     "exchange demo": "Load the demonstration cases (illustrative data).",
+    "register": "Supplier register: who in Norway can deliver what.",
+    "register import": "Import organisations from Enhetsregisteret's files.",
+    "register download": "Download Enhetsregisteret's bulk file.",
+    "register show": "One organisation or site from the register.",
+    "register search": "Who can deliver a material, stage or code.",
     "serve": "Run the web app (materialbørs pages and API).",
 }
 # Help for options declared without it (in modules other workers own), by command and option.
@@ -169,6 +174,7 @@ def _register() -> None:
         mapping,
         materials,
         position,
+        register,
         scenario,
         serve,
     )
@@ -184,6 +190,7 @@ def _register() -> None:
         scenario,
         industry,
         exchange,
+        register,
         serve,
     ):
         for command in module.COMMANDS:

@@ -91,7 +91,7 @@ class ProfileCode(Base):
         ForeignKey("rg_profile.id", ondelete="CASCADE"), primary_key=True
     )
     scheme: Mapped[str] = mapped_column(String(10), primary_key=True)
-    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    code: Mapped[str] = mapped_column(String(80), primary_key=True)
 
 
 class ProfileShare(Base):

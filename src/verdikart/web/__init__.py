@@ -296,6 +296,9 @@ def create_app(
         )
 
     app.include_router(api_exchange.router)
+    from verdikart.web import api_register  # the supplier register's API (issue #12)
+
+    app.include_router(api_register.router)
     app.include_router(pages.router)
     app.include_router(atlas.router)  # `/` is the atlas's overview
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")

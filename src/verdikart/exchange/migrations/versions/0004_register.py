@@ -67,7 +67,7 @@ def upgrade() -> None:
         "rg_profile_code",
         sa.Column("profile_id", sa.String(length=32), nullable=False),
         sa.Column("scheme", sa.String(length=10), nullable=False),
-        sa.Column("code", sa.String(length=20), nullable=False),
+        sa.Column("code", sa.String(length=80), nullable=False),
         sa.ForeignKeyConstraint(["profile_id"], ["rg_profile.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("profile_id", "scheme", "code"),
     )

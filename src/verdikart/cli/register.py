@@ -1,0 +1,183 @@
+"""CLI commands `verdikart register ...`: the supplier register (issue #12). Parsing and
+printing only; the work is `verdikart.register.service.RegisterService` via the application
+core (`Verdikart.register()`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from verdikart.cli.common import Context, emit, format_option, pass_context
+
+UNIT_COLUMNS = (
+    "organisation_number",
+    "name",
+    "kind",
+    "organisational_form",
+    "nace",
+    "employees",
+    "municipality",
+    "parent_number",
+    "deleted",
+    "bankrupt",
+)
+
+
+@click.group("register")
+def register() -> None:
+    """Supplier register: organisations from Enhetsregisteret and what they can deliver."""
+
+
+@register.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--nace",
+    multiple=True,
+    help="Load only units with an industry code starting with this (e.g. 24 or 24.42); repeatable.",
+)
+@click.option("--county", default=None, help="Load only units in this county (2 digits, e.g. 46).")
+@click.option(
+    "--municipality", default=None, help="Load only units in this municipality (4 digits)."
+)
+@click.option(
+    "--nace-standard",
+    type=click.Choice(["SN2025", "SN2007"]),
+    default="SN2025",
+    show_default=True,
+    help="Industry standard of the file's codes: SN2025 for files from 2025 on, SN2007 before.",
+)
+@click.option(
+    "--kind",
+    type=click.Choice(["auto", "unit", "sub-unit"]),
+    default="auto",
+    show_default=True,
+    help="Organisations (enheter) or sites (underenheter); auto decides by organisation form.",
+)
+@format_option()
+@pass_context
+def import_(
+    ctx: Context,
+    path: Path,
+    nace: tuple[str, ...],
+    county: str | None,
+    municipality: str | None,
+    nace_standard: str,
+    kind: str,
+    fmt: str,
+) -> None:
+    """Import an Enhetsregisteret file (the gzipped JSON or CSV download, one unit, or an API
+    search response). All or nothing; a second run updates instead of duplicating."""
+    from verdikart.register.importer import make_filter
+
+    result = (
+        ctx.app()
+        .register()
+        .import_file(
+            path,
+            unit_filter=make_filter(nace, county, municipality),
+            nace_standard=nace_standard,
+            kind=kind,
+        )
+    )
+    emit(
+        {k: v for k, v in result.items() if k != "filter"},
+        fmt,
+        title="Enhetsregisteret import / import fra Enhetsregisteret",
+    )
+
+
+@register.command("download")
+@click.option(
+    "--kind",
+    type=click.Choice(["unit", "sub-unit"]),
+    default="unit",
+    show_default=True,
+    help="Organisations (enheter) or sites (underenheter).",
+)
+@click.option(
+    "--layout",
+    type=click.Choice(["json", "csv"]),
+    default="json",
+    show_default=True,
+    help="Gzipped JSON or CSV.",
+)
+@click.option(
+    "--dir",
+    "dest",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder to save the file in.",
+)
+def download(kind: str, layout: str, dest: Path) -> None:
+    """Download today's bulk file from Brønnøysundregistrene (open data, NLOD)."""
+    from verdikart.register.importer import download_bulk
+
+    click.echo(str(download_bulk(dest, kind=kind, fmt=layout)))
+
+
+@register.command("show")
+@click.argument("organisation_number")
+@format_option(default="json")
+@pass_context
+def show(ctx: Context, organisation_number: str, fmt: str) -> None:
+    """One organisation or site from the register, with its sites."""
+    unit = ctx.app().register().unit(organisation_number)
+    if fmt == "json":
+        emit(unit, fmt)
+    else:
+        emit([unit, *unit.pop("sites")], fmt, columns=UNIT_COLUMNS)
+
+
+@register.command("search")
+@click.option("--material", default=None, help="A material of the value chains (e.g. silicon).")
+@click.option("--stage", default=None, help="A value-chain stage (e.g. silicon/silicon-metal).")
+@click.option("--cpv", default=None, help="A CPV code; finds it and the codes under it.")
+@click.option("--nace", default=None, help="A NACE code or prefix (e.g. 24.4).")
+@click.option("--hs", default=None, help="An HS/CN code or heading (4, 6 or 8 digits).")
+@click.option(
+    "--units/--profiles",
+    default=False,
+    help="Search the imported organisations by NACE (--units) or the capability profiles.",
+)
+@click.option("--limit", type=click.IntRange(1, 500), default=100, show_default=True,
+              help="At most this many results.")  # fmt: skip
+@format_option()
+@pass_context
+def search(
+    ctx: Context,
+    material: str | None,
+    stage: str | None,
+    cpv: str | None,
+    nace: str | None,
+    hs: str | None,
+    units: bool,
+    limit: int,
+    fmt: str,
+) -> None:
+    """Who can deliver a material, stage or code (public summaries only)."""
+    reg = ctx.app().register()
+    if units:
+        if not nace:
+            raise click.UsageError("--units searches by --nace")
+        emit(reg.search_units(nace=nace, limit=limit), fmt, columns=UNIT_COLUMNS)
+        return
+    rows = reg.search_profiles(
+        cpv=cpv, nace=nace, hs=hs, material=material, stage=stage, limit=limit
+    )
+    flat = [
+        {
+            "organisation": r["organisation"],
+            "organisation_number": r["organisation_number"],
+            "summary": r["summary"],
+            "codes": ", ".join(f"{c['scheme']}:{c['code']}" for c in r["codes"]),
+            "id": r["id"],
+        }
+        for r in rows
+    ]
+    emit(flat, fmt, columns=("organisation", "organisation_number", "summary", "codes", "id"))
+
+
+COMMANDS: list[click.Command] = [register]

@@ -1,0 +1,102 @@
+"""The supplier register's JSON API under `/api/register/` (same bearer tokens and sign-in
+sessions as the exchange; documented in /openapi.json).
+
+Thin: each route authenticates and calls `RegisterService`, which alone decides what of a
+profile the caller may see (details only for the owner and the buyers it shares with). Bad
+input answers 4xx through the app's one exception handler (422 invalid, 404 unknown, 403 not
+yours); never 500.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Query, Request
+from pydantic import BaseModel, Field
+
+from verdikart.register.service import RegisterService
+from verdikart.web.api_exchange import Me, clean_request
+
+router = APIRouter(prefix="/api/register", tags=["register"], dependencies=[Depends(clean_request)])
+
+
+def register_service(request: Request) -> RegisterService:
+    from verdikart.register.service import RegisterService
+
+    return RegisterService(request.app.state.verdikart.exchange())
+
+
+Register = Annotated[RegisterService, Depends(register_service)]
+
+
+class ShareIn(BaseModel):
+    buyer: str = Field(min_length=1, max_length=200, description="The buyer organisation's name.")
+
+
+@router.get("/units/{organisation_number}")
+def get_unit(organisation_number: str, who: Me, reg: Register) -> dict[str, Any]:
+    """One organisation or site as imported from Enhetsregisteret, with its sites."""
+    return reg.unit(organisation_number)
+
+
+@router.get("/units")
+def search_units(
+    who: Me,
+    reg: Register,
+    nace: Annotated[str | None, Query(max_length=10)] = None,
+    county: Annotated[str | None, Query(pattern=r"^\d{2}$")] = None,
+    municipality: Annotated[str | None, Query(pattern=r"^\d{4}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, Any]]:
+    """Units by NACE prefix, county or municipality (deleted units left out)."""
+    return reg.search_units(nace=nace, county=county, municipality=municipality, limit=limit)
+
+
+@router.put("/profile")
+def put_profile(who: Me, reg: Register, payload: Annotated[Any, Body()]) -> dict[str, Any]:
+    """Create or replace your organisation's capability profile."""
+    return reg.put_profile(who, payload)
+
+
+@router.get("/profile")
+def my_profile(who: Me, reg: Register) -> dict[str, Any]:
+    return reg.my_profile(who)
+
+
+@router.get("/profiles")
+def search_profiles(
+    who: Me,
+    reg: Register,
+    cpv: Annotated[str | None, Query(max_length=12)] = None,
+    nace: Annotated[str | None, Query(max_length=10)] = None,
+    hs: Annotated[str | None, Query(max_length=10)] = None,
+    material: Annotated[str | None, Query(max_length=60)] = None,
+    stage: Annotated[str | None, Query(max_length=80)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, Any]]:
+    """Profiles offering a code (public summaries only)."""
+    return reg.search_profiles(
+        cpv=cpv, nace=nace, hs=hs, material=material, stage=stage, limit=limit
+    )
+
+
+@router.get("/profiles/{profile_id}")
+def get_profile(profile_id: str, who: Me, reg: Register) -> dict[str, Any]:
+    """A profile: its public summary; its details only if it is yours or shared with you."""
+    return reg.get_profile(who, profile_id)
+
+
+@router.post("/profiles/{profile_id}/shares")
+def share(profile_id: str, body: ShareIn, who: Me, reg: Register) -> dict[str, Any]:
+    """Show your profile's details to a buyer organisation."""
+    return reg.share(who, profile_id, body.buyer)
+
+
+@router.delete("/profiles/{profile_id}/shares/{buyer}")
+def unshare(profile_id: str, buyer: str, who: Me, reg: Register) -> dict[str, Any]:
+    return reg.unshare(who, profile_id, buyer)
+
+
+@router.get("/profiles/{profile_id}/shares")
+def shares(profile_id: str, who: Me, reg: Register) -> list[dict[str, Any]]:
+    return reg.shares(who, profile_id)
