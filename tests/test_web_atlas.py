@@ -86,6 +86,16 @@ def test_overview_both_languages_matches_the_core(client: TestClient, core: Any,
     assert pct(first["top_supplier_share"], lang) in html
 
 
+def test_overview_filters_by_sector(client: TestClient, core: Any) -> None:
+    from verdikart.chains.mapping import MapRequest
+
+    html = get(client, "/?lang=nb&sector=defence")
+    expected = [r for r in core.map(MapRequest()).rows if "defence" in (r["sectors"] or "")]
+    assert 0 < len(re.findall(r'<tr class="(?:vulnerability|advantage)">', html)) == len(expected)
+    assert "forsvar" in html
+    get(client, "/?sector=farming", 422)
+
+
 def test_overview_filters_by_list_and_position(client: TestClient, core: Any) -> None:
     from verdikart.chains.mapping import MapRequest
 
@@ -151,6 +161,7 @@ def test_chain_css_is_served(client: TestClient) -> None:
 @pytest.mark.parametrize("lang", ["nb", "en"])
 def test_country_page_both_languages(client: TestClient, core: Any, lang: str) -> None:
     html = get(client, f"/countries/COD?lang={lang}")
+    assert ("prosessering" in html) == (lang == "nb")
     supplies = core.supplier_position("COD").to_pylist()
     assert len(
         re.findall(r'<a href="/materials/', html.split('id="supplies"')[1].split("</table>")[0])
@@ -203,6 +214,9 @@ def test_place_labels_moves_a_crowded_label() -> None:
     assert placed[0] == (106.0, 104.0, "start", "aaa")
     assert placed[1] is not None and placed[1][3] == "bbb"
     assert placed[1][:3] != (106.0, 109.0, "start")
+    # a reserved box (a threshold label) pushes the first label to the left of its point
+    blocked = place_labels([(100.0, 100.0, "aaa")], 400, 400, [(104.0, 90.0, 140.0, 106.0)])
+    assert blocked == [(94.0, 104.0, "end", "aaa")]
     # a label that fits nowhere inside the plot is left out (the table lists the point)
     assert place_labels([(2.0, 2.0, "x" * 100)], 50, 50) == [None]
 

@@ -23,7 +23,7 @@ from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
 from verdikart.errors import UnknownCodeError, VerdikartError
-from verdikart.web.atlas_text import LANGS, num, pct, text
+from verdikart.web.atlas_text import LANGS, SECTORS, num, pct, text, word
 from verdikart.web.state import templates_dir
 
 if TYPE_CHECKING:
@@ -98,6 +98,7 @@ def _render(request: Request, name: str, lang: str, status: int = 200, **context
             "num": lambda v, d=None: num(v, lang, d),
             "pct": lambda v: pct(v, lang),
             "link": link,
+            "w": lambda key: word(str(key), lang),
             "mname": functools.partial(_material_name, lang=lang),
             "cname": functools.partial(_country_name, lang=lang),
             **context,
@@ -181,6 +182,7 @@ def overview(
     lang: str | None = None,
     list_: Annotated[list[str] | None, Query(alias="list")] = None,
     position: str | None = None,
+    sector: str | None = None,
     sort: str = "rank",
 ) -> Response:
     def build(lng: str) -> Response:
@@ -192,6 +194,8 @@ def overview(
             raise BadQueryError(f"sort must be one of {', '.join(OVERVIEW_SORTS)}, not {sort!r}")
         if position not in (None, "", *POSITIONS):
             raise BadQueryError(f"position must be vulnerability or advantage, not {position!r}")
+        if sector not in (None, "", *SECTORS):
+            raise BadQueryError(f"sector must be one of {', '.join(SECTORS)}, not {sector!r}")
         chosen = [x for x in (list_ or []) if x]
         ref = resolve_country(country)
         req = MapRequest(country=ref.id, year=_year(year))
@@ -204,6 +208,8 @@ def overview(
         rows = result.rows
         if position:
             rows = [r for r in rows if r.get("position") == position]
+        if sector:
+            rows = [r for r in rows if sector in str(r.get("sectors") or "").split(",")]
         if sort != "rank":
             rows = sorted(
                 rows,
@@ -225,6 +231,8 @@ def overview(
             country=ref,
             chosen=chosen,
             position=position or "",
+            sector=sector or "",
+            all_sectors=SECTORS,
             sort=sort,
             sorts=OVERVIEW_SORTS,
             all_lists=all_lists(),
@@ -377,13 +385,17 @@ CHAR_W, LABEL_H = 6.2, 12
 
 
 def place_labels(
-    points: list[tuple[float, float, str]], width: float, height: float
+    points: list[tuple[float, float, str]],
+    width: float,
+    height: float,
+    reserved: list[tuple[float, float, float, float]] | None = None,
 ) -> list[tuple[float, float, str, str] | None]:
     """Greedy label placement: for each point (x, y, label) in order, the first of eight
     candidate positions around it whose box overlaps no label placed before, no point, and
-    stays inside the plot; None when none fits (the table below lists every point).
+    stays inside the plot and avoids the `reserved` boxes (left, top, right, bottom: the
+    threshold labels); None when none fits (the table below lists every point).
     Returns (x, y, text-anchor, label) per point."""
-    boxes: list[tuple[float, float, float, float]] = []
+    boxes: list[tuple[float, float, float, float]] = list(reserved or [])
     dots = [(x - 3, y - 3, x + 3, y + 3) for x, y, _ in points]
     out: list[tuple[float, float, str, str] | None] = []
     offsets = [(6, 4, "start"), (-6, 4, "end"), (0, -7, "middle"), (0, 15, "middle"),
@@ -454,7 +466,13 @@ def matrix_page(
             return round(PAD_T + ph - v / sr_max * ph, 1)
 
         points = [(sx(r["ei"]), sy(r["sr"]), _material_name(r["material"], lng)) for r in rows]
-        labels = place_labels(points, MATRIX_W, MATRIX_H)
+        # the threshold labels sit at the lines' ends; point labels keep clear of them
+        sr_y, ei_x = sy(SR_THRESHOLD), sx(EI_THRESHOLD)
+        reserved = [
+            (MATRIX_W - PAD_R - 70, sr_y - 16, MATRIX_W - PAD_R, sr_y - 2),
+            (ei_x + 2, MATRIX_H - PAD_B - 16, ei_x + 70, MATRIX_H - PAD_B - 2),
+        ]
+        labels = place_labels(points, MATRIX_W, MATRIX_H, reserved)
         return _render(
             request,
             "atlas_matrix.html",

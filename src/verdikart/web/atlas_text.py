@@ -112,7 +112,25 @@ TEXT: dict[str, tuple[str, str]] = {
     "perspective": ("Perspektiv", "Perspective"),
     "sort": ("Sorter etter", "Sort by"),
     "plants": ("Norske anlegg", "Norwegian plants"),
+    "sector": ("Sektor", "Sector"),
+    "sectors": ("Sektorer", "Sectors"),
+    "all_sectors": ("Alle sektorer", "All sectors"),
+    "extraction": ("utvinning", "extraction"),
+    "processing": ("prosessering", "processing"),
+    "max": ("høyeste", "highest"),
+    "E": ("utvinning", "extraction"),
+    "P": ("prosessering", "processing"),
+    "defence": ("forsvar", "defence"),
+    "energy": ("energi", "energy"),
+    "process industry": ("prosessindustri", "process industry"),
 }
+
+SECTORS = ("defence", "energy", "process industry")
+
+
+def word(key: str, lang: str) -> str:
+    """A vocabulary word (stage, sector) in `lang`; the key itself when the catalogue lacks it."""
+    return text(key, lang) if key in TEXT else key
 
 
 def text(key: str, lang: str, **values: Any) -> str:
