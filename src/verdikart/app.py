@@ -288,15 +288,19 @@ class Verdikart:
         year: int | None = None,
         threshold: float | None = None,
         save: bool = False,
+        nok_per_usd: float | None = None,
+        nok_per_eur: float | None = None,
     ) -> tuple[list[dict[str, Any]], int | None]:
         """A company's purchases file assessed (concentration, country risk); read locally.
 
         Returns the rows and, with ``save``, the number of purchase rows saved to the store.
+        ``nok_per_usd`` / ``nok_per_eur``: the annual average for a year the bundled Norges
+        Bank table does not hold.
         """
         from verdikart.indicators.company import assess_company, read_purchases, save_purchases
         from verdikart.relations import SINGLE_SUPPLIER_THRESHOLD
 
-        purchases = read_purchases(path)
+        purchases = read_purchases(path, nok_per_usd=nok_per_usd, nok_per_eur=nok_per_eur)
         rows = assess_company(
             self.engine(),
             purchases,

@@ -250,24 +250,50 @@ def company_template(ctx: Context, out: Path) -> None:
     show_default=True,
     help="Concentration flag: one supplier country's share at or above this (0-1).",
 )
+@click.option(
+    "--nok-per-usd",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="NOK per USD, Norges Bank's annual average, for a year verdikart has no rate for "
+    "(values in NOK or EUR).",
+)
+@click.option(
+    "--nok-per-eur",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="NOK per EUR, Norges Bank's annual average, for a year verdikart has no rate for "
+    "(values in EUR).",
+)
 @format_option()
 @click.option("--save", is_flag=True, help="Also save the purchases into the store.")
 @pass_context
 def company_assess(
-    ctx: Context, file: str, year: str | None, threshold: float, fmt: str, save: bool
+    ctx: Context,
+    file: str,
+    year: str | None,
+    threshold: float,
+    nok_per_usd: float | None,
+    nok_per_eur: float | None,
+    fmt: str,
+    save: bool,
 ) -> None:
     """Supplier concentration and country risk of a company's purchases file (CSV/XLSX).
 
     `verdikart company template --out FILE` writes a file to start from. Values in NOK or EUR
-    are converted at Norges Bank's annual averages for the years in the rate table;
-    for other years give value_kusd.
+    are converted at Norges Bank's annual averages (2019 to 2023 included); for a later year
+    give its annual average with --nok-per-usd (and --nok-per-eur), or give value_kusd.
     """
     from verdikart.cli.common import parse_years
     from verdikart.cli.output import tr
 
     the_year = None if year is None else parse_years(year).single()
     rows, saved = ctx.app().company_assess(
-        Path(file), year=the_year, threshold=threshold, save=save
+        Path(file),
+        year=the_year,
+        threshold=threshold,
+        save=save,
+        nok_per_usd=nok_per_usd,
+        nok_per_eur=nok_per_eur,
     )
     if year is not None and the_year is None:  # 'latest': the last year in the file
         last = max((r["year"] for r in rows if r.get("year") is not None), default=None)

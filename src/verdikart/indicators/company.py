@@ -12,8 +12,8 @@ relation. Each origin's country-level risk is the WGI political-stability score 
 File layout (header row, case-insensitive names): ``material`` or ``hs6`` (one at least),
 ``origin`` (any country code or name `resolve_country` accepts), ``quantity_t`` (tonnes,
 may be empty), ``year``, and either ``value_kusd`` or ``value`` + ``currency`` (USD any year;
-NOK and EUR for 2019–2023 at Norges Bank annual averages as tabulated by Prosess21, status
-report 2024, seed 000 lines 641–647). Any bad row makes the whole file fail with every
+NOK and EUR at Norges Bank annual averages: 2019–2023 bundled as tabulated by Prosess21,
+status report 2024, other years from the rates the user gives). Any bad row makes the whole file fail with every
 problem listed by row number; nothing partial is returned. Purchases stay in memory unless
 :func:`save_purchases` is called (``--save``).
 """
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 COMPANY = "COMPANY"
 # Rates: the one table of Norges Bank annual averages (reference/data/industry/
 # exchange_rates.csv; Prosess21, "Status for prosessindustrien 2024", seed 000, l.641-647).
-RATE_SOURCE = "Norges Bank annual averages (Prosess21 status report 2024, seed 000)"
+RATE_SOURCE = "Norges Bank annual averages (Prosess21 status report 2024)"
 
 PURCHASE_COLUMNS = (
     "row",
@@ -52,15 +52,65 @@ PURCHASE_COLUMNS = (
 )
 
 
-def usd_per_unit(currency: str, year: int) -> float | None:
-    """USD per one unit of `currency` in `year`, or None when no rate is known (USD, and NOK
-    and EUR in the years of the rate table)."""
+RATES_URL = "https://www.norges-bank.no/en/topics/Statistics/exchange_rates/"
+
+
+def usd_per_unit(
+    currency: str,
+    year: int,
+    nok_per_usd: float | None = None,
+    nok_per_eur: float | None = None,
+) -> float | None:
+    """USD per one unit of `currency` in `year`, or None when no rate is known: USD; NOK and
+    EUR in the years of the rate table, else from the rates the user gives (NOK per USD,
+    NOK per EUR: Norges Bank's annual average of that year)."""
     from verdikart.reference.industry import rate
 
     cur = currency.strip().upper()
     if cur not in ("USD", "NOK", "EUR"):
         return None
-    return rate(year, cur, "USD")
+    known = rate(year, cur, "USD")
+    if known is not None:
+        return known
+    usd = nok_per_usd if nok_per_usd is not None else rate(year, "USD", "NOK")
+    if usd is None:
+        return None
+    if cur == "NOK":
+        return 1.0 / usd
+    eur = nok_per_eur if nok_per_eur is not None else rate(year, "EUR", "NOK")
+    return None if eur is None else eur / usd
+
+
+def latest_rate_year() -> int:
+    """The latest year of the bundled NOK/USD annual averages."""
+    from verdikart.reference.industry import exchange_rates
+
+    years = [
+        y
+        for y, b, q in zip(
+            *(exchange_rates().column(c).to_pylist() for c in ("year", "base", "quote")),
+            strict=True,
+        )
+        if b == "USD" and q == "NOK"
+    ]
+    return max(years)
+
+
+def missing_rate_problem(missing: Mapping[int, Sequence[int]]) -> str:
+    """One problem line for the purchases in NOK/EUR of years without a rate: the years and
+    rows, the latest year bundled, and how to give the rate."""
+    latest = latest_rate_year()
+    parts = [
+        f"{y} (row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:10]))}"
+        f"{', …' if len(rows) > 10 else ''})"
+        for y, rows in sorted(missing.items())
+    ]
+    return (
+        f"no NOK exchange rate for {'; '.join(parts)}: verdikart holds Norges Bank's annual "
+        f"averages up to {latest}. Give that year's annual average with --nok-per-usd RATE "
+        f"(and --nok-per-eur RATE for values in EUR), from {RATES_URL}, or give the values "
+        "in USD (value_kusd)"
+    )
 
 
 EXPECTED_LAYOUT = (
@@ -234,9 +284,15 @@ def _number(text: str) -> float:
     return float(text.replace(" ", "").replace(",", "."))
 
 
-def read_purchases(path: Path) -> pa.Table:
+def read_purchases(
+    path: Path, *, nok_per_usd: float | None = None, nok_per_eur: float | None = None
+) -> pa.Table:
     """Validate a purchases file; DataValidationError lists every bad row by its line (CSV) or
-    row (XLSX) number in the file; SourceError when the file cannot be read (`_read_rows`)."""
+    row (XLSX) number in the file; SourceError when the file cannot be read (`_read_rows`).
+
+    Values in NOK or EUR are converted at the bundled Norges Bank annual averages; for a year
+    not in that table at `nok_per_usd` / `nok_per_eur` (NOK per unit; one year's rate, so
+    the rows needing it must all be of one year)."""
     from verdikart.errors import UnknownCodeError
     from verdikart.reference.countries import resolve_country
 
@@ -260,6 +316,8 @@ def read_purchases(path: Path) -> pa.Table:
         raise DataValidationError(["no data rows"], source=table.where)
     materials = _material_index()
     out: dict[str, list[Any]] = {c: [] for c in PURCHASE_COLUMNS}
+    no_rate: dict[int, list[int]] = {}
+    given_for: dict[int, list[int]] = {}
     for n, r in table.rows:
         bad: list[str] = []
         material = r.get("material", "")
@@ -304,11 +362,17 @@ def read_purchases(path: Path) -> pa.Table:
                 value_kusd = _number(r["value_kusd"])
             elif r.get("value", ""):
                 currency = r.get("currency", "")
-                rate = usd_per_unit(currency, year) if year is not None and currency else None
-                if rate is None:
+                cur = currency.strip().upper()
+                rate = usd_per_unit(cur, year) if year is not None and currency else None
+                if rate is None and year is not None and cur in ("NOK", "EUR"):
+                    rate = usd_per_unit(cur, year, nok_per_usd, nok_per_eur)
+                    (no_rate if rate is None else given_for).setdefault(year, []).append(n)
+                    if rate is not None:
+                        value_kusd = _number(r["value"]) * rate / 1000.0
+                elif rate is None:
                     bad.append(
                         f"no exchange rate for currency {currency!r} in {year}; "
-                        "use USD, NOK/EUR 2019-2023, or give value_kusd"
+                        "give the value in USD, NOK or EUR, or give value_kusd"
                     )
                 else:
                     value_kusd = _number(r["value"]) * rate / 1000.0
@@ -329,6 +393,14 @@ def read_purchases(path: Path) -> pa.Table:
         out["year"].append(year)
         out["quantity_t"].append(quantity)
         out["value_kusd"].append(value_kusd)
+    if no_rate:
+        problems.insert(0, missing_rate_problem(no_rate))
+    if len(given_for) > 1:
+        problems.insert(
+            0,
+            f"--nok-per-usd/--nok-per-eur are one year's annual average, but rows of "
+            f"{', '.join(map(str, sorted(given_for)))} need it: assess one year at a time",
+        )
     if problems:
         raise DataValidationError(problems, source=table.where)
     return pa.table(

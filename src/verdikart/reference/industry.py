@@ -166,4 +166,4 @@ def nok_per(currency: str, year: int) -> float:
     return value
 
 
-RATE_SOURCE = "Norges Bank annual averages (Prosess21 status report 2024, seed 000 l.641-647)"
+RATE_SOURCE = "Norges Bank annual averages (Prosess21 status report 2024)"
