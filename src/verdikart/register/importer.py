@@ -486,22 +486,26 @@ def _upsert(session: Session, batch: dict[str, UnitRecord], standard: str) -> tu
         }
         for u in batch.values()
     ]
-    # ON CONFLICT ... DO UPDATE: both databases spell it the same, each dialect builds it
+    # ON CONFLICT ... DO UPDATE: both databases spell it the same, each dialect builds it; one
+    # cached statement run over the batch (executemany), not a freshly compiled VALUES list; on
+    # the Core tables (the ORM would run an upsert row by row)
+    connection = session.connection()
+    unit_table: Any = RegisterUnit.__table__
     stmt: Any
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        stmt = pg_insert(RegisterUnit).values(rows)
+        stmt = pg_insert(unit_table)
     else:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-        stmt = sqlite_insert(RegisterUnit).values(rows)
+        stmt = sqlite_insert(unit_table)
     columns = [k for k in rows[0] if k != "organisation_number"]
     stmt = stmt.on_conflict_do_update(
         index_elements=["organisation_number"], set_={c: stmt.excluded[c] for c in columns}
     )
-    session.execute(stmt)
-    session.execute(
+    connection.execute(stmt, rows)
+    connection.execute(
         delete(RegisterNace).where(
             RegisterNace.organisation_number.in_(numbers), RegisterNace.standard == standard
         )
@@ -513,7 +517,8 @@ def _upsert(session: Session, batch: dict[str, UnitRecord], standard: str) -> tu
         for i, code in enumerate(u.nace, start=1)
     ]  # fmt: skip
     if nace_rows:
-        session.execute(insert(RegisterNace), nace_rows)
+        nace_table: Any = RegisterNace.__table__
+        connection.execute(insert(nace_table), nace_rows)
     return len(numbers) - len(existing & set(numbers)), len(existing & set(numbers))
 
 
