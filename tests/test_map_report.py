@@ -104,6 +104,9 @@ def test_report_in_norwegian_has_summary_stamp_and_names(tmp_path: Path) -> None
     assert "Importavhengighet ikke beregnet" in html and 'href="#tn-1"' in html
     assert "reliance n/a: HS6 270112" in html.split('id="tech-notes"')[1]
     assert "seed" not in html.casefold()
+    # the value-chain section's captions in bokmål too
+    assert "NORs import over 65 % fra én leverandør: Bauksitt (TUR 91 %)" in html
+    assert "norske anlegg" in html and "Norwegian plants" not in html.split("<figcaption>")[1]
     en = _report_lang(tmp_path, "en").read_text(encoding="utf-8")
     assert "Key findings" in en and "Coking coal" in en and "Import reliance not estimated" in en
 
