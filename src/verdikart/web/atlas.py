@@ -59,9 +59,9 @@ def _templates() -> Jinja2Templates:
 
 
 def _lang(request: Request, lang: str | None) -> str:
-    if lang is not None and lang not in LANGS:
+    if lang is not None and lang.strip() and lang not in LANGS:
         raise BadQueryError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
-    chosen = lang or request.cookies.get(LANG_COOKIE)
+    chosen = (lang or "").strip() or request.cookies.get(LANG_COOKIE)
     return chosen if chosen in LANGS else "nb"
 
 
@@ -100,6 +100,7 @@ def _render(request: Request, name: str, lang: str, status: int = 200, **context
             "link": link,
             "w": lambda key: word(str(key), lang),
             "mname": functools.partial(_material_name, lang=lang),
+            "known": _known_material,
             "cname": functools.partial(_country_name, lang=lang),
             **context,
         },
@@ -119,6 +120,13 @@ def _material_name(mid: str | None, lang: str) -> str:
     if m is None:
         return mid
     return m.name_no if lang == "nb" else m.name_en
+
+
+def _known_material(mid: str | None) -> bool:
+    """Whether the reference knows a material (only those get a link to their page)."""
+    from verdikart.reference.materials import find_material
+
+    return bool(mid) and find_material(str(mid)) is not None
 
 
 def _country_name(code: str | None, lang: str) -> str:
