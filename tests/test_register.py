@@ -151,6 +151,20 @@ def test_bad_field_in_csv_names_row_and_field(tmp_path: Path, service: Any) -> N
     assert _counts(service) == (0, 0)
 
 
+def test_nul_in_a_name_is_refused(tmp_path: Path, service: Any) -> None:
+    from verdikart.errors import SourceError
+
+    units = json.loads(gzip.decompress((FIX / "enheter.json.gz").read_bytes()))
+    units[1]["navn"] = "SLETTET\x00ENHET"
+    bad = tmp_path / "enheter.json"
+    text = json.dumps(units, indent=2)
+    bad.write_text(text, encoding="utf-8")
+    start = [i for i, line in enumerate(text.split("\n"), start=1) if line == "  {"][1]
+    with pytest.raises(SourceError, match=rf"line {start}, field 'navn': record 2: .*NUL"):
+        _register(service).import_file(bad)
+    assert _counts(service) == (0, 0)
+
+
 def test_stream_parser_across_tiny_windows(monkeypatch: pytest.MonkeyPatch) -> None:
     """The sliding window never needs the whole file: with 7-character chunks every record
     still comes out, on the line it starts on."""
@@ -295,6 +309,7 @@ def test_hidden_details_are_invisible_to_a_buyer_not_chosen(client: Any, service
         ({"details": {"certifications": [{"standard": "ISO 9001", "valid_until": "2001-01-01"}]}},
          "expired"),
         ({"details": {"ncage": "bad"}}, "details.ncage"),
+        ({"details": {"references": ["ok", "a\x00b"]}}, "NUL character"),
     ],
 )  # fmt: skip
 def test_bad_profile_is_422_naming_the_field(

@@ -382,8 +382,12 @@ def parse_unit(raw: dict[str, Any], path: Path, line: int, where: str, kind: str
     name = _text(raw.get("navn"))
     if name is None:
         raise fail("navn", "the name is missing")
+    if "\x00" in name:
+        raise fail("navn", "contains a NUL character (\\x00)")
     form_obj = raw.get("organisasjonsform")
     form = _text(form_obj.get("kode")) if isinstance(form_obj, dict) else _text(form_obj)
+    if form is not None and not re.fullmatch(r"[A-ZÆØÅ0-9]{1,10}", form):
+        raise fail("organisasjonsform.kode", f"not an organisation form code: {form!r}")
     nace: list[str] = []
     for i in (1, 2, 3):
         key = f"naeringskode{i}"

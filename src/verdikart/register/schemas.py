@@ -10,7 +10,14 @@ import re
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from verdikart.errors import DataValidationError
 from verdikart.register.importer import orgnr_problem
@@ -116,10 +123,36 @@ class ProfileDetails(BaseModel):
     ncage: str | None = Field(default=None, pattern=r"^[A-Z0-9]{5}$")
 
 
+def nul_paths(value: Any, path: str = "") -> list[str]:
+    """Where a NUL character (\\x00) sits in a JSON-like value: PostgreSQL cannot store one, and
+    no real text holds one."""
+    if isinstance(value, str):
+        return [path or "value"] if "\x00" in value else []
+    items: list[tuple[Any, Any]] = []
+    if isinstance(value, dict):
+        items = list(value.items())
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    found: list[str] = []
+    for key, item in items:
+        where = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and "\x00" in key:
+            found.append(where)
+        found += nul_paths(item, where)
+    return found
+
+
 class ProfileIn(BaseModel):
     """A supplier's profile: public `summary` and `codes`, confidential `details`."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def no_nul(cls, data: Any) -> Any:
+        if found := nul_paths(data):
+            raise ValueError(f"contains a NUL character (\\x00) at {', '.join(found)}")
+        return data
 
     organisation_number: str | None = None
     summary: str = Field(min_length=1, max_length=2000)

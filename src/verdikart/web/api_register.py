@@ -30,7 +30,12 @@ Register = Annotated[RegisterService, Depends(register_service)]
 
 
 class ShareIn(BaseModel):
-    buyer: str = Field(min_length=1, max_length=200, description="The buyer organisation's name.")
+    buyer: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[^\x00]*$",
+        description="The buyer organisation's name.",
+    )
 
 
 @router.get("/units/{organisation_number}")
