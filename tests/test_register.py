@@ -323,6 +323,16 @@ def test_bad_profile_is_422_naming_the_field(
     assert client.get("/api/register/profile", headers=supplier).status_code == 404
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["cpv=abc", "nace=x", "hs=12", "material=unobtainium", "stage=silicon/none", "", "limit=0"],
+)
+def test_bad_search_is_4xx_never_500(client: Any, service: Any, query: str) -> None:
+    buyer = auth(service.add_user("Buyer", "Bo")["token"])
+    response = client.get(f"/api/register/profiles?{query}", headers=buyer)
+    assert response.status_code in (400, 422), (query, response.status_code, response.text)
+
+
 def test_units_over_http(client: Any, service: Any) -> None:
     _register(service).import_file(FIX / "enheter.json.gz")
     buyer = auth(service.add_user("Buyer", "Bo")["token"])

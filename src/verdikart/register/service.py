@@ -185,11 +185,11 @@ class RegisterService:
         material also matches its value-chain stages). Public summaries only."""
         conditions = []
         if cpv:
-            conditions.append(_code_like("cpv", cpv_prefix(cpv)))
+            conditions.append(_code_like("cpv", cpv_prefix(_checked("cpv", cpv))))
         if nace:
-            conditions.append(_code_like("nace", normalise_code("nace", nace)))
+            conditions.append(_code_like("nace", _checked("nace", nace)))
         if hs:
-            conditions.append(_code_like("hs", normalise_code("hs", hs)))
+            conditions.append(_code_like("hs", _checked("hs", hs)))
         if stage:
             code = _checked("stage", stage)
             conditions.append((ProfileCode.scheme == "stage") & (ProfileCode.code == code))
