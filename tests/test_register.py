@@ -300,6 +300,44 @@ def test_hidden_details_are_invisible_to_a_buyer_not_chosen(client: Any, service
     assert after["access"] == "public" and "details" not in after
 
 
+def test_cli_profile_set_share_show(
+    db_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from verdikart.cli import cli
+
+    monkeypatch.setenv("VERDIKART_DB_URL", db_url)
+    runner = CliRunner()
+
+    def user(org: str) -> str:
+        out = runner.invoke(
+            cli, ["exchange", "add-user", "--org", org, "--name", "x", "--format", "json"]
+        )
+        return str(json.loads(out.output)["token"])
+
+    supplier, chosen, other = user("Supplier AS"), user("Chosen Buyer"), user("Other Buyer")
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps(_profile()), encoding="utf-8")
+    made = runner.invoke(cli, ["register", "profile", "set", str(path), "--token", supplier])
+    assert made.exit_code == 0, made.output
+    pid = json.loads(made.output)["id"]
+    shared = runner.invoke(
+        cli,
+        ["register", "profile", "share", pid, "--buyer", "Chosen Buyer", "--token", supplier],
+    )
+    assert shared.exit_code == 0, shared.output
+    seen = runner.invoke(cli, ["register", "profile", "show", pid, "--token", other])
+    assert "SECRET-CAPACITY-NOTE" not in seen.output and json.loads(seen.output)["access"] == (
+        "public"
+    )
+    got = json.loads(
+        runner.invoke(cli, ["register", "profile", "show", pid, "--token", chosen]).output
+    )
+    assert got["details"]["description"] == "SECRET-CAPACITY-NOTE"
+    found = runner.invoke(cli, ["register", "search", "--cpv", "44316000", "--format", "json"])
+    assert [r["id"] for r in json.loads(found.output)] == [pid]
+    assert "SECRET" not in found.output
+
+
 @pytest.mark.parametrize(
     ("change", "words"),
     [

@@ -135,6 +135,10 @@ SHORT_HELP = {
     "register download": "Download Enhetsregisteret's bulk file.",
     "register show": "One organisation or site from the register.",
     "register search": "Who can deliver a material, stage or code.",
+    "register profile": "Your organisation's capability profile.",
+    "register profile set": "Create or replace your profile from a JSON file.",
+    "register profile show": "A profile; its details if yours or shared with you.",
+    "register profile share": "Show your profile's details to a buyer, or stop.",
     "serve": "Run the web app (materialbørs pages and API).",
 }
 # Help for options declared without it (in modules other workers own), by command and option.

@@ -180,4 +180,68 @@ def search(
     emit(flat, fmt, columns=("organisation", "organisation_number", "summary", "codes", "id"))
 
 
+token_option = click.option(
+    "--token",
+    envvar="VERDIKART_TOKEN",
+    required=True,
+    help="Access token of the acting user (env VERDIKART_TOKEN), from `exchange add-user`.",
+)
+
+
+@register.group("profile")
+def profile() -> None:
+    """Your organisation's capability profile: public summary and codes, shared details."""
+
+
+@profile.command("set")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@token_option
+@format_option(default="json")
+@pass_context
+def profile_set(ctx: Context, path: Path, token: str, fmt: str) -> None:
+    """Create or replace your profile from a JSON file (layout in docs/register.md)."""
+    import json
+
+    from verdikart.errors import SourceError
+
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise SourceError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from exc
+    except UnicodeDecodeError as exc:
+        raise SourceError(path, f"not UTF-8: {exc}") from exc
+    app = ctx.app()
+    emit(app.register().put_profile(app.exchange().authenticate(token), payload), fmt)
+
+
+@profile.command("show")
+@click.argument("profile_id", required=False)
+@token_option
+@format_option(default="json")
+@pass_context
+def profile_show(ctx: Context, profile_id: str | None, token: str, fmt: str) -> None:
+    """A profile (yours without an id): details only if yours or shared with you."""
+    app = ctx.app()
+    who = app.exchange().authenticate(token)
+    reg = app.register()
+    emit(reg.get_profile(who, profile_id) if profile_id else reg.my_profile(who), fmt)
+
+
+@profile.command("share")
+@click.argument("profile_id")
+@click.option("--buyer", required=True, help="The buyer organisation's name.")
+@click.option("--stop", is_flag=True, help="Stop sharing with this buyer.")
+@token_option
+@format_option(default="json")
+@pass_context
+def profile_share(
+    ctx: Context, profile_id: str, buyer: str, stop: bool, token: str, fmt: str
+) -> None:
+    """Show your profile's details to a buyer organisation (or stop, with --stop)."""
+    app = ctx.app()
+    who = app.exchange().authenticate(token)
+    reg = app.register()
+    emit(reg.unshare(who, profile_id, buyer) if stop else reg.share(who, profile_id, buyer), fmt)
+
+
 COMMANDS: list[click.Command] = [register]
