@@ -39,10 +39,10 @@ class SectorLink(NamedTuple):
 NATO_2024 = "NATO defence-critical raw materials list, 3 Dec 2024"
 DOE_2023 = "US DOE Critical Materials Assessment 2023"
 IEA_2024 = "IEA Global Critical Minerals Outlook 2024"
-SEED_003_POS = "Prosess21, input on mapping critical value chains (seed 003), 'Norges posisjon'"
-SEED_002 = "Prosess21, mandate for the expert group on processed CRMs (seed 002)"
-SEED_000 = "Prosess21, status of the process industry 2024 (seed 000), plant list"
-SEED_001 = "Prosess21, circular economy report 2020 (seed 001)"
+SEED_003_POS = "Prosess21, input on mapping critical value chains, 'Norges posisjon'"
+SEED_002 = "Prosess21, mandate for the expert group on processed CRMs"
+SEED_000 = "Prosess21, status of the process industry 2024, plant list"
+SEED_001 = "Prosess21, circular economy report 2020"
 
 _DEFENCE = (
     "aluminium",

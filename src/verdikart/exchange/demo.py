@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from verdikart.exchange.auth import Principal
     from verdikart.exchange.service import ExchangeService
 
-SEED = "Prosess21 circular-economy report 2020 (seed 001)"
+SEED = "Prosess21 circular-economy report 2020"
 ILLUSTRATIVE = "ILLUSTRATIVE demo values, not a measured analysis"
 DEMO_MARK = "demo: "
 
