@@ -86,6 +86,27 @@ def test_overview_both_languages_matches_the_core(client: TestClient, core: Any,
     assert pct(first["top_supplier_share"], lang) in html
 
 
+def test_csv_downloads_equal_the_core(client: TestClient, core: Any) -> None:
+    import csv
+    import io
+
+    from verdikart.chains.mapping import MapRequest
+
+    response = client.get("/?lang=nb&position=vulnerability&format=csv")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    expected = [r for r in core.map(MapRequest()).rows if r["position"] == "vulnerability"]
+    assert [r["material"] for r in rows] == [r["material"] for r in expected]
+    assert float(rows[0]["top_supplier_share"]) == pytest.approx(expected[0]["top_supplier_share"])
+    matrix = list(csv.DictReader(io.StringIO(client.get("/matrix?format=csv&critical=1").text)))
+    table = core.criticality(year=2023, materials=None, perspective="EU").to_pylist()
+    assert len(matrix) == sum(1 for r in table if r["stage"] == "max" and r["critical"])
+    assert 'href="/?lang=en&amp;format=csv"' in get(client, "/?lang=en")
+    get(client, "/?format=pdf", 422)
+
+
 def test_overview_filters_by_sector(client: TestClient, core: Any) -> None:
     from verdikart.chains.mapping import MapRequest
 

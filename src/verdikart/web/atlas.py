@@ -179,6 +179,39 @@ def _finite(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+# ---------------------------------------------------------------- downloads
+
+OVERVIEW_CSV = ("material", "material_name", "year", "position", "import_value_kusd",
+                "export_value_kusd", "net_import_value_kusd", "n_suppliers", "top_supplier",
+                "top_supplier_share", "concentration_flag", "hhi", "geopolrisk_score", "lists",
+                "sectors", "source")  # fmt: skip
+MATRIX_CSV = ("material", "year", "sr", "sr_stage", "ei", "critical", "source")
+
+
+def _check_format(value: str | None) -> None:
+    if value not in (None, "", "html", "csv"):
+        raise BadQueryError(f"format must be html or csv, not {value!r}")
+
+
+def csv_response(rows: list[dict[str, Any]], columns: tuple[str, ...], filename: str) -> Response:
+    """The rows a page shows as a CSV download: the core's column names, full precision, a
+    decimal point (machine-readable, like the CLI's CSV)."""
+    import csv
+    import io
+
+    from verdikart.report.labels import plain
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([plain(r.get(c)) for c in columns] for r in rows)
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
 # ---------------------------------------------------------------- overview
 
 
@@ -192,6 +225,7 @@ def overview(
     position: str | None = None,
     sector: str | None = None,
     sort: str = "rank",
+    format: str | None = None,  # noqa: A002 -- the query parameter's public name
 ) -> Response:
     def build(lng: str) -> Response:
         from verdikart.chains.mapping import MapRequest
@@ -202,6 +236,7 @@ def overview(
             raise BadQueryError(f"sort must be one of {', '.join(OVERVIEW_SORTS)}, not {sort!r}")
         if position not in (None, "", *POSITIONS):
             raise BadQueryError(f"position must be vulnerability or advantage, not {position!r}")
+        _check_format(format)
         if sector not in (None, "", *SECTORS):
             raise BadQueryError(f"sector must be one of {', '.join(SECTORS)}, not {sector!r}")
         chosen = [x for x in (list_ or []) if x]
@@ -227,6 +262,8 @@ def overview(
                     str(r.get("material")),
                 ),
             )
+        if format == "csv":
+            return csv_response(rows, OVERVIEW_CSV, f"verdikart-{ref.id}-{result.year}.csv")
         flagged = [r for r in result.rows if r.get("concentration_flag")]
         scored = [r for r in result.rows if _finite(r.get("geopolrisk_score"))]
         top = max(scored, key=lambda r: r["geopolrisk_score"]) if scored else None
@@ -437,12 +474,14 @@ def matrix_page(
     lang: str | None = None,
     list_: Annotated[list[str] | None, Query(alias="list")] = None,
     critical: str | None = None,
+    format: str | None = None,  # noqa: A002 -- the query parameter's public name
 ) -> Response:
     def build(lng: str) -> Response:
         from verdikart.reference.inputs import list_ids
         from verdikart.reference.materials import find_material
         from verdikart.reference.materials import lists as all_lists
 
+        _check_format(format)
         if critical not in (None, "", "1", "0"):
             raise BadQueryError(f"critical must be 1 or 0, not {critical!r}")
         chosen = [x for x in (list_ or []) if x]
@@ -463,6 +502,8 @@ def matrix_page(
         if critical == "1":
             rows = [r for r in rows if r["critical"]]
         rows.sort(key=lambda r: (-r["sr"], r["material"]))
+        if format == "csv":
+            return csv_response(rows, MATRIX_CSV, f"verdikart-matrix-{EU_YEAR}.csv")
         ei_max = max([10.0, *(r["ei"] for r in rows)])
         sr_max = max([5.0, *(r["sr"] for r in rows)])
         pw, ph = MATRIX_W - PAD_L - PAD_R, MATRIX_H - PAD_T - PAD_B
