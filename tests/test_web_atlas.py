@@ -165,6 +165,16 @@ def test_material_page_both_languages(client: TestClient, core: Any, lang: str) 
         assert TEXT[heading][0 if lang == "nb" else 1] in unescape(html)
 
 
+def test_material_page_shows_norways_position_and_plants(client: TestClient, core: Any) -> None:
+    html = unescape(get(client, "/materials/cobalt?lang=en"))
+    view = core.chain_show("cobalt", language="en")
+    own = [s for s in view["stages"] if s["material"] == "cobalt" and s["position"]]
+    table = html.split('id="position"')[1].split("</table>")[0]
+    assert table.count("<tr>") == len(own) + 1
+    assert "Glencore Nikkelverk AS, Nikkelverk (Kristiansand)" in html
+    assert "cobalt-metal: 3,541 t" in html
+
+
 def test_material_by_norwegian_name_and_unknown(client: TestClient) -> None:
     assert "<h1>Kobolt" in get(client, "/materials/kobolt?lang=nb")
     html = get(client, "/materials/cobolt?lang=en", 404)

@@ -319,6 +319,8 @@ def material_page(request: Request, material_id: str, lang: str | None = None) -
         with _core(request) as core:
             svg = None
             imports: list[dict[str, Any]] = []
+            position: list[dict[str, Any]] = []
+            plants: list[dict[str, Any]] = []
             try:
                 view = core.chain_show(m.id, language=lng)
                 svg = _STYLE_ELEMENT.sub("", chain_svg(view, lng, scope=CHAIN_SCOPE), count=1)
@@ -327,6 +329,10 @@ def material_page(request: Request, material_id: str, lang: str | None = None) -
                     for s in view["stages"]
                     if s.get("material") == m.id and s.get("imports")
                 ]
+                own = [s for s in view["stages"] if s.get("material") == m.id]
+                position = [{"stage": s["name"], **s["position"]} for s in own if s.get("position")]
+                own_ids = {s["stage"] for s in own}
+                plants = [p for p in view["plants"] if own_ids & set(p.get("stages_out") or ())]
             except UnknownCodeError as exc:
                 notes.append(str(exc))
             try:
@@ -355,6 +361,8 @@ def material_page(request: Request, material_id: str, lang: str | None = None) -
             lists=lists(),
             svg=svg,
             imports=imports,
+            position=position,
+            plants=plants,
             production=stages,
             gpr=gpr,
             eu=eu,

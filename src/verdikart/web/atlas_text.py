@@ -113,6 +113,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "sort": ("Sorter etter", "Sort by"),
     "plants": ("Norske anlegg", "Norwegian plants"),
     "sector": ("Sektor", "Sector"),
+    "norway_position": ("Norges posisjon", "Norway's position"),
     "download_csv": ("Last ned tabellen (CSV)", "Download the table (CSV)"),
     "sectors": ("Sektorer", "Sectors"),
     "all_sectors": ("Alle sektorer", "All sectors"),
