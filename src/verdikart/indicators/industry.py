@@ -308,6 +308,19 @@ def hs_chapter_expr(rel: Relations, *, year: int, flow: str = "export") -> ir.Ta
         label_en=j.label_en.fill_null("(no HS chapter)"),
         label_nb=j.label_nb.fill_null("(uten HS-kapittel)"),
     ).agg(value_nok=j.value_nok.sum(), process_industry_value_nok=j.pi_value.sum())
+    # every row of the seed's table, also a chapter group with no trade in the year (0 NOK:
+    # no row published), then the codes with no HS chapter
+    known = chapters.select("chapter_group", "position", "label_en", "label_nb").distinct()
+    gk = g.select(k_group=g.chapter_group, k_value=g.value_nok, k_pi=g.process_industry_value_nok)
+    filled = known.left_join(gk, known.chapter_group == gk.k_group).select(
+        "chapter_group",
+        "position",
+        "label_en",
+        "label_nb",
+        value_nok=gk.k_value.fill_null(0.0),
+        process_industry_value_nok=gk.k_pi,
+    )
+    g = filled.cast(g.schema()).union(g.filter(g.chapter_group == "??"))
     tot = g.aggregate(t_value=g.value_nok.sum(), t_pi=g.process_industry_value_nok.sum())
     total_row = tot.select(
         chapter_group=ibis.literal(TOTAL),
