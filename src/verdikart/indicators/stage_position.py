@@ -393,7 +393,7 @@ def stage_position_expr(
 def latest_trade_year(engine: Engine, relations: Relations | None = None) -> int | None:
     """The latest year of ``trade_analysis`` (None when the store holds no trade)."""
     rel = relations if relations is not None else engine.relations()
-    rows = engine.rows(rel.trade_analysis.year.max().name("year").as_table())
+    rows = engine.rows(rel.analysis_years.year.max().name("year").as_table())
     value = rows[0]["year"] if rows else None
     return int(value) if value is not None else None
 
