@@ -135,7 +135,8 @@ def test_mapping_report_has_the_value_chain_pictures(runner: CliRunner, tmp_path
     )
     assert result.exit_code == 0, result.output
     html = out.read_text(encoding="utf-8")
-    section = html[html.index('<section id="value-chains">') : html.index("</section>")]
+    start = html.index('<section id="value-chains">')
+    section = html[start : html.index("</section>", start)]
     figures = re.findall(r'<figure class="chain" id="fig-chain-([a-z-]+)">', section)
     assert len(figures) == 9 and {"nickel", "aluminium", "silicon"} <= set(figures)
     assert section.count("<svg") == 9

@@ -8,6 +8,7 @@ pages. The status and exit code of each class are declared once, in `verdikart.e
 
 from __future__ import annotations
 
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +28,7 @@ from verdikart.errors import (
     VerdikartError,
 )
 from verdikart.exchange.auth import AuthenticationError
+from verdikart.web.atlas import BadQueryError
 
 # the published mapping (docs/exchange.md, the API's docstring): class -> HTTP status
 STATUS = {
@@ -40,6 +42,7 @@ STATUS = {
     AuthenticationError: 401,
     OfflineError: 503,
     EngineError: 503,
+    BadQueryError: 422,
 }
 
 
@@ -68,6 +71,18 @@ def test_every_error_class_declares_status_and_exit_code() -> None:
 
     unlisted = {c for c in _all_subclasses(VerdikartError) if c.__module__.startswith("verdikart")}
     assert unlisted <= set(STATUS), unlisted - set(STATUS)
+
+
+def _finished(
+    client: Any, url: str, headers: dict[str, str], timeout: float = 60
+) -> dict[str, Any]:
+    """An import job's status once it has ended (jobs run in their own process)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        job = dict(client.get(url, headers=headers).json())
+        if job["status"] in ("done", "failed") or time.monotonic() > deadline:
+            return job
+        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -150,7 +165,7 @@ def test_damaged_xlsx_upload_fails_the_job_with_a_clear_message(app_parts: dict[
         headers=a,
     )
     assert r.status_code == 202, r.text
-    job = client.get(r.json()["status_url"], headers=a).json()
+    job = _finished(client, r.json()["status_url"], a)
     assert job["status"] == "failed"
     assert len(job["problems"]) == 1
     assert job["problems"][0].startswith("streams.xlsx: cannot read XLSX"), job["problems"]
@@ -164,7 +179,11 @@ def test_damaged_xlsx_upload_fails_the_job_with_a_clear_message(app_parts: dict[
         follow_redirects=False,
     )
     assert page.status_code == 303
+    deadline = time.monotonic() + 60
     status = client.get(page.headers["location"])
+    while "running" in status.text and time.monotonic() < deadline:
+        time.sleep(0.1)
+        status = client.get(page.headers["location"])
     assert status.status_code == 200
     assert "failed" in status.text and "streams.xlsx: cannot read XLSX" in status.text
 
@@ -174,7 +193,7 @@ def test_non_utf8_upload_fails_the_job_naming_the_file(app_parts: dict[str, Any]
     text = "name_public;material_class\nSlagg fra Sauda;slag\n".encode("cp1252") + b"\xe6\xf8"
     r = client.post("/api/exchange/imports", files={"file": ("sidestrommer.csv", text)}, headers=a)
     assert r.status_code == 202
-    job = client.get(r.json()["status_url"], headers=a).json()
+    job = _finished(client, r.json()["status_url"], a)
     assert job["status"] == "failed"
     assert job["problems"][0].startswith("sidestrommer.csv: not UTF-8 text"), job["problems"]
 
@@ -254,5 +273,5 @@ def test_xlsx_fixture_still_imports(app_parts: dict[str, Any]) -> None:
     r = client.post(
         "/api/exchange/imports", files={"file": ("streams.xlsx", good.read_bytes())}, headers=a
     )
-    job = client.get(r.json()["status_url"], headers=a).json()
+    job = _finished(client, r.json()["status_url"], a)
     assert job["status"] == "done" and job["rows"] > 0, job
