@@ -125,6 +125,164 @@ TEXT: dict[str, tuple[str, str]] = {
     "defence": ("forsvar", "defence"),
     "energy": ("energi", "energy"),
     "process industry": ("prosessindustri", "process industry"),
+    # -- scenarios, watch and the exchange's needs, matches and potential (web/atlas_scenarios.py,
+    # web/atlas_exchange.py)
+    "scenarios": ("Scenarier", "Scenarios"),
+    "scenario_intro": (
+        "Hva om en leverandør stanser eller kutter eksporten? Velg et ferdig scenario eller "
+        "angi ett sjokk; resultatet viser tapt import, hva andre leverandører kan erstatte, "
+        "gjenstående gap og ringvirkninger i verdikjedene.",
+        "What if a supplier stops or cuts its exports? Choose a shipped scenario or give one "
+        "shock; the result shows the imports lost, what other suppliers can re-source, the "
+        "residual gap and the knock-on effects down the value chains.",
+    ),
+    "shipped_scenario": ("Ferdig scenario", "Shipped scenario"),
+    "none_chosen": ("(ingen)", "(none)"),
+    "shock": ("Sjokk", "Shock"),
+    "shocks": ("Sjokk", "Shocks"),
+    "supplier_country": ("Leverandørland", "Supplier country"),
+    "change_pct": ("Endring i eksporten (%)", "Change in exports (%)"),
+    "importer": ("Importør", "Importer"),
+    "basis": ("Grunnlag", "Basis"),
+    "basis_value": ("verdi", "value"),
+    "basis_quantity": ("mengde", "quantity"),
+    "latest": ("siste", "latest"),
+    "run": ("Kjør", "Run"),
+    "result": ("Resultat", "Result"),
+    "scenario_result": (
+        "{name} ({year}, andel av importen etter {basis})",
+        "{name} ({year}, share of imports by {basis})",
+    ),
+    "product": ("Produkt", "Product"),
+    "lost_share": ("Tapt andel av importen", "Share of imports lost"),
+    "resourced_share": ("Erstattet av andre leverandører", "Re-sourced from other suppliers"),
+    "residual_gap_share": ("Gjenstående gap", "Residual gap"),
+    "years_to_close": ("År til gapet er lukket", "Years to close the gap"),
+    "alternative_suppliers": ("Alternative leverandører", "Alternative suppliers"),
+    "top_before_after": ("Største leverandør før → etter", "Top supplier before → after"),
+    "knock_on": ("Ringvirkninger", "Knock-on effects"),
+    "knock_on_stages": ("Berørte ledd", "Stages hit"),
+    "kind": ("Type", "Kind"),
+    "name": ("Navn", "Name"),
+    "relation": ("Forhold", "Relation"),
+    "output_stage": ("Produkt (ledd)", "Output (stage)"),
+    "capacity_t": ("Kapasitet (tonn)", "Capacity (tonnes)"),
+    "output_at_risk_t": ("Produksjon i fare (tonn)", "Output at risk (tonnes)"),
+    "assumptions": ("Forutsetninger", "Assumptions"),
+    "assumption_text": (
+        "{material}: {divert} av andre leverandørers eksport til tredjeland første år, "
+        "deretter {growth} i året, høyst {years} år",
+        "{material}: divert {divert} of other suppliers' exports to third countries in the "
+        "first year, then {growth} a year, at most {years} years",
+    ),
+    "no_result_rows": (
+        "Scenarioet traff ingen import i dette året.",
+        "The scenario hit no imports in this year.",
+    ),
+    "chart_legend": (
+        "Stolpene: tapt andel av importen, delt i erstattet (blå) og gjenstående gap (rød).",
+        "The bars: the share of imports lost, split into re-sourced (blue) and residual gap (red).",
+    ),
+    "computing": (
+        "Beregner … dette kan ta noen sekunder.",
+        "Computing … this may take a few seconds.",
+    ),
+    "watch": ("Varsling", "Watch"),
+    "watch_intro": (
+        "Tidlig varsling: varsler fra handels- og produksjonsseriene og daterte politiske "
+        "tiltak, hver med belegg og kilder.",
+        "Early warning: alerts from the trade and production series and dated policy events, "
+        "each with its evidence and sources.",
+    ),
+    "new_since": ("Nye siden (ÅÅÅÅ-MM-DD)", "New since (YYYY-MM-DD)"),
+    "alerts_count": ("{n} varsler", "{n} alerts"),
+    "alerts_since": (
+        "{n} varsler datert {since} eller senere",
+        "{n} alerts dated {since} or later",
+    ),
+    "date": ("Dato", "Date"),
+    "rule": ("Regel", "Rule"),
+    "partner": ("Partner", "Partner"),
+    "evidence": ("Belegg", "Evidence"),
+    "value": ("Verdi", "Value"),
+    "supplier_share": ("leverandørandel over terskel", "supplier share over threshold"),
+    "hhi_rise": ("HHI stiger", "HHI rising"),
+    "new_dominant_supplier": ("ny dominerende leverandør", "new dominant supplier"),
+    "export_drop": ("leverandørs eksport faller", "supplier's exports dropping"),
+    "unit_value_jump": ("enhetsverdi hopper", "unit-value jump"),
+    "production_hhi_rise": ("verdensproduksjonen konsentreres", "world production concentrating"),
+    "list_status_change": ("endret status på EU-listen", "EU-list status changed"),
+    "policy_event": ("politisk tiltak", "policy event"),
+    "needs": ("Behov", "Needs"),
+    "matches": ("Treff", "Matches"),
+    "potential": ("Sekundærpotensial", "Secondary-supply potential"),
+    "side_streams": ("Sidestrømmer", "Side streams"),
+    "signed_in_as": ("Innlogget som {user} · {org}", "Signed in as {user} · {org}"),
+    "own_needs": ("Våre behov", "Our needs"),
+    "others_needs": (
+        "Andre organisasjoners behov (bare sammendrag)",
+        "Other organisations' needs (summaries only)",
+    ),
+    "no_needs": ("Ingen behov registrert.", "No needs registered."),
+    "material_class": ("Materialklasse", "Material class"),
+    "region": ("Fylke", "County"),
+    "limits": ("Krav", "Limits"),
+    "site": ("Anlegg", "Site"),
+    "max_distance_km": ("Maks. avstand (km)", "Max. distance (km)"),
+    "need": ("Behov", "Need"),
+    "stream": ("Strøm", "Stream"),
+    "matches_for_need": ("Strømmer som passer behovet «{name}»", "Streams for the need “{name}”"),
+    "matches_for_stream": (
+        "Behov som strømmen «{name}» kan dekke",
+        "Needs the stream “{name}” could serve",
+    ),
+    "no_matches": ("Ingen treff.", "No matches."),
+    "nothing_to_match": (
+        "Organisasjonen har verken behov eller sidestrømmer å finne treff for.",
+        "Your organisation has no needs or side streams to match.",
+    ),
+    "matches_yes": ("passer", "matches"),
+    "matches_no": ("passer ikke", "does not match"),
+    "distance": ("Avstand", "Distance"),
+    "access": ("Tilgang", "Access"),
+    "access_owner": ("egen", "own"),
+    "access_disclosed": ("innsyn gitt", "disclosed"),
+    "access_summary": ("bare sammendrag", "summary only"),
+    "quantity_band": ("Mengde", "Quantity"),
+    "quantity_t_per_year": ("Mengde (tonn/år)", "Quantity (tonnes/year)"),
+    "hazardous": ("Farlig", "Hazardous"),
+    "critical_materials": ("Kritiske materialer", "Critical materials"),
+    "pass": ("oppfylt", "met"),
+    "fail": ("ikke oppfylt", "not met"),
+    "unknown": ("ukjent", "unknown"),
+    "other_organisation": ("annen organisasjon", "another organisation"),
+    "confidential_note": (
+        "Bare offentlige sammendrag vises, med mindre eieren har gitt din organisasjon innsyn. "
+        "Hver lesing av detaljer logges.",
+        "Only public summaries are shown unless the owner has agreed to disclose details to "
+        "your organisation. Every read of details is logged.",
+    ),
+    "potential_intro": (
+        "Hvor mye av Norges import av et kritisk materiale kan sidestrømmene i materialbørsen "
+        "dekke? Andre organisasjoners strømmer vises bare samlet, avrundet, og bare når minst "
+        "tre organisasjoner bidrar og ingen dominerer; egne strømmer vises for seg.",
+        "How much of Norway's imports of a critical material could the exchange's side "
+        "streams cover? Other organisations' streams are shown only as an aggregate, rounded, "
+        "and only when at least three organisations contribute and none dominates; your own "
+        "streams are shown apart.",
+    ),
+    "imports_t": ("Norges import (tonn)", "Norway's imports (tonnes)"),
+    "imports_basis_t": ("Import som {basis} (tonn)", "Imports as {basis} (tonnes)"),
+    "import_grade": ("Innhold av {basis} i importen", "{basis} content of the imports"),
+    "others_streams": ("Andre organisasjoners strømmer", "Other organisations' streams"),
+    "own_streams": ("Egne strømmer", "Own streams"),
+    "secondary_t": ("Sekundærtilgang ({basis}, tonn/år)", "Secondary supply ({basis}, t/year)"),
+    "share_of_imports": ("Andel av importen", "Share of imports"),
+    "n_streams": ("Antall strømmer", "Number of streams"),
+    "withheld": ("holdt tilbake", "withheld"),
+    "released": ("frigitt", "released"),
+    "hs6_codes": ("HS6-koder", "HS6 codes"),
+    "sign_in": ("Logg inn", "Sign in"),
 }
 
 SECTORS = ("defence", "energy", "process industry")
