@@ -106,3 +106,109 @@ class ProfileShare(Base):
     granted_by: Mapped[str] = mapped_column(ForeignKey("ex_user.id"))
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+
+# --- needs and the confidential index of profiles (migration 0005) ---------------------------
+
+NEED_SOURCES = ("manual", "eforms")
+
+
+class Need(Base):
+    """What a public buyer or prime contractor needs: entered by hand or read from an eForms
+    notice (`source`, `notice_id`). Needs are visible to everyone signed in (the notices they
+    come from are public); the owning organisation is the buyer."""
+
+    __tablename__ = "rg_need"
+    __table_args__ = (Index("ix_rg_need_notice", "source", "notice_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    owner_org_id: Mapped[str | None] = mapped_column(
+        ForeignKey("ex_organisation.id"), default=None, index=True
+    )
+    buyer_name: Mapped[str | None] = mapped_column(String(500), default=None)
+    title: Mapped[str] = mapped_column(String(1000))
+    description: Mapped[str] = mapped_column(Text, default="")
+    cpv_main: Mapped[str | None] = mapped_column(String(8), default=None)
+    nuts: Mapped[list[str]] = mapped_column(JSON, default=list)
+    region: Mapped[str | None] = mapped_column(String(2), default=None)
+    deadline: Mapped[date | None] = mapped_column(Date, default=None)
+    required_certifications: Mapped[list[str]] = mapped_column(JSON, default=list)
+    clearance_level: Mapped[str | None] = mapped_column(String(20), default=None)
+    max_lead_time_weeks: Mapped[int | None] = mapped_column(Integer, default=None)
+    lots: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    source: Mapped[str] = mapped_column(String(10))
+    notice_id: Mapped[str | None] = mapped_column(String(100), default=None)
+    notice_type: Mapped[str | None] = mapped_column(String(40), default=None)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("ex_user.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class NeedCode(Base):
+    """One code a need asks for (CPV main or additional, NACE, HS/CN). `prefix` (the CPV
+    division, NACE division or HS chapter: the first two characters) and `prefix_hi` (the next
+    division; '99999999999' after 99) bound the range of profile codes compared in matching; `sig_len`
+    is the code's significant length (a CPV code without its trailing zeros, at least 2)."""
+
+    __tablename__ = "rg_need_code"
+
+    need_id: Mapped[str] = mapped_column(
+        ForeignKey("rg_need.id", ondelete="CASCADE"), primary_key=True
+    )
+    scheme: Mapped[str] = mapped_column(String(10), primary_key=True)
+    code: Mapped[str] = mapped_column(String(80), primary_key=True)
+    main: Mapped[bool] = mapped_column(Boolean, default=False)
+    prefix: Mapped[str] = mapped_column(String(2))
+    prefix_hi: Mapped[str] = mapped_column(String(12))
+    sig_len: Mapped[int] = mapped_column(Integer)
+
+
+class NeedCertification(Base):
+    """A certification the need requires (valid on the need's deadline)."""
+
+    __tablename__ = "rg_need_cert"
+
+    need_id: Mapped[str] = mapped_column(
+        ForeignKey("rg_need.id", ondelete="CASCADE"), primary_key=True
+    )
+    standard: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+
+class ProfileCertification(Base):
+    """Confidential tier, indexed for matching: a certification a profile holds and until when
+    (the latest date when the profile lists the standard twice). Written with the profile's
+    `details`; read only through `verdikart.register.matching`, which gates it by access."""
+
+    __tablename__ = "rg_profile_cert"
+
+    profile_id: Mapped[str] = mapped_column(
+        ForeignKey("rg_profile.id", ondelete="CASCADE"), primary_key=True
+    )
+    standard: Mapped[str] = mapped_column(String(20), primary_key=True)
+    valid_until: Mapped[date] = mapped_column(Date)
+
+
+class ProfilePrivate(Base):
+    """Confidential tier, indexed for matching: lead time and security clearance rank
+    (1 BEGRENSET .. 4 STRENGT HEMMELIG, NULL unknown). Gated by access like `details`."""
+
+    __tablename__ = "rg_profile_private"
+
+    profile_id: Mapped[str] = mapped_column(
+        ForeignKey("rg_profile.id", ondelete="CASCADE"), primary_key=True
+    )
+    lead_time_weeks: Mapped[int | None] = mapped_column(Integer, default=None)
+    clearance_rank: Mapped[int | None] = mapped_column(Integer, default=None)
+
+
+class DetailRequest(Base):
+    """A buyer asked a supplier to share its profile's details (answered by `ProfileShare`)."""
+
+    __tablename__ = "rg_detail_request"
+    __table_args__ = (UniqueConstraint("profile_id", "requester_org_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    profile_id: Mapped[str] = mapped_column(ForeignKey("rg_profile.id", ondelete="CASCADE"))
+    requester_org_id: Mapped[str] = mapped_column(ForeignKey("ex_organisation.id"), index=True)
+    requested_by: Mapped[str] = mapped_column(ForeignKey("ex_user.id"))
+    message: Mapped[str] = mapped_column(String(1000), default="")
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

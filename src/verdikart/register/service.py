@@ -38,6 +38,7 @@ from verdikart.register.models import (
     RegisterNace,
     RegisterUnit,
 )
+from verdikart.register.needs import index_details
 from verdikart.register.schemas import chain_codes, cpv_prefix, normalise_code, parse_profile
 
 if TYPE_CHECKING:
@@ -142,6 +143,7 @@ class RegisterService:
             session.flush()
             session.execute(delete(ProfileCode).where(ProfileCode.profile_id == profile.id))
             session.add_all(ProfileCode(profile_id=profile.id, scheme=s, code=c) for s, c in codes)
+            index_details(session, profile.id, profile_in.details)
             session.flush()
             audit(
                 session,
