@@ -86,25 +86,103 @@ def test_overview_both_languages_matches_the_core(client: TestClient, core: Any,
     assert pct(first["top_supplier_share"], lang) in html
 
 
-def test_csv_downloads_equal_the_core(client: TestClient, core: Any) -> None:
+def _csv(response: Any, lang: str) -> list[list[str]]:
     import csv
     import io
 
-    from verdikart.chains.mapping import MapRequest
-
-    response = client.get("/?lang=nb&position=vulnerability&format=csv")
-    assert response.status_code == 200
+    assert response.status_code == 200, response.text[-300:]
     assert response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(response.text)))
+    body = response.content.decode("utf-8-sig" if lang == "nb" else "utf-8")
+    assert response.content.startswith(b"\xef\xbb\xbf") == (lang == "nb")  # BOM for Excel
+    return list(csv.reader(io.StringIO(body), delimiter=";" if lang == "nb" else ","))
+
+
+def test_csv_downloads_equal_the_core(client: TestClient, core: Any) -> None:
+    from verdikart.chains.mapping import MapRequest
+
+    rows = _csv(client.get("/?lang=nb&position=vulnerability&format=csv&table=mapping"), "nb")
+    head, body = rows[0], rows[1:]
+    assert head[:3] == ["Råvare (id)", "Råvare", "År"]
+    assert "Største leverandørs andel (0–1)" in head
     expected = [r for r in core.map(MapRequest()).rows if r["position"] == "vulnerability"]
-    assert [r["material"] for r in rows] == [r["material"] for r in expected]
-    assert float(rows[0]["top_supplier_share"]) == pytest.approx(expected[0]["top_supplier_share"])
-    matrix = list(csv.DictReader(io.StringIO(client.get("/matrix?format=csv&critical=1").text)))
+    assert [r[0] for r in body] == [r["material"] for r in expected]
+    share = body[0][head.index("Største leverandørs andel (0–1)")]
+    assert "," in share and float(share.replace(",", ".")) == pytest.approx(
+        expected[0]["top_supplier_share"]
+    )
+    assert body[0][1] == "Kobolt" or body[0][1] != body[0][0]  # the Norwegian name
+    en = _csv(client.get("/?lang=en&format=csv"), "en")  # the page's first table by default
+    assert (
+        en[0][:3] == ["Material (id)", "Material", "Year"] and "Top supplier share (0–1)" in en[0]
+    )
+    matrix = _csv(client.get("/matrix?lang=en&format=csv&table=matrix&critical=1"), "en")
     table = core.criticality(year=2023, materials=None, perspective="EU").to_pylist()
-    assert len(matrix) == sum(1 for r in table if r["stage"] == "max" and r["critical"])
-    assert 'href="/?lang=en&amp;format=csv"' in get(client, "/?lang=en")
+    assert len(matrix) - 1 == sum(1 for r in table if r["stage"] == "max" and r["critical"])
+    html = get(client, "/?lang=en")
+    assert 'href="/?lang=en&amp;format=csv&amp;table=mapping"' in html
+    assert 'href="/?lang=en&amp;format=xlsx&amp;table=mapping"' in html
     get(client, "/?format=pdf", 422)
+    get(client, "/?format=csv&table=nosuch", 422)
+    get(client, "/materials/cobalt?table=%3Cb%3E", 422)
+
+
+def test_every_table_has_its_footnote_and_downloads(client: TestClient) -> None:
+    """Each page's tables: a download link per table, a source and year under it, and every
+    download answers in both formats."""
+    pages = {
+        "/?lang=nb": ["mapping"],
+        "/matrix?lang=nb": ["matrix"],
+        "/countries/CHN?lang=nb": ["supplies", "to_norway", "depends"],
+        "/materials/cobalt?lang=nb": ["lists", "production", "imports", "position", "plants",
+                                      "geopolrisk", "eu"],
+    }  # fmt: skip
+    for url, names in pages.items():
+        html = unescape(get(client, url))
+        found = re.findall(r"format=csv&table=(\w+)", html)
+        assert found == names, (url, found)
+        assert len(re.findall(r"format=xlsx&table=(\w+)", html)) == len(names)
+        for name in names:
+            sep = "&" if "?" in url else "?"
+            for fmt in ("csv", "xlsx"):
+                response = client.get(f"{url}{sep}format={fmt}&table={name}")
+                assert response.status_code == 200, (url, name, fmt)
+                assert f"-{name}.{fmt}" in response.headers["content-disposition"]
+    # sources and years under the tables that lacked them
+    country = unescape(get(client, "/countries/CHN?lang=en"))
+    assert country.count('class="small source"') == 3
+    assert "Source: CEPII BACI" in country or "Sources: CEPII BACI" in country
+    material = unescape(get(client, "/materials/cobalt?lang=en"))
+    assert "World Bank WGI" in material.split('id="gpr"')[1]  # GeoPolRisk's governance input
+    assert "Year: 2024." in unescape(get(client, "/?lang=en&year=2024"))
+
+
+def test_xlsx_download_is_formatted(client: TestClient, core: Any) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from verdikart.chains.mapping import MapRequest
+
+    response = client.get("/?lang=nb&format=xlsx&table=mapping")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/vnd.openxmlformats")
+    book = load_workbook(io.BytesIO(response.content))
+    ws = book.worksheets[0]
+    result = core.map(MapRequest())
+    assert ws["A1"].value == f"Oversikt: Norge {result.year}"  # the title row
+    assert "Kilder: CEPII BACI" in ws["A2"].value and f"År: {result.year}." in ws["A2"].value
+    head = [c.value for c in ws[3]]
+    assert head[:3] == ["Råvare (id)", "Råvare", "År"]
+    col = head.index("Største leverandørs andel") + 1
+    first = result.rows[0]
+    cell = ws.cell(row=5, column=col)  # title, sources, labels, units, first row
+    assert cell.value == pytest.approx(first["top_supplier_share"]) and cell.number_format == "0.0%"
+    assert ws.cell(row=5, column=1).value == first["material"]
+    assert len(book.sheetnames) == 2 and book.sheetnames[1] == "Kilder"
+    en = load_workbook(io.BytesIO(client.get("/matrix?lang=en&format=xlsx").content))
+    assert en.worksheets[0]["A1"].value == "Criticality matrix (2023)"
+    assert en.worksheets[0].cell(row=3, column=3).value == "Supply risk (SR)"
 
 
 def test_overview_filters_by_sector(client: TestClient, core: Any) -> None:

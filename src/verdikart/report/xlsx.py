@@ -3,7 +3,8 @@
 Each data sheet has the readable column labels (:mod:`verdikart.report.labels`) in row 1, their
 units in row 2, the values from row 3 with number formats (shares as %, amounts with thousands
 separators, years plain), column widths from the content, the header frozen and a filter on
-every column. A last sheet, "Sources" ("Kilder"), names the data sources, when and with which
+every column; a sheet's `heading` lines (the web atlas's title, source and year) come first and
+push these rows down. A last sheet, "Sources" ("Kilder"), names the data sources, when and with which
 verdikart version the file was made, the exact command line that made it, and the notes. Values keep full
 precision (the formats only change how Excel shows them). Written in openpyxl's write-only mode,
 so large results (tens of thousands of rows) stay fast and small in memory.
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from verdikart.report.labels import column, label, language, unit
 
@@ -33,6 +34,10 @@ class Sheet:
     rows: Sequence[Mapping[str, Any]]
     columns: Sequence[str] | None = None
     notes: Sequence[str] = field(default_factory=list)
+    heading: Sequence[str] = ()  # lines above the column labels: a title, its source and year
+    labels: Mapping[str, str] = field(
+        default_factory=dict
+    )  # column labels that replace the table's
 
 
 def _number_format(name: str, value: Any) -> str | None:
@@ -100,7 +105,7 @@ def _column_letter(index: int) -> str:
 
 
 def write_xlsx(
-    path: Path,
+    path: Path | IO[bytes],
     sheets: Sequence[Sheet],
     *,
     command: str,
@@ -108,7 +113,7 @@ def write_xlsx(
     store_sources: Sequence[Mapping[str, Any]] = (),
     lang: str = "en",
 ) -> None:
-    """Write `sheets` and the sources sheet to `path` (replacing it)."""
+    """Write `sheets` and the sources sheet to `path` (replacing it; or a binary file object)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -126,19 +131,26 @@ def write_xlsx(
         rows = list(sheet.rows)
         cols = list(sheet.columns) if sheet.columns else _columns(rows)
         ws = book.create_sheet(_sheet_title(sheet.name, taken))
-        widths = [len(label(c, lang, with_unit=False)) for c in cols]
+        names = [sheet.labels.get(c) or label(c, lang, with_unit=False) for c in cols]
+        top = len(sheet.heading)
+        widths = [len(n) for n in names]
         for i, c in enumerate(cols):
             for row in rows[:500]:  # widths from the first rows: enough, and fast
                 v = row.get(c)
                 widths[i] = max(widths[i], len(str(_value(v))) if v is not None else 0)
         for i, w in enumerate(widths, start=1):
             ws.column_dimensions[_column_letter(i)].width = min(MAX_WIDTH, max(8, w + 2))
-        ws.freeze_panes = f"A{HEADER_ROWS + 1}"
+        ws.freeze_panes = f"A{top + HEADER_ROWS + 1}"
         last = _column_letter(max(1, len(cols)))
-        ws.auto_filter.ref = f"A{HEADER_ROWS}:{last}{HEADER_ROWS + max(1, len(rows))}"
+        first, end = top + HEADER_ROWS, top + HEADER_ROWS + max(1, len(rows))
+        ws.auto_filter.ref = f"A{first}:{last}{end}"
+        for i, line in enumerate(sheet.heading):
+            cell = WriteOnlyCell(ws, line)
+            cell.font = Font(bold=True, size=13) if i == 0 else grey
+            ws.append([cell])
         header = []
-        for c in cols:
-            cell = WriteOnlyCell(ws, label(c, lang, with_unit=False))
+        for name in names:
+            cell = WriteOnlyCell(ws, name)
             cell.font, cell.fill, cell.alignment = bold, fill, wrap
             header.append(cell)
         ws.append(header)

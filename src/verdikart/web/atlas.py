@@ -23,6 +23,7 @@ from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
 from verdikart.errors import UnknownCodeError, VerdikartError
+from verdikart.web.atlas_tables import FORMATS, Table, distinct, download, footnote, names_of, pick
 from verdikart.web.atlas_text import LANGS, SECTORS, num, pct, text, word
 from verdikart.web.state import templates_dir
 
@@ -102,6 +103,7 @@ def _render(request: Request, name: str, lang: str, status: int = 200, **context
             "mname": functools.partial(_material_name, lang=lang),
             "known": _known_material,
             "cname": functools.partial(_country_name, lang=lang),
+            "footnote": lambda table: footnote(table, lang),
             **context,
         },
         status_code=status,
@@ -181,35 +183,34 @@ def _finite(value: Any) -> bool:
 
 # ---------------------------------------------------------------- downloads
 
-OVERVIEW_CSV = ("material", "material_name", "year", "position", "import_value_kusd",
-                "export_value_kusd", "net_import_value_kusd", "n_suppliers", "top_supplier",
-                "top_supplier_share", "concentration_flag", "hhi", "geopolrisk_score", "lists",
-                "sectors", "source")  # fmt: skip
-MATRIX_CSV = ("material", "year", "sr", "sr_stage", "ei", "critical", "source")
+OVERVIEW_COLUMNS = ("material", "material_name", "year", "position", "import_value_kusd",
+                    "export_value_kusd", "net_import_value_kusd", "n_suppliers", "top_supplier",
+                    "top_supplier_name", "top_supplier_share", "concentration_flag", "hhi",
+                    "geopolrisk_score", "lists", "sectors")  # fmt: skip
+MATRIX_COLUMNS = ("material", "material_name", "sr", "ei", "critical", "sr_stage", "wgi_year")
 
 
-def _check_format(value: str | None) -> None:
-    if value not in (None, "", "html", "csv"):
-        raise BadQueryError(f"format must be html or csv, not {value!r}")
+def _check_format(value: str | None, table: str | None = None) -> None:
+    if value not in (None, "", *FORMATS):
+        raise BadQueryError(f"format must be one of {', '.join(FORMATS)}, not {value!r}")
+    if table is not None and table.strip() and not re.fullmatch(r"[a-z_]{1,40}", table):
+        raise BadQueryError(f"table must be a table name such as 'mapping', not {table!r}")
 
 
-def csv_response(rows: list[dict[str, Any]], columns: tuple[str, ...], filename: str) -> Response:
-    """The rows a page shows as a CSV download: the core's column names, full precision, a
-    decimal point (machine-readable, like the CLI's CSV)."""
-    import csv
-    import io
+def _download(
+    request: Request, tables: list[Table], fmt: str | None, name: str | None, lang: str, stem: str
+) -> Response | None:
+    """The download the query asks for (`format=csv|xlsx`, `table=NAME`), or None for the page."""
+    if fmt not in ("csv", "xlsx"):
+        if name:
+            pick(tables, name)  # a bad table name is a 422 on the page too
+        return None
+    return download(pick(tables, name), fmt, lang, str(request.url), stem)
 
-    from verdikart.report.labels import plain
 
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    writer.writerows([plain(r.get(c)) for c in columns] for r in rows)
-    return Response(
-        out.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+def _named(rows: list[dict[str, Any]], lang: str, key: str = "material") -> list[dict[str, Any]]:
+    """Rows with `material_name` in the page's language (the reference's Norwegian names)."""
+    return [{**r, "material_name": _material_name(r.get(key), lang)} for r in rows]
 
 
 # ---------------------------------------------------------------- overview
@@ -226,6 +227,7 @@ def overview(
     sector: str | None = None,
     sort: str = "rank",
     format: str | None = None,  # noqa: A002 -- the query parameter's public name
+    table: str | None = None,
 ) -> Response:
     def build(lng: str) -> Response:
         from verdikart.chains.mapping import MapRequest
@@ -236,7 +238,7 @@ def overview(
             raise BadQueryError(f"sort must be one of {', '.join(OVERVIEW_SORTS)}, not {sort!r}")
         if position not in (None, "", *POSITIONS):
             raise BadQueryError(f"position must be vulnerability or advantage, not {position!r}")
-        _check_format(format)
+        _check_format(format, table)
         if sector not in (None, "", *SECTORS):
             raise BadQueryError(f"sector must be one of {', '.join(SECTORS)}, not {sector!r}")
         chosen = [x for x in (list_ or []) if x]
@@ -262,8 +264,17 @@ def overview(
                     str(r.get("material")),
                 ),
             )
-        if format == "csv":
-            return csv_response(rows, OVERVIEW_CSV, f"verdikart-{ref.id}-{result.year}.csv")
+        mapping = Table(
+            "mapping",
+            f"{text('overview', lng)}: {_country_name(ref.id, lng)} {result.year}",
+            names_of(_named(rows, lng), "top_supplier", lng),
+            OVERVIEW_COLUMNS,
+            sources=tuple(result.sources),
+            years=(str(result.year),),
+        )
+        got = _download(request, [mapping], format, table, lng, f"verdikart-{ref.id}-{result.year}")
+        if got is not None:
+            return got
         flagged = [r for r in result.rows if r.get("concentration_flag")]
         scored = [r for r in result.rows if _finite(r.get("geopolrisk_score"))]
         top = max(scored, key=lambda r: r["geopolrisk_score"]) if scored else None
@@ -273,6 +284,7 @@ def overview(
             lng,
             result=result,
             rows=rows,
+            tables={"mapping": mapping},
             country=ref,
             chosen=chosen,
             position=position or "",
@@ -295,7 +307,13 @@ def overview(
 
 
 @router.get("/materials/{material_id}")
-def material_page(request: Request, material_id: str, lang: str | None = None) -> Response:
+def material_page(
+    request: Request,
+    material_id: str,
+    lang: str | None = None,
+    format: str | None = None,  # noqa: A002 -- the query parameter's public name
+    table: str | None = None,
+) -> Response:
     def build(lng: str) -> Response:
         from verdikart.reference.inputs import parse_years
         from verdikart.reference.materials import (
@@ -305,6 +323,7 @@ def material_page(request: Request, material_id: str, lang: str | None = None) -
         )
         from verdikart.report.chain_svg import chain_svg
 
+        _check_format(format, table)
         m = find_material(material_id)
         if m is None:
             close = material_suggestions(material_id)
@@ -350,9 +369,14 @@ def material_page(request: Request, material_id: str, lang: str | None = None) -
             except UnknownCodeError as exc:
                 eu = []
                 notes.append(str(exc))
+            store = {r["table"]: r["source"] for r in core.data_status()}
         stages: dict[str, list[dict[str, Any]]] = {}
         for row in production:
             stages.setdefault(str(row["stage"]), []).append(row)
+        tables = _material_tables(m, lng, production, imports, position, plants, gpr, eu, store)
+        got = _download(request, tables, format, table, lng, f"verdikart-{m.id}")
+        if got is not None:
+            return got
         return _render(
             request,
             "atlas_material.html",
@@ -367,9 +391,73 @@ def material_page(request: Request, material_id: str, lang: str | None = None) -
             gpr=gpr,
             eu=eu,
             notes=notes,
+            tables={t.name: t for t in tables},
         )
 
     return _page(request, lang, build)
+
+
+def _material_tables(
+    m: Any,
+    lang: str,
+    production: list[dict[str, Any]],
+    imports: list[dict[str, Any]],
+    position: list[dict[str, Any]],
+    plants: list[dict[str, Any]],
+    gpr: list[dict[str, Any]],
+    eu: list[dict[str, Any]],
+    store: dict[str, str],
+) -> list[Table]:
+    """The material page's tables, as shown (the production and import tables in full, where
+    the page shows the ten largest)."""
+    from verdikart.reference.materials import lists
+
+    name = _material_name(m.id, lang)
+
+    def title(key: str) -> str:
+        return f"{name}: {text(key, lang)}"
+
+    memberships = [
+        {"list": x.title, "list_date": x.date, "on_list": x.id in m.lists} for x in lists()
+    ]
+    suppliers = [
+        {"stage": s["stage"], "year": s.get("year"), **sup, "source": s.get("source")}
+        for s in imports
+        for sup in s.get("suppliers") or []
+    ]
+    capacities = [
+        {"company": p.get("company"), "plant": p.get("plant"),
+         "municipality": p.get("municipality"), **c}
+        for p in plants
+        for c in p.get("capacity") or []
+        if c.get("t_per_year")
+    ]  # fmt: skip
+    gpr_sources = (store.get("trade"), *distinct(gpr, "production_source"), store.get("governance"))
+    return [
+        Table("lists", title("list_memberships"), memberships, ("list", "list_date", "on_list")),
+        Table("production", title("world_production"), names_of(production, "country", lang),
+              ("stage", "year", "country", "country_name", "quantity_t", "share", "n_producers",
+               "hhi_points"),
+              sources=distinct(production, "source"), years=distinct(production, "year")),
+        Table("imports", title("imports_by_supplier"), names_of(suppliers, "supplier", lang),
+              ("stage", "year", "supplier", "supplier_name", "value_kusd", "share"),
+              sources=distinct(imports, "source"), years=distinct(imports, "year")),
+        Table("position", title("norway_position"), position,
+              ("stage", "share_of_eu_sourcing", "share_of_world_production",
+               "share_of_world_exports", "exports_year", "note"),
+              sources=distinct(position, "source"), years=distinct(position, "exports_year")),
+        Table("plants", title("plants"), capacities,
+              ("company", "plant", "municipality", "stage", "t_per_year", "basis", "year"),
+              sources=distinct(capacities, "source"), years=distinct(capacities, "year")),
+        Table("geopolrisk", f"{title('geopolrisk')} ({_country_name('NOR', lang)})", gpr,
+              ("year", "score", "characterization_factor", "hhi", "import_risk",
+               "import_quantity_t", "import_value_kusd", "price_kusd_per_t", "own_production_t"),
+              sources=tuple(x for x in gpr_sources if x), years=distinct(gpr, "year")),
+        Table("eu", title("eu_method"), eu,
+              ("stage", "sr", "ei", "critical", "sr_stage", "hhi_gs", "eol_rir", "si_sr",
+               "si_ei", "wgi_year"),
+              sources=distinct(eu, "source"), years=distinct(eu, "year")),
+    ]  # fmt: skip
 
 
 # ---------------------------------------------------------------- country
@@ -377,7 +465,12 @@ def material_page(request: Request, material_id: str, lang: str | None = None) -
 
 @router.get("/countries/{iso3}")
 def country_page(
-    request: Request, iso3: str, lang: str | None = None, year: str | None = None
+    request: Request,
+    iso3: str,
+    lang: str | None = None,
+    year: str | None = None,
+    format: str | None = None,  # noqa: A002 -- the query parameter's public name
+    table: str | None = None,
 ) -> Response:
     def build(lng: str) -> Response:
         from verdikart.chains.mapping import MapRequest
@@ -398,6 +491,7 @@ def country_page(
                 UnknownCodeError(text("not_found", lng) + f": {iso3!r}"),
                 [(f"/countries/{k}?lang={lng}", v) for k, v in found.items()],
             )
+        _check_format(format, table)
         yr = _year(year)
         notes: list[str] = []
         with _core(request) as core:
@@ -416,19 +510,50 @@ def country_page(
                     notes.append(str(exc))
             else:
                 depends = [r for r in norway.rows if r.get("position") == "vulnerability"]
+        to_norway = sorted(to_norway, key=lambda s: -(s.get("value_kusd") or 0))
+        cname = _country_name(ref.id, lng)
+        tables = [
+            Table("supplies", f"{cname}: {text('supplies', lng)}", _named(supplies, lng),
+                  ("material", "material_name", "stage_name", "share_of_eu_sourcing",
+                   "share_of_world_production", "share_of_world_exports", "production_year",
+                   "exports_year", "note"),
+                  sources=_split_sources(supplies),
+                  years=distinct(supplies, "production_year", "exports_year")),
+            Table("to_norway", f"{cname}: {text('supplies_norway', lng)} ({norway.year})",
+                  _named(to_norway, lng, "product"),
+                  ("product", "material_name", "year", "value_kusd", "quantity_t", "share"),
+                  sources=distinct(to_norway, "source") or tuple(norway.sources[:1]),
+                  years=(str(norway.year),)),
+            Table("depends", f"{cname}: {text('depends_on', lng)}",
+                  names_of(_named(depends, lng), "top_supplier", lng),
+                  ("material", "material_name", "year", "net_import_value_kusd", "top_supplier",
+                   "top_supplier_name", "top_supplier_share", "concentration_flag"),
+                  sources=distinct(depends, "source"), years=distinct(depends, "year")),
+        ]  # fmt: skip
+        got = _download(request, tables, format, table, lng, f"verdikart-{ref.id}")
+        if got is not None:
+            return got
         return _render(
             request,
             "atlas_country.html",
             lng,
             country=ref,
             supplies=supplies,
-            to_norway=sorted(to_norway, key=lambda s: -(s.get("value_kusd") or 0)),
+            to_norway=to_norway,
             year=norway.year,
             depends=depends,
             notes=notes,
+            tables={t.name: t for t in tables},
         )
 
     return _page(request, lang, build)
+
+
+def _split_sources(rows: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The distinct sources of rows whose `source` joins several with ' | ' (the supplier
+    position's 'EU sourcing: … | world production: …')."""
+    parts = [{"source": p.strip()} for r in rows for p in str(r.get("source") or "").split(" | ")]
+    return distinct(parts, "source")
 
 
 # ---------------------------------------------------------------- matrix
@@ -483,22 +608,23 @@ def matrix_page(
     list_: Annotated[list[str] | None, Query(alias="list")] = None,
     critical: str | None = None,
     format: str | None = None,  # noqa: A002 -- the query parameter's public name
+    table: str | None = None,
 ) -> Response:
     def build(lng: str) -> Response:
         from verdikart.reference.inputs import list_ids
         from verdikart.reference.materials import find_material
         from verdikart.reference.materials import lists as all_lists
 
-        _check_format(format)
+        _check_format(format, table)
         if critical not in (None, "", "1", "0"):
             raise BadQueryError(f"critical must be 1 or 0, not {critical!r}")
         chosen = [x for x in (list_ or []) if x]
         keep = set(list_ids(chosen) or ()) if chosen else None
         with _core(request) as core:
-            table = core.criticality(year=EU_YEAR, materials=None, perspective="EU")
+            result = core.criticality(year=EU_YEAR, materials=None, perspective="EU")
         rows = [
             r
-            for r in table.to_pylist()
+            for r in result.to_pylist()
             if r["stage"] == "max" and _finite(r["sr"]) and _finite(r["ei"])
         ]
         if keep is not None:
@@ -510,8 +636,17 @@ def matrix_page(
         if critical == "1":
             rows = [r for r in rows if r["critical"]]
         rows.sort(key=lambda r: (-r["sr"], r["material"]))
-        if format == "csv":
-            return csv_response(rows, MATRIX_CSV, f"verdikart-matrix-{EU_YEAR}.csv")
+        matrix = Table(
+            "matrix",
+            f"{text('matrix', lng)} ({EU_YEAR})",
+            _named(rows, lng),
+            MATRIX_COLUMNS,
+            sources=_split_sources(rows),
+            years=(str(EU_YEAR),),
+        )
+        got = _download(request, [matrix], format, table, lng, f"verdikart-matrix-{EU_YEAR}")
+        if got is not None:
+            return got
         ei_max = max([10.0, *(r["ei"] for r in rows)])
         sr_max = max([5.0, *(r["sr"] for r in rows)])
         pw, ph = MATRIX_W - PAD_L - PAD_R, MATRIX_H - PAD_T - PAD_B
@@ -550,6 +685,7 @@ def matrix_page(
             critical=critical or "",
             all_lists=all_lists(),
             year=EU_YEAR,
+            tables={"matrix": matrix},
         )
 
     return _page(request, lang, build)

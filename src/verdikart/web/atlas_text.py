@@ -115,6 +115,18 @@ TEXT: dict[str, tuple[str, str]] = {
     "sector": ("Sektor", "Sector"),
     "norway_position": ("Norges posisjon", "Norway's position"),
     "download_csv": ("Last ned tabellen (CSV)", "Download the table (CSV)"),
+    "download": ("Last ned tabellen", "Download the table"),
+    "years": ("År", "Years"),
+    "csv_title": (
+        "CSV med semikolon og desimalkomma",
+        "CSV with comma separators and decimal points",
+    ),
+    "xlsx_title": ("Excel-arbeidsbok med tallformater", "Excel workbook with number formats"),
+    "skip_to_content": ("Gå til innholdet", "Skip to the content"),
+    "table_top10": (
+        "Tabellen viser de ti største; nedlastingen har alle.",
+        "The table shows the ten largest; the download has them all.",
+    ),
     "sectors": ("Sektorer", "Sectors"),
     "all_sectors": ("Alle sektorer", "All sectors"),
     "extraction": ("utvinning", "extraction"),
