@@ -301,5 +301,8 @@ def create_app(
     app.include_router(api_register.router)
     app.include_router(pages.router)
     app.include_router(atlas.router)  # `/` is the atlas's overview
+    from verdikart.web import atlas_scenarios  # /scenarios, /watch (issue 11)
+
+    app.include_router(atlas_scenarios.router)
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     return app
