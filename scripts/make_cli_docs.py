@@ -17,6 +17,8 @@ def _walk(command: click.Command, path: list[str]) -> list[tuple[list[str], clic
     out = [(path, command)]
     if isinstance(command, click.Group):
         for name in sorted(command.commands):
+            if command.commands[name].hidden:  # an old name kept as an alias
+                continue
             out.extend(_walk(command.commands[name], [*path, name]))
     return out
 

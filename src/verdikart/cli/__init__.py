@@ -139,6 +139,16 @@ SHORT_HELP = {
     "register profile set": "Create or replace your profile from a JSON file.",
     "register profile show": "A profile; its details if yours or shared with you.",
     "register profile share": "Show your profile's details to a buyer, or stop.",
+    "suppliers": "Supplier register: who in Norway can deliver what.",
+    "suppliers import": "Import organisations (Enhetsregisteret) or needs (eForms).",
+    "suppliers import enhetsregisteret": "Import organisations from Enhetsregisteret's files.",
+    "suppliers download": "Download Enhetsregisteret's bulk file.",
+    "suppliers show": "One organisation or site from the register.",
+    "suppliers search": "Who can deliver a material, stage or code.",
+    "suppliers profile": "Your organisation's capability profile.",
+    "suppliers profile set": "Create or replace your profile from a JSON file.",
+    "suppliers profile show": "A profile; its details if yours or shared with you.",
+    "suppliers profile share": "Show your profile's details to a buyer, or stop.",
     "serve": "Run the web app (materialbørs pages and API).",
 }
 # Help for options declared without it (in modules other workers own), by command and option.

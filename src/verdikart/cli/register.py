@@ -1,11 +1,15 @@
-"""CLI commands `verdikart register ...`: the supplier register (issue #12). Parsing and
+"""CLI commands `verdikart suppliers ...`: the supplier register (issue #12). Parsing and
 printing only; the work is `verdikart.register.service.RegisterService` via the application
 core (`Verdikart.register()`).
+
+`verdikart register ...` is the first slice's name, kept as a hidden alias (same commands; its
+`import PATH` is `suppliers import enhetsregisteret PATH`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -25,37 +29,77 @@ UNIT_COLUMNS = (
 )
 
 
-@click.group("register")
-def register() -> None:
+@click.group("suppliers")
+def suppliers() -> None:
     """Supplier register: organisations from Enhetsregisteret and what they can deliver."""
 
 
+@click.group("register", hidden=True)
+def register() -> None:
+    """Supplier register (old name of `verdikart suppliers`)."""
+
+
+@suppliers.group("import")
+def import_group() -> None:
+    """Import organisations (Enhetsregisteret) or needs (eForms)."""
+
+
+def _unit_import_options(f: Any) -> Any:
+    f = click.argument("path", type=click.Path(dir_okay=False, path_type=Path))(f)
+    for option in reversed(_UNIT_IMPORT_OPTIONS):
+        f = option(f)
+    return format_option()(f)
+
+
+_UNIT_IMPORT_OPTIONS = [
+    click.option(
+        "--nace",
+        multiple=True,
+        help="Load only units with an industry code starting with this (e.g. 24 or 24.42); repeatable.",
+    ),
+    click.option(
+        "--county", default=None, help="Load only units in this county (2 digits, e.g. 46)."
+    ),
+    click.option(
+        "--municipality", default=None, help="Load only units in this municipality (4 digits)."
+    ),
+    click.option(
+        "--nace-standard",
+        type=click.Choice(["SN2025", "SN2007"]),
+        default="SN2025",
+        show_default=True,
+        help="Industry standard of the file's codes: SN2025 for files from 2025 on, SN2007 before.",
+    ),
+    click.option(
+        "--kind",
+        type=click.Choice(["auto", "unit", "sub-unit"]),
+        default="auto",
+        show_default=True,
+        help="Organisations (enheter) or sites (underenheter); auto decides by organisation form.",
+    ),
+]
+
+
+@import_group.command("enhetsregisteret")
+@_unit_import_options
+@pass_context
+def import_enhetsregisteret(
+    ctx: Context,
+    path: Path,
+    nace: tuple[str, ...],
+    county: str | None,
+    municipality: str | None,
+    nace_standard: str,
+    kind: str,
+    fmt: str,
+) -> None:
+    """Import an Enhetsregisteret file (the gzipped JSON or CSV download, one unit, or an API
+    search response). All or nothing; a second run updates instead of duplicating."""
+    _import_units(ctx, path, nace, county, municipality, nace_standard, kind, fmt)
+
+
 @register.command("import")
-@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--nace",
-    multiple=True,
-    help="Load only units with an industry code starting with this (e.g. 24 or 24.42); repeatable.",
-)
-@click.option("--county", default=None, help="Load only units in this county (2 digits, e.g. 46).")
-@click.option(
-    "--municipality", default=None, help="Load only units in this municipality (4 digits)."
-)
-@click.option(
-    "--nace-standard",
-    type=click.Choice(["SN2025", "SN2007"]),
-    default="SN2025",
-    show_default=True,
-    help="Industry standard of the file's codes: SN2025 for files from 2025 on, SN2007 before.",
-)
-@click.option(
-    "--kind",
-    type=click.Choice(["auto", "unit", "sub-unit"]),
-    default="auto",
-    show_default=True,
-    help="Organisations (enheter) or sites (underenheter); auto decides by organisation form.",
-)
-@format_option()
+@_unit_import_options
 @pass_context
 def import_(
     ctx: Context,
@@ -69,6 +113,19 @@ def import_(
 ) -> None:
     """Import an Enhetsregisteret file (the gzipped JSON or CSV download, one unit, or an API
     search response). All or nothing; a second run updates instead of duplicating."""
+    _import_units(ctx, path, nace, county, municipality, nace_standard, kind, fmt)
+
+
+def _import_units(
+    ctx: Context,
+    path: Path,
+    nace: tuple[str, ...],
+    county: str | None,
+    municipality: str | None,
+    nace_standard: str,
+    kind: str,
+    fmt: str,
+) -> None:
     from verdikart.register.importer import make_filter
 
     result = (
@@ -88,7 +145,7 @@ def import_(
     )
 
 
-@register.command("download")
+@suppliers.command("download")
 @click.option(
     "--kind",
     type=click.Choice(["unit", "sub-unit"]),
@@ -118,7 +175,7 @@ def download(kind: str, layout: str, dest: Path) -> None:
     click.echo(str(download_bulk(dest, kind=kind, fmt=layout)))
 
 
-@register.command("show")
+@suppliers.command("show")
 @click.argument("organisation_number")
 @format_option(default="json")
 @pass_context
@@ -131,7 +188,7 @@ def show(ctx: Context, organisation_number: str, fmt: str) -> None:
         emit([unit, *unit.pop("sites")], fmt, columns=UNIT_COLUMNS)
 
 
-@register.command("search")
+@suppliers.command("search")
 @click.option("--material", default=None, help="A material of the value chains (e.g. silicon).")
 @click.option("--stage", default=None, help="A value-chain stage (e.g. silicon/silicon-metal).")
 @click.option("--cpv", default=None, help="A CPV code; finds it and the codes under it.")
@@ -188,7 +245,7 @@ token_option = click.option(
 )
 
 
-@register.group("profile")
+@suppliers.group("profile")
 def profile() -> None:
     """Your organisation's capability profile: public summary and codes, shared details."""
 
@@ -244,4 +301,7 @@ def profile_share(
     emit(reg.unshare(who, profile_id, buyer) if stop else reg.share(who, profile_id, buyer), fmt)
 
 
-COMMANDS: list[click.Command] = [register]
+for _name in ("download", "show", "search", "profile"):
+    register.add_command(suppliers.commands[_name])
+
+COMMANDS: list[click.Command] = [suppliers, register]

@@ -1,5 +1,6 @@
-"""The supplier register's JSON API under `/api/register/` (same bearer tokens and sign-in
-sessions as the exchange; documented in /openapi.json).
+"""The supplier register's JSON API under `/api/suppliers/` (same bearer tokens and sign-in
+sessions as the exchange; documented in /openapi.json). `/api/register/` is the first slice's
+prefix, kept as an alias (same routes, left out of the OpenAPI document).
 
 Thin: each route authenticates and calls `RegisterService`, which alone decides what of a
 profile the caller may see (details only for the owner and the buyers it shares with). Bad
@@ -17,7 +18,7 @@ from pydantic import BaseModel, Field
 from verdikart.register.service import RegisterService
 from verdikart.web.api_exchange import Me, clean_request
 
-router = APIRouter(prefix="/api/register", tags=["register"], dependencies=[Depends(clean_request)])
+routes = APIRouter(tags=["suppliers"], dependencies=[Depends(clean_request)])
 
 
 def register_service(request: Request) -> RegisterService:
@@ -38,13 +39,13 @@ class ShareIn(BaseModel):
     )
 
 
-@router.get("/units/{organisation_number}")
+@routes.get("/units/{organisation_number}")
 def get_unit(organisation_number: str, who: Me, reg: Register) -> dict[str, Any]:
     """One organisation or site as imported from Enhetsregisteret, with its sites."""
     return reg.unit(organisation_number)
 
 
-@router.get("/units")
+@routes.get("/units")
 def search_units(
     who: Me,
     reg: Register,
@@ -57,18 +58,18 @@ def search_units(
     return reg.search_units(nace=nace, county=county, municipality=municipality, limit=limit)
 
 
-@router.put("/profile")
+@routes.put("/profile")
 def put_profile(who: Me, reg: Register, payload: Annotated[Any, Body()]) -> dict[str, Any]:
     """Create or replace your organisation's capability profile."""
     return reg.put_profile(who, payload)
 
 
-@router.get("/profile")
+@routes.get("/profile")
 def my_profile(who: Me, reg: Register) -> dict[str, Any]:
     return reg.my_profile(who)
 
 
-@router.get("/profiles")
+@routes.get("/profiles")
 def search_profiles(
     who: Me,
     reg: Register,
@@ -85,23 +86,28 @@ def search_profiles(
     )
 
 
-@router.get("/profiles/{profile_id}")
+@routes.get("/profiles/{profile_id}")
 def get_profile(profile_id: str, who: Me, reg: Register) -> dict[str, Any]:
     """A profile: its public summary; its details only if it is yours or shared with you."""
     return reg.get_profile(who, profile_id)
 
 
-@router.post("/profiles/{profile_id}/shares")
+@routes.post("/profiles/{profile_id}/shares")
 def share(profile_id: str, body: ShareIn, who: Me, reg: Register) -> dict[str, Any]:
     """Show your profile's details to a buyer organisation."""
     return reg.share(who, profile_id, body.buyer)
 
 
-@router.delete("/profiles/{profile_id}/shares/{buyer}")
+@routes.delete("/profiles/{profile_id}/shares/{buyer}")
 def unshare(profile_id: str, buyer: str, who: Me, reg: Register) -> dict[str, Any]:
     return reg.unshare(who, profile_id, buyer)
 
 
-@router.get("/profiles/{profile_id}/shares")
+@routes.get("/profiles/{profile_id}/shares")
 def shares(profile_id: str, who: Me, reg: Register) -> list[dict[str, Any]]:
     return reg.shares(who, profile_id)
+
+
+router = APIRouter()
+router.include_router(routes, prefix="/api/suppliers")
+router.include_router(routes, prefix="/api/register", include_in_schema=False)
