@@ -16,6 +16,13 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from test_exchange_support import (  # the exchange tests' fixtures and helpers
+    SECRETS,
+    auth,
+    db_url,  # noqa: F401 -- a fixture (SQLite and PostgreSQL)
+    service,  # noqa: F401 -- a fixture
+    stream_payload,
+)
 from verdikart.web.atlas_text import TEXT, num, pct
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -155,3 +162,192 @@ def test_watch_rule_filter_and_bad_values(client: TestClient) -> None:
     for query in ("since=yesterday", "since=2025-13-01", "rule=bogus", "country=Narnia"):
         get(client, f"/watch?{query}", 422)
     assert not (Path(client.app.state.verdikart.settings.data_dir) / "watch-seen.json").exists()  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------- exchange pages
+
+
+# every form in which a secret of stream_payload() could be printed on a page
+SECRET_FORMS = (
+    *SECRETS,
+    num(123_456.0, "nb"),
+    num(123_456.0, "en"),
+    "123 456",
+    "6,4821",
+    "Kvinesdal",
+    "kari@",
+)
+B_SECRETS = ("B's slag need", "B plant", "MnO &gt;= 5", "MnO >= 5")
+
+
+@pytest.fixture
+def xclient(service: Any, tmp_path: Path) -> Iterator[TestClient]:  # noqa: F811
+    """An app over the bundled data and the exchange `service` (SQLite and PostgreSQL)."""
+    from verdikart.web import create_app
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("VERDIKART_DATA_DIR", str(tmp_path / "data"))
+        mp.delenv("VERDIKART_STORE", raising=False)
+        from verdikart.config import Settings
+
+        with TestClient(create_app(Settings(), service=service)) as c:
+            yield c
+
+
+@pytest.fixture
+def world(xclient: TestClient, service: Any) -> dict[str, Any]:  # noqa: F811
+    """A owns a secret stream (stream_payload); B has a slag need it matches; C has nothing."""
+    tokens = {
+        "a": service.add_user("Org A", "Ann")["token"],
+        "b": service.add_user("Org B", "Bob")["token"],
+        "c": service.add_user("Org C", "Cid")["token"],
+    }
+    h = {k: auth(v) for k, v in tokens.items()}
+    stream_id = xclient.post("/api/exchange/streams", json=stream_payload(), headers=h["a"]).json()[
+        "id"
+    ]
+    need = {
+        "name": "B's slag need",
+        "material_class": "slag",
+        "limits": ["MnO >= 5 wt%", "SiO2 lowest possible"],
+        "site": {"name": "B plant", "lat": 59.1, "lon": 9.6},
+    }
+    need_id = xclient.post("/api/exchange/needs", json=need, headers=h["b"]).json()["id"]
+    return {"tokens": tokens, "h": h, "stream": stream_id, "need": need_id}
+
+
+def sign_in(client: TestClient, token: str) -> None:
+    client.cookies.clear()
+    response = client.post("/exchange/login", data={"token": token}, follow_redirects=False)
+    assert response.status_code == 303
+
+
+def page(client: TestClient, url: str, status: int = 200) -> str:
+    response = client.get(url, follow_redirects=False)
+    assert response.status_code == status, (url, response.status_code, response.text[-500:])
+    assert "Traceback" not in response.text
+    return response.text
+
+
+def assert_hidden(html: str, secrets: tuple[str, ...]) -> None:
+    for secret in secrets:
+        assert secret not in html, f"leaked {secret!r}"
+        assert secret not in unescape(html), f"leaked {secret!r}"
+
+
+def test_exchange_pages_need_a_sign_in(xclient: TestClient) -> None:
+    xclient.cookies.clear()
+    for path in ("/exchange/needs", "/exchange/matches", "/exchange/potential"):
+        response = xclient.get(path, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/exchange/login"
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_needs_page_both_languages(xclient: TestClient, world: dict[str, Any], lang: str) -> None:
+    sign_in(xclient, world["tokens"]["b"])
+    html = page(xclient, f"/exchange/needs?lang={lang}")
+    assert f'lang="{lang}"' in html and tx("own_needs", lang) in unescape(html)
+    assert "B&#39;s slag need" in html or "B's slag need" in html  # B's own need in full
+    assert f"/exchange/matches?need={world['need']}" in html
+    sign_in(xclient, world["tokens"]["c"])
+    other = page(xclient, f"/exchange/needs?lang={lang}")
+    # C sees B's need as the API shows it: material class and county only
+    api = xclient.get("/api/exchange/needs?mine=false", headers=world["h"]["c"]).json()
+    assert api == [{"id": world["need"], "material_class": "slag", "region": None}]
+    assert "<td>slag</td><td>–</td>" in other
+    assert_hidden(other, B_SECRETS)
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_matches_page_has_the_apis_confidentiality(
+    xclient: TestClient, world: dict[str, Any], lang: str
+) -> None:
+    # B's need matches A's stream: the page shows exactly the API's summary, no secret of A's
+    sign_in(xclient, world["tokens"]["b"])
+    html = page(xclient, f"/exchange/matches?lang={lang}")
+    (api,) = xclient.get(
+        f"/api/exchange/needs/{world['need']}/matches", headers=world["h"]["b"]
+    ).json()
+    assert api["access"] == "summary" and api["stream_id"] == world["stream"]
+    assert f"/exchange/streams/{world['stream']}" in html
+    assert api["name_public"] in html and tx("access_summary", lang) in html
+    assert_hidden(html, SECRET_FORMS)
+    assert tx("score", lang) not in html.split("<tbody>", 1)[1]  # no score for a summary match
+    # A's stream matched against B's need: A sees only the need's class and county
+    sign_in(xclient, world["tokens"]["a"])
+    mine = page(xclient, f"/exchange/matches?lang={lang}")
+    (sm,) = xclient.get(
+        f"/api/exchange/streams/{world['stream']}/matches", headers=world["h"]["a"]
+    ).json()
+    assert sm["need"] == {"id": world["need"], "material_class": "slag", "region": None}
+    assert tx("other_organisation", lang) in unescape(mine)
+    assert_hidden(mine, B_SECRETS)
+    # C has nothing to match and sees no one's data
+    sign_in(xclient, world["tokens"]["c"])
+    none = page(xclient, f"/exchange/matches?lang={lang}")
+    assert tx("nothing_to_match", lang) in unescape(none)
+    assert_hidden(none, SECRET_FORMS + B_SECRETS)
+
+
+def test_matches_after_disclosure_show_what_the_api_shows(
+    xclient: TestClient, world: dict[str, Any]
+) -> None:
+    h = world["h"]
+    request_id = xclient.post(
+        f"/api/exchange/streams/{world['stream']}/disclosure-requests", headers=h["b"]
+    ).json()["id"]
+    xclient.post(f"/api/exchange/disclosure-requests/{request_id}/accept", headers=h["a"])
+    (api,) = xclient.get(f"/api/exchange/needs/{world['need']}/matches", headers=h["b"]).json()
+    assert api["access"] == "disclosed"
+    sign_in(xclient, world["tokens"]["b"])
+    html = page(xclient, f"/exchange/matches?lang=nb&need={world['need']}")
+    assert tx("access_disclosed", "nb") in html
+    assert num(api["quantity_t_per_year"], "nb") in html  # the disclosed quantity, 123 456
+    assert "MnO &gt;=: oppfylt" in html
+    # a third organisation still sees nothing of it anywhere on its pages
+    sign_in(xclient, world["tokens"]["c"])
+    for path in ("/exchange/needs", "/exchange/matches", "/exchange/potential?material=manganese"):
+        assert_hidden(page(xclient, path + ("&" if "?" in path else "?") + "lang=en"), SECRET_FORMS)
+
+
+def test_matches_page_bad_and_foreign_ids(xclient: TestClient, world: dict[str, Any]) -> None:
+    sign_in(xclient, world["tokens"]["c"])
+    # another organisation's need or stream: the same 404 as an id that does not exist
+    assert "B&#39;s" not in page(xclient, f"/exchange/matches?need={world['need']}", 404)
+    page(xclient, f"/exchange/matches?stream={world['stream']}", 404)
+    page(xclient, "/exchange/matches?need=0123456789abcdef0123456789abcdef", 404)
+    page(xclient, "/exchange/matches?need=../../etc", 422)
+    page(xclient, "/exchange/matches?lang=xx", 422)
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_potential_page_equals_the_api(
+    xclient: TestClient, world: dict[str, Any], lang: str
+) -> None:
+    sign_in(xclient, world["tokens"]["b"])
+    html = page(xclient, f"/exchange/potential?lang={lang}&material=manganese")
+    api = xclient.get("/api/exchange/potential?material=manganese", headers=world["h"]["b"]).json()
+    assert api["released"] is False  # one other organisation: withheld
+    assert tx("withheld", lang) in html
+    assert num(api["imports_t"], lang) in html
+    assert pct(api["import_grade"], lang) in html
+    assert_hidden(html, SECRET_FORMS)
+    # A's own stream is its own data: shown apart, exactly
+    sign_in(xclient, world["tokens"]["a"])
+    own = page(xclient, f"/exchange/potential?lang={lang}&material=manganese")
+    mine = xclient.get("/api/exchange/potential?material=manganese", headers=world["h"]["a"]).json()
+    assert mine["own"]["n_streams"] == 1
+    assert num(mine["own"]["secondary_t_max"], lang) in own
+
+
+def test_potential_page_bad_values(xclient: TestClient, world: dict[str, Any]) -> None:
+    sign_in(xclient, world["tokens"]["b"])
+    page(xclient, "/exchange/potential?material=cobalt", 422)
+    page(xclient, "/exchange/potential?material=manganese&year=abc", 422)
+    # a year without imports answers as the API does (no figures), never a 500
+    api = xclient.get(
+        "/api/exchange/potential?material=manganese&year=1990", headers=world["h"]["b"]
+    )
+    assert api.status_code == 200
+    page(xclient, "/exchange/potential?material=manganese&year=1990&lang=en")
+    page(xclient, "/exchange/potential?material=manganese&year=3000", 422)

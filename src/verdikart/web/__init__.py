@@ -301,8 +301,10 @@ def create_app(
     app.include_router(api_register.router)
     app.include_router(pages.router)
     app.include_router(atlas.router)  # `/` is the atlas's overview
-    from verdikart.web import atlas_scenarios  # /scenarios, /watch (issue 11)
+    # /scenarios, /watch and the exchange's needs, matches and potential pages (issue 11)
+    from verdikart.web import atlas_exchange, atlas_scenarios
 
     app.include_router(atlas_scenarios.router)
+    app.include_router(atlas_exchange.router)
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     return app

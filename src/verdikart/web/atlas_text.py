@@ -295,6 +295,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "released": ("frigitt", "released"),
     "hs6_codes": ("HS6-koder", "HS6 codes"),
     "sign_in": ("Logg inn", "Sign in"),
+    "t_per_year": ("tonn/år", "t/year"),
 }
 
 SECTORS = ("defence", "energy", "process industry")
