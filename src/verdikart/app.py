@@ -13,15 +13,20 @@ Resources open lazily on first use (``verdikart --version`` stays fast). A web r
 :meth:`Verdikart.reader`: its own DuckDB cursor over the same store, shared exchange service.
 Countries, groups and years are resolved once per request, here or in the use case, and handed
 down as resolved values.
+
+The analytic use cases' results are kept in the core's :class:`~verdikart.result_cache.ResultCache`
+(shared with its readers) under their arguments and :meth:`Verdikart.data_version` (the engine
+and the store's import log): pure functions of both, they are computed once per data version.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from verdikart.config import Settings
+from verdikart.result_cache import ResultCache
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -41,6 +46,7 @@ if TYPE_CHECKING:
     from verdikart.store import Store
 
 Progress = Callable[[str], None]
+T = TypeVar("T")
 
 
 class Verdikart:
@@ -59,8 +65,8 @@ class Verdikart:
         self._exchange = exchange
         self._owns_exchange = exchange is None
         self._parent: Verdikart | None = None  # a per-request reader's app (shares its exchange)
-        # value-chain indicators per (country, year); cleared by data_import and close
-        self._chain_cache: dict[tuple[str, int | None], ChainIndicators] = {}
+        # analytic results by (data version, use case, arguments); a reader shares its app's
+        self._results = ResultCache()
 
     # -- resources ------------------------------------------------------------------------
     def store(self) -> Store:
@@ -111,12 +117,14 @@ class Verdikart:
         core = Verdikart(self.settings, store=self.store().reader(), exchange=None)
         core._owns_exchange = False
         core._parent = self
+        core._results = self._results
         if self.settings.engine != "duckdb":
             core._engine = self.engine()
         return core
 
     def close(self) -> None:
-        self._chain_cache.clear()
+        if self._parent is None:  # a reader leaves its app's results in place
+            self._results.clear()
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -131,6 +139,39 @@ class Verdikart:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    # -- kept results ---------------------------------------------------------------------
+    def data_version(self) -> Hashable:
+        """What the analytic results depend on besides their arguments: the engine and the
+        data it reads. DuckDB: the store's file and its import log (every write to the store
+        is an import the log records: `data import`, a company file saved, a correction), so
+        an import gives a new version. Spark: the engine's settings (it lists the layout's
+        files once, when it first reads a table, and reads those for its life)."""
+        if self.settings.engine != "duckdb":
+            return (self.settings.engine, self.settings.spark_master, self.settings.spark_data)
+        store = self.store()
+        log = store.imports()
+        last = log[-1] if log else {}
+        return (
+            "duckdb",
+            str(store.path),
+            len(log),
+            last.get("import_id"),
+            str(last.get("imported_at")),
+        )
+
+    def _kept(self, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+        """A use case's result from the kept results (shared with this core's readers), or
+        `compute`d and kept under `key` and the data version."""
+        return self._results.get((self.data_version(), *key), compute)
+
+    def cache_stats(self) -> dict[str, int]:
+        """The kept results: entries, hits and misses (for benchmarks and tests)."""
+        return {
+            "entries": len(self._results),
+            "hits": self._results.hits,
+            "misses": self._results.misses,
+        }
+
     # -- data -----------------------------------------------------------------------------
     def data_status(self) -> list[dict[str, Any]]:
         """Per table and source: rows, years, countries, origin and provenance."""
@@ -142,10 +183,12 @@ class Verdikart:
         """Import an official file into the store (atomic; supersedes the same coverage)."""
         from verdikart.sources import run_import
 
-        self._chain_cache.clear()
         if progress is not None:
             options["progress"] = progress
-        return run_import(self.store(), source, path, **options)
+        try:
+            return run_import(self.store(), source, path, **options)
+        finally:  # the import log names the new data version; the old results are of no use
+            self._results.clear()
 
     def data_export(self, table: str, path: Path) -> int:
         """One logical table (bundled + imported rows) to a Parquet file; rows written."""
@@ -174,22 +217,27 @@ class Verdikart:
         from verdikart.indicators.geopolrisk import available_years, geopolrisk
         from verdikart.reference.inputs import YearSpec, material_ids
 
-        engine = self.engine()
-        if isinstance(years, YearSpec):
-            years = years.resolve(available_years(engine), what="trade and production data")
-        return geopolrisk(
-            engine,
-            None if countries is None else list(countries),
-            None if materials is None else material_ids(list(materials)),
-            None if years is None else list(years),
-            source=source,
-        )
+        def compute() -> pa.Table:
+            engine = self.engine()
+            yrs = years
+            if isinstance(yrs, YearSpec):
+                yrs = yrs.resolve(available_years(engine), what="trade and production data")
+            return geopolrisk(
+                engine,
+                None if countries is None else list(countries),
+                None if materials is None else material_ids(list(materials)),
+                None if yrs is None else list(yrs),
+                source=source,
+            )
+
+        key = ("geopolrisk", _frozen(countries), _frozen(materials), _frozen(years), source)
+        return self._kept(key, compute)
 
     def geopolrisk_years(self) -> list[int]:
         """Years GeoPolRisk can be computed for (trade and production data)."""
         from verdikart.indicators.geopolrisk import available_years
 
-        return available_years(self.engine())
+        return self._kept(("geopolrisk_years",), lambda: available_years(self.engine()))
 
     def production(
         self,
@@ -211,24 +259,29 @@ class Verdikart:
         )
         from verdikart.reference.inputs import YearSpec, material_ids
 
-        engine = self.engine()
-        if isinstance(years, YearSpec):
-            years = years.resolve(known_years(engine), what="production data")
-        mats = None if materials is None else material_ids(list(materials))
-        yrs = None if years is None else list(years)
-        hhi = production_hhi(engine, mats, yrs, source=source).select(
-            ["material", "year", "stage", "n_producers", "hhi", "hhi_points"]
-        )
-        if countries:
-            table = own_production(engine, list(countries), mats, yrs, source=source)
-            last = "country"
-        else:
-            table = producer_shares(engine, mats, yrs, source=source)
-            last = "rank"
-        joined = table.join(hhi, keys=["material", "year", "stage"], join_type="left outer")
-        return joined.sort_by(
-            [("material", "ascending"), ("year", "ascending"), (last, "ascending")]
-        )
+        def compute() -> pa.Table:
+            engine = self.engine()
+            spec = years
+            if isinstance(spec, YearSpec):
+                spec = spec.resolve(known_years(engine), what="production data")
+            mats = None if materials is None else material_ids(list(materials))
+            yrs = None if spec is None else list(spec)
+            hhi = production_hhi(engine, mats, yrs, source=source).select(
+                ["material", "year", "stage", "n_producers", "hhi", "hhi_points"]
+            )
+            if countries:
+                table = own_production(engine, list(countries), mats, yrs, source=source)
+                last = "country"
+            else:
+                table = producer_shares(engine, mats, yrs, source=source)
+                last = "rank"
+            joined = table.join(hhi, keys=["material", "year", "stage"], join_type="left outer")
+            return joined.sort_by(
+                [("material", "ascending"), ("year", "ascending"), (last, "ascending")]
+            )
+
+        key = ("production", _frozen(materials), _frozen(years), _frozen(countries), source)
+        return self._kept(key, compute)
 
     def criticality(
         self,
@@ -242,16 +295,19 @@ class Verdikart:
         """The EU criticality method (SR per stage and max, EI, critical) for a perspective."""
         from verdikart.indicators.eu_method import eu_criticality
 
-        engine = self.engine()
-        return eu_criticality(
-            engine,
-            year=year,
-            materials=None if materials is None else self._eu_material_ids(materials),
-            perspective=perspective,
-            wgi_year=wgi_year,
-            trade_years=trade_years,
-            production_years=trade_years,
-        )
+        def compute() -> pa.Table:
+            return eu_criticality(
+                self.engine(),
+                year=year,
+                materials=None if materials is None else self._eu_material_ids(materials),
+                perspective=perspective,
+                wgi_year=wgi_year,
+                trade_years=trade_years,
+                production_years=trade_years,
+            )
+
+        key = ("criticality", year, _frozen(materials), perspective, wgi_year, trade_years)
+        return self._kept(key, compute)
 
     def _eu_material_ids(self, materials: Sequence[str]) -> list[str]:
         """The EU assessment's own material ids ('hree', 'titanium-metal', 'Natural
@@ -273,13 +329,19 @@ class Verdikart:
         where the trade data hold the stage's whole code set, ranked, with sources."""
         from verdikart.indicators.stage_position import stage_position
 
-        return stage_position(self.engine(), country, year=year, eu_year=eu_year)
+        return self._kept(
+            ("supplier_position", country, year, eu_year),
+            lambda: stage_position(self.engine(), country, year=year, eu_year=eu_year),
+        )
 
     def map(self, request: MapRequest, progress: Progress | None = None) -> MapResult:
-        """The mapping of seed 003's seven steps for one reporter and year."""
+        """The mapping of seed 003's seven steps for one reporter and year (kept: `progress`
+        hears the steps only when the mapping is computed)."""
         from verdikart.chains.mapping import run_mapping
 
-        return run_mapping(self.engine(), request, progress=progress)
+        return self._kept(
+            ("map", request), lambda: run_mapping(self.engine(), request, progress=progress)
+        )
 
     def company_assess(
         self,
@@ -310,6 +372,7 @@ class Verdikart:
         saved = None
         if save:
             saved = save_purchases(self.store(), purchases, source=f"company file {path.name}")
+            self._results.clear()
         return rows, saved
 
     # -- value chains -----------------------------------------------------------------------
@@ -333,15 +396,19 @@ class Verdikart:
 
         chain, material_id = find_chain(material)
         ref = resolve_country(country)
-        return chain_view(
-            self.engine(),
-            chain,
-            material=material_id,
-            country=ref,
-            year=year,
-            stage=stage,
-            language=language or self.settings.language,
-            indicators=self._chain_indicators(ref, year),
+        lang = language or self.settings.language
+        return self._kept(
+            ("chain_show", chain.id, material_id, ref.id, year, stage, lang),
+            lambda: chain_view(
+                self.engine(),
+                chain,
+                material=material_id,
+                country=ref,
+                year=year,
+                stage=stage,
+                language=lang,
+                indicators=self._chain_indicators(ref, year),
+            ),
         )
 
     def chain_views(
@@ -355,19 +422,24 @@ class Verdikart:
         from verdikart.reference.countries import resolve_country
 
         ref = resolve_country(country)
-        indicators = self._chain_indicators(ref, year)
-        views = [
-            chain_view(
-                self.engine(),
-                chain,
-                material=None,
-                country=ref,
-                year=year,
-                language=language or self.settings.language,
-                indicators=indicators,
-            )
-            for chain in load_chains().values()
-        ]
+        lang = language or self.settings.language
+
+        def compute() -> list[dict[str, Any]]:
+            indicators = self._chain_indicators(ref, year)
+            return [
+                chain_view(
+                    self.engine(),
+                    chain,
+                    material=None,
+                    country=ref,
+                    year=year,
+                    language=lang,
+                    indicators=indicators,
+                )
+                for chain in load_chains().values()
+            ]
+
+        views = self._kept(("chain_views", ref.id, year, lang), compute)
         keys = ("share_of_eu_sourcing", "share_of_world_production", "share_of_world_exports")
         return [
             v
@@ -376,14 +448,14 @@ class Verdikart:
         ]
 
     def _chain_indicators(self, country: CountryRef, year: int | None) -> ChainIndicators:
-        """The indicators of every chain for a country and year, computed once per core
-        (three queries) and forgotten when data are imported or the core closes."""
+        """The indicators of every chain for a country and year (three queries), kept per
+        data version."""
         from verdikart.chains.view import chain_indicators
 
-        key = (country.id, year)
-        if key not in self._chain_cache:
-            self._chain_cache[key] = chain_indicators(self.engine(), country, year)
-        return self._chain_cache[key]
+        return self._kept(
+            ("chain_indicators", country.id, year),
+            lambda: chain_indicators(self.engine(), country, year),
+        )
 
     # -- scenarios and watch ----------------------------------------------------------------
     def scenario(
@@ -502,15 +574,20 @@ class Verdikart:
         with company corrections beside the official figures (used when `corrections`)."""
         from verdikart.indicators.industry import industry_trade
 
-        return industry_trade(self.engine(), year=year, flow=flow, corrections=corrections)
+        return self._kept(
+            ("industry_trade", year, flow, corrections),
+            lambda: industry_trade(self.engine(), year=year, flow=flow, corrections=corrections),
+        )
 
     def industry_correct(self, **correction: Any) -> dict[str, Any]:
         """Store a company-confirmed figure (attributed, dated, appended; never over the
         official figure); the stored row. See indicators.industry.record_correction."""
         from verdikart.indicators.industry import record_correction
 
-        self._chain_cache.clear()
-        return record_correction(self.store(), **correction)
+        try:
+            return record_correction(self.store(), **correction)
+        finally:
+            self._results.clear()
 
     def industry_corrections(self, year: int | None = None) -> list[dict[str, Any]]:
         """Every stored correction (the audit trail) with whether it applies."""
@@ -555,3 +632,10 @@ class Verdikart:
         from verdikart.report.industry import write_industry_report
 
         return write_industry_report(self, year=year, lang=lang, out=out)
+
+
+def _frozen(value: Any) -> Hashable:
+    """A use case's argument as part of a key: sequences as tuples (a YearSpec is hashable)."""
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return tuple(value)
+    return value
