@@ -351,3 +351,71 @@ def test_potential_page_bad_values(xclient: TestClient, world: dict[str, Any]) -
     assert api.status_code == 200
     page(xclient, "/exchange/potential?material=manganese&year=1990&lang=en")
     page(xclient, "/exchange/potential?material=manganese&year=3000", 422)
+
+
+# ---------------------------------------------------------------- browser
+
+
+@pytest.mark.browser
+def test_browser_runs_a_scenario_from_the_form(tmp_path: Path) -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"chromium not found at {CHROMIUM}")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from test_exchange_support import start_server, stop_server
+
+    proc, base = start_server(
+        {"VERDIKART_DATA_DIR": str(tmp_path / "data"),
+         "VERDIKART_DB_URL": f"sqlite:///{tmp_path / 'exchange.sqlite'}"},
+        log=tmp_path / "server.log",
+    )  # fmt: skip
+    try:
+        with sync_api.sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                errors: list[str] = []
+                failed: list[str] = []
+                # a CSP violation is a console error; a failed asset a response >= 400 (the
+                # browser's own /favicon.ico probe aside)
+                page.on(
+                    "console",
+                    lambda m: (
+                        errors.append(m.text)
+                        if m.type == "error" and "Failed to load resource" not in m.text
+                        else None
+                    ),
+                )
+                page.on(
+                    "response",
+                    lambda r: (
+                        failed.append(r.url)
+                        if r.status >= 400 and not r.url.endswith("/favicon.ico")
+                        else None
+                    ),
+                )
+                page.goto(base + "/scenarios?lang=en")
+                assert "Scenarios" in page.locator("h1").inner_text()
+                page.get_by_label("Supplier country").fill("CHN")
+                page.locator("#f-material").select_option("graphite")
+                page.get_by_label("Change in exports (%)").fill("-100")
+                page.get_by_role("button", name="Run").click()
+                page.wait_for_selector("#scenario-table", timeout=120_000)
+                assert "supplier=CHN" in page.url and "material=graphite" in page.url
+                first = page.locator("#scenario-table tbody tr").first.inner_text()
+                assert "Norway" in first and "%" in first
+                assert page.locator("#scenario-chart").is_visible()
+                overflow = page.evaluate(
+                    "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+                )
+                assert overflow <= 0
+                # the language switch keeps the scenario (state in the query string)
+                page.get_by_role("link", name="norsk").click()
+                page.wait_for_selector("#scenario-table", timeout=120_000)
+                assert "Norge" in page.locator("#scenario-table tbody tr").first.inner_text()
+                assert not errors, errors
+                assert not failed, failed
+            finally:
+                browser.close()
+    finally:
+        stop_server(proc)
+    assert "Traceback" not in (tmp_path / "server.log").read_text("utf-8", errors="replace")
