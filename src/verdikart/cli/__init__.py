@@ -149,6 +149,14 @@ SHORT_HELP = {
     "suppliers profile set": "Create or replace your profile from a JSON file.",
     "suppliers profile show": "A profile; its details if yours or shared with you.",
     "suppliers profile share": "Show your profile's details to a buyer, or stop.",
+    "suppliers import eforms": "Import needs from eForms procurement notices.",
+    "suppliers need": "Buyers' needs: add by hand, list and show.",
+    "suppliers need add": "Register a need from a JSON file.",
+    "suppliers need list": "Needs, newest first.",
+    "suppliers need show": "One need with its codes, lots and requirements.",
+    "suppliers match": "Ranked, explained suppliers for a need (or needs for you).",
+    "suppliers request": "Ask a supplier to share its profile's details with you.",
+    "suppliers requests": "Buyers' requests for your profile's details.",
     "serve": "Run the web app (materialbørs pages and API).",
 }
 # Help for options declared without it (in modules other workers own), by command and option.

@@ -301,6 +301,160 @@ def profile_share(
     emit(reg.unshare(who, profile_id, buyer) if stop else reg.share(who, profile_id, buyer), fmt)
 
 
+optional_token = click.option(
+    "--token",
+    envvar="VERDIKART_TOKEN",
+    default=None,
+    help="Access token of the acting user (env VERDIKART_TOKEN); without one, public data only.",
+)
+
+
+@import_group.command("eforms")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@optional_token
+@format_option()
+@pass_context
+def import_eforms(ctx: Context, paths: tuple[Path, ...], token: str | None, fmt: str) -> None:
+    """Import needs from eForms notices (contract notices and prior information notices; an
+    award notice is refused). All or nothing; prints the need ids."""
+    app = ctx.app()
+    who = app.exchange().authenticate(token) if token else None
+    rows = app.register().import_eforms(who, list(paths))
+    emit(rows, fmt, columns=("need_id", "status", "notice_type", "file", "title"),
+         title="eForms import / import av kunngjøringer")  # fmt: skip
+
+
+@suppliers.group("need")
+def need() -> None:
+    """Buyers' needs: add by hand, list and show."""
+
+
+@need.command("add")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@token_option
+@format_option(default="json")
+@pass_context
+def need_add(ctx: Context, path: Path, token: str, fmt: str) -> None:
+    """Register a need from a JSON file (layout in docs/register.md); you are the buyer."""
+    app = ctx.app()
+    payload = _read_json(path)
+    emit(app.register().create_need(app.exchange().authenticate(token), payload), fmt)
+
+
+@need.command("list")
+@click.option("--mine", is_flag=True, help="Only your organisation's needs (needs --token).")
+@optional_token
+@click.option("--limit", type=click.IntRange(1, 500), default=100, show_default=True,
+              help="At most this many needs.")  # fmt: skip
+@format_option()
+@pass_context
+def need_list(ctx: Context, mine: bool, token: str | None, limit: int, fmt: str) -> None:
+    """Needs, newest first."""
+    app = ctx.app()
+    who = app.exchange().authenticate(token) if token else None
+    rows = app.register().list_needs(who, mine=mine, limit=limit)
+    flat = [
+        {
+            "id": r["id"],
+            "title": r["title"],
+            "buyer": r["buyer"],
+            "deadline": r["deadline"],
+            "codes": ", ".join(f"{c['scheme']}:{c['code']}" for c in r["codes"]),
+            "source": r["source"],
+        }
+        for r in rows
+    ]
+    emit(flat if fmt != "json" else rows, fmt,
+         columns=("id", "title", "buyer", "deadline", "codes", "source"))  # fmt: skip
+
+
+@need.command("show")
+@click.argument("need_id")
+@format_option(default="json")
+@pass_context
+def need_show(ctx: Context, need_id: str, fmt: str) -> None:
+    """One need with its codes, lots and requirements."""
+    emit(ctx.app().register().get_need(need_id), fmt)
+
+
+@suppliers.command("match")
+@click.option("--need", "need_id", default=None, help="Rank suppliers for this need (its id).")
+@click.option("--profile", "for_profile", is_flag=True,
+              help="Rank needs for your organisation's profile instead (needs --token).")  # fmt: skip
+@optional_token
+@click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True,
+              help="At most this many matches.")  # fmt: skip
+@format_option()
+@pass_context
+def match(
+    ctx: Context,
+    need_id: str | None,
+    for_profile: bool,
+    token: str | None,
+    limit: int,
+    fmt: str,
+) -> None:
+    """Ranked, explained suppliers for a need (or needs for your profile). A buyer sees a
+    supplier's details-based score only if the supplier shared its details with it."""
+    app = ctx.app()
+    who = app.exchange().authenticate(token) if token else None
+    reg = app.register()
+    if for_profile == bool(need_id):
+        raise click.UsageError("give either --need ID or --profile")
+    if for_profile:
+        if who is None:
+            raise click.UsageError("--profile needs --token (whose profile?)")
+        rows = reg.match_my_profile(who, limit=limit)["matches"]
+        key: tuple[str, ...] = ("need_id", "title", "buyer", "deadline")
+    else:
+        rows = reg.match_need(who, str(need_id), limit=limit)["matches"]
+        key = ("organisation_number", "organisation", "access")
+    if fmt == "json":
+        emit(rows, fmt)
+        return
+    language = "nb" if ctx.language().startswith("nb") else "en"
+    flat = [{**{k: r[k] for k in key}, "score": r["score"],
+             "explanation": r["explanation"][language]} for r in rows]  # fmt: skip
+    emit(flat, fmt, columns=(*key, "score", "explanation"))
+
+
+@suppliers.command("request")
+@click.argument("profile_id")
+@click.option("--message", default="", help="A note to the supplier.")
+@token_option
+@format_option(default="json")
+@pass_context
+def request(ctx: Context, profile_id: str, message: str, token: str, fmt: str) -> None:
+    """Ask a supplier to share its profile's details with you."""
+    app = ctx.app()
+    emit(app.register().request_details(app.exchange().authenticate(token), profile_id, message),
+         fmt)  # fmt: skip
+
+
+@suppliers.command("requests")
+@token_option
+@format_option()
+@pass_context
+def requests_(ctx: Context, token: str, fmt: str) -> None:
+    """Buyers' requests for your profile's details, and whether you share."""
+    app = ctx.app()
+    rows = app.register().detail_requests(app.exchange().authenticate(token))
+    emit(rows, fmt, columns=("buyer", "requested_at", "shared", "message", "profile_id"))
+
+
+def _read_json(path: Path) -> object:
+    import json
+
+    from verdikart.errors import SourceError
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise SourceError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from exc
+    except UnicodeDecodeError as exc:
+        raise SourceError(path, f"not UTF-8: {exc}") from exc
+
+
 for _name in ("download", "show", "search", "profile"):
     register.add_command(suppliers.commands[_name])
 

@@ -15,7 +15,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
@@ -98,6 +106,12 @@ class NeedCodeIn(BaseModel):
             raise ValueError(f"one of {', '.join(NEED_SCHEMES)}, got {value!r}")
         return value
 
+    @field_validator("code")
+    @classmethod
+    def known_code(cls, value: str, info: ValidationInfo) -> str:
+        scheme = info.data.get("scheme")
+        return normalise_code(scheme, value) if scheme else value
+
 
 class LotIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -107,6 +121,11 @@ class LotIn(BaseModel):
     cpv: list[str] = Field(default_factory=list, max_length=50)
     nuts: list[str] = Field(default_factory=list, max_length=50)
     deadline: date | None = None
+
+    @field_validator("cpv")
+    @classmethod
+    def cpv_codes(cls, value: list[str]) -> list[str]:
+        return [normalise_code("cpv", c) for c in value]
 
 
 class NeedIn(BaseModel):
@@ -174,22 +193,8 @@ def parse_need(payload: Any, *, source: str = "need") -> tuple[NeedIn, list[tupl
             [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()],
             source=source,
         ) from exc
-    problems: list[str] = []
-    for i, item in enumerate(need.codes):
-        try:
-            item.code = normalise_code(item.scheme, item.code)
-        except ValueError as exc:
-            problems.append(f"codes.{i}.code: {exc}")
-    for i, lot in enumerate(need.lots):
-        for j, code in enumerate(lot.cpv):
-            try:
-                lot.cpv[j] = normalise_code("cpv", code)
-            except ValueError as exc:
-                problems.append(f"lots.{i}.cpv.{j}: {exc}")
     if sum(1 for c in need.codes if c.main) > 1:
-        problems.append("codes: at most one code is the main code")
-    if problems:
-        raise DataValidationError(problems, source=source)
+        raise DataValidationError(["codes: at most one code is the main code"], source=source)
     if need.region is None and need.nuts:
         need.region = region_of_nuts(need.nuts)
     return need, [(f"{c.scheme}:{c.code}", c.main) for c in need.codes]

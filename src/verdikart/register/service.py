@@ -11,7 +11,7 @@ audit event commit together.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ from verdikart.errors import NotFoundError, PermissionDeniedError, SourceError
 from verdikart.exchange.db import transaction
 from verdikart.exchange.models import Organisation
 from verdikart.exchange.repository import audit
+from verdikart.register.eforms import Notice, parse_notice, read_notice
 from verdikart.register.importer import (
     ImportResult,
     UnitFilter,
@@ -31,14 +32,19 @@ from verdikart.register.importer import (
     normalise_nace,
     orgnr_problem,
 )
+from verdikart.register.matching import match_need, match_profile
 from verdikart.register.models import (
     CapabilityProfile,
+    DetailRequest,
+    Need,
+    NeedCertification,
+    NeedCode,
     ProfileCode,
     ProfileShare,
     RegisterNace,
     RegisterUnit,
 )
-from verdikart.register.needs import index_details
+from verdikart.register.needs import NeedIn, code_row, index_details, parse_need
 from verdikart.register.schemas import chain_codes, cpv_prefix, normalise_code, parse_profile
 
 if TYPE_CHECKING:
@@ -290,6 +296,198 @@ class RegisterService:
             ).all()
             return [{"buyer": n, "granted_at": g.isoformat()} for n, g in rows]
 
+    # --- needs -------------------------------------------------------------------------------
+
+    def create_need(self, principal: Principal, payload: Any) -> dict[str, Any]:
+        """A need entered by hand; the caller's organisation is the buyer."""
+        need_in, _codes = parse_need(payload)
+        with self._tx() as session:
+            need = _store_need(session, principal, need_in, source="manual")
+            audit(
+                session, principal, "need.create", "need", need.id, owner_org_id=need.owner_org_id
+            )
+            return _need_out(session, need)
+
+    def import_eforms(
+        self, principal: Principal | None, notices: Sequence[Path | tuple[str, bytes]]
+    ) -> list[dict[str, Any]]:
+        """Needs from eForms notices (files, or (name, bytes) uploads), all or nothing: every
+        notice is read and checked before anything is written. A notice imported again by the
+        same buyer replaces its need (same id)."""
+        read: list[tuple[Notice, NeedIn]] = []
+        for item in notices:
+            notice = read_notice(item) if isinstance(item, Path) else parse_notice(item[1], item[0])
+            need_in, _codes = parse_need(notice.payload, source=notice.path)
+            read.append((notice, need_in))
+        out = []
+        with self._tx() as session:
+            for notice, need_in in read:
+                owner = principal.org_id if principal else None
+                existing = session.scalars(
+                    select(Need).where(
+                        Need.source == "eforms",
+                        Need.notice_id == notice.notice_id,
+                        Need.owner_org_id.is_(None)
+                        if owner is None
+                        else Need.owner_org_id == owner,
+                    )
+                ).first()
+                need = _store_need(
+                    session, principal, need_in, source="eforms", notice=notice, existing=existing
+                )
+                audit(
+                    session,
+                    principal,
+                    "need.import",
+                    "need",
+                    need.id,
+                    owner_org_id=owner,
+                    notice_id=notice.notice_id,
+                )
+                out.append(
+                    {
+                        "need_id": need.id,
+                        "notice_id": notice.notice_id,
+                        "notice_type": notice.notice_type,
+                        "title": need.title,
+                        "file": Path(notice.path).name,
+                        "status": "updated" if existing else "created",
+                    }
+                )
+        return out
+
+    def list_needs(
+        self, principal: Principal | None = None, *, mine: bool = False, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        query = select(Need).order_by(Need.created_at.desc(), Need.id).limit(_limit(limit))
+        if mine:
+            if principal is None:
+                raise SourceError("--mine", "needs a token (whose needs?)")
+            query = query.where(Need.owner_org_id == principal.org_id)
+        with self._tx(write=False) as session:
+            return [_need_out(session, n) for n in session.scalars(query)]
+
+    def get_need(self, need_id: str) -> dict[str, Any]:
+        with self._tx(write=False) as session:
+            return _need_out(session, self._need(session, need_id))
+
+    def _need(self, session: Session, need_id: str) -> Need:
+        need = session.get(Need, need_id)
+        if need is None:
+            raise NotFoundError(f"no need {need_id!r}")
+        return need
+
+    def match_need(
+        self, viewer: Principal | None, need_id: str, *, limit: int = 50
+    ) -> dict[str, Any]:
+        """Suppliers ranked for a need as `viewer` may see them (see `register.matching`):
+        public summaries, plus details-based components for profiles shared with the viewer
+        (each such read audited for the supplier, as `profile.read-details`)."""
+        with self._tx() as session:
+            need = self._need(session, need_id)
+            rows, total = match_need(
+                session,
+                need,
+                viewer.org_id if viewer else None,
+                today=datetime.now(UTC).date(),
+                limit=_limit(limit),
+            )
+            if viewer is not None:
+                audit(session, viewer, "need.match", "need", need.id,
+                      owner_org_id=need.owner_org_id, shown=len(rows))  # fmt: skip
+                owners = dict(
+                    session.execute(
+                        select(CapabilityProfile.id, CapabilityProfile.organisation_id).where(
+                            CapabilityProfile.id.in_(
+                                [r["profile_id"] for r in rows if r["access"] == "details"]
+                            )
+                        )
+                    ).all()
+                )
+                for pid, org in owners.items():
+                    if org != viewer.org_id:
+                        audit(session, viewer, "profile.read-details", "profile", pid,
+                              owner_org_id=org, via="match", need_id=need.id)  # fmt: skip
+            return {"need": _need_out(session, need), "candidates": total, "matches": rows}
+
+    def match_my_profile(self, principal: Principal, *, limit: int = 50) -> dict[str, Any]:
+        """Needs ranked for the caller's organisation's profile."""
+        with self._tx(write=False) as session:
+            profile = session.scalars(
+                select(CapabilityProfile).where(
+                    CapabilityProfile.organisation_id == principal.org_id
+                )
+            ).first()
+            if profile is None:
+                raise NotFoundError("your organisation has no capability profile yet")
+            rows, total = match_profile(
+                session, profile, today=datetime.now(UTC).date(), limit=_limit(limit)
+            )
+            return {"profile_id": profile.id, "candidates": total, "matches": rows}
+
+    def request_details(
+        self, principal: Principal, profile_id: str, message: str = ""
+    ) -> dict[str, Any]:
+        """A buyer asks a supplier to share its profile's details (the supplier answers with
+        `share`); the request shows in the supplier's audit trail."""
+        with self._tx() as session:
+            profile = session.get(CapabilityProfile, profile_id)
+            if profile is None:
+                raise NotFoundError(f"no profile {profile_id!r}")
+            if profile.organisation_id == principal.org_id:
+                raise SourceError("profile", "this is your own profile")
+            request = session.scalars(
+                select(DetailRequest).where(
+                    DetailRequest.profile_id == profile.id,
+                    DetailRequest.requester_org_id == principal.org_id,
+                )
+            ).first()
+            if request is None:
+                request = DetailRequest(
+                    profile_id=profile.id,
+                    requester_org_id=principal.org_id,
+                    requested_by=principal.user_id,
+                )
+                session.add(request)
+            request.message = message.strip()[:1000]
+            request.requested_at = datetime.now(UTC)
+            request.requested_by = principal.user_id
+            session.flush()
+            audit(session, principal, "profile.request-details", "profile", profile.id,
+                  owner_org_id=profile.organisation_id)  # fmt: skip
+            return {"profile_id": profile.id, "requested": True, "request_id": request.id}
+
+    def detail_requests(self, principal: Principal) -> list[dict[str, Any]]:
+        """Requests for the caller's organisation's profile, with whether each is answered."""
+        with self._tx(write=False) as session:
+            rows = session.execute(
+                select(DetailRequest, Organisation.name, CapabilityProfile.id)
+                .join(CapabilityProfile, CapabilityProfile.id == DetailRequest.profile_id)
+                .join(Organisation, Organisation.id == DetailRequest.requester_org_id)
+                .where(CapabilityProfile.organisation_id == principal.org_id)
+                .order_by(DetailRequest.requested_at.desc())
+            ).all()
+            shared = set(
+                session.scalars(
+                    select(ProfileShare.buyer_org_id)
+                    .join(CapabilityProfile, CapabilityProfile.id == ProfileShare.profile_id)
+                    .where(
+                        CapabilityProfile.organisation_id == principal.org_id,
+                        ProfileShare.revoked_at.is_(None),
+                    )
+                )
+            )
+            return [
+                {
+                    "profile_id": pid,
+                    "buyer": name,
+                    "message": r.message,
+                    "requested_at": r.requested_at.isoformat(),
+                    "shared": r.requester_org_id in shared,
+                }
+                for r, name, pid in rows
+            ]
+
     # --- visibility --------------------------------------------------------------------------
 
     def _owned(self, session: Session, principal: Principal, profile_id: str) -> CapabilityProfile:
@@ -336,6 +534,78 @@ class RegisterService:
         else:
             out["access"] = "public"
         return out
+
+
+def _store_need(
+    session: Session,
+    principal: Principal | None,
+    need_in: NeedIn,
+    *,
+    source: str,
+    notice: Notice | None = None,
+    existing: Need | None = None,
+) -> Need:
+    need = existing or Need(created_at=datetime.now(UTC))
+    if existing is None:
+        session.add(need)
+    need.owner_org_id = principal.org_id if principal else None
+    need.created_by = principal.user_id if principal else None
+    need.buyer_name = need_in.buyer_name or (principal.org_name if principal else None)
+    need.title = need_in.title
+    need.description = need_in.description
+    need.cpv_main = next((c.code for c in need_in.codes if c.main and c.scheme == "cpv"), None)
+    need.nuts = list(need_in.nuts)
+    need.region = need_in.region
+    need.deadline = need_in.deadline
+    need.required_certifications = list(need_in.required_certifications)
+    need.clearance_level = need_in.clearance_level
+    need.max_lead_time_weeks = need_in.max_lead_time_weeks
+    need.lots = [lot.model_dump(mode="json") for lot in need_in.lots]
+    need.source = source
+    need.notice_id = notice.notice_id if notice else None
+    need.notice_type = notice.notice_type if notice else None
+    session.flush()
+    session.execute(delete(NeedCode).where(NeedCode.need_id == need.id))
+    session.execute(delete(NeedCertification).where(NeedCertification.need_id == need.id))
+    seen: set[tuple[str, str]] = set()
+    for c in need_in.codes:
+        code, prefix, hi, sig = code_row(c.scheme, c.code)
+        if (c.scheme, code) in seen:
+            continue
+        seen.add((c.scheme, code))
+        session.add(NeedCode(need_id=need.id, scheme=c.scheme, code=code, main=c.main,
+                             prefix=prefix, prefix_hi=hi, sig_len=sig))  # fmt: skip
+    session.add_all(
+        NeedCertification(need_id=need.id, standard=s) for s in need_in.required_certifications
+    )
+    session.flush()
+    return need
+
+
+def _need_out(session: Session, need: Need) -> dict[str, Any]:
+    codes = session.execute(
+        select(NeedCode.scheme, NeedCode.code, NeedCode.main)
+        .where(NeedCode.need_id == need.id)
+        .order_by(NeedCode.main.desc(), NeedCode.scheme, NeedCode.code)
+    ).all()
+    return {
+        "id": need.id,
+        "title": need.title,
+        "description": need.description,
+        "buyer": need.buyer_name,
+        "codes": [{"scheme": s, "code": c, "main": bool(m)} for s, c, m in codes],
+        "lots": need.lots,
+        "nuts": need.nuts,
+        "region": need.region,
+        "deadline": need.deadline.isoformat() if need.deadline else None,
+        "required_certifications": need.required_certifications,
+        "clearance_level": need.clearance_level,
+        "max_lead_time_weeks": need.max_lead_time_weeks,
+        "source": need.source,
+        "notice_id": need.notice_id,
+        "notice_type": need.notice_type,
+        "created_at": need.created_at.isoformat(),
+    }
 
 
 def _limit(limit: int) -> int:

@@ -108,6 +108,77 @@ def shares(profile_id: str, who: Me, reg: Register) -> list[dict[str, Any]]:
     return reg.shares(who, profile_id)
 
 
+# --- needs and matchmaking -------------------------------------------------------------------
+
+
+class RequestIn(BaseModel):
+    message: str = Field(default="", max_length=1000, pattern=r"^[^\x00]*$")
+
+
+@routes.get("/needs")
+def list_needs(
+    who: Me,
+    reg: Register,
+    mine: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[dict[str, Any]]:
+    """Needs, newest first (`mine=true`: your organisation's)."""
+    return reg.list_needs(who, mine=mine, limit=limit)
+
+
+@routes.post("/needs", status_code=201)
+def create_need(who: Me, reg: Register, payload: Annotated[Any, Body()]) -> dict[str, Any]:
+    """Register a need entered by hand; your organisation is the buyer."""
+    return reg.create_need(who, payload)
+
+
+@routes.post("/needs/eforms", status_code=201)
+def import_eforms(
+    who: Me,
+    reg: Register,
+    notice: Annotated[bytes, Body(media_type="application/xml")],
+    name: Annotated[str, Query(max_length=200)] = "notice.xml",
+) -> list[dict[str, Any]]:
+    """Import one eForms notice (the XML as the request body) as your organisation's need."""
+    return reg.import_eforms(who, [(name, notice)])
+
+
+@routes.get("/needs/{need_id}")
+def get_need(need_id: str, who: Me, reg: Register) -> dict[str, Any]:
+    return reg.get_need(need_id)
+
+
+@routes.get("/needs/{need_id}/matches")
+def need_matches(
+    need_id: str, who: Me, reg: Register, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> dict[str, Any]:
+    """Suppliers ranked for a need, explained; details-based parts only for suppliers that
+    share their details with you."""
+    return reg.match_need(who, need_id, limit=limit)
+
+
+@routes.get("/profile/matches")
+def profile_matches(
+    who: Me, reg: Register, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> dict[str, Any]:
+    """Needs ranked for your organisation's profile."""
+    return reg.match_my_profile(who, limit=limit)
+
+
+@routes.post("/profiles/{profile_id}/requests", status_code=201)
+def request_details(
+    profile_id: str, who: Me, reg: Register, body: RequestIn | None = None
+) -> dict[str, Any]:
+    """Ask the supplier to share its profile's details with you."""
+    return reg.request_details(who, profile_id, body.message if body else "")
+
+
+@routes.get("/profile/requests")
+def detail_requests(who: Me, reg: Register) -> list[dict[str, Any]]:
+    """Buyers' requests for your profile's details."""
+    return reg.detail_requests(who)
+
+
 router = APIRouter()
 router.include_router(routes, prefix="/api/suppliers")
 router.include_router(routes, prefix="/api/register", include_in_schema=False)

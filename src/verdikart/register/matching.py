@@ -1,0 +1,562 @@
+"""Matchmaking between needs and capability profiles (issue #12), set-based in SQL (SQLAlchemy
+Core, the same statement on SQLite and PostgreSQL): one need against every profile, or one
+profile against every need.
+
+**Code similarity** of a need code n and a profile code p of the same scheme, from k, the length
+of their common prefix, and each code's significant length (a CPV code without its trailing
+zeros, at least 2 -- the CPV levels division/group/class/category are coded by trailing zeros,
+Commission Regulation (EC) No 213/2008, Annex I; NACE Rev. 2 / SN2007/SN2025 and HS/CN codes are
+hierarchical by prefix):
+
+- 1.0 when one code is the other or lies under it (k reaches either significant length);
+- CPV: same category (k >= 5) 0.8, class (4) 0.6, group (3) 0.4, division (2) 0.2;
+- NACE ('24.45'): same class (k >= 5) 0.75, group ('24.4', 4) 0.5, division (2) 0.25;
+- HS/CN: same subheading (6) 0.75, heading (4) 0.5, chapter (2) 0.25.
+
+A profile is a candidate when it shares at least a division/chapter with a need code (so every
+candidate has a code score > 0). The **code score** is the weighted mean over the need's codes
+of the best similarity any profile code reaches (main code weight 2, others 1).
+
+**Score** = sum(weight x component) / sum(weight) over the components that apply:
+
+| component | weight | tier | applies when |
+|---|---|---|---|
+| codes | 4 | public | always |
+| region: the supplier's county (its Enhetsregisteret municipality) is the need's | 1 | public | the need has a region |
+| certifications: share of the required ones the supplier holds valid on the need's deadline (today if none) | 2 | confidential | the need requires any |
+| lead time: the supplier's lead time is at most the need's maximum | 1 | confidential | the need sets a maximum |
+| clearance: the supplier's level is at least the need's | 2 | confidential | the need sets a level |
+
+**Tiers.** Confidential components apply only for a viewer who may read the profile's details
+(its own organisation, or a buyer the supplier shares with); for every other viewer they are
+left out of both sums, so that viewer's score, rank, count and explanation are computed from
+public fields only and are the same whatever the supplier's confidential data. The confidential
+index rows are not even joined for profiles without access.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from verdikart.exchange.models import Organisation
+from verdikart.register.models import (
+    CapabilityProfile,
+    Need,
+    NeedCertification,
+    NeedCode,
+    ProfileCertification,
+    ProfileCode,
+    ProfilePrivate,
+    ProfileShare,
+    RegisterUnit,
+)
+from verdikart.register.needs import CLEARANCE_LEVELS, clearance_rank
+
+W_CODES, W_REGION, W_CERTS, W_LEAD, W_CLEARANCE = 4.0, 1.0, 2.0, 1.0, 2.0
+LEVELS = {
+    "cpv": ((5, 0.8), (4, 0.6), (3, 0.4), (2, 0.2)),
+    "nace": ((5, 0.75), (4, 0.5), (2, 0.25)),
+    "hs": ((6, 0.75), (4, 0.5), (2, 0.25)),
+}
+LEVEL_NAMES = {
+    "cpv": {0.8: ("samme kategori", "same category"), 0.6: ("samme klasse", "same class"),
+            0.4: ("samme gruppe", "same group"), 0.2: ("samme divisjon", "same division")},
+    "nace": {0.75: ("samme næringsklasse", "same class"), 0.5: ("samme gruppe", "same group"),
+             0.25: ("samme næringshovedgruppe", "same division")},
+    "hs": {0.75: ("samme underposisjon", "same subheading"),
+           0.5: ("samme posisjon", "same heading"), 0.25: ("samme kapittel", "same chapter")},
+}  # fmt: skip
+
+
+def _common_prefix(a: Any, b: Any) -> ColumnElement[int]:
+    """Length of the common prefix of two code columns (codes have at most 8 characters)."""
+    return case(
+        *[(func.substr(a, 1, n) == func.substr(b, 1, n), n) for n in range(8, 0, -1)], else_=0
+    )
+
+
+def _profile_sig(code: Any, scheme: Any) -> ColumnElement[int]:
+    trimmed = func.length(func.rtrim(code, "0"))
+    return case((scheme != "cpv", func.length(code)), (trimmed < 2, 2), else_=trimmed)
+
+
+def _similarity(nc_code: Any, nc_scheme: Any, nc_sig: Any, pc_code: Any) -> ColumnElement[float]:
+    k = _common_prefix(nc_code, pc_code)
+    whens: list[tuple[Any, float]] = [
+        (or_(k >= nc_sig, k >= _profile_sig(pc_code, nc_scheme)), 1.0)
+    ]
+    for scheme, levels in LEVELS.items():
+        whens += [(and_(nc_scheme == scheme, k >= n), value) for n, value in levels]
+    return case(*whens, else_=0.0)
+
+
+def _joined_codes(need_filter: Any, profile_filter: Any) -> Any:
+    """(need code, profile code, similarity) for codes sharing a division/chapter."""
+    nc, pc = NeedCode.__table__, ProfileCode.__table__
+    sim = _similarity(nc.c.code, nc.c.scheme, nc.c.sig_len, pc.c.code)
+    return (
+        select(
+            nc.c.need_id,
+            pc.c.profile_id,
+            nc.c.scheme,
+            nc.c.code.label("need_code"),
+            nc.c.main,
+            pc.c.code.label("profile_code"),
+            sim.label("sim"),
+        )
+        .select_from(
+            nc.join(
+                pc,
+                and_(
+                    pc.c.scheme == nc.c.scheme,
+                    pc.c.code >= nc.c.prefix,  # the range lets the (scheme, code) index work
+                    pc.c.code < nc.c.prefix_hi,
+                    func.substr(pc.c.code, 1, 2) == nc.c.prefix,
+                ),
+            )
+        )
+        .where(need_filter, profile_filter)
+    )
+
+
+def _code_scores(need_filter: Any, profile_filter: Any) -> Any:
+    """Per (need, profile): the weighted mean best similarity over the need's codes."""
+    joined = _joined_codes(need_filter, profile_filter).subquery()
+    best = (
+        select(
+            joined.c.need_id,
+            joined.c.profile_id,
+            joined.c.main,
+            func.max(joined.c.sim).label("best"),
+        )
+        .group_by(
+            joined.c.need_id,
+            joined.c.profile_id,
+            joined.c.scheme,
+            joined.c.need_code,
+            joined.c.main,
+        )  # fmt: skip
+        .subquery()
+    )
+    weights = (
+        select(
+            NeedCode.need_id,
+            func.sum(case((NeedCode.main, 2.0), else_=1.0)).label("w"),
+        )
+        .where(need_filter)
+        .group_by(NeedCode.need_id)
+        .subquery()
+    )
+    return (
+        select(
+            best.c.need_id,
+            best.c.profile_id,
+            (
+                func.sum(case((best.c.main, 2.0), else_=1.0) * best.c.best) / func.max(weights.c.w)
+            ).label("code_score"),
+        )
+        .join(weights, weights.c.need_id == best.c.need_id)
+        .group_by(best.c.need_id, best.c.profile_id)
+        .subquery()
+    )
+
+
+def _access_ids(viewer_org_id: str | None) -> Any:
+    """Profiles whose details the viewer may read: its own and those shared with it."""
+    if viewer_org_id is None:
+        return select(CapabilityProfile.id.label("profile_id")).where(false()).subquery()
+    return union(
+        select(CapabilityProfile.id.label("profile_id")).where(
+            CapabilityProfile.organisation_id == viewer_org_id
+        ),
+        select(ProfileShare.profile_id).where(
+            ProfileShare.buyer_org_id == viewer_org_id, ProfileShare.revoked_at.is_(None)
+        ),
+    ).subquery()
+
+
+def _rank_expr(level: Any) -> ColumnElement[Any]:
+    return case(*[(level == name, i + 1) for i, name in enumerate(CLEARANCE_LEVELS)], else_=None)
+
+
+def _f(value: Any) -> ColumnElement[float]:
+    return cast(value, Float)
+
+
+def match_need(
+    session: Session, need: Need, viewer_org_id: str | None, *, today: date, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Profiles ranked for `need` as `viewer_org_id` may see them; (rows, candidates)."""
+    scores = _code_scores(NeedCode.need_id == need.id, true())
+    access = _access_ids(viewer_org_id)
+    required = list(need.required_certifications or [])
+    on_day = need.deadline or today
+    need_rank = clearance_rank(need.clearance_level)
+    p, unit, priv = CapabilityProfile, RegisterUnit, ProfilePrivate
+    has_access = access.c.profile_id.is_not(None)
+    region_ok = (
+        _f(case((func.substr(unit.municipality, 1, 2) == need.region, 1.0), else_=0.0))
+        if need.region
+        else None
+    )
+    held: Any = None
+    if required:
+        held_q = (
+            select(
+                ProfileCertification.profile_id,
+                func.count().label("n"),
+            )
+            .where(
+                ProfileCertification.profile_id.in_(select(access.c.profile_id)),
+                ProfileCertification.standard.in_(required),
+                ProfileCertification.valid_until >= on_day,
+            )
+            .group_by(ProfileCertification.profile_id)
+            .subquery()
+        )
+        held = held_q
+    num: Any = W_CODES * scores.c.code_score
+    den_public = W_CODES + (W_REGION if region_ok is not None else 0.0)
+    den_private = 0.0
+    if region_ok is not None:
+        num = num + W_REGION * region_ok
+    private_num: Any = literal(0.0)
+    if held is not None:
+        private_num = private_num + W_CERTS * _f(func.coalesce(held.c.n, 0)) / len(required)
+        den_private += W_CERTS
+    if need.max_lead_time_weeks is not None:
+        lead_ok = case((priv.lead_time_weeks <= need.max_lead_time_weeks, 1.0), else_=0.0)
+        private_num = private_num + W_LEAD * lead_ok
+        den_private += W_LEAD
+    if need_rank is not None:
+        clr_ok = case((priv.clearance_rank >= need_rank, 1.0), else_=0.0)
+        private_num = private_num + W_CLEARANCE * clr_ok
+        den_private += W_CLEARANCE
+    score = (num + case((has_access, private_num), else_=0.0)) / case(
+        (has_access, den_public + den_private), else_=den_public
+    )
+    columns: list[Any] = [
+        p.id,
+        p.organisation_number,
+        p.summary,
+        Organisation.name.label("organisation"),
+        scores.c.code_score,
+        has_access.label("access"),
+        score.label("score"),
+        unit.municipality,
+    ]
+    query = (
+        select(*columns)
+        .select_from(scores)
+        .join(p, p.id == scores.c.profile_id)
+        .join(Organisation, Organisation.id == p.organisation_id)
+        .outerjoin(unit, unit.organisation_number == p.organisation_number)
+        .outerjoin(access, access.c.profile_id == p.id)
+        .outerjoin(priv, and_(priv.profile_id == p.id, has_access))
+    )
+    if held is not None:
+        query = query.add_columns(held.c.n.label("held")).outerjoin(held, held.c.profile_id == p.id)
+    query = query.order_by(score.desc(), Organisation.name, p.id).limit(limit)
+    rows = session.execute(query).mappings().all()
+    total = session.execute(select(func.count()).select_from(scores)).scalar_one()
+    ids = [r["id"] for r in rows]
+    best = _best_pairs(session, NeedCode.need_id == need.id, ProfileCode.profile_id.in_(ids))
+    shared = [r["id"] for r in rows if r["access"]]
+    private = _private_of(session, shared, required, on_day)
+    out = []
+    for r in rows:
+        pairs = best.get((need.id, r["id"]), [])
+        out.append(
+            _match_out(
+                need,
+                r,
+                pairs,
+                private.get(r["id"]) if r["access"] else None,
+                required,
+                on_day,
+            )
+        )
+    return out, int(total)
+
+
+def _best_pairs(
+    session: Session, need_filter: Any, profile_filter: Any
+) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """For each (need, profile) and need code: the best profile code and its similarity."""
+    joined = _joined_codes(need_filter, profile_filter).subquery()
+    ranked = select(
+        joined,
+        func.row_number()
+        .over(
+            partition_by=(
+                joined.c.need_id,
+                joined.c.profile_id,
+                joined.c.scheme,
+                joined.c.need_code,
+            ),  # fmt: skip
+            order_by=(joined.c.sim.desc(), joined.c.profile_code),
+        )
+        .label("rn"),
+    ).subquery()
+    rows = session.execute(
+        select(ranked)
+        .where(ranked.c.rn == 1)
+        .order_by(ranked.c.main.desc(), ranked.c.sim.desc(), ranked.c.need_code)
+    ).mappings()
+    out: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in rows:
+        out.setdefault((r["need_id"], r["profile_id"]), []).append(dict(r))
+    return out
+
+
+def _private_of(
+    session: Session, profile_ids: Sequence[str], required: Sequence[str], on_day: date
+) -> dict[str, dict[str, Any]]:
+    """The confidential index of profiles the viewer may read (called with those ids only)."""
+    out: dict[str, dict[str, Any]] = {
+        pid: {"certs": {}, "lead": None, "rank": None} for pid in profile_ids
+    }
+    if not profile_ids:
+        return out
+    for pid, lead, rank in session.execute(
+        select(ProfilePrivate.profile_id, ProfilePrivate.lead_time_weeks,
+               ProfilePrivate.clearance_rank).where(ProfilePrivate.profile_id.in_(profile_ids))
+    ):  # fmt: skip
+        out[pid]["lead"], out[pid]["rank"] = lead, rank
+    for pid, standard, until in session.execute(
+        select(ProfileCertification.profile_id, ProfileCertification.standard,
+               ProfileCertification.valid_until)
+        .where(ProfileCertification.profile_id.in_(profile_ids))
+    ):  # fmt: skip
+        out[pid]["certs"][standard] = until
+    return out
+
+
+def _code_text(pair: dict[str, Any]) -> tuple[str, str]:
+    scheme, need_code, code, sim = (
+        pair["scheme"], pair["need_code"], pair["profile_code"], float(pair["sim"])
+    )  # fmt: skip
+    label = scheme.upper()
+    main = (" (hovedkode)", " (main code)") if pair["main"] else ("", "")
+    if sim >= 1.0:
+        if code == need_code:
+            return (
+                f"{label} {need_code}{main[0]}: tilbys",
+                f"{label} {need_code}{main[1]}: offered",
+            )
+        return (
+            f"{label} {need_code}{main[0]}: dekket av {code}",
+            f"{label} {need_code}{main[1]}: covered by {code}",
+        )
+    nb, en = LEVEL_NAMES[scheme][round(sim, 2)]
+    return (
+        f"{label} {need_code}{main[0]}: {code} i {nb} ({sim:.2f})",
+        f"{label} {need_code}{main[1]}: {code} in the {en} ({sim:.2f})",
+    )
+
+
+def _match_out(
+    need: Need,
+    row: Any,
+    pairs: list[dict[str, Any]],
+    private: dict[str, Any] | None,
+    required: Sequence[str],
+    on_day: date,
+) -> dict[str, Any]:
+    """One match as a viewer may see it: public summary, score, components, explanation."""
+    components, explanation = _explain(
+        need, row["code_score"], row["municipality"], pairs, private, required, on_day
+    )
+    return {
+        "profile_id": row["id"],
+        "organisation": row["organisation"],
+        "organisation_number": row["organisation_number"],
+        "summary": row["summary"],
+        "score": round(float(row["score"]), 4),
+        "access": "details" if private is not None else "public",
+        "components": components,
+        "explanation": explanation,
+    }
+
+
+def _explain(
+    need: Need,
+    code_score: float,
+    municipality: str | None,
+    pairs: list[dict[str, Any]],
+    private: dict[str, Any] | None,
+    required: Sequence[str],
+    on_day: date,
+) -> tuple[dict[str, float], dict[str, str]]:
+    """(components, {'nb': ..., 'en': ...}); confidential parts only when `private` is given."""
+    nb: list[str] = []
+    en: list[str] = []
+    for pair in pairs:
+        a, b = _code_text(pair)
+        nb.append(a)
+        en.append(b)
+    components: dict[str, float] = {"codes": round(float(code_score), 4)}
+    if need.region:
+        county = (municipality or "")[:2]
+        same = county == need.region
+        components["region"] = 1.0 if same else 0.0
+        nb.append(
+            f"fylke {need.region}: "
+            + ("samme fylke" if same else f"leverandøren i {county or 'ukjent'}")
+        )
+        en.append(
+            f"county {need.region}: "
+            + ("same county" if same else f"supplier in {county or 'unknown'}")
+        )
+    if private is None:
+        if required or need.max_lead_time_weeks is not None or need.clearance_level:
+            nb.append("detaljer ikke delt: sertifiseringer, leveringstid og klarering ikke vurdert")
+            en.append("details not shared: certifications, lead time and clearance not assessed")
+    else:
+        if required:
+            valid = [s for s in required if (d := private["certs"].get(s)) and d >= on_day]
+            missing = [s for s in required if s not in valid]
+            components["certifications"] = round(len(valid) / len(required), 4)
+            day = on_day.isoformat()
+            nb.append(f"sertifiseringer gyldige {day}: {', '.join(valid) or 'ingen'}"
+                      + (f"; mangler {', '.join(missing)}" if missing else ""))  # fmt: skip
+            en.append(f"certifications valid on {day}: {', '.join(valid) or 'none'}"
+                      + (f"; missing {', '.join(missing)}" if missing else ""))  # fmt: skip
+        if need.max_lead_time_weeks is not None:
+            lead = private["lead"]
+            ok = lead is not None and lead <= need.max_lead_time_weeks
+            components["lead_time"] = 1.0 if ok else 0.0
+            shown = f"{lead}" if lead is not None else "?"
+            nb.append(f"leveringstid {shown} uker (høyst {need.max_lead_time_weeks})")
+            en.append(f"lead time {shown} weeks (at most {need.max_lead_time_weeks})")
+        if need.clearance_level:
+            rank = private["rank"]
+            need_rank = clearance_rank(need.clearance_level) or 0
+            ok = rank is not None and rank >= need_rank
+            components["clearance"] = 1.0 if ok else 0.0
+            nb.append(f"klarering {need.clearance_level}: " + ("oppfylt" if ok else "ikke oppfylt"))
+            en.append(f"clearance {need.clearance_level}: " + ("met" if ok else "not met"))
+    return components, {"nb": "; ".join(nb), "en": "; ".join(en)}
+
+
+def match_profile(
+    session: Session, profile: CapabilityProfile, *, today: date, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Needs ranked for `profile`, seen by its own organisation (all components apply)."""
+    scores = _code_scores(true(), ProfileCode.profile_id == profile.id)
+    municipality = None
+    if profile.organisation_number:
+        municipality = session.scalar(
+            select(RegisterUnit.municipality).where(
+                RegisterUnit.organisation_number == profile.organisation_number
+            )
+        )
+    county = (municipality or "")[:2]
+    private = _private_of(session, [profile.id], [], today)[profile.id]
+    n = Need
+    required = (
+        select(NeedCertification.need_id, func.count().label("r"))
+        .group_by(NeedCertification.need_id)
+        .subquery()
+    )
+    held = (
+        select(NeedCertification.need_id, func.count().label("h"))
+        .join(n, n.id == NeedCertification.need_id)
+        .join(
+            ProfileCertification,
+            and_(
+                ProfileCertification.standard == NeedCertification.standard,
+                ProfileCertification.profile_id == profile.id,
+                ProfileCertification.valid_until >= func.coalesce(n.deadline, today),
+            ),
+        )
+        .group_by(NeedCertification.need_id)
+        .subquery()
+    )
+    lead, rank = private["lead"], private["rank"]
+    has_region = n.region.is_not(None)
+    has_certs = func.coalesce(required.c.r, 0) > 0
+    has_lead = n.max_lead_time_weeks.is_not(None)
+    has_clr = n.clearance_level.is_not(None)
+    region_ok = case((n.region == county, 1.0), else_=0.0)
+    certs_ok = _f(func.coalesce(held.c.h, 0)) / _f(func.coalesce(required.c.r, 1))
+    lead_ok = (
+        case((n.max_lead_time_weeks >= lead, 1.0), else_=0.0) if lead is not None else literal(0.0)
+    )
+    clr_ok = (
+        case((_rank_expr(n.clearance_level) <= rank, 1.0), else_=0.0)
+        if rank is not None
+        else literal(0.0)
+    )
+    num = (
+        W_CODES * scores.c.code_score
+        + case((has_region, W_REGION * region_ok), else_=0.0)
+        + case((has_certs, W_CERTS * certs_ok), else_=0.0)
+        + case((has_lead, W_LEAD * lead_ok), else_=0.0)
+        + case((has_clr, W_CLEARANCE * clr_ok), else_=0.0)
+    )
+    den = (
+        W_CODES
+        + case((has_region, W_REGION), else_=0.0)
+        + case((has_certs, W_CERTS), else_=0.0)
+        + case((has_lead, W_LEAD), else_=0.0)
+        + case((has_clr, W_CLEARANCE), else_=0.0)
+    )
+    score = num / den
+    query = (
+        select(n.id, scores.c.code_score, score.label("score"))
+        .select_from(scores)
+        .join(n, n.id == scores.c.need_id)
+        .outerjoin(required, required.c.need_id == n.id)
+        .outerjoin(held, held.c.need_id == n.id)
+        .order_by(score.desc(), n.deadline, n.id)
+        .limit(limit)
+    )
+    rows = session.execute(query).all()
+    total = session.execute(select(func.count()).select_from(scores)).scalar_one()
+    ids = [r.id for r in rows]
+    needs = {x.id: x for x in session.scalars(select(Need).where(Need.id.in_(ids)))}
+    best = _best_pairs(session, NeedCode.need_id.in_(ids), ProfileCode.profile_id == profile.id)
+    today_of = {i: (needs[i].deadline or today) for i in ids}
+    out = []
+    for r in rows:
+        need = needs[r.id]
+        components, explanation = _explain(
+            need,
+            r.code_score,
+            municipality,
+            best.get((r.id, profile.id), []),
+            private,
+            list(need.required_certifications or []),
+            today_of[r.id],
+        )
+        out.append(
+            {
+                "need_id": need.id,
+                "title": need.title,
+                "buyer": need.buyer_name,
+                "deadline": need.deadline.isoformat() if need.deadline else None,
+                "score": round(float(r.score), 4),
+                "components": components,
+                "explanation": explanation,
+            }
+        )
+    return out, int(total)
