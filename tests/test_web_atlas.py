@@ -2,15 +2,13 @@
 """The web atlas (issue 11): real HTTP requests through FastAPI's TestClient on every page in
 bokmål and English, the numbers shown equal the core's for the same query, 404 pages with
 suggestions, 4xx for bad query values, the CSP on every page, /docs without a CDN, the
-matrix's label placement; one Chromium test (no horizontal overflow)."""
+matrix's label placement, the downloads; the browser tests are in test_web_atlas_browser.py."""
 
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from html import unescape
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,10 +16,6 @@ from fastapi.testclient import TestClient
 
 from verdikart.web.atlas import place_labels
 from verdikart.web.atlas_text import TEXT, num, pct
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -356,68 +350,3 @@ def test_language_is_remembered(client: TestClient) -> None:
     assert "Criticality matrix" in client.get("/matrix").text
     client.cookies.clear()
     assert "Kritikalitetsmatrise" in client.get("/matrix").text
-
-
-@pytest.mark.browser
-def test_browser_pages_have_no_horizontal_overflow(tmp_path: Path) -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"chromium not found at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    from test_exchange_support import start_server, stop_server
-
-    proc, base = start_server(
-        {"VERDIKART_DATA_DIR": str(tmp_path / "data"),
-         "VERDIKART_DB_URL": f"sqlite:///{tmp_path / 'exchange.sqlite'}"},
-        log=tmp_path / "server.log",
-    )  # fmt: skip
-    try:
-        with sync_api.sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-            try:
-                page = browser.new_page(viewport={"width": 1280, "height": 800})
-                errors: list[str] = []
-                failed: list[str] = []
-                # a CSP violation is a console error; a failed asset a response >= 400 (the
-                # browser's own /favicon.ico probe aside)
-                page.on(
-                    "console",
-                    lambda m: (
-                        errors.append(m.text)
-                        if m.type == "error" and "Failed to load resource" not in m.text
-                        else None
-                    ),
-                )
-                page.on(
-                    "response",
-                    lambda r: (
-                        failed.append(r.url)
-                        if r.status >= 400 and not r.url.endswith("/favicon.ico")
-                        else None
-                    ),
-                )
-                for path, heading in (
-                    ("/?lang=nb", "Oversikt"),
-                    ("/materials/cobalt?lang=en", "Cobalt"),
-                ):
-                    page.goto(base + path)
-                    assert heading in page.locator("h1").inner_text()
-                    overflow = page.evaluate(
-                        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-                    )
-                    assert overflow <= 0, (path, overflow)
-                assert page.locator("#atlas-chain").is_visible()
-                page.goto(base + "/?lang=nb")
-                # the mapping table fits a laptop screen without its own scroll bar
-                assert (
-                    page.locator("#mapping").evaluate(
-                        "e => e.parentElement.scrollWidth - e.parentElement.clientWidth"
-                    )
-                    <= 0
-                )
-                assert not errors, errors
-                assert not failed, failed
-            finally:
-                browser.close()
-    finally:
-        stop_server(proc)
-    assert "Traceback" not in (tmp_path / "server.log").read_text("utf-8", errors="replace")
