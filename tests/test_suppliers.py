@@ -286,3 +286,55 @@ def test_migration_indexes_details_of_profiles_written_before(db_url: str) -> No
             ]
     finally:
         svc.close()
+
+
+# --- over HTTP -------------------------------------------------------------------------------
+
+
+def test_needs_api_errors_and_guessed_ids(client: Any, service: Any) -> None:
+    buyer = auth(service.add_user("Buyer AS", "Bo")["token"])
+    other = auth(service.add_user("Other AS", "Ola")["token"])
+    xml = {"Content-Type": "application/xml"}
+    bad = client.post("/api/suppliers/needs/eforms?name=INVALID_cn_24_empty.xml",
+                      content=(EFORMS / "INVALID_cn_24_empty.xml").read_bytes(),
+                      headers={**buyer, **xml})  # fmt: skip
+    assert bad.status_code == 422 and "cbc:CustomizationID" in bad.text
+    junk = client.post("/api/suppliers/needs/eforms", content=b"<a><b></a>",
+                       headers={**buyer, **xml})  # fmt: skip
+    assert junk.status_code == 422 and "not well-formed" in junk.text
+    made = client.post("/api/suppliers/needs/eforms?name=cn_24_minimal.xml",
+                       content=(EFORMS / "cn_24_minimal.xml").read_bytes(),
+                       headers={**buyer, **xml})  # fmt: skip
+    assert made.status_code == 201, made.text
+    need_id = made.json()[0]["need_id"]
+    assert client.get("/api/suppliers/needs", headers=other).json()[0]["id"] == need_id
+    assert client.get("/api/suppliers/needs?mine=true", headers=other).json() == []
+    patch = {"required_certifications": ["ISO 9001"]}
+    denied = client.patch(f"/api/suppliers/needs/{need_id}/requirements", json=patch,
+                          headers=other)  # fmt: skip
+    assert denied.status_code == 403
+    unknown = client.patch(f"/api/suppliers/needs/{need_id}/requirements",
+                           json={"title": "x"}, headers=buyer)  # fmt: skip
+    assert unknown.status_code == 422
+    for path in ("/api/suppliers/needs/" + "0" * 32, "/api/suppliers/needs/x/matches",
+                 "/api/suppliers/profiles/" + "0" * 32 + "/requests"):  # fmt: skip
+        method = client.post if path.endswith("requests") else client.get
+        assert method(path, headers=buyer).status_code == 404
+    assert client.get(f"/api/suppliers/needs/{need_id}/matches").status_code == 401
+    hand = client.post("/api/suppliers/needs", json=_need(), headers=buyer)
+    assert hand.status_code == 201 and hand.json()["source"] == "manual"
+    assert client.post("/api/suppliers/needs", json={"title": ""}, headers=buyer).status_code == 422
+
+
+def test_walkthrough_script_over_a_real_server(db_url: str, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "suppliers_walkthrough.py"
+    env = {**os.environ, "VERDIKART_DB_URL": db_url, "TMPDIR": str(tmp_path)}
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "walk-through complete: every check passed" in done.stdout
+    assert '"access": "details"' in done.stdout and "A-SECRET-NOTE" not in done.stdout

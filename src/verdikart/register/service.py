@@ -20,7 +20,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
-from verdikart.errors import NotFoundError, PermissionDeniedError, SourceError
+from verdikart.errors import (
+    DataValidationError,
+    NotFoundError,
+    PermissionDeniedError,
+    SourceError,
+)
 from verdikart.exchange.db import transaction
 from verdikart.exchange.models import Organisation
 from verdikart.exchange.repository import audit
@@ -355,6 +360,44 @@ class RegisterService:
                     }
                 )
         return out
+
+    def set_requirements(self, principal: Principal, need_id: str, payload: Any) -> dict[str, Any]:
+        """The buyer sets what a supplier must hold (eForms notices state it in prose only):
+        required certifications, clearance level, maximum lead time, county."""
+        if not isinstance(payload, dict):
+            raise DataValidationError(["body: an object"], source="requirements")
+        allowed = {"required_certifications", "clearance_level", "max_lead_time_weeks", "region"}
+        if unknown := sorted(set(payload) - allowed):
+            raise DataValidationError(
+                [f"{k}: not a requirement ({', '.join(sorted(allowed))})" for k in unknown],
+                source="requirements",
+            )
+        with self._tx() as session:
+            need = self._need(session, need_id)
+            if need.owner_org_id != principal.org_id:
+                raise PermissionDeniedError("only the need's buyer can change its requirements")
+            current = {
+                "title": need.title,
+                "codes": [{"scheme": "cpv", "code": "00000000"}],  # not changed here
+                "required_certifications": need.required_certifications,
+                "clearance_level": need.clearance_level,
+                "max_lead_time_weeks": need.max_lead_time_weeks,
+                "region": need.region,
+            }
+            checked, _codes = parse_need({**current, **payload}, source="requirements")
+            need.required_certifications = list(checked.required_certifications)
+            need.clearance_level = checked.clearance_level
+            need.max_lead_time_weeks = checked.max_lead_time_weeks
+            need.region = checked.region
+            session.execute(delete(NeedCertification).where(NeedCertification.need_id == need.id))
+            session.add_all(
+                NeedCertification(need_id=need.id, standard=s)
+                for s in checked.required_certifications
+            )
+            session.flush()
+            audit(session, principal, "need.requirements", "need", need.id,
+                  owner_org_id=need.owner_org_id)  # fmt: skip
+            return _need_out(session, need)
 
     def list_needs(
         self, principal: Principal | None = None, *, mine: bool = False, limit: int = 100

@@ -148,6 +148,15 @@ def get_need(need_id: str, who: Me, reg: Register) -> dict[str, Any]:
     return reg.get_need(need_id)
 
 
+@routes.patch("/needs/{need_id}/requirements")
+def set_requirements(
+    need_id: str, who: Me, reg: Register, payload: Annotated[Any, Body()]
+) -> dict[str, Any]:
+    """Your need's requirements: required_certifications, clearance_level,
+    max_lead_time_weeks, region (county number)."""
+    return reg.set_requirements(who, need_id, payload)
+
+
 @routes.get("/needs/{need_id}/matches")
 def need_matches(
     need_id: str, who: Me, reg: Register, limit: Annotated[int, Query(ge=1, le=500)] = 50
