@@ -213,6 +213,18 @@ def _named(rows: list[dict[str, Any]], lang: str, key: str = "material") -> list
     return [{**r, "material_name": _material_name(r.get(key), lang)} for r in rows]
 
 
+def _store_sources(request: Request, core: Verdikart) -> dict[str, str]:
+    """The store's source per table (the GeoPolRisk footnote names its trade, production and
+    governance data), kept on the app under the core's data version (the store's status takes
+    a few hundred milliseconds; an import gives a new version)."""
+    version = core.data_version()
+    kept = getattr(request.app.state, "atlas_store_sources", None)
+    if kept is None or kept[0] != version:
+        kept = (version, {str(r["table"]): str(r["source"]) for r in core.data_status()})
+        request.app.state.atlas_store_sources = kept
+    return dict(kept[1])
+
+
 # ---------------------------------------------------------------- overview
 
 
@@ -369,7 +381,7 @@ def material_page(
             except UnknownCodeError as exc:
                 eu = []
                 notes.append(str(exc))
-            store = {r["table"]: r["source"] for r in core.data_status()}
+            store = _store_sources(request, core)
         stages: dict[str, list[dict[str, Any]]] = {}
         for row in production:
             stages.setdefault(str(row["stage"]), []).append(row)
