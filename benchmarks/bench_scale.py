@@ -9,7 +9,7 @@
    materials' code lists and of the GeoPolRisk map, the rest filled with other codes).
 2. Imports them in one call (one transaction) into a fresh store file.
 3. GeoPolRisk for every country, group, material and year the store holds.
-4. The mapping for every country at once (``run_mappings``), for every generated year.
+4. The mapping for every country and every generated year at once (``run_mappings_years``).
 5. Spark in local mode: the whole store exported to the Parquet layout, then GeoPolRisk (and
    with ``--spark-mapping`` the mapping) for one year on Spark, compared with DuckDB's results
    (relative difference 1e-9).
@@ -132,7 +132,7 @@ def step_mapping(store_path: Path, out: Path, engine: str, data: str | None, yea
     import pyarrow.parquet as pq
 
     from verdikart.app import Verdikart
-    from verdikart.chains.mapping import MapRequest, run_mappings
+    from verdikart.chains.mapping import MapRequest, run_mappings_years
     from verdikart.config import Settings
     from verdikart.reference.countries import country_table
 
@@ -140,8 +140,9 @@ def step_mapping(store_path: Path, out: Path, engine: str, data: str | None, yea
     countries = [c for c in country_table().column("iso3").to_pylist() if c]
     rows: list[dict[str, object]] = []
     with Verdikart(settings) as app:
-        for year in years:
-            results = run_mappings(app.engine(), countries, MapRequest(year=year))
+        # every year in one pass: each query family reads the years once
+        mapped = run_mappings_years(app.engine(), countries, years, MapRequest())
+        for year, results in mapped.items():
             for code, result in results.items():
                 for row in result.rows:
                     rows.append(

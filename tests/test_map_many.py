@@ -37,3 +37,25 @@ def test_many_equals_one_by_one() -> None:
         assert got.sources == one.sources
     # a BACI pseudo-code (Taiwan as reported by BACI) is mapped too, by its code
     assert many["S19"].reporter_name == "Other Asia, nes" and many["S19"].rows
+
+
+def test_many_years_equal_year_by_year() -> None:
+    """One pass over several years (overlapping trend and previous-year windows read once)
+    gives each year what a mapping of that year alone gives; 2023-2024 have no production
+    data, so GeoPolRisk is left out there and the years fall into their own group."""
+    from verdikart.chains.mapping import run_mappings_years
+
+    store = Store.open(None)
+    years = [2018, 2019, 2022, 2023]
+    together = run_mappings_years(store.engine(), ["NOR", "CHN"], years, MapRequest())
+    assert sorted(together) == years
+    for year in years:
+        alone = run_mappings(store.engine(), ["NOR", "CHN"], MapRequest(year=year))
+        for code in ("NOR", "CHN"):
+            got, one = together[year][code], alone[code]
+            assert got.year == year
+            assert _same_rows(got.rows, one.rows), (code, year)
+            assert _same_rows(got.suppliers, one.suppliers), (code, year)
+            assert _same_rows(got.trend, one.trend), (code, year)
+            assert got.sources == one.sources
+            assert got.notes == one.notes

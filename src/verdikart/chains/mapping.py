@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import pyarrow as pa
@@ -50,10 +51,16 @@ class MapResult:
     reporter_name: str
     year: int
     rows: list[dict[str, Any]]
-    suppliers: list[dict[str, Any]]
+    supplier_table: pa.Table
     trend: list[dict[str, Any]]
     sources: list[str]
     notes: list[str] = field(default_factory=list)
+
+    @cached_property
+    def suppliers(self) -> list[dict[str, Any]]:
+        """Imports by supplier (``tr.supplier_shares`` rows of this reporter and year), made
+        into rows on first use: a mapping of every country keeps them as Arrow until read."""
+        return self.supplier_table.to_pylist()
 
 
 # -- resolving -----------------------------------------------------------------------------
@@ -123,6 +130,13 @@ def material_products(
     Materials whose HS6 codes are absent from the trade data of `year` are reported, not
     dropped silently.
     """
+    return material_products_by_year(engine, lists, level, [year])[year]
+
+
+def material_products_by_year(
+    engine: Engine, lists: Sequence[str], level: str, years: Sequence[int]
+) -> dict[int, tuple[pa.Table, list[str]]]:
+    """:func:`material_products` for several years, from one query of the codes present."""
     if level not in LEVELS:
         raise UnknownCodeError(f"unknown level {level!r}; use one of {', '.join(LEVELS)}")
     from verdikart.reference import materials as mat
@@ -134,14 +148,29 @@ def material_products(
     for list_id in lists:
         for entry in mat.list_members(list_id):
             chosen[entry.material] = every[entry.material]
-    hs = mat.material_hs6_table("HS92").to_pylist()
-    codes = sorted({r["hs6"] for r in hs if r["material"] in chosen})
+    hs = [r for r in mat.material_hs6_table("HS92").to_pylist() if r["material"] in chosen]
+    codes = sorted({r["hs6"] for r in hs})
     trade = engine.relations().trade_analysis
-    present = trade.filter((trade.year == year) & trade.hs6.isin(codes))
-    in_store = {r["hs6"] for r in engine.rows(present.select("hs6").distinct())}
-    rows = [r for r in hs if r["material"] in chosen and r["hs6"] in in_store]
+    asked = sorted({int(y) for y in years})
+    present = trade.filter(trade.year.isin(asked) & trade.hs6.isin(codes))
+    in_store: dict[int, set[str]] = {y: set() for y in asked}
+    for r in engine.rows(present.select("year", "hs6").distinct()):
+        in_store[int(r["year"])].add(r["hs6"])
+    return {y: _products_of_year(hs, chosen, lists, level, y, in_store[y]) for y in asked}
+
+
+def _products_of_year(
+    hs: list[dict[str, Any]],
+    chosen: dict[str, Any],
+    lists: list[str],
+    level: str,
+    year: int,
+    in_store: set[str],
+) -> tuple[pa.Table, list[str]]:
+    """The products table of one year: the chosen materials' codes present in its trade."""
+    rows = [r for r in hs if r["hs6"] in in_store]
     covered = {r["material"] for r in rows}
-    absent_codes = sorted({r["hs6"] for r in hs if r["material"] in chosen} - in_store)
+    absent_codes = sorted({r["hs6"] for r in hs} - in_store)
     missing = sorted(set(chosen) - covered)
     notes = []
     if missing:
@@ -211,14 +240,14 @@ def run_mapping(engine: Engine, request: MapRequest, progress: Progress | None =
     results = _map_reporters(
         engine,
         request,
-        year,
+        [year],
         reporters,
         {reporter_id: reporter_name},
         market_table(exclude=reporter_id),
         step,
         ref,
     )
-    return results[reporter_id]
+    return results[year][reporter_id]
 
 
 def run_mappings(
@@ -232,10 +261,28 @@ def run_mappings(
     `countries` are ISO alpha-3 codes; `request.country` is ignored. Returns one result per
     country, keyed by its code.
     """
+    year = check_year(engine, request.year)
+    return run_mappings_years(engine, countries, [year], request, progress)[year]
+
+
+def run_mappings_years(
+    engine: Engine,
+    countries: Sequence[str],
+    years: Sequence[int],
+    request: MapRequest,
+    progress: Progress | None = None,
+) -> dict[int, dict[str, MapResult]]:
+    """The mapping of many countries for many years: each query family runs once for every
+    year whose products are the same (usually all), so overlapping windows (the previous
+    year of the year-on-year change, the five years of the trend) are read once, not per year.
+
+    Gives exactly what :func:`run_mappings` gives year by year (``tests/test_map_many.py``).
+    `request.country` and `request.year` are ignored.
+    """
     from verdikart.reference.countries import resolve_country
 
     step = progress or (lambda _msg: None)
-    year = check_year(engine, request.year)
+    asked = sorted({check_year(engine, int(y)) for y in years})
     names = {}
     for code in countries:
         try:
@@ -243,99 +290,135 @@ def run_mappings(
         except UnknownCodeError:
             names[code] = code  # BACI pseudo-codes such as S19 have no ISO entry
     reporters = tr.country_reporters(list(names))
-    return _map_reporters(engine, request, year, reporters, names, market_table(), step)
+    return _map_reporters(engine, request, asked, reporters, names, market_table(), step)
+
+
+@dataclass(frozen=True)
+class _YearGroup:
+    """Years mapped together: the same products table (the same codes present in trade)."""
+
+    years: list[int]
+    products: pa.Table
+
+
+def _year_groups(by_year: dict[int, tuple[pa.Table, list[str]]]) -> list[_YearGroup]:
+    groups: dict[tuple[tuple[Any, ...], ...], list[int]] = {}
+    tables: dict[tuple[tuple[Any, ...], ...], pa.Table] = {}
+    for year, (table, _notes) in sorted(by_year.items()):
+        key = tuple(tuple(c.to_pylist()) for c in table.columns)
+        groups.setdefault(key, []).append(year)
+        tables.setdefault(key, table)
+    return [_YearGroup(years, tables[key]) for key, years in groups.items()]
+
+
+def _slices(table: pa.Table, keys: Sequence[str]) -> dict[tuple[Any, ...], pa.Table]:
+    """Zero-copy slices of `table` (sorted by `keys` first) per distinct value of `keys`."""
+    if table.num_rows == 0:
+        return {}
+    key_columns = [table.column(k).combine_chunks() for k in keys]
+    change = pc.not_equal(key_columns[0][1:], key_columns[0][:-1])
+    for column in key_columns[1:]:
+        change = pc.or_(change, pc.not_equal(column[1:], column[:-1]))
+    starts = [0, *(pc.add(pc.indices_nonzero(change), 1).to_pylist())]
+    ends = [*starts[1:], table.num_rows]
+    return {
+        tuple(column[start].as_py() for column in key_columns): table.slice(start, end - start)
+        for start, end in zip(starts, ends, strict=True)
+    }
 
 
 def _map_reporters(
     engine: Engine,
     request: MapRequest,
-    year: int,
+    years: list[int],
     reporters: pa.Table,
     names: dict[str, str],
     markets: pa.Table,
     step: Progress,
     ref: CountryRef | None = None,
-) -> dict[str, MapResult]:
+) -> dict[int, dict[str, MapResult]]:
     """`ref`: the one reporter, resolved (None: `names` are ISO codes, each a country)."""
-    from verdikart.chains.sectors import sectors_of
-
-    products, list_notes = material_products(engine, request.lists, request.level, year)
-    step("trade indicators")
-    ind = tr.trade_indicators(
-        engine,
-        reporters,
-        products,
-        [year],
-        basis=request.basis,
-        threshold=request.threshold,
-    ).to_pylist()
-    step("supplier shares")
-    suppliers = tr.supplier_shares(
-        engine, reporters, products, [year], basis=request.basis
-    ).to_pylist()
-    step("Norway's position")
-    positions = pos.position(engine, reporters, markets, products, [year]).to_pylist()
-    trend = pos.world_share_series(
-        engine, reporters, products, list(range(year - pos.TREND_YEARS + 1, year + 1))
-    ).to_pylist()
-    step("GeoPolRisk")
-    gpr, gpr_notes = _geopolrisk_scores(engine, list(names), products, year, ref)
-    step("joining and ranking")
-    meta = _product_meta(products)
-    position_of = {(p["reporter"], p["product"]): p for p in positions}
-    governance = _governance_sources(engine, year)
-    unused = tr.trade_not_analysed(engine, year)
-    rows_of: dict[str, list[dict[str, Any]]] = {reporter: [] for reporter in names}
-    for r in ind:
-        m = meta[r["product"]]
-        p = position_of.get((r["reporter"], r["product"]), {})
-        rows_of[r["reporter"]].append(
-            {
-                "product": r["product"],
-                "hs6": m["hs6"],
-                "material": m["material"],
-                "material_name": m["material_name"],
-                "description": m["description"],
-                "lists": m["lists"],
-                "sectors": ",".join(sorted({s for mm in m["materials"] for s in sectors_of(mm)})),
-                "year": r["year"],
-                "position": _position_label(r["net_import_value_kusd"]),
-                **{k: r[k] for k in _TRADE_COLUMNS},
-                **{k: p.get(k) for k in _POSITION_COLUMNS},
-                **_product_geopolrisk(m["materials"], gpr.get(r["reporter"], {})),
-                "source": r["source"],
-                "notes": r["notes"],
-            }
+    by_year = material_products_by_year(engine, request.lists, request.level, years)
+    governance = _governance_sources(engine, years)
+    unused = tr.trade_not_analysed_by_year(engine, years)
+    results: dict[int, dict[str, MapResult]] = {}
+    for group in _year_groups(by_year):
+        products, gyears = group.products, group.years
+        step("trade indicators")
+        ind = tr.trade_indicators(
+            engine,
+            reporters,
+            products,
+            gyears,
+            basis=request.basis,
+            threshold=request.threshold,
+        ).to_pylist()
+        step("supplier shares")
+        suppliers = tr.supplier_shares(engine, reporters, products, gyears, basis=request.basis)
+        # per reporter and year, each in product and rank order (as one year's query gives)
+        suppliers = suppliers.sort_by(
+            [(k, "ascending") for k in ("reporter", "year", "product", "supplier_rank")]
         )
-    suppliers_of: dict[str, list[dict[str, Any]]] = {reporter: [] for reporter in names}
-    for r in suppliers:
-        suppliers_of[r["reporter"]].append(r)
-    trend_of: dict[str, list[dict[str, Any]]] = {reporter: [] for reporter in names}
-    for r in trend:
-        trend_of[r["reporter"]].append(r)
-    results = {}
-    for reporter, rows in rows_of.items():
-        notes = [*list_notes, gpr_notes.get(reporter, ""), *unused]
-        silent = sorted(set(meta) - {r["product"] for r in rows})
-        if silent:
-            notes.append(
-                f"{len(silent)} product(s) with no trade for {reporter} in {year}: "
-                + ", ".join(silent)
+        step("Norway's position")
+        positions = pos.position(engine, reporters, markets, products, gyears).to_pylist()
+        trend_years = list(range(min(gyears) - pos.TREND_YEARS + 1, max(gyears) + 1))
+        trend_of: dict[str, list[dict[str, Any]]] = {reporter: [] for reporter in names}
+        for r in pos.world_share_series(engine, reporters, products, trend_years).to_pylist():
+            trend_of[r["reporter"]].append(r)
+        step("GeoPolRisk")
+        gpr, gpr_notes = _geopolrisk_scores(engine, list(names), products, gyears, ref)
+        step("joining and ranking")
+        meta = _product_meta(products)
+        position_of = {(p["reporter"], p["product"], p["year"]): p for p in positions}
+        rows_of: dict[tuple[str, int], list[dict[str, Any]]] = {
+            (reporter, year): [] for reporter in names for year in gyears
+        }
+        for r in ind:
+            m = meta[r["product"]]
+            p = position_of.get((r["reporter"], r["product"], r["year"]), {})
+            rows_of[(r["reporter"], r["year"])].append(
+                {
+                    "product": r["product"],
+                    "hs6": m["hs6"],
+                    "material": m["material"],
+                    "material_name": m["material_name"],
+                    "description": m["description"],
+                    "lists": m["lists"],
+                    "sectors": m["sectors"],
+                    "year": r["year"],
+                    "position": _position_label(r["net_import_value_kusd"]),
+                    **{k: r[k] for k in _TRADE_COLUMNS},
+                    **{k: p.get(k) for k in _POSITION_COLUMNS},
+                    **_product_geopolrisk(m["materials"], gpr.get((r["reporter"], r["year"]), {})),
+                    "source": r["source"],
+                    "notes": r["notes"],
+                }
             )
-        sources = sorted(
-            {s for r in rows for s in (r["source"] or "").split("; ") if s} | governance
-        )
-        results[reporter] = MapResult(
-            request=request,
-            reporter=reporter,
-            reporter_name=names[reporter],
-            year=year,
-            rows=rank_rows(rows),
-            suppliers=suppliers_of[reporter],
-            trend=trend_of[reporter],
-            sources=sources,
-            notes=[n for n in notes if n],
-        )
+        supplier_slices = _slices(suppliers, ("reporter", "year"))
+        no_suppliers = suppliers.slice(0, 0)
+        for (reporter, year), rows in rows_of.items():
+            notes = [*by_year[year][1], gpr_notes.get((reporter, year), ""), *unused[year]]
+            silent = sorted(set(meta) - {r["product"] for r in rows})
+            if silent:
+                notes.append(
+                    f"{len(silent)} product(s) with no trade for {reporter} in {year}: "
+                    + ", ".join(silent)
+                )
+            sources = sorted(
+                {s for r in rows for s in (r["source"] or "").split("; ") if s} | governance[year]
+            )
+            first_trend_year = year - pos.TREND_YEARS + 1
+            results.setdefault(year, {})[reporter] = MapResult(
+                request=request,
+                reporter=reporter,
+                reporter_name=names[reporter],
+                year=year,
+                rows=rank_rows(rows),
+                supplier_table=supplier_slices.get((reporter, year), no_suppliers),
+                trend=[t for t in trend_of[reporter] if first_trend_year <= t["year"] <= year],
+                sources=sources,
+                notes=[n for n in notes if n],
+            )
     return results
 
 
@@ -372,6 +455,7 @@ _POSITION_COLUMNS = (
 
 def _product_meta(products: pa.Table) -> dict[str, dict[str, Any]]:
     """Per product: its HS6 codes, materials, names and a description."""
+    from verdikart.chains.sectors import sectors_of
     from verdikart.reference.materials import load_materials
 
     # the reference's own description of each HS92 code ("what" of the material's HS item)
@@ -403,6 +487,7 @@ def _product_meta(products: pa.Table) -> dict[str, dict[str, Any]]:
             "material_name": ", ".join(sorted(set(e["names"]))),
             "description": desc or None,
             "lists": ",".join(sorted(x for x in e["lists"] if x)),
+            "sectors": ",".join(sorted({s for mm in mats for s in sectors_of(mm)})),
         }
     return out
 
@@ -433,42 +518,64 @@ def _geopolrisk_scores(
     engine: Engine,
     reporters: Sequence[str],
     products: pa.Table,
-    year: int,
+    years: Sequence[int],
     ref: CountryRef | None = None,
-) -> tuple[dict[str, dict[str, float | None]], dict[str, str]]:
-    """GeoPolRisk score per reporter and material from :mod:`verdikart.indicators.geopolrisk`
-    (one expression for all reporters; not redone here), and a note per reporter. `ref`: the
-    one reporter, already resolved; None: every country with data, then ours are kept."""
+) -> tuple[dict[tuple[str, int], dict[str, float | None]], dict[tuple[str, int], str]]:
+    """GeoPolRisk score per (reporter, year) and material from
+    :mod:`verdikart.indicators.geopolrisk` (one expression for all reporters and years; not
+    redone here), and a note per reporter and year. `ref`: the one reporter, already resolved;
+    None: every country with data, then ours are kept."""
     from verdikart.indicators import geopolrisk as gpr
 
-    if year not in gpr.available_years(engine):
-        return {}, dict.fromkeys(
-            reporters, f"GeoPolRisk scores left out: no production data for {year}"
-        )
+    available = set(gpr.available_years(engine))
+    notes: dict[tuple[str, int], str] = {}
+    for year in years:
+        if year not in available:
+            notes.update(
+                {
+                    (r, year): f"GeoPolRisk scores left out: no production data for {year}"
+                    for r in reporters
+                }
+            )
+    scored = [y for y in years if y in available]
+    if not scored:
+        return {}, notes
     assessable = {m["material"] for m in gpr.assessable_materials(engine)}
     wanted = sorted(set(products.column("material").to_pylist()) & assessable)
     if not wanted:
-        return {}, dict.fromkeys(reporters, "GeoPolRisk scores left out: no assessable material")
+        notes.update(
+            {
+                (r, y): "GeoPolRisk scores left out: no assessable material"
+                for r in reporters
+                for y in scored
+            }
+        )
+        return {}, notes
     # One reporter: its resolved reference (a group with its membership years); many: every
     # country with data in one pass (pseudo-codes such as S19 are not resolvable), then ours.
     asked = [ref] if ref is not None else None
-    scores: dict[str, dict[str, float | None]] = {r: {} for r in reporters}
-    expr = gpr.geopolrisk_expr(engine.relations(), asked, wanted, [year])
+    scores: dict[tuple[str, int], dict[str, float | None]] = {
+        (r, y): {} for r in reporters for y in scored
+    }
+    expr = gpr.geopolrisk_expr(engine.relations(), asked, wanted, scored)
     for row in engine.rows(expr):
-        if row["country"] in scores:
-            scores[row["country"]][row["material"]] = row["score"]
-    notes = {
-        r: (
+        key = (row["country"], int(row["year"]))
+        if key in scores:
+            scores[key][row["material"]] = row["score"]
+    for (r, y), by_material in scores.items():
+        notes[(r, y)] = (
             f"GeoPolRisk score (Gemechu et al. 2016; verdikart.indicators.geopolrisk) per material "
-            f"for {r} {year}: {sum(v is not None for v in scores[r].values())} of "
+            f"for {r} {y}: {sum(v is not None for v in by_material.values())} of "
             f"{len(wanted)} assessable materials have a score"
         )
-        for r in reporters
-    }
     return scores, notes
 
 
-def _governance_sources(engine: Engine, year: int) -> set[str]:
+def _governance_sources(engine: Engine, years: Sequence[int]) -> dict[int, set[str]]:
+    """The governance sources the mapping of each year footnotes."""
     g = engine.relations().governance
-    chosen = g.filter((g.indicator == tr.DEFAULT_GOVERNANCE) & (g.year == year))
-    return {r["source"] for r in engine.rows(chosen.select("source").distinct())}
+    chosen = g.filter((g.indicator == tr.DEFAULT_GOVERNANCE) & g.year.isin(list(years)))
+    out: dict[int, set[str]] = {int(y): set() for y in years}
+    for r in engine.rows(chosen.select("year", "source").distinct()):
+        out[int(r["year"])].add(r["source"])
+    return out

@@ -73,6 +73,7 @@ from verdikart.relations import (
     missing_count,
     quantity_t,
     selected_production,
+    trade_analysis,
 )
 
 if TYPE_CHECKING:
@@ -696,16 +697,45 @@ def trade_not_analysed(engine: Engine, year: int) -> list[str]:
     """Notes on the year's `trade` rows the indicators leave out (another HS revision, or a
     second dataset beside CEPII BACI; see :func:`verdikart.relations.trade_analysis`), with
     counts, so that a report says what it did not use."""
+    return trade_not_analysed_by_year(engine, [year])[int(year)]
+
+
+def trade_not_analysed_by_year(engine: Engine, years: Sequence[int]) -> dict[int, list[str]]:
+    """:func:`trade_not_analysed` for several years. Which (year, revision, source) the
+    analysis leaves out follows from trade's coverage alone (the rule of ``trade_analysis``
+    is per year, revision and source), so the trade rows are counted only when some are."""
     rel = engine.relations()
-
-    def counts(t: ir.Table) -> ir.Table:
-        t = t.filter(t.year == int(year))
-        return t.group_by("hs_revision", "source").agg(n=t.count().cast("int64"))
-
-    left_out = counts(rel.trade).difference(counts(rel.trade_analysis))
-    rows = engine.rows(left_out.order_by("hs_revision", "source"))
-    return [
-        f"{r['n']:,} trade row(s) of {year} not used: {r['hs_revision']} '{r['source']}' (the "
-        f"indicators read {ANALYSIS_REVISION} and, per year, CEPII BACI before other datasets)"
-        for r in rows
-    ]
+    asked = sorted({int(y) for y in years})
+    coverage = rel.trade_coverage
+    coverage = coverage.filter(coverage.year.isin(asked))
+    used = trade_analysis(coverage, rel.trade_coverage)
+    left_out = engine.rows(coverage.difference(used))
+    notes: dict[int, list[str]] = {y: [] for y in asked}
+    if not left_out:
+        return notes
+    keys = ibis.memtable(
+        pa.table(
+            {
+                "k_year": pa.array([int(r["year"]) for r in left_out], pa.int32()),
+                "k_revision": pa.array([r["hs_revision"] for r in left_out], pa.string()),
+                "k_source": pa.array([r["source"] for r in left_out], pa.string()),
+            }
+        )
+    )
+    t = rel.trade.filter(rel.trade.year.isin(sorted({int(r["year"]) for r in left_out})))
+    t = t.join(
+        keys,
+        [
+            t.year.cast("int32") == keys.k_year,
+            t.hs_revision == keys.k_revision,
+            t.source == keys.k_source,
+        ],
+    )
+    counts = t.group_by("year", "hs_revision", "source").agg(n=t.count().cast("int64"))
+    for r in engine.rows(counts.order_by("year", "hs_revision", "source")):
+        notes[int(r["year"])].append(
+            f"{r['n']:,} trade row(s) of {r['year']} not used: {r['hs_revision']} "
+            f"'{r['source']}' (the indicators read {ANALYSIS_REVISION} and, per year, CEPII BACI "
+            "before other datasets)"
+        )
+    return notes
