@@ -120,6 +120,18 @@ def matches_page(
     return _page(request, lang, build)
 
 
+def withheld_key(note: str | None) -> str | None:
+    """The catalogue key of the core's reason for withholding the aggregate (None: no note,
+    or one the catalogue does not know -- then the page shows the core's text)."""
+    if not note:
+        return None
+    if note.startswith("withheld: fewer than"):
+        return "withheld_few"
+    if note.startswith("withheld: one or two"):
+        return "withheld_dominance"
+    return None
+
+
 def potential_chart(result: dict[str, Any]) -> dict[str, Any] | None:
     """Bars on one scale: Norway's imports on the basis, the released range of other
     organisations' streams and the own streams' range (None without imports)."""
@@ -183,6 +195,7 @@ def potential_page(
             chosen=chosen,
             year="" if yr is None else str(yr),
             chart=potential_chart(result),
+            note=withheld_key(result.get("note")),
         )
 
     return _page(request, lang, build)

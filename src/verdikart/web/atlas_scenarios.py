@@ -20,12 +20,20 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from verdikart.errors import UnknownCodeError
-from verdikart.web.atlas import BadQueryError, _core, _page, _render, _year
+from verdikart.web.atlas import (
+    BadQueryError,
+    _core,
+    _country_name,
+    _material_name,
+    _page,
+    _render,
+    _year,
+)
 
 router = APIRouter(include_in_schema=False)
 BASES = ("value", "quantity")
 MAX_TEXT = 100  # any free-text parameter (supplier, importer) longer than this is refused
-BAR_W, BAR_H, LABEL_W = 760, 22, 220  # the scenario chart's geometry (SVG user units)
+BAR_W, BAR_H, LABEL_W = 900, 22, 330  # the scenario chart's geometry (SVG user units)
 
 
 def shipped() -> list[tuple[str, Any]]:
@@ -56,6 +64,15 @@ def _change(value: str | None) -> str:
     if not -100.0 <= number <= 0.0:
         raise BadQueryError(f"change {number:g} % is outside -100 % to 0 % (a cut of exports)")
     return f"{number:g}%"
+
+
+def listed(value: Any) -> str:
+    """A list the core returns (suppliers, stages, notes) as one line; '–' when empty."""
+    if value is None or value == "" or value == []:
+        return "–"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 def scenario_chart(rows: list[dict[str, Any]], label: Any) -> dict[str, Any]:
@@ -144,7 +161,11 @@ def scenarios_page(
         effects: list[dict[str, Any]] = []
         if result is not None:
             chart = scenario_chart(
-                result.rows, lambda r: f"{r.get('importer')} · {r.get('product')}"
+                result.rows,
+                lambda r: (
+                    f"{_country_name(r.get('importer'), lng)} · "
+                    f"{_material_name(r.get('material'), lng) or r.get('product')}"
+                ),
             )
             effects = [k for k in result.knock_on if k["kind"] != "stage" or k["relation"] != "hit"]
         return _render(
@@ -157,6 +178,7 @@ def scenarios_page(
             result=result,
             chart=chart,
             effects=effects,
+            listed=listed,
         )
 
     return _page(request, lang, build)

@@ -296,6 +296,21 @@ TEXT: dict[str, tuple[str, str]] = {
     "hs6_codes": ("HS6-koder", "HS6 codes"),
     "sign_in": ("Logg inn", "Sign in"),
     "t_per_year": ("tonn/år", "t/year"),
+    "withheld_few": (
+        "Færre enn tre andre organisasjoner bidrar (fortrolige opplysninger).",
+        "Fewer than three other organisations contribute (confidential details).",
+    ),
+    "withheld_dominance": (
+        "Én eller to organisasjoner ville dominert tallet (dominansregelen: minst tre "
+        "organisasjoner, den største høyst 50 % og de to største høyst 85 % av summen).",
+        "One or two organisations would dominate the figure (dominance rule: at least three "
+        "organisations, the largest at most 50 % and the two largest at most 85 % of the total).",
+    ),
+    "plant": ("anlegg", "plant"),
+    "plant-downstream": ("anlegg nedstrøms", "plant downstream"),
+    "by-product": ("biprodukt", "by-product"),
+    "waste": ("avfall", "waste"),
+    "surplus-energy": ("overskuddsenergi", "surplus energy"),
 }
 
 SECTORS = ("defence", "energy", "process industry")
