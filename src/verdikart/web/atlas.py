@@ -457,7 +457,7 @@ def _material_tables(
         Table("position", title("norway_position"), position,
               ("stage", "share_of_eu_sourcing", "share_of_world_production",
                "share_of_world_exports", "exports_year", "note"),
-              sources=distinct(position, "source"), years=distinct(position, "exports_year")),
+              sources=_split_sources(position), years=distinct(position, "exports_year")),
         Table("plants", title("plants"), capacities,
               ("company", "plant", "municipality", "stage", "t_per_year", "basis", "year"),
               sources=distinct(capacities, "source"), years=distinct(capacities, "year")),
@@ -468,7 +468,7 @@ def _material_tables(
         Table("eu", title("eu_method"), eu,
               ("stage", "sr", "ei", "critical", "sr_stage", "hhi_gs", "eol_rir", "si_sr",
                "si_ei", "wgi_year"),
-              sources=distinct(eu, "source"), years=distinct(eu, "year")),
+              sources=_split_sources(eu), years=distinct(eu, "year")),
     ]  # fmt: skip
 
 
