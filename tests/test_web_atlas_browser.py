@@ -262,6 +262,13 @@ def test_pages_fit_a_laptop_and_load_cleanly(page: Any, base: str) -> None:
         )
         assert overflow <= 0, ("print", path, overflow)
         assert page.locator("header nav").is_hidden()
+    # the stylesheet's @page gives the size: A4 (595.92 x 842.88 pt)
+    page.goto(f"{base}/?lang=nb")
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    boxes = set(re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf))
+    assert boxes and all(
+        abs(float(w) - 595.92) < 1 and abs(float(h) - 842.88) < 1 for w, h in boxes
+    )
     assert not errors, errors
     assert not failed, failed
 
