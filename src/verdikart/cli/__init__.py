@@ -149,6 +149,12 @@ SHORT_HELP = {
     "suppliers profile set": "Create or replace your profile from a JSON file.",
     "suppliers profile show": "A profile; its details if yours or shared with you.",
     "suppliers profile share": "Show your profile's details to a buyer, or stop.",
+    "suppliers offsets": "Offset obligations (gjenkjøp): an editable register.",
+    "suppliers offsets list": "Offset obligations, largest value first.",
+    "suppliers offsets show": "One offset obligation with its source.",
+    "suppliers offsets add": "Add an offset obligation (platform administrators).",
+    "suppliers offsets update": "Change fields of an offset obligation (administrators).",
+    "suppliers offsets delete": "Delete an offset obligation (administrators).",
     "suppliers import eforms": "Import needs from eForms procurement notices.",
     "suppliers need": "Buyers' needs: add by hand, list and show.",
     "suppliers need add": "Register a need from a JSON file.",
@@ -195,6 +201,7 @@ def _register() -> None:
         industry,
         mapping,
         materials,
+        offsets,
         position,
         register,
         scenario,
@@ -217,6 +224,7 @@ def _register() -> None:
     ):
         for command in module.COMMANDS:
             cli.add_command(command)
+    register.suppliers.add_command(offsets.offsets)  # the offset obligations register
     _help_texts()
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     ForeignKey,
@@ -212,3 +213,43 @@ class DetailRequest(Base):
     requested_by: Mapped[str] = mapped_column(ForeignKey("ex_user.id"))
     message: Mapped[str] = mapped_column(String(1000), default="")
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- offset obligations (gjenkjøp; migration 0006) --------------------------------------------
+
+# the sectors issue #12 names (from the manufacturing industry's strategy)
+OFFSET_SECTORS = ("defence", "offshore-wind", "maritime", "energy", "process-industry")
+
+
+class OffsetObligation(Base):
+    """An offset obligation (gjenkjøpsforpliktelse): a foreign supplier of a Norwegian
+    procurement programme commits to buy from Norwegian industry for `value_nok` over a period.
+    Public register (everyone signed in reads it); only a platform administrator writes it,
+    and every change is audited. `source_url` / `source_text` say where the figures come from."""
+
+    __tablename__ = "rg_offset"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    foreign_supplier: Mapped[str] = mapped_column(String(300), index=True)
+    programme: Mapped[str] = mapped_column(String(300))
+    value_nok: Mapped[int] = mapped_column(BigInteger)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    source_url: Mapped[str | None] = mapped_column(String(1000), default=None)
+    source_text: Mapped[str | None] = mapped_column(Text, default=None)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("ex_user.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OffsetSector(Base):
+    """A sector an offset obligation may be fulfilled in (one of `OFFSET_SECTORS`)."""
+
+    __tablename__ = "rg_offset_sector"
+    __table_args__ = (Index("ix_rg_offset_sector_sector", "sector"),)
+
+    offset_id: Mapped[str] = mapped_column(
+        ForeignKey("rg_offset.id", ondelete="CASCADE"), primary_key=True
+    )
+    sector: Mapped[str] = mapped_column(String(20), primary_key=True)

@@ -299,6 +299,9 @@ def create_app(
     from verdikart.web import api_register  # the supplier register's API (issue #12)
 
     app.include_router(api_register.router)
+    from verdikart.web import api_offsets  # the offset obligations register (issue #12)
+
+    app.include_router(api_offsets.router)
     app.include_router(pages.router)
     app.include_router(atlas.router)  # `/` is the atlas's overview
     # /scenarios, /watch and the exchange's needs, matches and potential pages (issue 11)
