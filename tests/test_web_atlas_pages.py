@@ -419,3 +419,79 @@ def test_browser_runs_a_scenario_from_the_form(tmp_path: Path) -> None:
     finally:
         stop_server(proc)
     assert "Traceback" not in (tmp_path / "server.log").read_text("utf-8", errors="replace")
+
+
+@pytest.mark.browser
+def test_browser_accessibility_of_the_new_pages(tmp_path: Path) -> None:
+    """axe-core (bundled in the axe-playwright-python wheel) on the scenario, watch and
+    exchange pages in both languages, signed in as a demo organisation: no serious or
+    critical violation; the exchange pages fit a laptop screen."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"chromium not found at {CHROMIUM}")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
+    from test_exchange_support import start_server, stop_server
+    from verdikart.exchange.demo import load_demo
+    from verdikart.exchange.service import ExchangeService
+
+    db = f"sqlite:///{tmp_path / 'exchange.sqlite'}"
+    svc = ExchangeService(db)
+    try:
+        token = {r["organisation"]: r["token"] for r in load_demo(svc)}["Kemira Chemicals"]
+    finally:
+        svc.close()
+    proc, base = start_server(
+        {"VERDIKART_DATA_DIR": str(tmp_path / "data"), "VERDIKART_DB_URL": db},
+        log=tmp_path / "server.log",
+    )
+    paths = (
+        "/scenarios?scenario=cn-graphite-2023",
+        "/watch?since=2025-01-01",
+        "/exchange/needs",
+        "/exchange/matches",
+        "/exchange/potential?material=manganese",
+    )
+    found: dict[str, list[str]] = {}
+    try:
+        with sync_api.sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page.goto(base + "/exchange/login")
+                page.fill("input[name=token]", token)
+                page.click("button[type=submit]")
+                page.wait_for_url("**/exchange/")
+                axe = axe_sync.Axe()
+                tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+                for path in paths:
+                    for lang in ("nb", "en"):
+                        page.goto(
+                            f"{base}{path}&lang={lang}"
+                            if "?" in path
+                            else f"{base}{path}?lang={lang}",
+                            timeout=120_000,
+                        )
+                        assert page.locator("h1").count() == 1
+                        overflow = page.evaluate(
+                            "document.documentElement.scrollWidth"
+                            " - document.documentElement.clientWidth"
+                        )
+                        assert overflow <= 0, (path, overflow)
+                        results = axe.run(
+                            page, options={"runOnly": {"type": "tag", "values": tags}}
+                        )
+                        assert results.response["passes"], "axe ran no rule"
+                        for v in results.response["violations"]:
+                            if v["impact"] in ("serious", "critical"):
+                                targets = [n["target"] for n in v["nodes"][:3]]
+                                found.setdefault(f"{path} {lang}", []).append(
+                                    f"{v['id']}: {targets}"
+                                )
+                page.goto(f"{base}/exchange/matches?lang=nb")
+                assert "Iron(II) sulphate" in page.locator("table.matches").first.inner_text()
+            finally:
+                browser.close()
+    finally:
+        stop_server(proc)
+    assert not found, found
+    assert "Traceback" not in (tmp_path / "server.log").read_text("utf-8", errors="replace")
