@@ -338,3 +338,34 @@ def test_walkthrough_script_over_a_real_server(db_url: str, tmp_path: Path) -> N
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "walk-through complete: every check passed" in done.stdout
     assert '"access": "details"' in done.stdout and "A-SECRET-NOTE" not in done.stdout
+
+
+def test_sql_rules_agree_with_the_similarity_definition() -> None:
+    """`expand` (the rules the SQL uses) gives, for every pair, the reference `similarity`."""
+    import random
+
+    from verdikart.register.matching import expand, similarity
+
+    def by_rules(scheme: str, need: str, code: str) -> float:
+        hits = [
+            score
+            for prefix, lo, hi, score in expand(scheme, need)
+            if (code == prefix if lo == hi else code.startswith(prefix)) and lo <= code <= hi
+        ]
+        return max(hits, default=0.0) if code[:2] == need[:2] else 0.0
+
+    rng = random.Random(7)
+    cpv = [f"{rng.choice(['44', '45', '09'])}{rng.randrange(10**6):06d}" for _ in range(300)]
+    cpv = [c[: rng.randrange(2, 9)].ljust(8, "0") for c in cpv]
+    nace = ["24", "24.4", "24.45", "24.452", "24.42", "24.1", "25.11", "24.451"]
+    hs = ["2804", "280469", "28046910", "280461", "2805", "7202", "72022100"]
+    for scheme, codes in (("cpv", cpv), ("nace", nace), ("hs", hs)):
+        for need in codes[:60]:
+            for code in codes:
+                assert by_rules(scheme, need, code) == similarity(scheme, need, code), (
+                    scheme, need, code
+                )  # fmt: skip
+    assert similarity("cpv", "44316000", "44000000") == 1.0  # the division covers it
+    assert similarity("cpv", "44316000", "44318000") == 0.6  # same class 4431
+    assert similarity("nace", "24.45", "24.10") == 0.25
+    assert similarity("hs", "280469", "280461") == 0.5

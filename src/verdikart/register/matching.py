@@ -48,10 +48,9 @@ from sqlalchemy import (
     false,
     func,
     literal,
-    or_,
     select,
-    true,
     union,
+    union_all,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -86,97 +85,202 @@ LEVEL_NAMES = {
 }  # fmt: skip
 
 
-def _common_prefix(a: Any, b: Any) -> ColumnElement[int]:
-    """Length of the common prefix of two code columns (codes have at most 8 characters)."""
-    return case(
-        *[(func.substr(a, 1, n) == func.substr(b, 1, n), n) for n in range(8, 0, -1)], else_=0
+def similarity(scheme: str, need_code: str, profile_code: str) -> float:
+    """The similarity of two stored codes of one scheme, as defined above (the reference the
+    SQL expansion `expand` is tested against)."""
+    if scheme not in LEVELS:
+        return 1.0 if need_code == profile_code else 0.0
+    k = 0
+    for a, b in zip(need_code, profile_code, strict=False):
+        if a != b:
+            break
+        k += 1
+
+    def sig(code: str) -> int:
+        return max(2, len(code.rstrip("0"))) if scheme == "cpv" else len(code)
+
+    if k >= sig(need_code) or k >= sig(profile_code):
+        return 1.0
+    return next((value for n, value in LEVELS[scheme] if k >= n), 0.0)
+
+
+def expand(scheme: str, code: str) -> list[tuple[str, str, str, float]]:
+    """(prefix, lo, hi, score): every other code x of `scheme` that starts with `prefix` has
+    at least `score` similarity with `code`, and the best such score is `similarity`. `lo`..`hi`
+    bound the codes starting with `prefix` (an index range, in any collation: codes are digits
+    and dots)."""
+
+    def starts(prefix: str, score: float) -> tuple[str, str, str, float]:
+        return prefix, prefix, prefix + "9" * (10 - len(prefix)), score
+
+    def exactly(value: str) -> tuple[str, str, str, float]:
+        return value, value, value, 1.0
+
+    if scheme not in LEVELS:
+        return [exactly(code)]
+    if scheme == "cpv":
+        sig = max(2, len(code.rstrip("0")))
+        rows = [starts(code[:sig], 1.0)]
+        rows += [exactly(code[:j] + "0" * (8 - j)) for j in range(2, sig)]  # codes above it
+    else:
+        sig = len(code)
+        rows = [starts(code, 1.0)]
+        cuts = (2, 4, 5) if scheme == "nace" else (2, 4, 6)  # '24', '24.4', '24.45'; HS levels
+        rows += [exactly(code[:j]) for j in cuts if j < sig]
+    rows += [starts(code[:n], value) for n, value in LEVELS[scheme] if n < sig]
+    return rows
+
+
+def _expansion(codes: Sequence[tuple[str, str, float]]) -> Any:
+    """The expansions of (scheme, code, weight) as rows of a derived table (bound literals)."""
+    selects = [
+        select(
+            literal(scheme).label("scheme"),
+            literal(code).label("src_code"),
+            literal(weight).label("w"),
+            literal(prefix).label("prefix"),
+            literal(len(prefix)).label("plen"),
+            literal(lo).label("lo"),
+            literal(hi).label("hi"),
+            literal(score).label("score"),
+        )
+        for scheme, code, weight in codes
+        for prefix, lo, hi, score in expand(scheme, code)
+    ]
+    return union_all(*selects).subquery("ex")
+
+
+def _matched(ex: Any, target: Any) -> Any:
+    """The join condition of expansion rows with a table of (scheme, code)."""
+    return and_(
+        target.c.scheme == ex.c.scheme,
+        target.c.code >= ex.c.lo,  # the range lets the (scheme, code) index work
+        target.c.code <= ex.c.hi,
+        func.substr(target.c.code, 1, ex.c.plen) == ex.c.prefix,
     )
 
 
-def _profile_sig(code: Any, scheme: Any) -> ColumnElement[int]:
-    trimmed = func.length(func.rtrim(code, "0"))
-    return case((scheme != "cpv", func.length(code)), (trimmed < 2, 2), else_=trimmed)
-
-
-def _similarity(nc_code: Any, nc_scheme: Any, nc_sig: Any, pc_code: Any) -> ColumnElement[float]:
-    k = _common_prefix(nc_code, pc_code)
-    whens: list[tuple[Any, float]] = [
-        (or_(k >= nc_sig, k >= _profile_sig(pc_code, nc_scheme)), 1.0)
-    ]
-    for scheme, levels in LEVELS.items():
-        whens += [(and_(nc_scheme == scheme, k >= n), value) for n, value in levels]
+def _score_of(code_col: Any, scheme: str, code: str) -> ColumnElement[float]:
+    """The similarity of `code_col` (a code of the same scheme and division) with `code`, as one
+    CASE over `expand`'s rules, finest first."""
+    rules = sorted(expand(scheme, code), key=lambda r: (-r[3], -len(r[0])))
+    whens: list[tuple[Any, float]] = []
+    for prefix, lo, hi, score in rules:
+        if lo == hi:
+            whens.append((code_col == prefix, score))
+        else:
+            whens.append((func.substr(code_col, 1, len(prefix)) == prefix, score))
     return case(*whens, else_=0.0)
 
 
-def _joined_codes(need_filter: Any, profile_filter: Any) -> Any:
-    """(need code, profile code, similarity) for codes sharing a division/chapter."""
-    nc, pc = NeedCode.__table__, ProfileCode.__table__
-    sim = _similarity(nc.c.code, nc.c.scheme, nc.c.sig_len, pc.c.code)
-    return (
-        select(
-            nc.c.need_id,
-            pc.c.profile_id,
-            nc.c.scheme,
-            nc.c.code.label("need_code"),
-            nc.c.main,
-            pc.c.code.label("profile_code"),
-            sim.label("sim"),
-        )
+def _profile_scores(need_codes: Sequence[tuple[str, str, bool]]) -> Any:
+    """Per profile: the weighted mean over the need's codes of the best similarity. One join row
+    per (need code, profile code of the same division); one GROUP BY profile."""
+    weighted = [(s, c, 2.0 if main else 1.0) for s, c, main in need_codes]
+    total = sum(w for _s, _c, w in weighted)
+    ex = union_all(
+        *[
+            select(
+                literal(i).label("src"),
+                literal(s).label("scheme"),
+                literal(c[:2]).label("prefix"),
+                literal(c[:2]).label("lo"),
+                literal(c[:2] + "9" * 8).label("hi"),
+            )
+            for i, (s, c, _w) in enumerate(weighted)
+        ]
+    ).subquery("ex")
+    pc = ProfileCode.__table__
+    sim = case(
+        *[(ex.c.src == i, _score_of(pc.c.code, s, c)) for i, (s, c, _w) in enumerate(weighted)],
+        else_=0.0,
+    )
+    joined = (
+        select(pc.c.profile_id, ex.c.src, sim.label("sim"))
         .select_from(
-            nc.join(
+            ex.join(
                 pc,
                 and_(
-                    pc.c.scheme == nc.c.scheme,
-                    pc.c.code >= nc.c.prefix,  # the range lets the (scheme, code) index work
-                    pc.c.code < nc.c.prefix_hi,
-                    func.substr(pc.c.code, 1, 2) == nc.c.prefix,
+                    pc.c.scheme == ex.c.scheme,
+                    pc.c.code >= ex.c.lo,
+                    pc.c.code <= ex.c.hi,
+                    func.substr(pc.c.code, 1, 2) == ex.c.prefix,
                 ),
             )
         )
-        .where(need_filter, profile_filter)
-    )
-
-
-def _code_scores(need_filter: Any, profile_filter: Any) -> Any:
-    """Per (need, profile): the weighted mean best similarity over the need's codes."""
-    joined = _joined_codes(need_filter, profile_filter).subquery()
-    best = (
-        select(
-            joined.c.need_id,
-            joined.c.profile_id,
-            joined.c.main,
-            func.max(joined.c.sim).label("best"),
-        )
-        .group_by(
-            joined.c.need_id,
-            joined.c.profile_id,
-            joined.c.scheme,
-            joined.c.need_code,
-            joined.c.main,
-        )  # fmt: skip
         .subquery()
     )
-    weights = (
-        select(
-            NeedCode.need_id,
-            func.sum(case((NeedCode.main, 2.0), else_=1.0)).label("w"),
-        )
-        .where(need_filter)
-        .group_by(NeedCode.need_id)
+    got = sum(
+        (
+            w * func.coalesce(func.max(case((joined.c.src == i, joined.c.sim))), 0.0)
+            for i, (_s, _c, w) in enumerate(weighted)
+        ),
+        start=literal(0.0),
+    )
+    return (
+        select(joined.c.profile_id, (got / total).label("code_score"))
+        .group_by(joined.c.profile_id)
+        .subquery()
+    )
+
+
+def _need_scores(profile_codes: Sequence[tuple[str, str]]) -> Any:
+    """Per need: the weighted mean over the need's codes of the best similarity any of the
+    profile's codes reaches (weights: main 2, others 1)."""
+    ex = _expansion([(s, c, 1.0) for s, c in profile_codes])
+    nc = NeedCode.__table__
+    best = (
+        select(nc.c.need_id, nc.c.main, func.max(ex.c.score).label("best"))
+        .select_from(ex.join(nc, _matched(ex, nc)))
+        .group_by(nc.c.need_id, nc.c.scheme, nc.c.code, nc.c.main)
+        .subquery()
+    )
+    weight = case((best.c.main, 2.0), else_=1.0)
+    sums = (
+        select(best.c.need_id, func.sum(weight * best.c.best).label("got"))
+        .group_by(best.c.need_id)
+        .subquery()
+    )
+    totals = (
+        select(nc.c.need_id, func.sum(case((nc.c.main, 2.0), else_=1.0)).label("w"))
+        .where(nc.c.need_id.in_(select(sums.c.need_id)))
+        .group_by(nc.c.need_id)
         .subquery()
     )
     return (
-        select(
-            best.c.need_id,
-            best.c.profile_id,
-            (
-                func.sum(case((best.c.main, 2.0), else_=1.0) * best.c.best) / func.max(weights.c.w)
-            ).label("code_score"),
-        )
-        .join(weights, weights.c.need_id == best.c.need_id)
-        .group_by(best.c.need_id, best.c.profile_id)
+        select(sums.c.need_id, (sums.c.got / totals.c.w).label("code_score"))
+        .join(totals, totals.c.need_id == sums.c.need_id)
         .subquery()
     )
+
+
+def _best_pairs(
+    need_codes: Sequence[tuple[str, str, bool]], profile_codes: Sequence[tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """For each need code: the profile code that matches it best (explanations of the rows
+    shown only)."""
+    out: list[dict[str, Any]] = []
+    for scheme, need_code, main in need_codes:
+        scored = [
+            (similarity(scheme, need_code, code), code) for s, code in profile_codes if s == scheme
+        ]
+        scored = [(sim, code) for sim, code in scored if sim > 0]
+        if scored:
+            sim, code = min(scored, key=lambda t: (-t[0], t[1]))
+            out.append({"scheme": scheme, "need_code": need_code, "main": main,
+                        "profile_code": code, "sim": sim})  # fmt: skip
+    out.sort(key=lambda p: (not p["main"], -p["sim"], p["need_code"]))
+    return out
+
+
+def _codes_by(
+    session: Session, column: Any, ids: Sequence[str], *cols: Any
+) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {i: [] for i in ids}
+    if ids:
+        for row in session.execute(select(column, *cols).where(column.in_(ids))):
+            out[row[0]].append(tuple(row[1:]))
+    return out
 
 
 def _access_ids(viewer_org_id: str | None) -> Any:
@@ -205,7 +309,15 @@ def match_need(
     session: Session, need: Need, viewer_org_id: str | None, *, today: date, limit: int
 ) -> tuple[list[dict[str, Any]], int]:
     """Profiles ranked for `need` as `viewer_org_id` may see them; (rows, candidates)."""
-    scores = _code_scores(NeedCode.need_id == need.id, true())
+    need_codes = [
+        (s, c, bool(m))
+        for s, c, m in session.execute(
+            select(NeedCode.scheme, NeedCode.code, NeedCode.main).where(NeedCode.need_id == need.id)
+        )
+    ]
+    if not need_codes:
+        return [], 0
+    scores = _profile_scores(need_codes)
     access = _access_ids(viewer_org_id)
     required = list(need.required_certifications or [])
     on_day = need.deadline or today
@@ -253,37 +365,46 @@ def match_need(
     score = (num + case((has_access, private_num), else_=0.0)) / case(
         (has_access, den_public + den_private), else_=den_public
     )
-    columns: list[Any] = [
-        p.id,
-        p.organisation_number,
-        p.summary,
-        Organisation.name.label("organisation"),
-        scores.c.code_score,
-        has_access.label("access"),
-        score.label("score"),
-        unit.municipality,
-    ]
-    query = (
-        select(*columns)
+    # rank with the joins the score needs, then fetch what is shown for the top rows only;
+    # ties in the order of organisation numbers (public), then profile ids
+    ranked = (
+        select(
+            p.id.label("id"),
+            scores.c.code_score,
+            has_access.label("access"),
+            score.label("score"),
+            unit.municipality,
+            func.count().over().label("total"),
+        )
         .select_from(scores)
         .join(p, p.id == scores.c.profile_id)
-        .join(Organisation, Organisation.id == p.organisation_id)
         .outerjoin(unit, unit.organisation_number == p.organisation_number)
         .outerjoin(access, access.c.profile_id == p.id)
         .outerjoin(priv, and_(priv.profile_id == p.id, has_access))
     )
     if held is not None:
-        query = query.add_columns(held.c.n.label("held")).outerjoin(held, held.c.profile_id == p.id)
-    query = query.order_by(score.desc(), Organisation.name, p.id).limit(limit)
+        ranked = ranked.outerjoin(held, held.c.profile_id == p.id)
+    top = ranked.order_by(score.desc(), p.organisation_number, p.id).limit(limit).subquery()
+    query = (
+        select(
+            top,
+            p.organisation_number,
+            p.summary,
+            Organisation.name.label("organisation"),
+        )
+        .join(p, p.id == top.c.id)
+        .join(Organisation, Organisation.id == p.organisation_id)
+        .order_by(top.c.score.desc(), p.organisation_number, p.id)
+    )
     rows = session.execute(query).mappings().all()
-    total = session.execute(select(func.count()).select_from(scores)).scalar_one()
+    total = rows[0]["total"] if rows else 0
     ids = [r["id"] for r in rows]
-    best = _best_pairs(session, NeedCode.need_id == need.id, ProfileCode.profile_id.in_(ids))
+    codes = _codes_by(session, ProfileCode.profile_id, ids, ProfileCode.scheme, ProfileCode.code)
     shared = [r["id"] for r in rows if r["access"]]
     private = _private_of(session, shared, required, on_day)
     out = []
     for r in rows:
-        pairs = best.get((need.id, r["id"]), [])
+        pairs = _best_pairs(need_codes, codes[r["id"]])
         out.append(
             _match_out(
                 need,
@@ -295,36 +416,6 @@ def match_need(
             )
         )
     return out, int(total)
-
-
-def _best_pairs(
-    session: Session, need_filter: Any, profile_filter: Any
-) -> dict[tuple[str, str], list[dict[str, Any]]]:
-    """For each (need, profile) and need code: the best profile code and its similarity."""
-    joined = _joined_codes(need_filter, profile_filter).subquery()
-    ranked = select(
-        joined,
-        func.row_number()
-        .over(
-            partition_by=(
-                joined.c.need_id,
-                joined.c.profile_id,
-                joined.c.scheme,
-                joined.c.need_code,
-            ),  # fmt: skip
-            order_by=(joined.c.sim.desc(), joined.c.profile_code),
-        )
-        .label("rn"),
-    ).subquery()
-    rows = session.execute(
-        select(ranked)
-        .where(ranked.c.rn == 1)
-        .order_by(ranked.c.main.desc(), ranked.c.sim.desc(), ranked.c.need_code)
-    ).mappings()
-    out: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for r in rows:
-        out.setdefault((r["need_id"], r["profile_id"]), []).append(dict(r))
-    return out
 
 
 def _private_of(
@@ -461,7 +552,15 @@ def match_profile(
     session: Session, profile: CapabilityProfile, *, today: date, limit: int
 ) -> tuple[list[dict[str, Any]], int]:
     """Needs ranked for `profile`, seen by its own organisation (all components apply)."""
-    scores = _code_scores(true(), ProfileCode.profile_id == profile.id)
+    profile_codes = [
+        (sc, c)
+        for sc, c in session.execute(
+            select(ProfileCode.scheme, ProfileCode.code).where(ProfileCode.profile_id == profile.id)
+        )
+    ]
+    if not profile_codes:
+        return [], 0
+    scores = _need_scores(profile_codes)
     municipality = None
     if profile.organisation_number:
         municipality = session.scalar(
@@ -522,7 +621,7 @@ def match_profile(
     )
     score = num / den
     query = (
-        select(n.id, scores.c.code_score, score.label("score"))
+        select(n.id, scores.c.code_score, score.label("score"), func.count().over().label("total"))
         .select_from(scores)
         .join(n, n.id == scores.c.need_id)
         .outerjoin(required, required.c.need_id == n.id)
@@ -531,10 +630,10 @@ def match_profile(
         .limit(limit)
     )
     rows = session.execute(query).all()
-    total = session.execute(select(func.count()).select_from(scores)).scalar_one()
+    total = rows[0].total if rows else 0
     ids = [r.id for r in rows]
     needs = {x.id: x for x in session.scalars(select(Need).where(Need.id.in_(ids)))}
-    best = _best_pairs(session, NeedCode.need_id.in_(ids), ProfileCode.profile_id == profile.id)
+    codes = _codes_by(session, NeedCode.need_id, ids, NeedCode.scheme, NeedCode.code, NeedCode.main)
     today_of = {i: (needs[i].deadline or today) for i in ids}
     out = []
     for r in rows:
@@ -543,7 +642,7 @@ def match_profile(
             need,
             r.code_score,
             municipality,
-            best.get((r.id, profile.id), []),
+            _best_pairs([(a, b, bool(c)) for a, b, c in codes[r.id]], profile_codes),
             private,
             list(need.required_certifications or []),
             today_of[r.id],
