@@ -369,3 +369,34 @@ def test_sql_rules_agree_with_the_similarity_definition() -> None:
     assert similarity("cpv", "44316000", "44318000") == 0.6  # same class 4431
     assert similarity("nace", "24.45", "24.10") == 0.25
     assert similarity("hs", "280469", "280461") == 0.5
+
+
+def test_cli_match_prints_one_object_per_supplier(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from verdikart.exchange.service import ExchangeService
+
+    monkeypatch.setenv("VERDIKART_DB_URL", db_url)
+    monkeypatch.delenv("VERDIKART_TOKEN", raising=False)
+    svc = ExchangeService(db_url)
+    try:
+        _reg_, who, tok, _, _alpha_id, beta, need = _setup(svc)
+        _reg_.share(who["Beta AS"], beta, "Buyer AS")
+    finally:
+        svc.close()
+    anonymous = _cli("suppliers", "match", "--need", need, "--format", "json")
+    assert anonymous.exit_code == 0, anonymous.output
+    rows = json.loads(anonymous.output)
+    assert [(r["organisation_number"], r["score"]) for r in rows] == [
+        (VARIANT, 0.8), (SESAM, 0.5867)
+    ]  # fmt: skip
+    assert all(r["explanation_nb"] and r["explanation"] == r["explanation_en"] for r in rows)
+    as_buyer = json.loads(_cli("suppliers", "match", "--need", need, "--token",
+                               tok["Buyer AS"], "--format", "json").output)  # fmt: skip
+    assert [r["score"] for r in as_buyer] == [0.8, 0.6933]
+    table = _cli("--lang", "nb", "suppliers", "match", "--need", need, "--format", "csv")
+    assert "samme fylke" in table.output
+    mine = json.loads(_cli("suppliers", "match", "--profile", "--token", tok["Beta AS"],
+                           "--format", "json").output)  # fmt: skip
+    assert [r["need_id"] for r in mine] == [need]
+    assert _cli("suppliers", "match", "--format", "json").exit_code == 2

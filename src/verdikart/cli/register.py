@@ -395,7 +395,8 @@ def match(
     fmt: str,
 ) -> None:
     """Ranked, explained suppliers for a need (or needs for your profile). A buyer sees a
-    supplier's details-based score only if the supplier shared its details with it."""
+    supplier's details-based score only if the supplier shared its details with it. The
+    explanation is in the --lang language (JSON also gives explanation_nb and explanation_en)."""
     app = ctx.app()
     who = app.exchange().authenticate(token) if token else None
     reg = app.register()
@@ -409,13 +410,19 @@ def match(
     else:
         rows = reg.match_need(who, str(need_id), limit=limit)["matches"]
         key = ("organisation_number", "organisation", "access")
-    if fmt == "json":
-        emit(rows, fmt)
-        return
     language = "nb" if ctx.language().startswith("nb") else "en"
-    flat = [{**{k: r[k] for k in key}, "score": r["score"],
-             "explanation": r["explanation"][language]} for r in rows]  # fmt: skip
-    emit(flat, fmt, columns=(*key, "score", "explanation"))
+    flat = [
+        {
+            **{k: r[k] for k in key},
+            "score": r["score"],
+            "explanation": r["explanation"][language],
+            **({"explanation_nb": r["explanation"]["nb"], "explanation_en": r["explanation"]["en"],
+                "components": r["components"], "profile_id": r.get("profile_id"),
+                "summary": r.get("summary")} if fmt == "json" else {}),
+        }
+        for r in rows
+    ]  # fmt: skip
+    emit(flat, fmt, columns=(*key, "score", "explanation") if fmt != "json" else None)
 
 
 @suppliers.command("request")
