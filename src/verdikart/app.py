@@ -21,6 +21,8 @@ and the store's import log): pure functions of both, they are computed once per 
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Hashable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -47,6 +49,9 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str], None]
 T = TypeVar("T")
+# a web request's data version is read from the store's import log again after any write
+# through the core, else at most this often (seconds)
+VERSION_RECHECK_S = 1.0
 
 
 class Verdikart:
@@ -67,10 +72,21 @@ class Verdikart:
         self._parent: Verdikart | None = None  # a per-request reader's app (shares its exchange)
         # analytic results by (data version, use case, arguments); a reader shares its app's
         self._results = ResultCache()
+        self._version: Hashable | None = None  # a reader's data version, read once
+        # the app's own cursor for its readers' data versions (store.reader(), made once), the
+        # version it last read, when, and the number of writes made through the core then
+        self._version_reader: Store | None = None
+        self._version_lock = threading.Lock()
+        self._shared_version: tuple[Hashable, float, int] | None = None
+        self._writes = 0
 
     # -- resources ------------------------------------------------------------------------
     def store(self) -> Store:
-        """The analytic store (DuckDB file or in-memory bundled data), opened once."""
+        """The analytic store (DuckDB file or in-memory bundled data), opened once; a reader's
+        own cursor over its app's store, made on first need (a request answered from the kept
+        results needs none)."""
+        if self._store is None and self._parent is not None:
+            self._store = self._parent.store().reader()
         if self._store is None:
             from verdikart.store import Store
 
@@ -112,9 +128,9 @@ class Verdikart:
 
     def reader(self) -> Verdikart:
         """A per-request core: its own DuckDB cursor over this store (its own views, safe beside
-        other threads' cursors); the exchange service and a Spark engine are shared. Close it
-        after the request (closes the cursor only)."""
-        core = Verdikart(self.settings, store=self.store().reader(), exchange=None)
+        other threads' cursors; made when first needed); the exchange service, the kept results
+        and a Spark engine are shared. Close it after the request (closes the cursor only)."""
+        core = Verdikart(self.settings, exchange=None)
         core._owns_exchange = False
         core._parent = self
         core._results = self._results
@@ -125,6 +141,10 @@ class Verdikart:
     def close(self) -> None:
         if self._parent is None:  # a reader leaves its app's results in place
             self._results.clear()
+        with self._version_lock:
+            if self._version_reader is not None:
+                self._version_reader.close()
+                self._version_reader = None
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -148,16 +168,49 @@ class Verdikart:
         files once, when it first reads a table, and reads those for its life)."""
         if self.settings.engine != "duckdb":
             return (self.settings.engine, self.settings.spark_master, self.settings.spark_data)
+        if self._parent is None:
+            store = self.store()
+            return _log_version(store.path, store.imports())
+        if self._version is None:  # once per request; a write through the reader forgets it
+            self._version = self._parent._readers_version()
+        return self._version
+
+    def _readers_version(self) -> Hashable:
+        """The data version for a reader, read on this app's own cursor (no views made per
+        request; a new cursor when the store changed connection: its file made by the first
+        import). Read again after any write through this core or its readers, else at most
+        every VERSION_RECHECK_S (the log's two catalogue queries cost several ms a request;
+        the recheck catches a write made around the core, straight into its store)."""
         store = self.store()
-        log = store.imports()
-        last = log[-1] if log else {}
-        return (
-            "duckdb",
-            str(store.path),
-            len(log),
-            last.get("import_id"),
-            str(last.get("imported_at")),
-        )
+        now = time.monotonic()
+        with self._version_lock:
+            shared = self._shared_version
+            kept = self._version_reader
+            if (
+                shared is not None
+                and kept is not None
+                and kept.path == store.path
+                and shared[2] == self._writes
+                and now - shared[1] < VERSION_RECHECK_S
+            ):
+                return shared[0]
+            if kept is None or kept.path != store.path:
+                if kept is not None:
+                    kept.close()
+                kept = self._version_reader = store.reader()
+            version = _log_version(store.path, kept.imports())
+            self._shared_version = (version, now, self._writes)
+            return version
+
+    def _forget(self) -> None:
+        """After a write: the data version is read again (the import log names the new one)
+        and the kept results, of no more use, are freed at once."""
+        self._version = None
+        app = self._parent or self
+        with app._version_lock:
+            app._writes += 1
+            app._shared_version = None
+        self._results.clear()
 
     def _kept(self, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
         """A use case's result from the kept results (shared with this core's readers), or
@@ -187,8 +240,8 @@ class Verdikart:
             options["progress"] = progress
         try:
             return run_import(self.store(), source, path, **options)
-        finally:  # the import log names the new data version; the old results are of no use
-            self._results.clear()
+        finally:
+            self._forget()
 
     def data_export(self, table: str, path: Path) -> int:
         """One logical table (bundled + imported rows) to a Parquet file; rows written."""
@@ -372,7 +425,7 @@ class Verdikart:
         saved = None
         if save:
             saved = save_purchases(self.store(), purchases, source=f"company file {path.name}")
-            self._results.clear()
+            self._forget()
         return rows, saved
 
     # -- value chains -----------------------------------------------------------------------
@@ -587,7 +640,7 @@ class Verdikart:
         try:
             return record_correction(self.store(), **correction)
         finally:
-            self._results.clear()
+            self._forget()
 
     def industry_corrections(self, year: int | None = None) -> list[dict[str, Any]]:
         """Every stored correction (the audit trail) with whether it applies."""
@@ -632,6 +685,12 @@ class Verdikart:
         from verdikart.report.industry import write_industry_report
 
         return write_industry_report(self, year=year, lang=lang, out=out)
+
+
+def _log_version(path: Path | None, log: list[dict[str, Any]]) -> Hashable:
+    """A DuckDB store's data version: its file and its import log's length and last entry."""
+    last = log[-1] if log else {}
+    return ("duckdb", str(path), len(log), last.get("import_id"), str(last.get("imported_at")))
 
 
 def _frozen(value: Any) -> Hashable:

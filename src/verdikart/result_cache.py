@@ -87,7 +87,18 @@ def detached(value: T) -> T:
     return _detach(value)
 
 
+# values shared as they are (checked by exact type first: most of a result is these)
+_ATOMIC = frozenset({str, int, float, bool, type(None), bytes})
+
+
 def _detach(value: Any) -> Any:
+    kind = type(value)
+    if kind in _ATOMIC:
+        return value
+    if kind is dict:
+        return {k: v if type(v) in _ATOMIC else _detach(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _ATOMIC else _detach(v) for v in value]
     if isinstance(value, dict):
         return {k: _detach(v) for k, v in value.items()}
     if isinstance(value, list):
