@@ -157,3 +157,15 @@ def test_cli_add_list_update_delete(db_url: str, service: Any, monkeypatch: Any)
     assert out.exit_code == 0, out.output
     out = runner.invoke(cli, [*base, "show", oid])
     assert out.exit_code != 0 and "no offset obligation" in str(out.exception)
+
+
+def test_every_problem_is_named_at_once() -> None:
+    from verdikart.errors import DataValidationError
+    from verdikart.register.offsets import parse_offset
+
+    bad = _entry(value_nok=-5, period_start="2030-01-01", period_end="2020-01-01",
+                 source_url=None, sectors=["defence", "mining"])  # fmt: skip
+    with pytest.raises(DataValidationError) as caught:
+        parse_offset(bad)
+    fields = sorted(p.split(":")[0] for p in caught.value.problems)
+    assert fields == ["period_end", "sectors.1", "source_url", "value_nok"]

@@ -75,6 +75,23 @@ class OffsetIn(BaseModel):
         return [s for s in OFFSET_SECTORS if s in value]  # each once, in the canonical order
 
 
+def _cross_problems(start: Any, end: Any, url: Any, text: Any) -> list[str]:
+    """The rules between fields: the period's order, and that a source is given."""
+    problems: list[str] = []
+    try:
+        first, last = date.fromisoformat(str(start)), date.fromisoformat(str(end))
+    except ValueError:
+        pass  # a bad date is named by the field check
+    else:
+        if last < first:
+            problems.append(
+                f"period_end: {last.isoformat()} is before period_start {first.isoformat()}"
+            )
+    if not (isinstance(url, str) and url.strip()) and not (isinstance(text, str) and text.strip()):
+        problems.append("source_url: give the source (source_url or source_text)")
+    return problems
+
+
 def parse_offset(payload: Any) -> OffsetIn:
     """A checked offset obligation; every problem named by its field."""
     if found := nul_paths(payload):
@@ -84,22 +101,20 @@ def parse_offset(payload: Any) -> OffsetIn:
     try:
         offset = OffsetIn.model_validate(payload)
     except ValidationError as exc:
-        raise DataValidationError(
-            [
-                f"{'.'.join(str(p) for p in e['loc']) or '(body)'}: "
-                f"{e['msg'].removeprefix('Value error, ')}"
-                for e in exc.errors()
-            ],
-            source="offset",
-        ) from exc
-    problems: list[str] = []
-    if offset.period_end < offset.period_start:
-        problems.append(
-            f"period_end: {offset.period_end.isoformat()} is before period_start "
-            f"{offset.period_start.isoformat()}"
-        )
-    if not offset.source_url and not offset.source_text:
-        problems.append("source_url: give the source (source_url or source_text)")
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc']) or '(body)'}: "
+            f"{e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        ]
+        if isinstance(payload, dict):
+            get = payload.get
+            problems += _cross_problems(
+                get("period_start"), get("period_end"), get("source_url"), get("source_text")
+            )
+        raise DataValidationError(problems, source="offset") from exc
+    problems = _cross_problems(
+        offset.period_start, offset.period_end, offset.source_url, offset.source_text
+    )
     if problems:
         raise DataValidationError(problems, source="offset")
     return offset
