@@ -116,6 +116,9 @@ def test_csv_downloads_equal_the_core(client: TestClient, core: Any) -> None:
     html = get(client, "/?lang=en")
     assert 'href="/?lang=en&amp;format=csv&amp;table=mapping"' in html
     assert 'href="/?lang=en&amp;format=xlsx&amp;table=mapping"' in html
+    # a repeated parameter keeps all its values in the download links
+    two = get(client, "/?lang=en&list=nato2024&list=crma-strategic")
+    assert 'href="/?lang=en&amp;list=nato2024&amp;list=crma-strategic&amp;format=csv' in two
     get(client, "/?format=pdf", 422)
     get(client, "/?format=csv&table=nosuch", 422)
     get(client, "/materials/cobalt?table=%3Cb%3E", 422)

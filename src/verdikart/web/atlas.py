@@ -83,12 +83,13 @@ def _render(request: Request, name: str, lang: str, status: int = 200, **context
         return text(key, lang, **values)
 
     def link(**changes: Any) -> str:
-        """The current URL with query parameters changed (state stays in the query string)."""
-        params = dict(request.query_params)
-        params.update({k: str(v) for k, v in changes.items() if v is not None})
+        """The current URL with query parameters changed (state stays in the query string;
+        a repeated parameter such as ?list=a&list=b keeps all its values)."""
         from urllib.parse import urlencode
 
-        return f"{request.url.path}?{urlencode(params)}"
+        new = {k: str(v) for k, v in changes.items() if v is not None}
+        kept = [(k, v) for k, v in request.query_params.multi_items() if k not in new]
+        return f"{request.url.path}?{urlencode([*kept, *new.items()])}"
 
     response = _templates().TemplateResponse(
         request,
