@@ -33,7 +33,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "net_import": ("Nettoimport (1 000 USD)", "Net imports (USD 1,000)"),
     "top_supplier": ("Største leverandør", "Top supplier"),
     "top_share": ("Største leverandørs andel", "Top supplier's share"),
-    "flag65": ("Over 65 %", "Over 65 %"),
+    "flag65": ("Over 65\u00a0%", "Over 65\u00a0%"),  # no break before the % in a heading
     "flag65_long": (
         "Én leverandør står for mer enn 65 % av importen",
         "One supplier holds more than 65 % of imports",
