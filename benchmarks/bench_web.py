@@ -8,7 +8,8 @@ connection; prints median, p95 and max in ms and the status. A URL that answers 
 route this version does not have) is reported as absent and not timed.
 
 `--cold` also measures each URL's first request on a server of its own with its own fresh data
-directory (nothing cached in memory or on disk): the time a user waits on a just-started server.
+directory (nothing cached in memory or on disk): the time a user waits on a just-started server;
+then again after a restart on the same data directory (compiled SQL kept on disk).
 
 Usage: .venv/bin/python benchmarks/bench_web.py [-n 100] [--cold] [--json out.json] [URL ...]
 """
@@ -128,26 +129,33 @@ def run_warm(urls: list[str], n: int) -> list[dict[str, object]]:
 
 
 def run_cold(urls: list[str]) -> list[dict[str, object]]:
-    """Per URL a server of its own over a fresh data dir: its first request's time."""
+    """Per URL a server of its own over a fresh data dir: its first request's time (nothing
+    kept anywhere), then the same after a restart on that data dir (the compiled SQL kept on
+    disk beside the store, results in memory gone: a restarted server)."""
     out: list[dict[str, object]] = []
     for url in urls:
         tmp = tempfile.mkdtemp(prefix="vk-bench-cold-")
+        row: dict[str, object] = {"url": url}
         try:
-            proc, base, started = start_server(Path(tmp) / "data")
-            try:
-                with httpx.Client(base_url=base, timeout=120) as client:
-                    status, first = timed_get(client, url)
-                    _, second = timed_get(client, url)
-            finally:
-                stop_server(proc)
+            for run in ("cold", "restart"):
+                proc, base, started = start_server(Path(tmp) / "data")
+                try:
+                    with httpx.Client(base_url=base, timeout=300) as client:
+                        status, first = timed_get(client, url)
+                        _, second = timed_get(client, url)
+                finally:
+                    stop_server(proc)
+                row |= {"status": status, f"{run}_ms": first, f"{run}_second_ms": second}
+                print(
+                    f"{run:<7} {url:<28} {status}  first request {first:8.1f} ms  "
+                    f"second {second:7.1f} ms  (server start {started:.1f} s)",
+                    flush=True,
+                )
+                if status == 404:
+                    break
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-        print(
-            f"cold {url:<28} {status}  first request {first:8.1f} ms  second {second:7.1f} ms"
-            f"  (server start {started:.1f} s)",
-            flush=True,
-        )
-        out.append({"url": url, "status": status, "cold_ms": first, "second_ms": second})
+        out.append(row)
     return out
 
 
