@@ -135,6 +135,27 @@ def test_scenario_year_without_trade_is_a_readable_page(client: TestClient) -> N
     assert "Traceback" not in response.text
 
 
+def test_scenario_downloads_equal_the_page(client: TestClient, core: Any) -> None:
+    import csv
+    import io
+
+    client.cookies.clear()
+    url = "/scenarios?lang=en&supplier=CHN&material=graphite&change=-100"
+    html = get(client, url)
+    assert "format=csv&amp;table=scenario" in html and "format=xlsx&amp;table=scenario" in html
+    response = client.get(url + "&format=csv&table=scenario")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    expected = core.scenario(shocks=["CHN:graphite:-100%"], importers=["NOR"], language="en")
+    assert [r["Importer"] for r in rows] == [r["importer"] for r in expected.rows]
+    assert float(rows[0]["Lost share (0–1)"]) == pytest.approx(expected.rows[0]["lost_share"])
+    xlsx = client.get(url + "&format=xlsx&table=knock_on")
+    assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    get(client, "/scenarios?lang=en&format=csv", 422)  # nothing to download before a run
+    get(client, url + "&table=nope", 422)
+    get(client, url + "&format=pdf", 422)
+
+
 # ---------------------------------------------------------------- watch
 
 
@@ -150,6 +171,17 @@ def test_watch_both_languages_equals_the_core(client: TestClient, core: Any, lan
         assert alert["evidence"] in text
         assert alert["date"] >= "2025-01-01" or str(alert.get("first_seen")) >= "2025-01-01"
     assert tx("alerts_since", lang).split("{n}")[1].split("{since}")[0].strip() in text
+
+
+def test_watch_download_in_bokmaal(client: TestClient, core: Any) -> None:
+    client.cookies.clear()
+    response = client.get("/watch?lang=nb&since=2025-01-01&format=csv&table=alerts")
+    assert response.status_code == 200
+    body = response.content.decode("utf-8-sig")
+    header, *lines = body.strip().split("\n")
+    assert header.startswith("Id;Dato;Regel;")
+    expected = core.watch(["NOR"], since="2025-01-01", record=False, language="nb")
+    assert [line.split(";")[0] for line in lines] == [a["id"] for a in expected]
 
 
 def test_watch_rule_filter_and_bad_values(client: TestClient) -> None:

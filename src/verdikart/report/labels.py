@@ -171,6 +171,38 @@ COLUMNS: dict[str, Column] = {
     "critical": Column("Critical", "Kritisk", "flag"),
     "concentration_flag": Column("Concentrated", "Konsentrert", "flag"),
     "shared": Column("Shared code", "Delt kode", "flag"),
+    # disruption scenarios and the watch (the atlas's /scenarios and /watch downloads)
+    "importer": Column("Importer", "Importør"),
+    "importer_name": Column("Importer name", "Importør (navn)"),
+    "lost_share": Column("Lost share", "Tapt andel", "share", "%"),
+    "resourced_share": Column("Resourced share", "Erstattet andel", "share", "%"),
+    "residual_gap_share": Column("Residual gap share", "Gjenstående gap", "share", "%"),
+    "years_to_close_gap": Column("Years to close gap", "År til gapet er lukket"),
+    "alternative_suppliers": Column("Alternative suppliers", "Alternative leverandører"),
+    "top_supplier_before": Column("Top supplier before", "Største leverandør før"),
+    "top_supplier_after": Column("Top supplier after", "Største leverandør etter"),
+    "top_supplier_share_before": Column(
+        "Top supplier share before", "Største leverandørs andel før", "share", "%"
+    ),
+    "top_supplier_share_after": Column(
+        "Top supplier share after", "Største leverandørs andel etter", "share", "%"
+    ),
+    "hhi_points_before": Column("Hhi points before", "HHI-poeng før"),
+    "hhi_points_after": Column("Hhi points after", "HHI-poeng etter"),
+    "knock_on_stages": Column("Knock on stages", "Berørte ledd"),
+    "relation": Column("Relation", "Forhold"),
+    "output_stage": Column("Output stage", "Produkt (ledd)"),
+    "output_at_risk_t": Column("Output at risk", "Produksjon i fare", "amount", "t"),
+    "output_at_risk_max_t": Column("Output at risk, high", "Produksjon i fare, høy", "amount", "t"),
+    "rule": Column("Rule", "Regel"),
+    "partner": Column("Partner", "Partner"),
+    "evidence": Column("Evidence", "Belegg"),
+    "first_seen": Column("First seen", "Først sett"),
+    "date": Column("Date", "Dato"),
+    "value": Column("Value", "Verdi"),
+    "previous": Column("Previous", "Forrige"),
+    "threshold": Column("Threshold", "Terskel"),
+    "event": Column("Event", "Hendelse"),
 }
 
 _UNITS_NB = {"points": "poeng"}

@@ -22,17 +22,32 @@ from fastapi.responses import Response
 from verdikart.errors import UnknownCodeError
 from verdikart.web.atlas import (
     BadQueryError,
+    _check_format,
     _core,
     _country_name,
+    _download,
     _material_name,
     _page,
     _render,
     _year,
 )
+from verdikart.web.atlas_tables import Table, distinct
+from verdikart.web.atlas_text import text
 
 router = APIRouter(include_in_schema=False)
 BASES = ("value", "quantity")
 MAX_TEXT = 100  # any free-text parameter (supplier, importer) longer than this is refused
+# the downloads' columns (the core's names; ScenarioResult rows, knock-on rows, watch alerts)
+SCENARIO_COLUMNS = ("importer", "importer_name", "material", "material_name", "product", "year",
+                    "basis", "import_value_kusd", "import_quantity_t", "lost_share",
+                    "resourced_share", "residual_gap_share", "years_to_close_gap",
+                    "alternative_suppliers", "top_supplier_before", "top_supplier_share_before",
+                    "top_supplier_after", "top_supplier_share_after", "hhi_points_before",
+                    "hhi_points_after", "knock_on_stages", "notes", "source")  # fmt: skip
+KNOCK_ON_COLUMNS = ("importer", "product", "kind", "name", "relation", "output_stage",
+                    "capacity_t", "output_at_risk_t", "output_at_risk_max_t")  # fmt: skip
+ALERT_COLUMNS = ("id", "date", "rule", "country", "material", "material_name", "partner", "year",
+                 "value", "previous", "threshold", "event", "evidence", "sources")  # fmt: skip
 BAR_W, BAR_H, LABEL_W = 900, 22, 330  # the scenario chart's geometry (SVG user units)
 
 
@@ -106,9 +121,13 @@ def scenarios_page(
     importer: str | None = None,
     year: str | None = None,
     basis: str | None = None,
+    format: str | None = None,  # noqa: A002 -- the query parameter's public name
+    table: str | None = None,
 ) -> Response:
     def build(lng: str) -> Response:
         from verdikart.reference.materials import find_material, load_materials
+
+        _check_format(format, table)
 
         scenarios = shipped()
         ids = [sid for sid, _ in scenarios]
@@ -159,6 +178,7 @@ def scenarios_page(
         )
         chart = None
         effects: list[dict[str, Any]] = []
+        tables: list[Table] = []
         if result is not None:
             chart = scenario_chart(
                 result.rows,
@@ -168,6 +188,22 @@ def scenarios_page(
                 ),
             )
             effects = [k for k in result.knock_on if k["kind"] != "stage" or k["relation"] != "hit"]
+            rows = [
+                {**r, "material_name": _material_name(r.get("material"), lng)} for r in result.rows
+            ]
+            years = (str(result.year),)
+            sources = distinct(result.rows, "source")
+            name = result.scenario.name(lng)
+            tables = [
+                Table("scenario", name, rows, SCENARIO_COLUMNS, sources, years),
+                Table("knock_on", text("knock_on", lng), effects, KNOCK_ON_COLUMNS, sources, years),
+            ]
+            stem = f"verdikart-scenario-{result.year}"
+            got = _download(request, tables, format, table, lng, stem)
+            if got is not None:
+                return got
+        elif format in ("csv", "xlsx"):
+            raise BadQueryError("run a scenario first: a download needs a scenario or a shock")
         return _render(
             request,
             "atlas_scenarios.html",
@@ -179,6 +215,7 @@ def scenarios_page(
             chart=chart,
             effects=effects,
             listed=listed,
+            tables={t.name: t for t in tables},
         )
 
     return _page(request, lang, build)
@@ -203,10 +240,14 @@ def watch_page(
     country: str | None = None,
     since: str | None = None,
     rule: str | None = None,
+    format: str | None = None,  # noqa: A002 -- the query parameter's public name
+    table: str | None = None,
 ) -> Response:
     def build(lng: str) -> Response:
         from verdikart.reference.countries import resolve_country
         from verdikart.scenarios.watch import RULES
+
+        _check_format(format, table)
 
         chosen = _text("country", country) or "NOR"
         day = _since(since)
@@ -221,6 +262,22 @@ def watch_page(
             alerts = core.watch([ref.id], since=day, record=False, language=lng)
         if rule:
             alerts = [a for a in alerts if a["rule"] == rule]
+        alerts = [{**a, "material_name": _material_name(a.get("material"), lng)} for a in alerts]
+        found = Table(
+            "alerts",
+            f"{text('watch', lng)}: {_country_name(ref.id, lng)}",
+            alerts,
+            ALERT_COLUMNS,
+            tuple(
+                dict.fromkeys(
+                    s for a in alerts for s in str(a.get("sources") or "").split(" | ") if s
+                )
+            ),
+            distinct(alerts, "year"),
+        )
+        got = _download(request, [found], format, table, lng, f"verdikart-watch-{ref.id}")
+        if got is not None:
+            return got
         return _render(
             request,
             "atlas_watch.html",
@@ -230,6 +287,7 @@ def watch_page(
             since=day or "",
             rule=rule or "",
             rules=RULES,
+            alerts_table=found,
         )
 
     return _page(request, lang, build)
