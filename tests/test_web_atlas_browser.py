@@ -23,7 +23,8 @@ import pytest
 
 from verdikart.web.atlas_text import num, pct
 
-pytestmark = pytest.mark.browser
+# one xdist worker runs the module: one server and one browser for all its tests
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("atlas-browser")]
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
