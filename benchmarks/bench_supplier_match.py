@@ -97,13 +97,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profiles", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--db", default=None, help="database URL (default: a new SQLite file)")
+    parser.add_argument("--db", default=None, help="database URL (default: a new SQLite file; "
+                        "on PostgreSQL a new schema, dropped afterwards)")  # fmt: skip
+    parser.add_argument("--keep-schema", default=None, metavar="NAME",
+                        help="PostgreSQL: use (and keep) this schema, e.g. to rerun on it")  # fmt: skip
     args = parser.parse_args()
+    url = args.db or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite'}"
+    schema = None
+    if url.startswith("postgresql"):  # a schema of its own, dropped at the end
+        import psycopg
 
+        schema = args.keep_schema or f"bench_supplier_match_{os.getpid()}"
+        dsn = url.split("?")[0].replace("postgresql+psycopg://", "postgresql://")
+        with psycopg.connect(dsn, autocommit=True) as con:
+            con.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        url = f"{url.split('?')[0]}?options=-csearch_path%3D{schema}"
+    try:
+        run(url, args)
+    finally:
+        if schema and not args.keep_schema:
+            with psycopg.connect(dsn, autocommit=True) as con:
+                con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def run(url: str, args: argparse.Namespace) -> None:
     from verdikart.exchange.service import ExchangeService
     from verdikart.register.service import RegisterService
 
-    url = args.db or f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.sqlite'}"
     svc = ExchangeService(url)
     reg = RegisterService(svc)
     from sqlalchemy import func, select

@@ -320,7 +320,7 @@ def import_eforms(ctx: Context, paths: tuple[Path, ...], token: str | None, fmt:
     app = ctx.app()
     who = app.exchange().authenticate(token) if token else None
     rows = app.register().import_eforms(who, list(paths))
-    emit(rows, fmt, columns=("need_id", "status", "notice_type", "file", "title"),
+    emit(rows, fmt, columns=("need_id", "status", "notice_type", "file"),
          title="eForms import / import av kunngjøringer")  # fmt: skip
 
 
