@@ -426,7 +426,7 @@ class RegisterService:
         """Suppliers ranked for a need as `viewer` may see them (see `register.matching`):
         public summaries, plus details-based components for profiles shared with the viewer
         (each such read audited for the supplier, as `profile.read-details`)."""
-        with self._tx() as session:
+        with self._tx(write=False) as session:  # ranking holds no write lock
             need = self._need(session, need_id)
             rows, total = match_need(
                 session,
@@ -435,23 +435,26 @@ class RegisterService:
                 today=datetime.now(UTC).date(),
                 limit=_limit(limit),
             )
-            if viewer is not None:
-                audit(session, viewer, "need.match", "need", need.id,
-                      owner_org_id=need.owner_org_id, shown=len(rows))  # fmt: skip
-                owners = dict(
-                    session.execute(
-                        select(CapabilityProfile.id, CapabilityProfile.organisation_id).where(
-                            CapabilityProfile.id.in_(
-                                [r["profile_id"] for r in rows if r["access"] == "details"]
-                            )
+            out = {"need": _need_out(session, need), "candidates": total, "matches": rows}
+        if viewer is None:
+            return out
+        with self._tx() as session:  # then the audit events, before the answer goes out
+            audit(session, viewer, "need.match", "need", need_id,
+                  owner_org_id=need.owner_org_id, shown=len(rows))  # fmt: skip
+            owners = dict(
+                session.execute(
+                    select(CapabilityProfile.id, CapabilityProfile.organisation_id).where(
+                        CapabilityProfile.id.in_(
+                            [r["profile_id"] for r in rows if r["access"] == "details"]
                         )
-                    ).all()
-                )
-                for pid, org in owners.items():
-                    if org != viewer.org_id:
-                        audit(session, viewer, "profile.read-details", "profile", pid,
-                              owner_org_id=org, via="match", need_id=need.id)  # fmt: skip
-            return {"need": _need_out(session, need), "candidates": total, "matches": rows}
+                    )
+                ).all()
+            )
+            for pid, org in owners.items():
+                if org != viewer.org_id:
+                    audit(session, viewer, "profile.read-details", "profile", pid,
+                          owner_org_id=org, via="match", need_id=need_id)  # fmt: skip
+        return out
 
     def match_my_profile(self, principal: Principal, *, limit: int = 50) -> dict[str, Any]:
         """Needs ranked for the caller's organisation's profile."""
