@@ -194,6 +194,8 @@ def scenarios_page(
             years = (str(result.year),)
             sources = distinct(result.rows, "source")
             name = result.scenario.name(lng)
+            if not chosen:  # a shock of the form's: say it in words, not as the CLI's text
+                name = f"{_country_name(who, lng) or who}: {_material_name(what, lng)} {cut.removesuffix('%')} %"
             tables = [
                 Table("scenario", name, rows, SCENARIO_COLUMNS, sources, years),
                 Table("knock_on", text("knock_on", lng), effects, KNOCK_ON_COLUMNS, sources, years),
@@ -216,6 +218,7 @@ def scenarios_page(
             effects=effects,
             listed=listed,
             tables={t.name: t for t in tables},
+            title=tables[0].title if tables else "",
         )
 
     return _page(request, lang, build)
