@@ -400,3 +400,18 @@ def test_cli_match_prints_one_object_per_supplier(
                            "--format", "json").output)  # fmt: skip
     assert [r["need_id"] for r in mine] == [need]
     assert _cli("suppliers", "match", "--format", "json").exit_code == 2
+
+
+def test_audit_of_matches(service: Any) -> None:
+    reg, who, _tok, _, _alpha, beta, need = _setup(service)
+    reg.share(who["Beta AS"], beta, "Buyer AS")
+    reg.match_need(who["Other AS"], need)  # not shared with: no read of details
+    reg.match_need(who["Buyer AS"], need)
+    beta_trail = service.audit_trail(who["Beta AS"])
+    reads = [e for e in beta_trail if e["action"] == "profile.read-details"]
+    assert len(reads) == 1 and reads[0]["actor_organisation"] == "Buyer AS"
+    assert reads[0]["detail"] == {"via": "match", "need_id": need}
+    buyer_trail = service.audit_trail(who["Buyer AS"])  # not told that Other AS looked
+    assert not [e for e in buyer_trail if e["actor_organisation"] == "Other AS"]
+    assert not [e for e in service.audit_trail(who["Alpha AS"])
+                if e["action"] == "profile.read-details"]  # fmt: skip

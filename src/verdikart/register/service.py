@@ -439,8 +439,8 @@ class RegisterService:
         if viewer is None:
             return out
         with self._tx() as session:  # then the audit events, before the answer goes out
-            audit(session, viewer, "need.match", "need", need_id,
-                  owner_org_id=need.owner_org_id, shown=len(rows))  # fmt: skip
+            # the viewer's own record: a need's buyer is not told who looked at its matches
+            audit(session, viewer, "need.match", "need", need_id, shown=len(rows))
             owners = dict(
                 session.execute(
                     select(CapabilityProfile.id, CapabilityProfile.organisation_id).where(
