@@ -30,8 +30,10 @@ of the best similarity any profile code reaches (main code weight 2, others 1).
 **Tiers.** Confidential components apply only for a viewer who may read the profile's details
 (its own organisation, or a buyer the supplier shares with); for every other viewer they are
 left out of both sums, so that viewer's score, rank, count and explanation are computed from
-public fields only and are the same whatever the supplier's confidential data. The confidential
-index rows are not even joined for profiles without access.
+public fields only and are the same whatever the supplier's confidential data. `match_need`
+ranks in two passes: the profiles the viewer may not read, from public tables only (the
+confidential index is not in that statement at all), and the few it may read, with their
+confidential components; the two are merged by score.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    true,
     union,
     union_all,
 )
@@ -173,7 +176,7 @@ def _score_of(code_col: Any, scheme: str, code: str) -> ColumnElement[float]:
     return case(*whens, else_=0.0)
 
 
-def _profile_scores(need_codes: Sequence[tuple[str, str, bool]]) -> Any:
+def _profile_scores(need_codes: Sequence[tuple[str, str, bool]], only: Any = None) -> Any:
     """Per profile: the weighted mean over the need's codes of the best similarity. One join row
     per (need code, profile code of the same division); one GROUP BY profile."""
     weighted = [(s, c, 2.0 if main else 1.0) for s, c, main in need_codes]
@@ -208,6 +211,7 @@ def _profile_scores(need_codes: Sequence[tuple[str, str, bool]]) -> Any:
                 ),
             )
         )
+        .where(true() if only is None else pc.c.profile_id.in_(only))
         .subquery()
     )
     got = sum(
@@ -308,7 +312,11 @@ def _f(value: Any) -> ColumnElement[float]:
 def match_need(
     session: Session, need: Need, viewer_org_id: str | None, *, today: date, limit: int
 ) -> tuple[list[dict[str, Any]], int]:
-    """Profiles ranked for `need` as `viewer_org_id` may see them; (rows, candidates)."""
+    """Profiles ranked for `need` as `viewer_org_id` may see them; (rows, candidates).
+
+    Two set-based passes: the candidates whose details the viewer may not read, ranked by
+    their public score (top `limit` only), and the few it may read (its own profile, those
+    shared with it), scored with their confidential components; then merged."""
     need_codes = [
         (s, c, bool(m))
         for s, c, m in session.execute(
@@ -317,105 +325,113 @@ def match_need(
     ]
     if not need_codes:
         return [], 0
-    scores = _profile_scores(need_codes)
     access = _access_ids(viewer_org_id)
+    readable = select(access.c.profile_id)
     required = list(need.required_certifications or [])
     on_day = need.deadline or today
     need_rank = clearance_rank(need.clearance_level)
     p, unit, priv = CapabilityProfile, RegisterUnit, ProfilePrivate
-    has_access = access.c.profile_id.is_not(None)
     region_ok = (
         _f(case((func.substr(unit.municipality, 1, 2) == need.region, 1.0), else_=0.0))
         if need.region
         else None
     )
-    held: Any = None
-    if required:
-        held_q = (
-            select(
-                ProfileCertification.profile_id,
-                func.count().label("n"),
-            )
-            .where(
-                ProfileCertification.profile_id.in_(select(access.c.profile_id)),
-                ProfileCertification.standard.in_(required),
-                ProfileCertification.valid_until >= on_day,
-            )
-            .group_by(ProfileCertification.profile_id)
-            .subquery()
-        )
-        held = held_q
-    num: Any = W_CODES * scores.c.code_score
     den_public = W_CODES + (W_REGION if region_ok is not None else 0.0)
-    den_private = 0.0
-    if region_ok is not None:
-        num = num + W_REGION * region_ok
-    private_num: Any = literal(0.0)
-    if held is not None:
-        private_num = private_num + W_CERTS * _f(func.coalesce(held.c.n, 0)) / len(required)
-        den_private += W_CERTS
-    if need.max_lead_time_weeks is not None:
-        lead_ok = case((priv.lead_time_weeks <= need.max_lead_time_weeks, 1.0), else_=0.0)
-        private_num = private_num + W_LEAD * lead_ok
-        den_private += W_LEAD
-    if need_rank is not None:
-        clr_ok = case((priv.clearance_rank >= need_rank, 1.0), else_=0.0)
-        private_num = private_num + W_CLEARANCE * clr_ok
-        den_private += W_CLEARANCE
-    score = (num + case((has_access, private_num), else_=0.0)) / case(
-        (has_access, den_public + den_private), else_=den_public
-    )
-    # rank with the joins the score needs, then fetch what is shown for the top rows only;
-    # ties in the order of organisation numbers (public), then profile ids
-    ranked = (
-        select(
-            p.id.label("id"),
-            scores.c.code_score,
-            has_access.label("access"),
-            score.label("score"),
-            unit.municipality,
-            func.count().over().label("total"),
+
+    def public_num(scores: Any) -> Any:
+        num: Any = W_CODES * scores.c.code_score
+        return num + W_REGION * region_ok if region_ok is not None else num
+
+    def ranked(scores: Any, score: Any, access_flag: bool) -> Any:
+        query = (
+            select(
+                p.id.label("id"),
+                p.organisation_number,
+                scores.c.code_score,
+                literal(access_flag).label("access"),
+                score.label("score"),
+                (unit.municipality if region_ok is not None else literal(None)).label(
+                    "municipality"
+                ),
+                func.count().over().label("total"),
+            )
+            .select_from(scores)
+            .join(p, p.id == scores.c.profile_id)
         )
-        .select_from(scores)
-        .join(p, p.id == scores.c.profile_id)
-        .outerjoin(unit, unit.organisation_number == p.organisation_number)
-        .outerjoin(access, access.c.profile_id == p.id)
-        .outerjoin(priv, and_(priv.profile_id == p.id, has_access))
-    )
-    if held is not None:
-        ranked = ranked.outerjoin(held, held.c.profile_id == p.id)
-    top = ranked.order_by(score.desc(), p.organisation_number, p.id).limit(limit).subquery()
+        if region_ok is not None:
+            query = query.outerjoin(unit, unit.organisation_number == p.organisation_number)
+        return query
+
+    # 1. the viewer cannot read these profiles' details: public fields only, top `limit`
+    public = _profile_scores(need_codes)
+    public_score = public_num(public) / den_public
     query = (
-        select(
-            top,
-            p.organisation_number,
-            p.summary,
-            Organisation.name.label("organisation"),
-        )
-        .join(p, p.id == top.c.id)
-        .join(Organisation, Organisation.id == p.organisation_id)
-        .order_by(top.c.score.desc(), p.organisation_number, p.id)
+        ranked(public, public_score, False)
+        .where(public.c.profile_id.not_in(readable))
+        .order_by(public_score.desc(), p.organisation_number, p.id)
+        .limit(limit)
     )
-    rows = session.execute(query).mappings().all()
-    total = rows[0]["total"] if rows else 0
+    rows = [dict(r) for r in session.execute(query).mappings()]
+    total = int(rows[0]["total"]) if rows else 0
+    # 2. the viewer may read these (few): confidential components too
+    if viewer_org_id is not None:
+        mine = _profile_scores(need_codes, only=readable)
+        num: Any = public_num(mine)
+        den = den_public
+        query = ranked(mine, literal(0.0), True)
+        if required:
+            held = (
+                select(ProfileCertification.profile_id, func.count().label("n"))
+                .where(
+                    ProfileCertification.profile_id.in_(readable),
+                    ProfileCertification.standard.in_(required),
+                    ProfileCertification.valid_until >= on_day,
+                )
+                .group_by(ProfileCertification.profile_id)
+                .subquery()
+            )
+            query = query.outerjoin(held, held.c.profile_id == p.id)
+            num = num + W_CERTS * _f(func.coalesce(held.c.n, 0)) / len(required)
+            den += W_CERTS
+        if need.max_lead_time_weeks is not None or need_rank is not None:
+            query = query.outerjoin(priv, priv.profile_id == p.id)
+        if need.max_lead_time_weeks is not None:
+            lead_ok = case((priv.lead_time_weeks <= need.max_lead_time_weeks, 1.0), else_=0.0)
+            num = num + W_LEAD * lead_ok
+            den += W_LEAD
+        if need_rank is not None:
+            num = num + W_CLEARANCE * case((priv.clearance_rank >= need_rank, 1.0), else_=0.0)
+            den += W_CLEARANCE
+        query = query.with_only_columns(
+            *[c for c in query.selected_columns if c.name != "score"], (num / den).label("score")
+        )
+        readable_rows = [dict(r) for r in session.execute(query).mappings()]
+        total += len(readable_rows)
+        rows += readable_rows
+    rows.sort(key=lambda r: (-float(r["score"]), r["organisation_number"] or "", r["id"]))
+    rows = rows[:limit]
     ids = [r["id"] for r in rows]
+    shown = {
+        pid: (summary, name)
+        for pid, summary, name in session.execute(
+            select(p.id, p.summary, Organisation.name)
+            .join(Organisation, Organisation.id == p.organisation_id)
+            .where(p.id.in_(ids))
+        )
+    }
+    for r in rows:
+        r["summary"], r["organisation"] = shown[r["id"]]
     codes = _codes_by(session, ProfileCode.profile_id, ids, ProfileCode.scheme, ProfileCode.code)
-    shared = [r["id"] for r in rows if r["access"]]
-    private = _private_of(session, shared, required, on_day)
+    private = _private_of(session, [r["id"] for r in rows if r["access"]], required, on_day)
     out = []
     for r in rows:
         pairs = _best_pairs(need_codes, codes[r["id"]])
         out.append(
             _match_out(
-                need,
-                r,
-                pairs,
-                private.get(r["id"]) if r["access"] else None,
-                required,
-                on_day,
+                need, r, pairs, private.get(r["id"]) if r["access"] else None, required, on_day
             )
         )
-    return out, int(total)
+    return out, total
 
 
 def _private_of(
