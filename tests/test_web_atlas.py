@@ -131,7 +131,7 @@ def test_every_table_has_its_footnote_and_downloads(client: TestClient) -> None:
         "/?lang=nb": ["mapping"],
         "/matrix?lang=nb": ["matrix"],
         "/countries/CHN?lang=nb": ["supplies", "to_norway", "depends"],
-        "/materials/cobalt?lang=nb": ["lists", "production", "imports", "position", "plants",
+        "/materials/cobalt?lang=nb": ["lists", "chain", "production", "imports", "position", "plants",
                                       "geopolrisk", "eu"],
     }  # fmt: skip
     for url, names in pages.items():

@@ -350,6 +350,7 @@ def material_page(
         notes: list[str] = []
         with _core(request) as core:
             svg = None
+            view: dict[str, Any] | None = None
             imports: list[dict[str, Any]] = []
             position: list[dict[str, Any]] = []
             plants: list[dict[str, Any]] = []
@@ -386,7 +387,9 @@ def material_page(
         stages: dict[str, list[dict[str, Any]]] = {}
         for row in production:
             stages.setdefault(str(row["stage"]), []).append(row)
-        tables = _material_tables(m, lng, production, imports, position, plants, gpr, eu, store)
+        tables = _material_tables(
+            m, lng, production, imports, position, plants, gpr, eu, store, view
+        )
         got = _download(request, tables, format, table, lng, f"verdikart-{m.id}")
         if got is not None:
             return got
@@ -420,6 +423,7 @@ def _material_tables(
     gpr: list[dict[str, Any]],
     eu: list[dict[str, Any]],
     store: dict[str, str],
+    view: dict[str, Any] | None,
 ) -> list[Table]:
     """The material page's tables, as shown (the production and import tables in full, where
     the page shows the ten largest)."""
@@ -430,6 +434,28 @@ def _material_tables(
     def title(key: str) -> str:
         return f"{name}: {text(key, lang)}"
 
+    chain = [
+        {
+            "stage": s["name"],
+            "material": s.get("material"),
+            "hs_codes": ", ".join((s.get("hs_codes") or {}).get("HS92") or []),
+            "production_year": (s.get("production") or {}).get("year"),
+            "hhi_points": (s.get("production") or {}).get("hhi_points"),
+            "top_country": (s.get("production") or {}).get("top_country"),
+            "top_country_share": (s.get("production") or {}).get("top_share"),
+            "year": (s.get("imports") or {}).get("year"),
+            "import_value_kusd": (s.get("imports") or {}).get("import_value_kusd"),
+            "top_supplier": (s.get("imports") or {}).get("top_supplier"),
+            "top_supplier_share": (s.get("imports") or {}).get("top_supplier_share"),
+            "concentration_flag": (s.get("imports") or {}).get("concentration_flag"),
+            "sources": " | ".join(
+                str(x["source"])
+                for x in (s.get("production"), s.get("imports"))
+                if x and x.get("source")
+            ),
+        }
+        for s in (view or {}).get("stages", [])
+    ]
     memberships = [
         {"list": x.title, "list_date": x.date, "on_list": x.id in m.lists} for x in lists()
     ]
@@ -448,6 +474,13 @@ def _material_tables(
     gpr_sources = (store.get("trade"), *distinct(gpr, "production_source"), store.get("governance"))
     return [
         Table("lists", title("list_memberships"), memberships, ("list", "list_date", "on_list")),
+        Table("chain", title("value_chain"),
+              names_of(names_of(chain, "top_country", lang), "top_supplier", lang),
+              ("stage", "material", "hs_codes", "production_year", "hhi_points", "top_country",
+               "top_country_name", "top_country_share", "year", "import_value_kusd",
+               "top_supplier", "top_supplier_name", "top_supplier_share", "concentration_flag"),
+              sources=_split_sources([{"source": r["sources"]} for r in chain]),
+              years=distinct(chain, "production_year", "year")),
         Table("production", title("world_production"), names_of(production, "country", lang),
               ("stage", "year", "country", "country_name", "quantity_t", "share", "n_producers",
                "hhi_points"),

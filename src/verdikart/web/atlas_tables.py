@@ -40,6 +40,9 @@ _HEADERS: dict[str, tuple[str, str]] = {
     "plant": ("Anlegg", "Plant"),
     "municipality": ("Kommune", "Municipality"),
     "t_per_year": ("Kapasitet eller produksjon (t/år)", "Capacity or production (t/year)"),
+    "top_country_name": ("Største produsent (navn)", "Top producer (name)"),
+    "top_country_share": ("Største produsents andel", "Top producer's share"),
+    "hs_codes": ("HS-koder (HS92)", "HS codes (HS92)"),
 }
 
 
@@ -75,7 +78,8 @@ def header(column: str, lang: str) -> str:
 
     if column in _HEADERS:
         nb, en = _HEADERS[column]
-        return nb if lang == "nb" else en
+        name = nb if lang == "nb" else en
+        return f"{name} (0–1)" if spec(column).kind == "share" else name
     if spec(column).kind == "share":
         return f"{label(column, lang, with_unit=False)} (0–1)"
     return label(column, lang)

@@ -116,6 +116,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "norway_position": ("Norges posisjon", "Norway's position"),
     "download_csv": ("Last ned tabellen (CSV)", "Download the table (CSV)"),
     "download": ("Last ned tabellen", "Download the table"),
+    "chain_table": ("Verdikjeden som tabell", "The value chain as a table"),
+    "top_producer": ("Største produsent", "Top producer"),
+    "hhi_world": ("HHI, verdensproduksjon", "HHI, world production"),
     "years": ("År", "Years"),
     "csv_title": (
         "CSV med semikolon og desimalkomma",
