@@ -344,6 +344,24 @@ def test_matches_after_disclosure_show_what_the_api_shows(
         assert_hidden(page(xclient, path + ("&" if "?" in path else "?") + "lang=en"), SECRET_FORMS)
 
 
+def test_matches_page_matches_three_of_each_unless_one_is_chosen(
+    xclient: TestClient, world: dict[str, Any]
+) -> None:
+    h = world["h"]
+    ids = []
+    for i in range(4):
+        need = {"name": f"B need {i}", "material_class": "slag", "limits": ["MnO >= 1 wt%"],
+                "site": {"name": "B site", "lat": 59.1, "lon": 9.6}}  # fmt: skip
+        ids.append(xclient.post("/api/exchange/needs", json=need, headers=h["b"]).json()["id"])
+    sign_in(xclient, world["tokens"]["b"])
+    html = page(xclient, "/exchange/matches?lang=en")
+    assert html.count('<section class="match-need">') == 3
+    assert tx("choose_more", "en") in unescape(html)
+    one = page(xclient, f"/exchange/matches?lang=nb&need={ids[0]}")
+    assert one.count('<section class="match-need">') == 1 and "B need 0" in one
+    assert tx("choose_more", "nb") not in unescape(one)
+
+
 def test_matches_page_bad_and_foreign_ids(xclient: TestClient, world: dict[str, Any]) -> None:
     sign_in(xclient, world["tokens"]["c"])
     # another organisation's need or stream: the same 404 as an id that does not exist

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 router = APIRouter(
     prefix="/exchange", include_in_schema=False, dependencies=[Depends(clean_request)]
 )
-MAX_MATCHED = 10  # needs and streams matched on the page without a chosen one (each)
+MAX_MATCHED = 3  # needs and streams matched without a chosen one (each; a match takes seconds)
 MATCH_LIMIT = 20  # matches per need or stream (the API's default limit)
 CHART_W, CHART_LABEL, ROW_H = 760, 260, 26
 

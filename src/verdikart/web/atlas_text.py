@@ -299,6 +299,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "hs6_codes": ("HS6-koder", "HS6 codes"),
     "sign_in": ("Logg inn", "Sign in"),
     "t_per_year": ("tonn/år", "t/year"),
+    "choose_more": (
+        "Treff vises for de tre første behovene og strømmene; velg et annet ovenfor.",
+        "Matches are shown for the first three needs and streams; choose another above.",
+    ),
     "withheld_few": (
         "Færre enn tre andre organisasjoner bidrar (fortrolige opplysninger).",
         "Fewer than three other organisations contribute (confidential details).",
