@@ -175,7 +175,7 @@ def run(url: str, args: argparse.Namespace) -> None:
           f"{result['candidates']:,}; shown 50, of them with details: {shared}")  # fmt: skip
     print(f"match one need: median {statistics.median(times) * 1000:.0f} ms over {args.runs} "
           f"runs (min {min(times) * 1000:.0f}, max {max(times) * 1000:.0f} ms)")  # fmt: skip
-    print(f"  CPU time of the process (SQLite runs in it): median "
+    print(f"  CPU time of this process (with SQLite the query's own; not PostgreSQL's): median "
           f"{statistics.median(cpu) * 1000:.0f} ms; load average while measuring: "
           f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")  # fmt: skip
     print(f"peak Python allocation during one match: {peak / 1e6:.1f} MB")
