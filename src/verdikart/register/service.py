@@ -108,11 +108,17 @@ class RegisterService:
         nace: str | None = None,
         county: str | None = None,
         municipality: str | None = None,
+        name: str | None = None,
         include_deleted: bool = False,
         limit: int = 100,
     ) -> list[dict[str, Any]]:
-        """Units by NACE prefix (either standard), county or municipality; by number."""
+        """Units by NACE prefix (either standard), county, municipality or a part of the name
+        (any case); by number."""
         query = select(RegisterUnit)
+        if name and name.strip():
+            query = query.where(
+                func.lower(RegisterUnit.name).contains(name.strip().lower(), autoescape=True)
+            )
         if nace:
             prefix = normalise_nace(nace)
             query = query.where(
@@ -409,6 +415,11 @@ class RegisterService:
             query = query.where(Need.owner_org_id == principal.org_id)
         with self._tx(write=False) as session:
             return [_need_out(session, n) for n in session.scalars(query)]
+
+    def is_buyer(self, principal: Principal, need_id: str) -> bool:
+        """Whether the caller's organisation owns the need (NotFoundError for an unknown id)."""
+        with self._tx(write=False) as session:
+            return self._need(session, need_id).owner_org_id == principal.org_id
 
     def get_need(self, need_id: str) -> dict[str, Any]:
         with self._tx(write=False) as session:

@@ -309,5 +309,8 @@ def create_app(
 
     app.include_router(atlas_scenarios.router)
     app.include_router(atlas_exchange.router)
+    from verdikart.web import atlas_suppliers  # the supplier register's pages (issue #12)
+
+    app.include_router(atlas_suppliers.router)
     app.mount("/static", StaticFiles(directory=static_dir()), name="static")
     return app

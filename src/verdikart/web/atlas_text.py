@@ -318,6 +318,118 @@ TEXT: dict[str, tuple[str, str]] = {
     "by-product": ("biprodukt", "by-product"),
     "waste": ("avfall", "waste"),
     "surplus-energy": ("overskuddsenergi", "surplus energy"),
+    # -- the supplier register's pages (web/atlas_suppliers.py, issue #12)
+    "suppliers": ("Leverandørregister", "Supplier register"),
+    "sup_search": ("Søk i registeret", "Search the register"),
+    "sup_intro": (
+        "Virksomheter fra Enhetsregisteret og leverandørenes egne kapabilitetsprofiler. Bare "
+        "offentlige opplysninger vises; detaljene i en profil ser bare kjøpere leverandøren "
+        "deler dem med.",
+        "Organisations from Enhetsregisteret and the suppliers' own capability profiles. Only "
+        "public fields are shown; a profile's details are seen only by the buyers the supplier "
+        "shares them with.",
+    ),
+    "sup_name_or_number": ("Navn eller organisasjonsnummer", "Name or organisation number"),
+    "sup_nace": ("NACE-kode (begynnelse)", "NACE code (prefix)"),
+    "sup_county": ("Fylkesnummer (2 sifre)", "County number (2 digits)"),
+    "sup_units": ("Virksomheter i Enhetsregisteret", "Organisations in Enhetsregisteret"),
+    "sup_orgnr": ("Org.nr.", "Org. no."),
+    "sup_form": ("Form", "Form"),
+    "sup_employees": ("Ansatte", "Employees"),
+    "sup_municipality": ("Kommune", "Municipality"),
+    "sup_status": ("Status", "Status"),
+    "sup_deleted": ("slettet", "deleted"),
+    "sup_bankrupt": ("konkurs", "bankrupt"),
+    "sup_liquidation": ("under avvikling", "being wound up"),
+    "sup_active": ("aktiv", "active"),
+    "sup_no_units": ("Ingen virksomheter funnet.", "No organisations found."),
+    "sup_give_criteria": (
+        "Oppgi navn, organisasjonsnummer, NACE-kode eller fylke for å søke.",
+        "Give a name, organisation number, NACE code or county to search.",
+    ),
+    "sup_profiles": ("Kapabilitetsprofiler", "Capability profiles"),
+    "sup_code_scheme": ("Kodeverk", "Code scheme"),
+    "sup_code": ("Kode", "Code"),
+    "sup_codes": ("Koder", "Codes"),
+    "sup_profile_hint": (
+        "CPV (8 sifre), NACE, HS/KN, materiale (f.eks. silicon) eller ledd (silicon/silicon-metal).",
+        "CPV (8 digits), NACE, HS/CN, material (e.g. silicon) or stage (silicon/silicon-metal).",
+    ),
+    "sup_no_profiles": ("Ingen profiler tilbyr koden.", "No profile offers the code."),
+    "sup_updated": ("Oppdatert", "Updated"),
+    "sup_needs": ("Behov", "Needs"),
+    "sup_needs_intro": (
+        "Offentlige innkjøperes og hovedleverandørers behov, fra eForms-kunngjøringer eller "
+        "registrert for hånd. Treff vises for kjøperen som eier behovet.",
+        "Public buyers' and prime contractors' needs, from eForms notices or entered by hand. "
+        "Matches are shown to the buyer that owns the need.",
+    ),
+    "sup_own_needs": ("Våre behov", "Our needs"),
+    "sup_all_needs": ("Alle behov", "All needs"),
+    "sup_title": ("Tittel", "Title"),
+    "sup_buyer": ("Kjøper", "Buyer"),
+    "sup_deadline": ("Frist", "Deadline"),
+    "sup_source": ("Kilde", "Source"),
+    "sup_manual": ("registrert for hånd", "entered by hand"),
+    "sup_eforms": ("eForms-kunngjøring {id}", "eForms notice {id}"),
+    "sup_description": ("Beskrivelse", "Description"),
+    "sup_lots": ("Delkontrakter", "Lots"),
+    "sup_nuts": ("Gjennomføringssted (NUTS)", "Place of performance (NUTS)"),
+    "sup_requirements": ("Krav", "Requirements"),
+    "sup_required_certs": ("Påkrevde sertifiseringer", "Required certifications"),
+    "sup_clearance": ("Sikkerhetsklarering", "Security clearance"),
+    "sup_max_lead": ("Lengste leveringstid (uker)", "Longest lead time (weeks)"),
+    "sup_main_code": ("hovedkode", "main code"),
+    "sup_matches": ("Leverandører rangert for behovet", "Suppliers ranked for the need"),
+    "sup_candidates": (
+        "{n} kandidater; de {shown} beste vises.",
+        "{n} candidates; the best {shown} are shown.",
+    ),
+    "sup_explanation": ("Forklaring", "Explanation"),
+    "sup_access": ("Grunnlag", "Basis"),
+    "sup_access_details": ("med delte detaljer", "with shared details"),
+    "sup_access_public": ("bare offentlige felt", "public fields only"),
+    "sup_shared_details": ("Delte detaljer", "Shared details"),
+    "sup_certifications": ("Sertifiseringer", "Certifications"),
+    "sup_lead_weeks": ("Leveringstid (uker)", "Lead time (weeks)"),
+    "sup_capacity": ("Kapasitet", "Capacity"),
+    "sup_references": ("Referanser", "References"),
+    "sup_ncage": ("NCAGE-kode", "NCAGE code"),
+    "sup_valid_until": ("gyldig til {date}", "valid until {date}"),
+    "sup_not_owner": (
+        "Treff for dette behovet vises bare for kjøperen som eier det.",
+        "Matches for this need are shown only to the buyer that owns it.",
+    ),
+    "sup_no_matches": ("Ingen leverandører passer behovet.", "No supplier fits the need."),
+    "sup_match_note": (
+        "Skår og forklaring bruker leverandørens fortrolige opplysninger (sertifiseringer, "
+        "leveringstid, klarering) bare når leverandøren deler detaljene med din organisasjon; "
+        "ellers bare offentlige felt. Hver lesing av delte detaljer logges hos leverandøren.",
+        "Score and explanation use a supplier's confidential fields (certifications, lead "
+        "time, clearance) only when the supplier shares its details with your organisation; "
+        "otherwise public fields only. Each read of shared details is logged for the supplier.",
+    ),
+    "sup_offsets": ("Gjenkjøpsforpliktelser", "Offset obligations"),
+    "sup_offsets_intro": (
+        "Hvilke utenlandske leverandører til norske anskaffelser som skal kjøpe fra norsk "
+        "industri, for hvor mye, i hvilken periode og i hvilke sektorer, med kilde. Registeret "
+        "føres for hånd; det følger ingen oppføringer med programmet.",
+        "Which foreign suppliers of Norwegian procurements owe purchases from Norwegian "
+        "industry, for how much, over which period and in which sectors, with the source. The "
+        "register is kept by hand; no entries are shipped.",
+    ),
+    "sup_foreign_supplier": ("Utenlandsk leverandør", "Foreign supplier"),
+    "sup_programme": ("Anskaffelse", "Programme"),
+    "sup_value_nok": ("Forpliktelse (NOK)", "Obligation (NOK)"),
+    "sup_period": ("Periode", "Period"),
+    "sup_active_on": ("Løper på dato (ÅÅÅÅ-MM-DD)", "Running on (YYYY-MM-DD)"),
+    "sup_no_offsets": (
+        "Ingen gjenkjøpsforpliktelser registrert.",
+        "No offset obligations recorded.",
+    ),
+    "offshore-wind": ("havvind", "offshore wind"),
+    "maritime": ("maritim", "maritime"),
+    "process-industry": ("prosessindustri", "process industry"),
 }
 
 SECTORS = ("defence", "energy", "process industry")
