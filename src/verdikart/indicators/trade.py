@@ -336,6 +336,22 @@ def supplier_shares(
     )
 
 
+def _totals(flows: ir.Table) -> dict[str, ir.Value]:
+    """Aggregates of partner flows (or shares) per flow, reporter, product and year: value,
+    quantity (NULL when any source row lacked one, see ``complete_sum``), the rows that
+    lacked one, partners and sources."""
+    f = flows
+    return {
+        "value_kusd": f.value_kusd.sum(),
+        "quantity_t": ibis.cases(
+            (f.quantity_missing_rows.sum() == 0, f.quantity_t.sum()), else_=ibis.null("float64")
+        ),
+        "quantity_missing_rows": f.quantity_missing_rows.sum().cast("int64"),
+        "partners": f.count().cast("int64"),
+        "source": _joined(f.source, "; "),
+    }
+
+
 def _side(shares: ir.Table) -> ir.Table:
     """Per flow, reporter, product and year: totals, concentration and governance."""
     s = shares
@@ -343,10 +359,7 @@ def _side(shares: ir.Table) -> ir.Table:
     has_score = s.governance_risk.notnull()
     covered = s.share.sum(where=has_score)
     return s.group_by(list(_FLOW_KEYS)).agg(
-        value_kusd=s.value_kusd.sum(),
-        quantity_t=ibis.cases((s.quantity_missing_rows.sum() == 0, s.quantity_t.sum()), else_=null),
-        quantity_missing_rows=s.quantity_missing_rows.sum().cast("int64"),
-        partners=s.count().cast("int64"),
+        **_totals(s),
         hhi=(s.share * s.share).sum(),
         top_supplier=s.partner.max(where=s.supplier_rank == 1),
         top_supplier_share=s.share.max(where=s.supplier_rank == 1),
@@ -356,8 +369,24 @@ def _side(shares: ir.Table) -> ir.Table:
         governance_coverage=ibis.cases((covered.notnull(), ibis.least(1.0, covered)), else_=null),
         supplier_risk=(s.share * s.governance_risk).sum() / covered.nullif(0),
         suppliers_without_governance=_joined(s.partner, ",", where=s.governance_risk.isnull()),
-        source=_joined(s.source, "; "),
     )
+
+
+def _both_sides(inp: _Inputs, rel: Relations, basis: Basis, governance: str) -> ir.Table:
+    """`_side` of imports, and of exports only the totals (shares, ranks and governance of
+    export partners are not reported: computing them cost a third of the query); the export
+    rows' other columns NULL."""
+    imports = _side(_shares(_partner_flows(inp, ("import",)), rel, basis, governance))
+    ex = _partner_flows(inp, ("export",))
+    exports = ex.group_by(list(_FLOW_KEYS)).agg(**_totals(ex))
+    schema = imports.schema()
+    exports = exports.select(
+        *[
+            exports[c] if c in exports.columns else ibis.null(schema[c]).name(c)
+            for c in imports.columns
+        ]
+    )
+    return ibis.union(imports, exports, distinct=False)
 
 
 def _product_meta(inp: _Inputs) -> ir.Table:
@@ -501,7 +530,7 @@ def trade_indicators_expr(
     report_years = sorted({int(y) for y in years})
     all_years = sorted(set(report_years) | {y - 1 for y in report_years})
     inp = _inputs(rel, reporters, products, all_years, flows)
-    side = _side(_shares(_partner_flows(inp), rel, basis, governance))
+    side = _both_sides(inp, rel, basis, governance)
     meta = _product_meta(inp)
     present = (
         inp.trade.join(inp.prod, inp.trade.hs6 == inp.prod.hs6)
