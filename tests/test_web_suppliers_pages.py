@@ -196,3 +196,22 @@ def test_unknown_ids_404_and_bad_parameters_422(web: TestClient, world: dict[str
     ):
         html = page(web, url, 422)
         assert tx("bad_request", "en") in html or tx("bad_request", "nb") in html, url
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_eforms_need_page_shows_its_lots(web: TestClient, world: dict[str, Any], lang: str) -> None:
+    from test_suppliers import EFORMS
+
+    notice = (EFORMS / "pin-only_24_lots.xml").read_bytes()
+    got = web.post("/api/suppliers/needs/eforms?name=pin.xml", content=notice,
+                   headers={**world["h"]["Buyer AS"], "Content-Type": "application/xml"})  # fmt: skip
+    assert got.status_code == 201, got.text
+    need_id = got.json()[0]["need_id"]
+    need = web.get(f"/api/suppliers/needs/{need_id}", headers=world["h"]["Buyer AS"]).json()
+    sign_in(web, world["tok"]["Buyer AS"])
+    html = page(web, f"/suppliers/needs/{need_id}?lang={lang}")
+    assert tx("sup_eforms", lang).format(id=need["notice_id"]) in unescape(html)
+    assert html.count("<tr><td>") >= len(need["lots"]) == 10
+    assert all(lot["id"] in html for lot in need["lots"])
+    listed = page(web, f"/suppliers/needs?lang={lang}")
+    assert f"/suppliers/needs/{need_id}?lang={lang}" in listed

@@ -374,6 +374,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "sup_eforms": ("eForms-kunngjøring {id}", "eForms notice {id}"),
     "sup_description": ("Beskrivelse", "Description"),
     "sup_lots": ("Delkontrakter", "Lots"),
+    "sup_lot": ("Delkontrakt", "Lot"),
     "sup_nuts": ("Gjennomføringssted (NUTS)", "Place of performance (NUTS)"),
     "sup_requirements": ("Krav", "Requirements"),
     "sup_required_certs": ("Påkrevde sertifiseringer", "Required certifications"),
