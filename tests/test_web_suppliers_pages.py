@@ -215,3 +215,90 @@ def test_eforms_need_page_shows_its_lots(web: TestClient, world: dict[str, Any],
     assert all(lot["id"] in html for lot in need["lots"])
     listed = page(web, f"/suppliers/needs?lang={lang}")
     assert f"/suppliers/needs/{need_id}?lang={lang}" in listed
+
+
+# ---------------------------------------------------------------- browser
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
+@pytest.mark.browser
+def test_browser_accessibility_of_the_supplier_pages(tmp_path: Path) -> None:
+    """axe-core on the supplier pages in both languages, signed in as the buyer (its need's
+    page with a supplier that shares its details): no serious or critical violation, and the
+    pages fit a laptop screen."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"chromium not found at {CHROMIUM}")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    axe_sync = pytest.importorskip("axe_playwright_python.sync_playwright")
+    from test_exchange_support import start_server, stop_server
+    from verdikart.exchange.service import ExchangeService
+    from verdikart.register.service import RegisterService
+
+    db = f"sqlite:///{tmp_path / 'exchange.sqlite'}"
+    svc = ExchangeService(db)
+    try:
+        reg = RegisterService(svc)
+        reg.import_file(FIX / "enheter.json.gz")
+        tok = {n: svc.add_user(n, n[:3])["token"] for n in ("Buyer AS", "Alpha AS", "Beta AS")}
+        who = {n: svc.authenticate(t) for n, t in tok.items()}
+        reg.put_profile(who["Alpha AS"], _alpha())
+        beta = reg.put_profile(who["Beta AS"], _beta())["id"]
+        reg.share(who["Beta AS"], beta, "Buyer AS")
+        need = reg.create_need(who["Buyer AS"], _need())["id"]
+    finally:
+        svc.close()
+    proc, base = start_server(
+        {"VERDIKART_DATA_DIR": str(tmp_path / "data"), "VERDIKART_DB_URL": db},
+        log=tmp_path / "server.log",
+    )
+    paths = (
+        "/suppliers?nace=24&scheme=cpv&code=44000000",
+        "/suppliers/needs",
+        f"/suppliers/needs/{need}",
+        "/suppliers/offsets",
+    )
+    found: dict[str, list[str]] = {}
+    try:
+        with sync_api.sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1280, "height": 800})
+                page.goto(base + "/exchange/login")
+                page.fill("input[name=token]", tok["Buyer AS"])
+                page.click("button[type=submit]")
+                page.wait_for_url("**/exchange/")
+                axe = axe_sync.Axe()
+                tags = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+                for path in paths:
+                    for lang in ("nb", "en"):
+                        sep = "&" if "?" in path else "?"
+                        page.goto(f"{base}{path}{sep}lang={lang}", timeout=120_000)
+                        assert page.locator("h1").count() == 1
+                        overflow = page.evaluate(
+                            "document.documentElement.scrollWidth"
+                            " - document.documentElement.clientWidth"
+                        )
+                        assert overflow <= 0, (path, overflow)
+                        results = axe.run(
+                            page, options={"runOnly": {"type": "tag", "values": tags}}
+                        )
+                        assert results.response["passes"], "axe ran no rule"
+                        for v in results.response["violations"]:
+                            if v["impact"] in ("serious", "critical"):
+                                targets = [n["target"] for n in v["nodes"][:3]]
+                                found.setdefault(f"{path} {lang}", []).append(
+                                    f"{v['id']}: {targets}"
+                                )
+                page.goto(f"{base}/suppliers/needs/{need}?lang=en")
+                page.click("details summary")
+                assert "BETA1" in page.locator("details").first.inner_text()
+                page.screenshot(path=str(tmp_path / "need.png"), full_page=True)
+            finally:
+                browser.close()
+    finally:
+        stop_server(proc)
+    assert not found, found
+    assert "Traceback" not in (tmp_path / "server.log").read_text("utf-8", errors="replace")
