@@ -447,11 +447,25 @@ def test_browser_runs_a_scenario_from_the_form(tmp_path: Path) -> None:
                 )
                 page.goto(base + "/scenarios?lang=en")
                 assert "Scenarios" in page.locator("h1").inner_text()
+                # on submit the page says it is computing (static/atlas_pages.js); seen here on a
+                # submit held back, as the real one replaces the page
+                assert not page.get_by_role("status").is_visible()
+                held = page.evaluate(
+                    """() => {
+                        const form = document.getElementById("scenario-form");
+                        form.addEventListener("submit", (e) => e.preventDefault());
+                        form.requestSubmit();
+                        const note = document.querySelector("p.progress");
+                        return [getComputedStyle(note).display, note.textContent];
+                    }"""
+                )
+                assert held == ["block", "Computing … this may take a few seconds."]
+                page.goto(base + "/scenarios?lang=en")
                 page.get_by_label("Supplier country").fill("CHN")
                 page.locator("#f-material").select_option("graphite")
                 page.get_by_label("Change in exports (%)").fill("-100")
                 page.get_by_role("button", name="Run").click()
-                page.wait_for_selector("#scenario-table", timeout=120_000)
+                page.wait_for_selector("#scenario-table", timeout=240_000)
                 assert "supplier=CHN" in page.url and "material=graphite" in page.url
                 first = page.locator("#scenario-table tbody tr").first.inner_text()
                 assert "Norway" in first and "%" in first
@@ -462,7 +476,7 @@ def test_browser_runs_a_scenario_from_the_form(tmp_path: Path) -> None:
                 assert overflow <= 0
                 # the language switch keeps the scenario (state in the query string)
                 page.get_by_role("link", name="norsk").click()
-                page.wait_for_selector("#scenario-table", timeout=120_000)
+                page.wait_for_selector("#scenario-table", timeout=240_000)
                 assert "Norge" in page.locator("#scenario-table tbody tr").first.inner_text()
                 assert not errors, errors
                 assert not failed, failed

@@ -1,10 +1,11 @@
-// The scenario form: while the server computes (a few seconds), say so instead of a frozen page.
+// Forms whose answer takes seconds (the scenario and watch pages, class "slow"): while the
+// server computes, say so (the paragraph after the form) instead of a frozen page.
 document.addEventListener("DOMContentLoaded", function () {
-  var form = document.getElementById("scenario-form");
-  if (!form) { return; }
-  form.addEventListener("submit", function () {
-    form.classList.add("busy");
-    var button = form.querySelector("button[type=submit]");
-    if (button) { button.disabled = true; }
+  document.querySelectorAll("form.slow").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      form.classList.add("busy");
+      var button = form.querySelector("button[type=submit]");
+      if (button) { button.disabled = true; }
+    });
   });
 });
