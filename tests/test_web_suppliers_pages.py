@@ -137,6 +137,20 @@ def test_needs_and_offsets_pages_both_languages(
 
 
 @pytest.mark.parametrize("lang", ["nb", "en"])
+def test_needs_page_ranks_needs_for_the_own_profile(
+    web: TestClient, world: dict[str, Any], lang: str
+) -> None:
+    sign_in(web, world["tok"]["Beta AS"])
+    html = page(web, f"/suppliers/needs?lang={lang}")
+    api = web.get("/api/suppliers/profile/matches", headers=world["h"]["Beta AS"]).json()
+    (m,) = api["matches"]
+    assert tx("sup_fitting", lang) in html and m["need_id"] == world["need"]
+    assert num(m["score"], lang, 2) in html and m["explanation"][lang] in unescape(html)
+    sign_in(web, world["tok"]["Other AS"])  # no profile: no such table
+    assert tx("sup_fitting", lang) not in page(web, f"/suppliers/needs?lang={lang}")
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
 def test_need_page_has_the_apis_matches_and_confidentiality(
     web: TestClient, world: dict[str, Any], lang: str
 ) -> None:

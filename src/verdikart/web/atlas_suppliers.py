@@ -40,6 +40,7 @@ UNIT_LIMIT = 100  # organisations shown per search (the API's default limit)
 PROFILE_LIMIT = 100  # profiles shown per search (the API's default limit)
 NEED_LIMIT = 100  # needs per list (the API's default limit)
 MATCH_LIMIT = 50  # matches on a need's page (the API's default limit)
+FIT_LIMIT = 20  # needs ranked for the own profile on the needs page
 SCHEMES = ("cpv", "nace", "hs", "material", "stage")
 SECTOR_KEYS = ("defence", "offshore-wind", "maritime", "energy", "process-industry")
 _ID = re.compile(r"[A-Za-z0-9]{1,64}")
@@ -138,7 +139,9 @@ def search_page(
             who=who,
             section="suppliers",
             units=units,
+            unit_limit=UNIT_LIMIT,
             profiles=profiles,
+            profile_limit=PROFILE_LIMIT,
             q=query,
             nace=nace_v,
             county=county_v,
@@ -158,6 +161,10 @@ def needs_page(request: Request, lang: str | None = None) -> Response:
 
     def build(lng: str) -> Response:
         reg = _reg(request)
+        try:  # the API's GET /profile/matches: needs ranked for the own profile
+            fitting: dict[str, Any] | None = reg.match_my_profile(who, limit=FIT_LIMIT)
+        except NotFoundError:  # the organisation has no capability profile
+            fitting = None
         return _render(
             request,
             "atlas_supplier_needs.html",
@@ -166,6 +173,7 @@ def needs_page(request: Request, lang: str | None = None) -> Response:
             section="sup_needs",
             own=reg.list_needs(who, mine=True, limit=NEED_LIMIT),
             needs=reg.list_needs(who, mine=False, limit=NEED_LIMIT),
+            fitting=fitting,
             day=lambda v: day(v, lng),
         )
 

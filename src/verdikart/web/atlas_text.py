@@ -365,6 +365,11 @@ TEXT: dict[str, tuple[str, str]] = {
         "Matches are shown to the buyer that owns the need.",
     ),
     "sup_own_needs": ("Våre behov", "Our needs"),
+    "sup_fitting": ("Behov som passer vår profil", "Needs that fit our profile"),
+    "sup_first_n": (
+        "De {n} første vises; snevr inn søket for å se andre.",
+        "The first {n} are shown; narrow the search to see others.",
+    ),
     "sup_all_needs": ("Alle behov", "All needs"),
     "sup_title": ("Tittel", "Title"),
     "sup_buyer": ("Kjøper", "Buyer"),
