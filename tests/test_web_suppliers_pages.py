@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from test_exchange_support import auth, db_url, service
-from test_suppliers import FIX, SESAM, VARIANT, _alpha, _beta, _need
+from test_suppliers import FIX, IN_50, SESAM, VARIANT, _alpha, _beta, _need
 from verdikart.web.atlas_text import TEXT, num
 
 # every confidential field of the two suppliers (details tier only)
@@ -164,7 +164,10 @@ def test_need_page_has_the_apis_matches_and_confidentiality(
         assert m["explanation"][lang] in unescape(html)
         assert m["access"] == "public"
     assert html.index("Alpha AS") < html.index("Beta AS")
-    assert_hidden(html, ALPHA_SECRETS + BETA_SECRETS)
+    # Beta's AQAP 2110 expiry date is in its details tier only (the need names the standard)
+    y, mo, d = IN_50.split("-")
+    expiry = f"{d}.{mo}.{y}" if lang == "nb" else IN_50
+    assert_hidden(html, ALPHA_SECRETS + BETA_SECRETS + (expiry,))
     # Beta shares its details with the buyer: its confidential fields appear, Alpha's never
     shared = web.post(f"/api/suppliers/profiles/{world['beta']}/shares",
                       json={"buyer": "Buyer AS"}, headers=h["Beta AS"])  # fmt: skip
@@ -174,7 +177,7 @@ def test_need_page_has_the_apis_matches_and_confidentiality(
     beta = next(m for m in api["matches"] if m["organisation"] == "Beta AS")
     assert beta["access"] == "details" and beta["explanation"][lang] in unescape(html)
     assert num(beta["score"], lang, 2) in html
-    for secret in BETA_SECRETS:
+    for secret in (*BETA_SECRETS, expiry):
         assert secret in html
     assert_hidden(html, ALPHA_SECRETS[:2])  # (Beta's clearance is HEMMELIG too)
     # another organisation sees the need (public, as the API's GET /needs/{id}) but no matches
