@@ -319,3 +319,24 @@ def test_browser_accessibility_of_the_supplier_pages(tmp_path: Path) -> None:
         stop_server(proc)
     assert not found, found
     assert "Traceback" not in (tmp_path / "server.log").read_text("utf-8", errors="replace")
+
+
+def test_need_page_reads_are_audited_for_the_supplier(
+    web: TestClient, service: Any, world: dict[str, Any]
+) -> None:
+    """A shared supplier's details shown on the buyer's page are logged in the supplier's
+    audit trail (the match's read and the profile read); a supplier that did not share has
+    no read logged, and another organisation's visit logs none."""
+    h = world["h"]
+    web.post(f"/api/suppliers/profiles/{world['beta']}/shares", json={"buyer": "Buyer AS"},
+             headers=h["Beta AS"])  # fmt: skip
+    sign_in(web, world["tok"]["Other AS"])
+    page(web, f"/suppliers/needs/{world['need']}")
+    sign_in(web, world["tok"]["Buyer AS"])
+    page(web, f"/suppliers/needs/{world['need']}")
+    beta = service.authenticate(world["tok"]["Beta AS"])
+    alpha = service.authenticate(world["tok"]["Alpha AS"])
+    reads = [e for e in service.audit_trail(beta) if e["action"] == "profile.read-details"]
+    assert {e["actor_organisation"] for e in reads} == {"Buyer AS"}
+    assert [e["detail"].get("via") for e in reads].count("match") == 1
+    assert not [e for e in service.audit_trail(alpha) if e["action"] == "profile.read-details"]
