@@ -340,3 +340,31 @@ def test_need_page_reads_are_audited_for_the_supplier(
     assert {e["actor_organisation"] for e in reads} == {"Buyer AS"}
     assert [e["detail"].get("via") for e in reads].count("match") == 1
     assert not [e for e in service.audit_trail(alpha) if e["action"] == "profile.read-details"]
+
+
+@pytest.mark.parametrize("lang", ["nb", "en"])
+def test_profile_page_shows_details_only_to_owner_and_shared(
+    web: TestClient, world: dict[str, Any], lang: str
+) -> None:
+    h, url = world["h"], f"/suppliers/profiles/{world['beta']}?lang={lang}"
+    sign_in(web, world["tok"]["Buyer AS"])
+    html = page(web, url)
+    assert "Beta: ferrosilicon" in html and tx("sup_profile_public", lang) in html
+    assert tx("sup_details_not_shared", lang) in html
+    assert_hidden(html, BETA_SECRETS + ("HEMMELIG", "AQAP"))
+    assert f"/suppliers/profiles/{world['beta']}?lang={lang}" in page(
+        web, f"/suppliers?lang={lang}&scheme=nace&code=24"
+    )  # the search links to the profile
+    web.post(f"/api/suppliers/profiles/{world['beta']}/shares", json={"buyer": "Buyer AS"},
+             headers=h["Beta AS"])  # fmt: skip
+    html = page(web, url)
+    assert tx("sup_profile_shared", lang) in html
+    for secret in (*BETA_SECRETS, "HEMMELIG", "AQAP 2110"):
+        assert secret in html
+    sign_in(web, world["tok"]["Other AS"])  # not shared with
+    assert_hidden(page(web, url), BETA_SECRETS + ("HEMMELIG", "AQAP"))
+    sign_in(web, world["tok"]["Alpha AS"])  # its own profile
+    own = page(web, f"/suppliers/profiles/{world['alpha']}?lang={lang}")
+    assert tx("sup_profile_owner", lang) in own and "ALPHA-SECRET" in own
+    page(web, "/suppliers/profiles/0123456789abcdef0123456789abcdef", 404)
+    page(web, "/suppliers/profiles/not-an-id", 422)

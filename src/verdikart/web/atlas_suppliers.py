@@ -229,6 +229,33 @@ def need_page(request: Request, need_id: str, lang: str | None = None) -> Respon
     return _page(request, lang, build)
 
 
+@router.get("/profiles/{profile_id}")
+def profile_page(request: Request, profile_id: str, lang: str | None = None) -> Response:
+    who = _who(request)
+    if who is None:
+        return _login()
+
+    def build(lng: str) -> Response:
+        if not _ID.fullmatch(profile_id):
+            raise BadQueryError(f"a profile id is letters and digits, not {profile_id[:64]!r}")
+        # the API's GET /profiles/{id}: details only for the owner and buyers shared with
+        profile = _reg(request).get_profile(who, profile_id)
+        return _render(
+            request,
+            "atlas_supplier_profile.html",
+            lng,
+            who=who,
+            section="suppliers",
+            profile=profile,
+            details=profile.get("details")
+            if profile.get("access") in ("owner", "shared")
+            else None,
+            day=lambda v: day(v, lng),
+        )
+
+    return _page(request, lang, build)
+
+
 @router.get("/offsets")
 def offsets_page(
     request: Request,

@@ -396,6 +396,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "sup_access_details": ("med delte detaljer", "with shared details"),
     "sup_access_public": ("bare offentlige felt", "public fields only"),
     "sup_shared_details": ("Delte detaljer", "Shared details"),
+    "sup_profile_owner": ("egen profil", "your own profile"),
+    "sup_profile_shared": ("detaljer delt med din organisasjon", "details shared with you"),
+    "sup_profile_public": ("bare offentlig sammendrag", "public summary only"),
+    "sup_details_not_shared": (
+        "Leverandøren har ikke delt detaljene (sertifiseringer, kapasitet, leveringstid, "
+        "klarering) med din organisasjon. Be om innsyn gjennom API-et eller kommandolinjen.",
+        "The supplier has not shared its details (certifications, capacity, lead time, "
+        "clearance) with your organisation. Ask for them through the API or the command line.",
+    ),
     "sup_certifications": ("Sertifiseringer", "Certifications"),
     "sup_lead_weeks": ("Leveringstid (uker)", "Lead time (weeks)"),
     "sup_capacity": ("Kapasitet", "Capacity"),
