@@ -275,6 +275,7 @@ def test_browser_accessibility_of_the_supplier_pages(tmp_path: Path) -> None:
         "/suppliers?nace=24&scheme=cpv&code=44000000",
         "/suppliers/needs",
         f"/suppliers/needs/{need}",
+        f"/suppliers/profiles/{beta}",
         "/suppliers/offsets",
     )
     found: dict[str, list[str]] = {}
