@@ -109,3 +109,25 @@ def test_counts_and_last_occurrence_wins(tmp_path: Path, service: Any, monkeypat
     assert reg.unit(units[0]["organisasjonsnummer"])["employees"] is None  # absent: NULL
     second = reg.import_file(path)
     assert (second["inserted"], second["updated"]) == (0, 31)
+
+
+def test_codes_are_replaced_not_accumulated(tmp_path: Path, service: Any) -> None:
+    from verdikart.register.service import RegisterService
+
+    units = _units(3)
+    units[1]["naeringskode2"] = {"kode": "24.450"}
+    units[1]["naeringskode3"] = {"kode": "20.130"}
+    path = tmp_path / "enheter.json"
+    path.write_text(_pretty(units), encoding="utf-8")
+    reg = RegisterService(service)
+    reg.import_file(path)
+    number = units[1]["organisasjonsnummer"]
+    assert reg.unit(number)["nace"] == ["24.420", "24.450", "20.130"]
+    units[1]["naeringskode1"] = {"kode": "52.292"}
+    del units[1]["naeringskode3"]
+    path.write_text(_pretty(units), encoding="utf-8")
+    reg.import_file(path)
+    assert reg.unit(number)["nace"] == ["52.292", "24.450"]
+    reg.import_file(path, nace_standard="SN2007")
+    unit = reg.unit(number)
+    assert unit["nace_sn2007"] == unit["nace_sn2025"] == ["52.292", "24.450"]

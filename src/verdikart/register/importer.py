@@ -659,13 +659,18 @@ class _SqliteWriter:
                 for u in batch.values()
             ],
         )  # fmt: skip
+        # the codes in `standard` replace the stored ones: positions past the new list go, the
+        # others are upserted, written only when the code changed (a re-import of an
+        # unchanged register then rewrites no code rows)
         cursor.executemany(
-            "DELETE FROM rg_unit_nace WHERE organisation_number = ? AND standard = ?",
-            [(number, standard) for number in batch],
+            "DELETE FROM rg_unit_nace "
+            "WHERE organisation_number = ? AND standard = ? AND position > ?",
+            [(u.organisation_number, standard, len(u.nace)) for u in batch.values()],
         )
         cursor.executemany(
             "INSERT INTO rg_unit_nace (organisation_number, standard, position, code) "
-            "VALUES (?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?) ON CONFLICT (organisation_number, standard, position) "
+            "DO UPDATE SET code = excluded.code WHERE rg_unit_nace.code <> excluded.code",
             [
                 (u.organisation_number, standard, i, code)
                 for u in batch.values()
