@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from verdikart.cli.common import Context, emit, format_option, pass_context
-from verdikart.register.models import OFFSET_SECTORS
+from verdikart.register.vocabulary import OFFSET_SECTORS
 
 if TYPE_CHECKING:
     from verdikart.register.offsets import OffsetService

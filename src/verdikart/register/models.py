@@ -217,8 +217,7 @@ class DetailRequest(Base):
 
 # --- offset obligations (gjenkjøp; migration 0006) --------------------------------------------
 
-# the sectors issue #12 names (from the manufacturing industry's strategy)
-OFFSET_SECTORS = ("defence", "offshore-wind", "maritime", "energy", "process-industry")
+# the sectors: verdikart.register.vocabulary.OFFSET_SECTORS
 
 
 class OffsetObligation(Base):

@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 from verdikart.errors import DataValidationError, NotFoundError, PermissionDeniedError
 from verdikart.exchange.db import transaction
 from verdikart.exchange.repository import audit
-from verdikart.register.models import OFFSET_SECTORS, OffsetObligation, OffsetSector
+from verdikart.register.models import OffsetObligation, OffsetSector
 from verdikart.register.schemas import nul_paths
+from verdikart.register.vocabulary import OFFSET_SECTORS
 
 if TYPE_CHECKING:
     from verdikart.exchange.auth import Principal
