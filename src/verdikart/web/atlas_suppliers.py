@@ -24,6 +24,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from verdikart.errors import NotFoundError
 from verdikart.register.importer import normalise_nace
+from verdikart.register.vocabulary import OFFSET_SECTORS
 from verdikart.web.api_exchange import clean_request
 from verdikart.web.atlas import BadQueryError, _page, _render
 from verdikart.web.pages import _who
@@ -42,7 +43,6 @@ NEED_LIMIT = 100  # needs per list (the API's default limit)
 MATCH_LIMIT = 50  # matches on a need's page (the API's default limit)
 FIT_LIMIT = 20  # needs ranked for the own profile on the needs page
 SCHEMES = ("cpv", "nace", "hs", "material", "stage")
-SECTOR_KEYS = ("defence", "offshore-wind", "maritime", "energy", "process-industry")
 _ID = re.compile(r"[A-Za-z0-9]{1,64}")
 
 
@@ -270,9 +270,9 @@ def offsets_page(
 
     def build(lng: str) -> Response:
         sector_v = (sector or "").strip()
-        if sector_v and sector_v not in SECTOR_KEYS:
+        if sector_v and sector_v not in OFFSET_SECTORS:
             raise BadQueryError(
-                f"sector must be one of {', '.join(SECTOR_KEYS)}, not {sector_v[:30]!r}"
+                f"sector must be one of {', '.join(OFFSET_SECTORS)}, not {sector_v[:30]!r}"
             )
         supplier_v = _text_param("supplier", supplier, 300)
         on_v = (active_on or "").strip()
@@ -297,7 +297,7 @@ def offsets_page(
             sector=sector_v,
             supplier=supplier_v,
             active_on=on_v,
-            sectors=SECTOR_KEYS,
+            sectors=OFFSET_SECTORS,
             day=lambda v: day(v, lng),
         )
 
