@@ -304,6 +304,9 @@ def create_app(
     app.include_router(api_offsets.router)
     app.include_router(pages.router)
     app.include_router(atlas.router)  # `/` is the atlas's overview
+    from verdikart.web import api_atlas  # the atlas pages' tables as JSON under /api/
+
+    app.include_router(api_atlas.router)
     # /scenarios, /watch and the exchange's needs, matches and potential pages (issue 11)
     from verdikart.web import atlas_exchange, atlas_scenarios
 

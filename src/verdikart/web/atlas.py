@@ -19,11 +19,20 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from verdikart.errors import UnknownCodeError, VerdikartError
-from verdikart.web.atlas_tables import FORMATS, Table, distinct, download, footnote, names_of, pick
+from verdikart.web.atlas_tables import (
+    FORMATS,
+    Table,
+    distinct,
+    download,
+    footnote,
+    names_of,
+    pick,
+    tables_json,
+)
 from verdikart.web.atlas_text import LANGS, SECTORS, num, pct, text, word
 from verdikart.web.state import templates_dir
 
@@ -166,6 +175,14 @@ def _error(
     suggestions: list[tuple[str, str]] | None = None,
 ) -> Response:
     status = exc.http_status
+    if request.url.path.startswith("/api/"):  # the atlas's API answers errors in JSON
+        return JSONResponse(
+            {
+                "detail": str(exc),
+                "suggestions": [{"name": name, "url": href} for href, name in suggestions or []],
+            },
+            status_code=status,
+        )
     title = text("not_found" if status == 404 else "bad_request", lang)
     return _render(
         request,
@@ -201,7 +218,10 @@ def _check_format(value: str | None, table: str | None = None) -> None:
 def _download(
     request: Request, tables: list[Table], fmt: str | None, name: str | None, lang: str, stem: str
 ) -> Response | None:
-    """The download the query asks for (`format=csv|xlsx`, `table=NAME`), or None for the page."""
+    """The download the query asks for (`format=csv|xlsx|json`, `table=NAME`), or None for the
+    page. JSON gives every table of the page unless `table` names one (the atlas's API)."""
+    if fmt == "json":
+        return tables_json([pick(tables, name)] if name else tables, lang, str(request.url))
     if fmt not in ("csv", "xlsx"):
         if name:
             pick(tables, name)  # a bad table name is a 422 on the page too

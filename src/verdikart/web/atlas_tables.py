@@ -14,6 +14,7 @@ thousands separators) and a sources sheet naming the page's URL.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,7 +23,7 @@ from fastapi.responses import Response
 
 from verdikart.web.atlas_text import text
 
-FORMATS = ("html", "csv", "xlsx")
+FORMATS = ("html", "csv", "xlsx", "json")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # header labels the shared column table lacks or names ambiguously, (bokmål, English)
@@ -162,6 +163,40 @@ def download(table: Table, fmt: str, lang: str, url: str, stem: str) -> Response
     )
 
 
+def _json_value(value: Any) -> Any:
+    """A cell as JSON: a number that is not finite (NaN) is null, as JSON has no NaN."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list | tuple):
+        return [_json_value(v) for v in value]
+    return value
+
+
+def tables_json(tables: Sequence[Table], lang: str, url: str) -> Response:
+    """A page's tables as JSON (the atlas's API, ``/api/...``): the same rows, columns, titles,
+    sources and years as the page and its downloads, values unformatted (shares 0-1)."""
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse(
+        {
+            "url": url,
+            "lang": lang,
+            "tables": [
+                {
+                    "name": t.name,
+                    "title": t.title,
+                    "columns": list(t.columns),
+                    "rows": [{c: _json_value(r.get(c)) for c in t.columns} for r in t.rows],
+                    "sources": list(t.sources),
+                    "years": list(t.years),
+                    "notes": list(t.notes),
+                }
+                for t in tables
+            ],
+        }
+    )
+
+
 def names_of(rows: Iterable[Mapping[str, Any]], key: str, lang: str) -> list[dict[str, Any]]:
     """The rows with `{key}_name` added: a country code's name in `lang` (for people reading
     the download; the code stays in its own column)."""
@@ -173,4 +208,14 @@ def names_of(rows: Iterable[Mapping[str, Any]], key: str, lang: str) -> list[dic
     ]
 
 
-__all__ = ["FORMATS", "Table", "distinct", "download", "footnote", "header", "names_of", "pick"]
+__all__ = [
+    "FORMATS",
+    "Table",
+    "distinct",
+    "download",
+    "footnote",
+    "header",
+    "names_of",
+    "pick",
+    "tables_json",
+]
