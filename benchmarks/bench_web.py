@@ -32,7 +32,7 @@ import httpx
 
 PAGES = ["/", "/materials/cobalt", "/countries/CHN", "/matrix"]
 # the pages' JSON equivalents under /api/ (absent ones are reported, not timed)
-API = ["/api/map?country=NOR", "/api/materials/cobalt", "/api/countries/CHN", "/api/matrix"]
+API = ["/api/overview?country=NOR", "/api/materials/cobalt", "/api/countries/CHN", "/api/matrix"]
 START_TIMEOUT_S = 90
 
 
