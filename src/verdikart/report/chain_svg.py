@@ -69,6 +69,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "top": "top",
         "imports": "{country} imports",
         "no_trade": "no trade data in the store",
+        "decimal": ".",
         "no_imports": "no imports",
         "no_production": "not in the store",
         "eu_top": "EU sourcing {year}: top {top}",
@@ -94,6 +95,7 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "top": "størst",
         "imports": "Import {country}",
         "no_trade": "ingen handelsdata i lageret",
+        "decimal": ",",
         "no_imports": "ingen import",
         "no_production": "ikke i lageret",
         "eu_top": "EUs forsyning {year}: størst {top}",
@@ -114,6 +116,11 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "shared": "kodene dekker også andre varer",
     },
 }
+
+
+def _dec(value: float, labels: Mapping[str, str]) -> str:
+    """Two decimals with the language's decimal mark (0.40 / 0,40)."""
+    return f"{value:.2f}".replace(".", labels["decimal"])
 
 
 def _pct(value: float | None) -> str:
@@ -178,7 +185,7 @@ def _imports_line(
         return ("imp", f"{head}: {labels['no_imports']}")
     text = f"{head}: {imp['top_supplier']} {_pct(imp['top_supplier_share'])}"
     if imp["hhi"] is not None:
-        text += f" (HHI {imp['hhi']:.2f})"
+        text += f" (HHI {_dec(imp['hhi'], labels)})"
     return ("flag" if imp["concentration_flag"] else "imp", text)
 
 
@@ -198,7 +205,7 @@ def _stage_lines(
             head = labels["world_eu"].format(year=prod["year"])
         else:
             head = f"{labels['world']} {prod['year']}"
-        out.append(("prod", f"{head}: HHI {prod['hhi']:.2f}"))
+        out.append(("prod", f"{head}: HHI {_dec(prod['hhi'], labels)}"))
         out.append(("prod", f"{labels['top']} {prod['top_country']} {_pct(prod['top_share'])}"))
     elif stage.get("production_series"):
         out.append(("none", f"{labels['world']}: {labels['no_production']}"))
