@@ -98,22 +98,8 @@ def import_enhetsregisteret(
     _import_units(ctx, path, nace, county, municipality, nace_standard, kind, fmt)
 
 
-@register.command("import")
-@_unit_import_options
-@pass_context
-def import_(
-    ctx: Context,
-    path: Path,
-    nace: tuple[str, ...],
-    county: str | None,
-    municipality: str | None,
-    nace_standard: str,
-    kind: str,
-    fmt: str,
-) -> None:
-    """Import an Enhetsregisteret file (the gzipped JSON or CSV download, one unit, or an API
-    search response). All or nothing; a second run updates instead of duplicating."""
-    _import_units(ctx, path, nace, county, municipality, nace_standard, kind, fmt)
+# the first slice's `verdikart register import PATH`: the same command under the old name
+register.add_command(import_enhetsregisteret, "import")
 
 
 def _import_units(
