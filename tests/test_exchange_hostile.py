@@ -232,7 +232,9 @@ def test_invalid_bearer_does_not_exempt_a_cookie_post_from_csrf(client: Any, org
     form = {"name_public": "x", "material_class": "slag", "kind": "by-product",
             "region": "Agder", "quantity": "10", "current_treatment": "landfill"}  # fmt: skip
     evil = {"Origin": "https://evil.example"}
-    for fake in ("Bearer x", "Bearer " + "y" * 43, "bearer  ", "Bearer " + token[:-1] + "A"):
+    # the last fake differs from the token in its last character (it must never equal it)
+    wrong_last = "B" if token[-1] != "B" else "C"
+    for fake in ("Bearer x", "Bearer " + "y" * 43, "bearer  ", "Bearer " + token[:-1] + wrong_last):
         r = client.post("/exchange/streams/new", data=form, headers={**evil, "Authorization": fake},
                         follow_redirects=False)  # fmt: skip
         assert r.status_code == 403 and "cross-site" in r.text, (fake, r.status_code)
