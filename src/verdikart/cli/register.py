@@ -243,16 +243,7 @@ def profile() -> None:
 @pass_context
 def profile_set(ctx: Context, path: Path, token: str, fmt: str) -> None:
     """Create or replace your profile from a JSON file (layout in docs/register.md)."""
-    import json
-
-    from verdikart.errors import SourceError
-
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise SourceError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from exc
-    except UnicodeDecodeError as exc:
-        raise SourceError(path, f"not UTF-8: {exc}") from exc
+    payload = _read_json(path)
     app = ctx.app()
     emit(app.register().put_profile(app.exchange().authenticate(token), payload), fmt)
 
