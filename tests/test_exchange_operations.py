@@ -312,14 +312,11 @@ def _big_csv() -> bytes:
     return ("\n".join([header, *body]) + "\n").encode("utf-8")
 
 
-def _uploads(size: int) -> set[str]:
-    """The server's temp copies of an upload of `size` bytes (found by size, whatever they
-    are called)."""
-    import tempfile
-    from pathlib import Path
-
+def _uploads(where: Any, size: int) -> set[str]:
+    """The server's temp copies of an upload of `size` bytes in its temp directory `where`
+    (found by size, whatever they are called)."""
     found = set()
-    for path in Path(tempfile.gettempdir()).iterdir():
+    for path in where.iterdir():
         try:
             if path.is_file() and path.stat().st_size == size:
                 found.add(path.name)
@@ -361,27 +358,39 @@ def test_crash_and_sigterm_during_an_import(db_url: str, tmp_path: Any) -> None:
         h = auth(svc.add_user("Org A", "Ann")["token"])
     finally:
         svc.close()
-    env = {"VERDIKART_DB_URL": db_url, "VERDIKART_DATA_DIR": str(tmp_path / "data")}
+    # The server's own temp directory: the SQLite and PostgreSQL runs of this test may run at
+    # once on two workers, and each must see only its own server's upload.
+    server_tmp = tmp_path / "tmp"
+    server_tmp.mkdir()
+    env = {
+        "VERDIKART_DB_URL": db_url,
+        "VERDIKART_DATA_DIR": str(tmp_path / "data"),
+        "TMPDIR": str(server_tmp),
+    }
     content = _big_csv()
     assert len(content) < 5_000_000
-    before = _uploads(len(content))
+    before = _uploads(server_tmp, len(content))
 
     proc, base = start_server(env, log=tmp_path / "one.log")
     try:
         crashed = _running_import(base, h, content)
-        assert _uploads(len(content)) - before  # the upload waits on disk while the job runs
+        assert (
+            _uploads(server_tmp, len(content)) - before
+        )  # the upload waits on disk while the job runs
         proc.kill()  # a crash: nothing runs on the way out
         proc.wait(10)
     finally:
         stop_server(proc)
-    assert _uploads(len(content)) - before, (
+    assert _uploads(server_tmp, len(content)) - before, (
         "a crash leaves the upload behind (until the next start)"
     )
     proc, base = start_server(env, log=tmp_path / "two.log")
     try:
         job = httpx.get(f"{base}/api/exchange/imports/{crashed}", headers=h).json()
         assert job["status"] == "failed" and "restart or crash" in job["problems"][0], job
-        assert not (_uploads(len(content)) - before), "start-up deletes the crashed job's upload"
+        assert not (_uploads(server_tmp, len(content)) - before), (
+            "start-up deletes the crashed job's upload"
+        )
         stopped = _running_import(base, h, content)
         t0 = time.monotonic()
         proc.send_signal(signal.SIGTERM)
@@ -390,7 +399,7 @@ def test_crash_and_sigterm_during_an_import(db_url: str, tmp_path: Any) -> None:
     finally:
         stop_server(proc)
     assert took < 5, f"SIGTERM during an import took {took:.1f} s"
-    assert not (_uploads(len(content)) - before)
+    assert not (_uploads(server_tmp, len(content)) - before)
     svc = ExchangeService(db_url)
     try:
         who = svc.authenticate(h["Authorization"].split()[1])
