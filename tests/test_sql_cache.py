@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import ibis
 import pyarrow as pa
@@ -86,3 +87,141 @@ def test_an_equality_written_either_way_round_is_one_entry() -> None:
     right, _, _ = fingerprint(t.filter(t.b == t.a).op())
     assert left == right
     assert fingerprint(t.filter(t.a > t.b).op())[0] != fingerprint(t.filter(t.b > t.a).op())[0]
+
+
+# -- prepared queries: a builder's SQL, in-memory tables and result schema, by its inputs --
+def _counting(calls: list[int]) -> object:
+    """supplier_shares_expr, counting its calls."""
+
+    def counted_shares_expr(rel: object, *args: object, **kwargs: object) -> ibis.Table:
+        calls.append(1)
+        return tr.supplier_shares_expr(rel, *args, **kwargs)  # type: ignore[arg-type]
+
+    return counted_shares_expr
+
+
+def _run(store: Store, builder: object, year: int = 2022) -> pa.Table:
+    return store.engine().query(
+        builder,  # type: ignore[arg-type]
+        tr.country_reporters(["NOR"]),
+        tr.hs6_products(["260800", "810520"]),
+        [year],
+        basis="value",
+    )
+
+
+def test_a_prepared_query_runs_in_a_new_store_without_building_its_expression(
+    tmp_path: Path,
+) -> None:
+    store_file = tmp_path / "verdikart.duckdb"
+    calls: list[int] = []
+    builder = _counting(calls)
+    first = Store.open(store_file)
+    expected = _run(first, builder)
+    first.close()
+    assert calls == [1] and expected.num_rows > 0
+    assert len(list((tmp_path / "cache" / "sql").glob("*/*.prepared"))) == 1
+
+    second = Store.open(store_file)  # a new process would open a new store
+    again = _run(second, builder)
+    assert calls == [1], "the expression was built again"
+    assert second.engine()._relations is None and second.engine()._backend is None
+    assert again.equals(expected) and again.schema == expected.schema
+    # other inputs are another query
+    _run(second, builder, year=2021)
+    assert calls == [1, 1]
+
+
+def test_a_prepared_query_gives_what_building_gives() -> None:
+    """The raw result is typed as Ibis types it: the same schema (int16, NULL-typed columns,
+    lists) and rows as the built expression."""
+
+    def typed_expr(rel: object) -> ibis.Table:
+        p = rel.production  # type: ignore[attr-defined]
+        p = p.filter(p.material == "cobalt")
+        return (
+            p.group_by("year")
+            .agg(n=p.count(), countries=p.country.collect(distinct=True).sort())
+            .mutate(year=ibis._.year.cast("int16"), nothing=ibis.null())
+            .order_by("year")
+        )
+
+    store = Store.open(None)
+    engine = store.engine()
+    built = engine.to_arrow(typed_expr(engine.relations()))
+    first = engine.query(typed_expr)
+    prepared = engine.query(typed_expr)  # from memory
+    assert built.num_rows > 0 and built.schema.field("nothing").type == pa.null()
+    assert built.schema.field("year").type == pa.int16()
+    assert first.equals(built) and prepared.equals(built)
+
+
+def test_an_input_with_no_stable_digest_builds_every_time() -> None:
+    calls: list[int] = []
+
+    def with_object_expr(rel: object, marker: object) -> ibis.Table:
+        calls.append(1)
+        return rel.analysis_years  # type: ignore[attr-defined, no-any-return]
+
+    store = Store.open(None)
+    for _ in range(2):
+        store.engine().query(with_object_expr, object())
+    assert calls == [1, 1]
+
+
+def test_a_damaged_prepared_file_is_built_again(tmp_path: Path) -> None:
+    store_file = tmp_path / "verdikart.duckdb"
+    calls: list[int] = []
+    builder = _counting(calls)
+    first = Store.open(store_file)
+    expected = _run(first, builder)
+    first.close()
+    (kept,) = (tmp_path / "cache" / "sql").glob("*/*.prepared")
+    kept.write_bytes(kept.read_bytes()[:40])
+    second = Store.open(store_file)
+    assert _run(second, builder).equals(expected)
+    assert calls == [1, 1]
+
+
+def test_a_change_to_the_user_groups_changes_the_key(tmp_path: Path, monkeypatch: Any) -> None:
+    """A builder may read user-defined groups (a group's members): their file is in the key."""
+    from verdikart.sql_cache import inputs_key
+
+    monkeypatch.setenv("VERDIKART_DATA_DIR", str(tmp_path))
+    before = inputs_key(tr.supplier_shares_expr, ([2022],), {})
+    (tmp_path / "groups.json").write_text('{"NORDIC": {"members": ["NOR", "SWE"]}}', "utf-8")
+    after = inputs_key(tr.supplier_shares_expr, ([2022],), {})
+    assert before != after
+    assert inputs_key(tr.supplier_shares_expr, ([2022],), {}) == after
+    assert inputs_key(tr.trade_indicators_expr, ([2022],), {}) != after
+
+
+def test_a_warm_command_does_not_import_ibis(tmp_path: Path) -> None:
+    """The second run of a command finds every query prepared: it builds no expression and
+    does not import Ibis (0.4 s of start-up)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from verdikart.cli import main\n"
+        "sys.argv = ['verdikart', 'geopolrisk', '--country', 'NOR', '--material', 'cobalt',"
+        " '--year', '2022', '--format', 'json']\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    print('IBIS' if 'ibis' in sys.modules else 'NO-IBIS', file=sys.stderr)\n"
+    )
+    env = {**os.environ, "VERDIKART_DATA_DIR": str(tmp_path)}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+        )
+        for _ in range(2)
+    ]
+    assert runs[0].stderr.strip().endswith("IBIS"), runs[0].stderr
+    assert runs[1].stderr.strip().endswith("NO-IBIS"), runs[1].stderr
+    assert json.loads(runs[1].stdout)[0]["score"] == 0.17027503137526864
+    assert runs[0].stdout == runs[1].stdout

@@ -21,12 +21,13 @@ from __future__ import annotations
 import functools
 import itertools
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from verdikart.errors import VerdikartError
 from verdikart.schema import TABLES
-from verdikart.sql_cache import memtable_arrow
+from verdikart.sql_cache import PreparedQuery, Unfingerprintable, inputs_key, memtable_arrow
 
 if TYPE_CHECKING:
     import duckdb
@@ -36,6 +37,11 @@ if TYPE_CHECKING:
 
     from verdikart.relations import Relations
     from verdikart.sql_cache import SqlCache
+
+T = TypeVar("T")
+Builder = Callable[..., "ir.Table"]
+"""An indicator's expression builder: ``builder(relations, *inputs, **options) -> ir.Table``
+(``trade_indicators_expr``, ``geopolrisk_expr``, ...), a pure function of its arguments."""
 
 ENGINES: tuple[str, ...] = ("duckdb", "spark")
 # The relations an indicator may read: the listed tables of verdikart.schema (the storage-only
@@ -95,6 +101,16 @@ class Engine(ABC):
         """Run an expression; the result as a list of dicts (small results only)."""
         return self.to_arrow(expr).to_pylist()
 
+    def query(self, builder: Builder, *args: Any, **kwargs: Any) -> pa.Table:
+        """Run ``builder(self.relations(), *args, **kwargs)``, an indicator's expression over
+        this engine's relations; the result as an Arrow table. The way indicators run: an
+        engine may answer from a prepared query of the same builder and inputs."""
+        return self.to_arrow(builder(self.relations(), *args, **kwargs))
+
+    def query_rows(self, builder: Builder, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        """:meth:`query` as a list of dicts (small results only)."""
+        return self.query(builder, *args, **kwargs).to_pylist()
+
 
 class DuckDBEngine(Engine):
     """Ibis over a DuckDB connection that holds the store's views."""
@@ -124,22 +140,59 @@ class DuckDBEngine(Engine):
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
         """Run an expression on the connection: its SQL from the compiled-SQL cache, its
         in-memory tables registered for this query only, the result typed as Ibis types it."""
-        try:
-            table_expr = expr.as_table()
-            query = self._sql_cache.compiled(table_expr, self._compile)
-            registered = []
-            try:
-                for name, node in query.memtables.items():
-                    self._con.register(name, memtable_arrow(node))
-                    registered.append(name)
-                result = self._con.sql(query.sql).to_arrow_table()
-            finally:
-                for name in registered:
-                    self._con.unregister(name)
+
+        def run() -> pa.Table:
+            query = self._sql_cache.compiled(expr.as_table(), self._compile)
+            memtables = {name: memtable_arrow(node) for name, node in query.memtables.items()}
+            result = self._run_sql(query.sql, memtables)
             return expr.__pyarrow_result__(result, data_mapper=_duckdb_arrow_data())
+
+        return self._guarded(run)
+
+    def query(self, builder: Builder, *args: Any, **kwargs: Any) -> pa.Table:
+        """:meth:`Engine.query`, from the prepared query of the same builder and inputs when
+        one is kept (:mod:`verdikart.sql_cache`): no expression built, Ibis not imported."""
+        try:
+            key = inputs_key(builder, args, kwargs)
+        except Unfingerprintable:  # an input with no stable digest: build as usual
+            return super().query(builder, *args, **kwargs)
+        prepared = self._sql_cache.prepared(key)
+        if prepared is not None:
+            kept = prepared
+            return self._guarded(
+                lambda: _conformed(self._run_sql(kept.sql, kept.memtables), kept.schema)
+            )
+        expr = builder(self.relations(), *args, **kwargs)
+
+        def run() -> pa.Table:
+            query = self._sql_cache.compiled(expr, self._compile)
+            memtables = {name: memtable_arrow(node) for name, node in query.memtables.items()}
+            result = self._run_sql(query.sql, memtables)
+            typed = expr.__pyarrow_result__(result, data_mapper=_duckdb_arrow_data())
+            self._sql_cache.keep(key, PreparedQuery(query.sql, memtables, typed.schema))
+            return typed
+
+        return self._guarded(run)
+
+    def _run_sql(self, sql: str, memtables: Mapping[str, pa.Table]) -> pa.Table:
+        """Run `sql` with its in-memory tables registered for this query only."""
+        registered = []
+        try:
+            for name, table in memtables.items():
+                self._con.register(name, table)
+                registered.append(name)
+            return self._con.sql(sql).to_arrow_table()
+        finally:
+            for name in registered:
+                self._con.unregister(name)
+
+    def _guarded(self, run: Callable[[], T]) -> T:
+        """`run()`, with the engine's own failures named with the engine."""
+        try:
+            return run()
         except VerdikartError:
             raise
-        except Exception as exc:  # the engine's own failure, named with the engine
+        except Exception as exc:
             raise EngineError(
                 f"the {self.name} engine failed: {type(exc).__name__}: {exc}"
             ) from exc
@@ -262,6 +315,25 @@ def spark_session(master: str = "local[*]") -> Any:
         ) from exc
     session.sparkContext.setLogLevel("ERROR")
     return session
+
+
+def _conformed(result: pa.Table, schema: pa.Schema) -> pa.Table:
+    """The engine's raw result typed as Ibis typed it the first time (the same casts as Ibis's
+    ``PyArrowData.convert_table``, a NULL-typed column as NULLs)."""
+    import pyarrow as pa
+
+    if result.schema == schema:
+        return result
+    columns = []
+    for field in schema:
+        column = result[field.name]
+        if field.type == pa.null():
+            columns.append(pa.nulls(len(column)))
+        elif column.type != field.type:
+            columns.append(column.cast(field.type))
+        else:
+            columns.append(column)
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 @functools.cache

@@ -41,10 +41,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import ibis
-
 if TYPE_CHECKING:
+    import ibis
     import ibis.expr.types as ir
+else:
+    from verdikart.lazy_ibis import ibis  # imported on first use
 
 ANALYSIS_REVISION = "HS92"
 """The HS revision of the materials' code lists, and so of the trade the indicators read."""

@@ -14,10 +14,24 @@ and of the compiler's version, so it is cached under a fingerprint of both:
   entry, written atomically), so a command run again from the shell skips compiling too.
 
 An expression holding anything this module cannot fingerprint is simply compiled each time.
+
+**Prepared queries** go one step further. An indicator's expression is itself a pure function
+of its builder's inputs (``trade_indicators_expr(rel, reporters, products, years, ...)``), and
+building it costs more than compiling it (0.1-0.5 s of Ibis calls per indicator, plus 0.4 s of
+importing Ibis). So :meth:`verdikart.engine.Engine.query` keeps, under a digest of the
+builder's name and arguments, what running it needs: the SQL, the Arrow contents of its
+in-memory tables and the Arrow schema Ibis gives its result. A command run again with the same
+inputs runs the SQL without building (or importing) anything. The key also holds the version
+of verdikart's code and reference data (every file of the package, by size and time) and of
+the user-defined groups (:func:`verdikart.reference.countries.user_groups_state`), the only
+inputs a builder reads besides its arguments; data are read when the SQL runs, so an import
+needs no new entry.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import os
 import tempfile
@@ -39,6 +53,8 @@ if TYPE_CHECKING:
 # entries kept in memory per engine, and files kept on disk (the oldest are removed beyond it)
 MEMORY_ENTRIES = 512
 DISK_ENTRIES = 4096
+# a prepared query holding larger in-memory tables (a scenario's perturbed flows) is not kept
+PREPARED_MAX_BYTES = 4_000_000
 _MEMTABLE_PREFIX = "vk_mt_"
 _PLAIN = (str, int, float, bool, type(None), date, datetime, time, timedelta, Decimal, bytes)
 
@@ -136,17 +152,156 @@ def memtable_arrow(node: ops.InMemoryTable) -> pa.Table:
     return node.data.to_pyarrow(node.schema)
 
 
+@dataclass(frozen=True)
+class PreparedQuery:
+    """What running a builder's expression needs, without the expression: its SQL, the Arrow
+    contents of the in-memory tables it reads (by their SQL names) and its result's schema
+    (as Ibis types it: the engine's raw result is cast to it)."""
+
+    sql: str
+    memtables: Mapping[str, pa.Table]
+    schema: pa.Schema
+
+    @property
+    def nbytes(self) -> int:
+        return sum(t.nbytes for t in self.memtables.values())
+
+
+@functools.cache
+def _compiler_version() -> str:
+    """The versions of Ibis and sqlglot, which write the SQL, read from their files (importing
+    them costs 0.4 s; asking the installed packages' metadata 0.1 s)."""
+    import importlib.util
+
+    texts = []
+    for module, file in (("ibis", "__init__.py"), ("sqlglot", "_version.py")):
+        spec = importlib.util.find_spec(module)
+        folder = None if spec is None or spec.origin is None else Path(spec.origin).parent
+        try:
+            texts.append(f"{module}:{(folder / file).read_text('utf-8')}" if folder else module)
+        except OSError:
+            texts.append(f"{module}:?")
+    return hashlib.blake2b("|".join(texts).encode(), digest_size=16).hexdigest()
+
+
+def inputs_key(
+    builder: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
+) -> str:
+    """A digest of a builder and its arguments, with the versions its output depends on;
+    raises Unfingerprintable for an argument with no stable digest."""
+    from verdikart.reference.countries import user_groups_state
+
+    parts = [
+        _compiler_version(),
+        f"{builder.__module__}.{builder.__qualname__}",
+        _code_version(),
+        repr(user_groups_state()),
+        *(_input_text(a) for a in args),
+        *(f"{k}={_input_text(v)}" for k, v in sorted(kwargs.items())),
+    ]
+    return hashlib.blake2b("|".join(parts).encode(), digest_size=20).hexdigest()
+
+
+def _input_text(value: Any) -> str:
+    import pyarrow as pa
+
+    if isinstance(value, _PLAIN):
+        return f"{type(value).__name__}:{value!r}"
+    if isinstance(value, pa.Table):
+        return f"table:{_arrow_digest(value)}"
+    if isinstance(value, tuple | list | frozenset | set):
+        items = [_input_text(v) for v in value]
+        if isinstance(value, frozenset | set):
+            items.sort()
+        return f"{type(value).__name__}(" + ",".join(items) + ")"
+    if isinstance(value, Mapping):
+        return "{" + ",".join(f"{k!r}:{_input_text(v)}" for k, v in value.items()) + "}"
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = ",".join(
+            f"{f.name}={_input_text(getattr(value, f.name))}" for f in dataclasses.fields(value)
+        )
+        return f"{type(value).__module__}.{type(value).__qualname__}({fields})"
+    raise Unfingerprintable(type(value).__name__)
+
+
+@functools.cache
+def _code_version() -> str:
+    """verdikart's code and reference data: every file of the package by path, size and
+    modification time (listed once per process: the code does not change under it)."""
+    root = Path(__file__).parent
+    stamps = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files):
+            if name.endswith((".pyc", ".tmp")):
+                continue
+            stat = os.stat(os.path.join(folder, name))
+            stamps.append(
+                f"{os.path.relpath(folder, root)}/{name}:{stat.st_size}:{stat.st_mtime_ns}"
+            )
+    return hashlib.blake2b("\n".join(stamps).encode(), digest_size=16).hexdigest()
+
+
+def _arrow_digest(table: pa.Table) -> str:
+    import pyarrow as pa
+
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return hashlib.blake2b(sink.getvalue().to_pybytes(), digest_size=16).hexdigest()
+
+
+def _prepared_bytes(prepared: PreparedQuery) -> bytes:
+    """One Arrow IPC stream: a row per in-memory table (its name and its own IPC stream);
+    the SQL and the result schema in the schema's metadata."""
+    import pyarrow as pa
+
+    streams = []
+    for table in prepared.memtables.values():
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        streams.append(sink.getvalue().to_pybytes())
+    index = pa.table(
+        {
+            "name": pa.array(list(prepared.memtables), pa.string()),
+            "ipc": pa.array(streams, pa.binary()),
+        }
+    ).replace_schema_metadata(
+        {b"sql": prepared.sql.encode(), b"schema": prepared.schema.serialize().to_pybytes()}
+    )
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, index.schema) as writer:
+        writer.write_table(index)
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def _prepared_from_bytes(data: bytes) -> PreparedQuery:
+    import pyarrow as pa
+
+    index = pa.ipc.open_stream(data).read_all()
+    meta = index.schema.metadata or {}
+    names = index.column("name").to_pylist()
+    streams = index.column("ipc").to_pylist()
+    return PreparedQuery(
+        sql=meta[b"sql"].decode(),
+        memtables={
+            n: pa.ipc.open_stream(s).read_all() for n, s in zip(names, streams, strict=True)
+        },
+        schema=pa.ipc.read_schema(pa.py_buffer(meta[b"schema"])),
+    )
+
+
 class SqlCache:
-    """Compiled SQL by fingerprint: in memory, and in `folder` when one is given."""
+    """Compiled SQL by fingerprint, and prepared queries by their builder's inputs: in memory,
+    and in `folder` when one is given."""
 
     def __init__(self, dialect: str, folder: Path | None = None) -> None:
-        import ibis
-        import sqlglot
-
         self._dialect = dialect
-        self._version = f"{dialect}|ibis {ibis.__version__}|sqlglot {sqlglot.__version__}"
+        self._version = f"{dialect}|{_compiler_version()}"
         self._folder = folder
         self._memory: OrderedDict[str, str] = OrderedDict()
+        self._prepared: OrderedDict[str, PreparedQuery] = OrderedDict()
         self._lock = threading.Lock()  # web requests share one cache across threads
         self._pruned = False
 
@@ -175,8 +330,41 @@ class SqlCache:
                 self._memory.popitem(last=False)
         return CompiledQuery(sql, memtables)
 
-    def _path(self, key: str) -> Path | None:
-        return None if self._folder is None else self._folder / key[:2] / f"{key}.sql"
+    def prepared(self, key: str) -> PreparedQuery | None:
+        """The prepared query kept under `key` (see :func:`inputs_key`), or None."""
+        with self._lock:
+            kept = self._prepared.get(key)
+            if kept is not None:
+                self._prepared.move_to_end(key)
+                return kept
+        path = self._path(key, ".prepared")
+        if path is None:
+            return None
+        try:
+            kept = _prepared_from_bytes(path.read_bytes())
+        except OSError:  # absent (the usual case) or unreadable: build instead
+            return None
+        except (ValueError, KeyError, IndexError):  # damaged (pyarrow's errors are ValueErrors)
+            return None
+        self._remember(key, kept)
+        return kept
+
+    def keep(self, key: str, prepared: PreparedQuery) -> None:
+        """Keep a prepared query under `key` (unless its in-memory tables are large)."""
+        if prepared.nbytes > PREPARED_MAX_BYTES:
+            return
+        self._remember(key, prepared)
+        self._write(key, _prepared_bytes(prepared), ".prepared")
+
+    def _remember(self, key: str, prepared: PreparedQuery) -> None:
+        with self._lock:
+            self._prepared[key] = prepared
+            self._prepared.move_to_end(key)
+            while len(self._prepared) > MEMORY_ENTRIES:
+                self._prepared.popitem(last=False)
+
+    def _path(self, key: str, suffix: str = ".sql") -> Path | None:
+        return None if self._folder is None else self._folder / key[:2] / f"{key}{suffix}"
 
     def _read(self, key: str) -> str | None:
         path = self._path(key)
@@ -187,16 +375,17 @@ class SqlCache:
         except OSError:  # absent (the usual case) or unreadable: compile instead
             return None
 
-    def _write(self, key: str, sql: str) -> None:
-        path = self._path(key)
+    def _write(self, key: str, content: str | bytes, suffix: str = ".sql") -> None:
+        path = self._path(key, suffix)
         if path is None:
             return
+        data = content.encode("utf-8") if isinstance(content, str) else content
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # write then rename: a reader never sees half a file, even with writers racing
             fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(sql)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
             os.replace(tmp, path)
             self._prune()
         except OSError:  # a read-only or full disk only costs the next run a compile
@@ -207,7 +396,7 @@ class SqlCache:
         if self._pruned or self._folder is None:
             return
         self._pruned = True
-        files = list(self._folder.glob("*/*.sql"))
+        files = [p for p in self._folder.glob("*/*") if p.suffix in (".sql", ".prepared")]
         if len(files) <= DISK_ENTRIES:
             return
         files.sort(key=lambda p: p.stat().st_mtime)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -22,6 +22,11 @@ from verdikart.errors import UnknownCodeError
 from verdikart.indicators import position as pos
 from verdikart.indicators import trade as tr
 from verdikart.reference.countries import CountryRef
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from verdikart.relations import Relations
 
 DEFAULT_LISTS: tuple[str, ...] = ("crma-critical", "crma-strategic", "nato2024", "norway")
 MARKETS: tuple[str, ...] = ("EU27", "NATO", "EEA")
@@ -109,8 +114,7 @@ def market_table(exclude: str | None = None) -> pa.Table:
 
 def trade_years(engine: Engine) -> tuple[int, int]:
     """First and last year of the trade the indicators read (``trade_analysis``)."""
-    years = engine.relations().analysis_years
-    row = engine.rows(years.aggregate(first=years.year.min(), last=years.year.max()))[0]
+    row = engine.query_rows(_year_range_expr)[0]
     if row["first"] is None:
         raise UnknownCodeError("the store holds no trade data")
     return int(row["first"]), int(row["last"])
@@ -124,6 +128,11 @@ def check_year(engine: Engine, year: int | None) -> int:
     if not first <= year <= last:
         raise UnknownCodeError(f"no trade data for year {year}; the store holds {first}–{last}")
     return year
+
+
+def _year_range_expr(rel: Relations) -> ir.Table:
+    years = rel.analysis_years
+    return years.aggregate(first=years.year.min(), last=years.year.max())
 
 
 def material_products(
@@ -154,13 +163,18 @@ def material_products_by_year(
             chosen[entry.material] = every[entry.material]
     hs = [r for r in mat.material_hs6_table("HS92").to_pylist() if r["material"] in chosen]
     codes = sorted({r["hs6"] for r in hs})
-    trade = engine.relations().trade_analysis
     asked = sorted({int(y) for y in years})
-    present = trade.filter(trade.year.isin(asked) & trade.hs6.isin(codes))
     in_store: dict[int, set[str]] = {y: set() for y in asked}
-    for r in engine.rows(present.select("year", "hs6").distinct()):
+    for r in engine.query_rows(_codes_present_expr, codes, asked):
         in_store[int(r["year"])].add(r["hs6"])
     return {y: _products_of_year(hs, chosen, lists, level, y, in_store[y]) for y in asked}
+
+
+def _codes_present_expr(rel: Relations, codes: list[str], years: list[int]) -> ir.Table:
+    """The (year, HS6 code) pairs of `codes` present in the analysed trade of `years`."""
+    trade = rel.trade_analysis
+    present = trade.filter(trade.year.isin(years) & trade.hs6.isin(codes))
+    return present.select("year", "hs6").distinct()
 
 
 def _products_of_year(
@@ -565,8 +579,7 @@ def _geopolrisk_scores(
     scores: dict[tuple[str, int], dict[str, float | None]] = {
         (r, y): {} for r in reporters for y in scored
     }
-    expr = gpr.geopolrisk_expr(engine.relations(), asked, wanted, scored)
-    for row in engine.rows(expr):
+    for row in engine.query_rows(gpr.geopolrisk_expr, asked, wanted, scored):
         key = (row["country"], int(row["year"]))
         if key in scores:
             scores[key][row["material"]] = row["score"]
@@ -581,9 +594,13 @@ def _geopolrisk_scores(
 
 def _governance_sources(engine: Engine, years: Sequence[int]) -> dict[int, set[str]]:
     """The governance sources the mapping of each year footnotes."""
-    g = engine.relations().governance
-    chosen = g.filter((g.indicator == tr.DEFAULT_GOVERNANCE) & g.year.isin(list(years)))
     out: dict[int, set[str]] = {int(y): set() for y in years}
-    for r in engine.rows(chosen.select("year", "source").distinct()):
+    for r in engine.query_rows(_governance_sources_expr, sorted(out)):
         out[int(r["year"])].add(r["source"])
     return out
+
+
+def _governance_sources_expr(rel: Relations, years: list[int]) -> ir.Table:
+    g = rel.governance
+    chosen = g.filter((g.indicator == tr.DEFAULT_GOVERNANCE) & g.year.isin(years))
+    return chosen.select("year", "source").distinct()

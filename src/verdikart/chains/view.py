@@ -37,9 +37,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import ibis
 import pyarrow as pa
 
 from verdikart.chains.model import Chain, ChainStage, find_stage, language_is_norwegian
@@ -47,6 +46,11 @@ from verdikart.engine import Engine
 from verdikart.errors import UnknownCodeError
 from verdikart.reference.countries import CountryRef, resolve_country
 from verdikart.relations import ANALYSIS_REVISION, SINGLE_SUPPLIER_THRESHOLD
+
+if TYPE_CHECKING:
+    import ibis
+else:
+    from verdikart.lazy_ibis import ibis  # imported on first use
 
 TOP_SUPPLIERS = 5
 EU_REPORTER = "EU27"

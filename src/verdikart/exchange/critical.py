@@ -34,16 +34,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import ibis
-
 from verdikart.exchange.composition import canonical_component, components
 
 if TYPE_CHECKING:
+    import ibis
     import ibis.expr.types as ir
     import pyarrow as pa
 
     from verdikart.engine import Engine
     from verdikart.relations import Relations
+else:
+    from verdikart.lazy_ibis import ibis  # imported on first use
 
 # element -> material slugs (the same slugs as production.material / reference.materials)
 ELEMENT_MATERIALS: dict[str, tuple[str, ...]] = {

@@ -72,16 +72,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import duckdb
-import ibis
 import pyarrow as pa
 
 from verdikart.errors import ExchangeError
 from verdikart.exchange.composition import component_element_table, components
 
 if TYPE_CHECKING:
+    import ibis
     import ibis.expr.types as ir
 
     from verdikart.engine import Engine
+else:
+    from verdikart.lazy_ibis import ibis  # imported on first use
 
 EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
 WEIGHTS = {"composition": 0.5, "quantity": 0.2, "distance": 0.2, "preference": 0.1}

@@ -30,7 +30,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import ibis
 import pyarrow as pa
 
 from verdikart.reference.industry import (
@@ -42,10 +41,13 @@ from verdikart.reference.industry import (
 )
 
 if TYPE_CHECKING:
+    import ibis
     import ibis.expr.types as ir
 
     from verdikart.engine import Engine
     from verdikart.relations import Relations
+else:
+    from verdikart.lazy_ibis import ibis  # imported on first use
 
 PULSE_LABEL = "kraftintensiv"
 ENERGY_TABLE, PULSE_TABLE = "11561", "14091"

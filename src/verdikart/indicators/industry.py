@@ -46,7 +46,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import ibis
 import pyarrow as pa
 
 from verdikart.reference.industry import (
@@ -64,10 +63,13 @@ from verdikart.reference.industry import (
 )
 
 if TYPE_CHECKING:
+    import ibis
     import ibis.expr.types as ir
 
     from verdikart.engine import Engine
     from verdikart.relations import Relations
+else:
+    from verdikart.lazy_ibis import ibis  # imported on first use
 
 UNKNOWN = "unknown"
 FLOWS = ("export", "import")

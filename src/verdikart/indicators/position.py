@@ -40,16 +40,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import ibis
 import pyarrow as pa
 
 from verdikart.relations import in_years
 
 if TYPE_CHECKING:
+    import ibis
     import ibis.expr.types as ir
 
     from verdikart.engine import Engine
     from verdikart.relations import Relations
+else:
+    from verdikart.lazy_ibis import ibis  # imported on first use
 
 TREND_YEARS = 5
 BASKETS: tuple[str, ...] = ("products", "store")
@@ -325,9 +327,7 @@ def position(
     basket: str = "products",
 ) -> pa.Table:
     """:func:`position_expr` run on `engine` (``store.engine()`` for a store)."""
-    return engine.to_arrow(
-        position_expr(engine.relations(), focal, markets, products, years, basket=basket)
-    )
+    return engine.query(position_expr, focal, markets, products, years, basket=basket)
 
 
 def _no_markets() -> pa.Table:
@@ -355,7 +355,7 @@ def world_share_series(
     engine: Engine, focal: pa.Table, products: pa.Table, years: Sequence[int]
 ) -> pa.Table:
     """:func:`world_share_series_expr` run on `engine`."""
-    return engine.to_arrow(world_share_series_expr(engine.relations(), focal, products, years))
+    return engine.query(world_share_series_expr, focal, products, years)
 
 
 def _ident(text: str) -> str:

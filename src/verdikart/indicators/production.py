@@ -55,18 +55,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import ibis
 import pyarrow as pa
 
 from verdikart.errors import UnknownCodeError
 from verdikart.relations import in_years, quantity_t, selected_production
 
 if TYPE_CHECKING:
+    import ibis
     import ibis.expr.types as ir
 
     from verdikart.engine import Engine
     from verdikart.reference.countries import CountryRef
     from verdikart.relations import Relations
+else:
+    from verdikart.lazy_ibis import ibis  # imported on first use
 
 NO_UNIT = "(no unit)"
 
@@ -197,9 +199,12 @@ def production_rows(
 
 def known_sources(engine: Engine) -> list[str]:
     """Source labels of the production table."""
-    p = engine.relations().production
-    expr = p.filter(p.source.notnull()).select("source").distinct().order_by("source")
-    return [r["source"] for r in engine.rows(expr)]
+    return [r["source"] for r in engine.query_rows(_known_sources_expr)]
+
+
+def _known_sources_expr(rel: Relations) -> ir.Table:
+    p = rel.production
+    return p.filter(p.source.notnull()).select("source").distinct().order_by("source")
 
 
 def check_source(engine: Engine, source: str | None) -> str | None:
@@ -220,16 +225,22 @@ def check_source(engine: Engine, source: str | None) -> str | None:
 
 def known_materials(engine: Engine) -> list[str]:
     """Material slugs with production data in the store."""
-    p = engine.relations().production
-    expr = p.select("material").distinct().order_by(ibis.asc("material", nulls_first=False))
-    return [r["material"] for r in engine.rows(expr)]
+    return [r["material"] for r in engine.query_rows(_known_materials_expr)]
+
+
+def _known_materials_expr(rel: Relations) -> ir.Table:
+    p = rel.production
+    return p.select("material").distinct().order_by(ibis.asc("material", nulls_first=False))
 
 
 def known_years(engine: Engine) -> list[int]:
     """Years with production data in the store."""
-    p = engine.relations().production
-    expr = p.select("year").distinct().order_by("year")
-    return [int(r["year"]) for r in engine.rows(expr)]
+    return [int(r["year"]) for r in engine.query_rows(_known_years_expr)]
+
+
+def _known_years_expr(rel: Relations) -> ir.Table:
+    p = rel.production
+    return p.select("year").distinct().order_by("year")
 
 
 def check_selection(
@@ -328,7 +339,7 @@ def producer_shares(
     """
     mats, yrs = check_selection(engine, materials, years)
     src = check_source(engine, source)
-    return engine.to_arrow(producer_shares_expr(engine.relations(), mats, yrs, src))
+    return engine.query(producer_shares_expr, mats, yrs, src)
 
 
 def production_hhi_expr(
@@ -398,7 +409,7 @@ def production_hhi(
     """
     mats, yrs = check_selection(engine, materials, years)
     src = check_source(engine, source)
-    return engine.to_arrow(production_hhi_expr(engine.relations(), mats, yrs, src))
+    return engine.query(production_hhi_expr, mats, yrs, src)
 
 
 def own_production_expr(
@@ -491,7 +502,7 @@ def own_production(
     mats, yrs = check_selection(engine, materials, years)
     src = check_source(engine, source)
     refs = [resolve_country(c) for c in countries]
-    return engine.to_arrow(own_production_expr(engine.relations(), refs, mats, yrs, src))
+    return engine.query(own_production_expr, refs, mats, yrs, src)
 
 
 ENTITY_SCHEMA = pa.schema(

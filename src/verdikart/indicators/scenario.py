@@ -37,7 +37,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import ibis
 import pyarrow as pa
 
 from verdikart.indicators.trade import (
@@ -51,10 +50,13 @@ from verdikart.indicators.trade import (
 from verdikart.relations import TRADE_COVERAGE, complete_sum, in_years
 
 if TYPE_CHECKING:
+    import ibis
     import ibis.expr.types as ir
 
     from verdikart.engine import Engine
     from verdikart.relations import Relations
+else:
+    from verdikart.lazy_ibis import ibis  # imported on first use
 
 SHOCK_SCHEMA = pa.schema(
     [

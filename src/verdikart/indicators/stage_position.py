@@ -42,17 +42,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import ibis
 import pyarrow as pa
 
 from verdikart.errors import UnknownCodeError
 from verdikart.relations import complete_sum
 
 if TYPE_CHECKING:
+    import ibis
     import ibis.expr.types as ir
 
     from verdikart.engine import Engine
     from verdikart.relations import Relations
+else:
+    from verdikart.lazy_ibis import ibis  # imported on first use
 
 EU_YEAR = 2023
 # (published material id, stage) -> the material id of the one stage it names (module docstring)

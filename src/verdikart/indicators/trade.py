@@ -60,7 +60,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-import ibis
 import pyarrow as pa
 
 from verdikart.relations import (
@@ -77,10 +76,13 @@ from verdikart.relations import (
 )
 
 if TYPE_CHECKING:
+    import ibis
     import ibis.expr.types as ir
 
     from verdikart.engine import Engine
     from verdikart.relations import Relations
+else:
+    from verdikart.lazy_ibis import ibis  # imported on first use
 
 Basis = Literal["value", "quantity"]
 BASES: tuple[str, ...] = ("value", "quantity")
@@ -323,16 +325,14 @@ def supplier_shares(
     ``share`` is NULL for every supplier of a product when any supplier's basis amount is
     missing (a share of an unknown total is unknown); ``quantity_missing_rows`` says why.
     """
-    return engine.to_arrow(
-        supplier_shares_expr(
-            engine.relations(),
-            reporters,
-            products,
-            years,
-            basis=basis,
-            governance=governance,
-            flows=flows,
-        )
+    return engine.query(
+        supplier_shares_expr,
+        reporters,
+        products,
+        years,
+        basis=basis,
+        governance=governance,
+        flows=flows,
     )
 
 
@@ -708,18 +708,36 @@ def trade_indicators(
     Year-on-year changes compare with the previous calendar year. ``flows`` replaces the
     store's ``trade_analysis`` by a relation of the same columns (a company's purchases).
     """
-    return engine.to_arrow(
-        trade_indicators_expr(
-            engine.relations(),
-            reporters,
-            products,
-            years,
-            basis=basis,
-            threshold=threshold,
-            governance=governance,
-            flows=flows,
-        )
+    return engine.query(
+        trade_indicators_expr,
+        reporters,
+        products,
+        years,
+        basis=basis,
+        threshold=threshold,
+        governance=governance,
+        flows=flows,
     )
+
+
+def _coverage_not_analysed_expr(rel: Relations, years: list[int]) -> ir.Table:
+    """The (year, revision, source) of trade's coverage in `years` the analysis leaves out."""
+    coverage = rel.trade_coverage
+    coverage = coverage.filter(coverage.year.isin(years))
+    return coverage.difference(trade_analysis(coverage, rel.trade_coverage))
+
+
+def _rows_not_analysed_expr(rel: Relations, keys: pa.Table) -> ir.Table:
+    """Trade rows per (year, revision, source) of `keys` (k_year, k_revision, k_source)."""
+    k = ibis.memtable(keys)
+    years = sorted(set(keys.column("k_year").to_pylist()))
+    t = rel.trade.filter(rel.trade.year.isin(years))
+    t = t.join(
+        k,
+        [t.year.cast("int32") == k.k_year, t.hs_revision == k.k_revision, t.source == k.k_source],
+    )
+    counts = t.group_by("year", "hs_revision", "source").agg(n=t.count().cast("int64"))
+    return counts.order_by("year", "hs_revision", "source")
 
 
 def trade_not_analysed(engine: Engine, year: int) -> list[str]:
@@ -733,35 +751,19 @@ def trade_not_analysed_by_year(engine: Engine, years: Sequence[int]) -> dict[int
     """:func:`trade_not_analysed` for several years. Which (year, revision, source) the
     analysis leaves out follows from trade's coverage alone (the rule of ``trade_analysis``
     is per year, revision and source), so the trade rows are counted only when some are."""
-    rel = engine.relations()
     asked = sorted({int(y) for y in years})
-    coverage = rel.trade_coverage
-    coverage = coverage.filter(coverage.year.isin(asked))
-    used = trade_analysis(coverage, rel.trade_coverage)
-    left_out = engine.rows(coverage.difference(used))
+    left_out = engine.query_rows(_coverage_not_analysed_expr, asked)
     notes: dict[int, list[str]] = {y: [] for y in asked}
     if not left_out:
         return notes
-    keys = ibis.memtable(
-        pa.table(
-            {
-                "k_year": pa.array([int(r["year"]) for r in left_out], pa.int32()),
-                "k_revision": pa.array([r["hs_revision"] for r in left_out], pa.string()),
-                "k_source": pa.array([r["source"] for r in left_out], pa.string()),
-            }
-        )
+    keys = pa.table(
+        {
+            "k_year": pa.array([int(r["year"]) for r in left_out], pa.int32()),
+            "k_revision": pa.array([r["hs_revision"] for r in left_out], pa.string()),
+            "k_source": pa.array([r["source"] for r in left_out], pa.string()),
+        }
     )
-    t = rel.trade.filter(rel.trade.year.isin(sorted({int(r["year"]) for r in left_out})))
-    t = t.join(
-        keys,
-        [
-            t.year.cast("int32") == keys.k_year,
-            t.hs_revision == keys.k_revision,
-            t.source == keys.k_source,
-        ],
-    )
-    counts = t.group_by("year", "hs_revision", "source").agg(n=t.count().cast("int64"))
-    for r in engine.rows(counts.order_by("year", "hs_revision", "source")):
+    for r in engine.query_rows(_rows_not_analysed_expr, keys):
         notes[int(r["year"])].append(
             f"{r['n']:,} trade row(s) of {r['year']} not used: {r['hs_revision']} "
             f"'{r['source']}' (the indicators read {ANALYSIS_REVISION} and, per year, CEPII BACI "

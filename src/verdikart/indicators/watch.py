@@ -37,7 +37,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import ibis
 import pyarrow as pa
 
 from verdikart.indicators.production import production_hhi_expr
@@ -49,9 +48,12 @@ from verdikart.indicators.trade import (
 )
 
 if TYPE_CHECKING:
+    import ibis
     import ibis.expr.types as ir
 
     from verdikart.relations import Relations
+else:
+    from verdikart.lazy_ibis import ibis  # imported on first use
 
 ALERT_COLUMNS = (
     "rule",

@@ -174,6 +174,16 @@ def _user_groups_path() -> Path:
     return Settings().data_dir / USER_GROUPS_FILE
 
 
+def user_groups_state() -> tuple[int, int] | None:
+    """(size, modification time in ns) of the user-defined groups file, None without one: a
+    change to it changes the key of the prepared queries (:mod:`verdikart.sql_cache`)."""
+    try:
+        stat = _user_groups_path().stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
 def _read_user_groups() -> dict[str, dict[str, object]]:
     path = _user_groups_path()
     if not path.exists():
