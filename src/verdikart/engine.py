@@ -293,7 +293,7 @@ def spark_session(master: str = "local[*]") -> Any:
         from pyspark.sql import SparkSession
     except ImportError as exc:  # pragma: no cover - pyspark is a dependency
         raise EngineError(
-            "the Spark engine needs pyspark: pip install 'pyspark>=3.5,<4.1'"
+            "the Spark engine needs pyspark and pandas: pip install 'verdikart[spark]'"
         ) from exc
     try:
         session = (
