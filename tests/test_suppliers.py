@@ -222,7 +222,7 @@ def test_scores_by_hand_and_details_only_when_shared(service: Any) -> None:
         "CPV 44316000 (main code): 44318000 in the same class (0.60)"
         in (m["Beta AS"]["explanation"]["en"])
     )
-    assert "samme klasse" in m["Beta AS"]["explanation"]["nb"]
+    assert "i samme klasse (0,60)" in m["Beta AS"]["explanation"]["nb"]  # decimal comma
     reg.share(who["Beta AS"], beta, "Buyer AS")
     shared = _by_org(reg.match_need(who["Buyer AS"], need))
     assert shared["Beta AS"]["score"] == pytest.approx(0.6933, abs=1e-4)

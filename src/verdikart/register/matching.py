@@ -474,8 +474,9 @@ def _code_text(pair: dict[str, Any]) -> tuple[str, str]:
             f"{label} {need_code}{main[1]}: covered by {code}",
         )
     nb, en = LEVEL_NAMES[scheme][round(sim, 2)]
+    sim_nb = format(sim, ".2f").replace(".", ",")  # bokmål's decimal comma
     return (
-        f"{label} {need_code}{main[0]}: {code} i {nb} ({sim:.2f})",
+        f"{label} {need_code}{main[0]}: {code} i {nb} ({sim_nb})",
         f"{label} {need_code}{main[1]}: {code} in the {en} ({sim:.2f})",
     )
 
