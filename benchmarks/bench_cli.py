@@ -1,0 +1,89 @@
+"""Benchmark: the issue's command-line figures on the bundled data, start-up included.
+
+Times, as whole processes, ``verdikart --version``, ``verdikart map --country NOR --year 2022
+--format json`` and ``verdikart geopolrisk --country all --material all --year all --format
+json``: the first run in a fresh data directory (**cold**: every expression built and
+compiled), then ``--repeat`` runs with what the first kept (**warm**: prepared queries, see
+``docs/engines.md``). With ``--vs PATH`` (another install's ``verdikart``, e.g. an earlier
+commit's checkout) each run of this install is paired with one of that install, in turn, in
+its own fresh data directory, so both see the same machine at the same moment. Prints min,
+median and max wall seconds and the largest peak memory per command and install.
+
+    .venv/bin/python benchmarks/bench_cli.py [--repeat 5] [--vs /path/to/other/bin/verdikart]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+COMMANDS: dict[str, list[str]] = {
+    "--version": ["--version"],
+    "map NOR 2022": ["map", "--country", "NOR", "--year", "2022", "--format", "json"],
+    "geopolrisk all": [
+        "geopolrisk", "--country", "all", "--material", "all", "--year", "all", "--format", "json"
+    ],
+}  # fmt: skip
+
+
+def run_once(executable: str, args: list[str], data_dir: Path) -> tuple[float, float]:
+    """(wall seconds, peak memory MiB) of one run; its output goes to /dev/null."""
+    env = {**os.environ, "VERDIKART_DATA_DIR": str(data_dir)}
+    env.pop("VERDIKART_STORE", None)
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [executable, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    # wait4 gives this child's own peak memory (RUSAGE_CHILDREN keeps the largest so far)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.exit(
+            f"{executable} {' '.join(args)} failed (exit {proc.returncode}); run it to see why"
+        )
+    return wall, usage.ru_maxrss / 1024
+
+
+def summary(label: str, walls: list[float], peak_mib: float) -> str:
+    return (
+        f"  {label:<28} min {min(walls):6.2f} s  median {statistics.median(walls):6.2f} s  "
+        f"max {max(walls):6.2f} s  peak {peak_mib:6.0f} MiB  ({len(walls)} run(s))"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5, help="warm runs per command")
+    parser.add_argument("--vs", help="another install's verdikart executable, run in turn")
+    args = parser.parse_args()
+    installs = {"this install": str(Path(sys.executable).parent / "verdikart")}
+    if args.vs:
+        installs["--vs install"] = args.vs
+    for name, command in COMMANDS.items():
+        print(f"{name}: verdikart {' '.join(command)}")
+        with tempfile.TemporaryDirectory(prefix="verdikart-bench-cli-") as tmp:
+            dirs = {label: Path(tmp, str(i)) for i, label in enumerate(installs)}
+            cold = {label: run_once(exe, command, dirs[label]) for label, exe in installs.items()}
+            warm: dict[str, list[tuple[float, float]]] = {label: [] for label in installs}
+            for _ in range(args.repeat):
+                for label, exe in installs.items():
+                    warm[label].append(run_once(exe, command, dirs[label]))
+        for label in installs:
+            print(summary(f"{label}, first run (cold)", [cold[label][0]], cold[label][1]))
+            walls = [w for w, _ in warm[label]]
+            print(summary(f"{label}, again (warm)", walls, max(m for _, m in warm[label])))
+        if args.vs:
+            ours = statistics.median(w for w, _ in warm["this install"])
+            theirs = statistics.median(w for w, _ in warm["--vs install"])
+            print(f"  warm median ratio this/--vs: {ours / theirs:.2f}")
+
+
+if __name__ == "__main__":
+    main()
