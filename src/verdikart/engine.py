@@ -140,14 +140,7 @@ class DuckDBEngine(Engine):
     def to_arrow(self, expr: ir.Expr) -> pa.Table:
         """Run an expression on the connection: its SQL from the compiled-SQL cache, its
         in-memory tables registered for this query only, the result typed as Ibis types it."""
-
-        def run() -> pa.Table:
-            query = self._sql_cache.compiled(expr.as_table(), self._compile)
-            memtables = {name: memtable_arrow(node) for name, node in query.memtables.items()}
-            result = self._run_sql(query.sql, memtables)
-            return expr.__pyarrow_result__(result, data_mapper=_duckdb_arrow_data())
-
-        return self._guarded(run)
+        return self._guarded(lambda: self._run_expr(expr)[0])
 
     def query(self, builder: Builder, *args: Any, **kwargs: Any) -> pa.Table:
         """:meth:`Engine.query`, from the prepared query of the same builder and inputs when
@@ -163,16 +156,18 @@ class DuckDBEngine(Engine):
                 lambda: _conformed(self._run_sql(kept.sql, kept.memtables), kept.schema)
             )
         expr = builder(self.relations(), *args, **kwargs)
+        result, sql, memtables = self._guarded(lambda: self._run_expr(expr))
+        self._sql_cache.keep(key, PreparedQuery(sql, memtables, result.schema))
+        return result
 
-        def run() -> pa.Table:
-            query = self._sql_cache.compiled(expr, self._compile)
-            memtables = {name: memtable_arrow(node) for name, node in query.memtables.items()}
-            result = self._run_sql(query.sql, memtables)
-            typed = expr.__pyarrow_result__(result, data_mapper=_duckdb_arrow_data())
-            self._sql_cache.keep(key, PreparedQuery(query.sql, memtables, typed.schema))
-            return typed
-
-        return self._guarded(run)
+    def _run_expr(self, expr: ir.Expr) -> tuple[Any, str, dict[str, pa.Table]]:
+        """Run an expression: its result, typed as Ibis types it (a table for a table
+        expression), with the SQL and in-memory tables that made it."""
+        query = self._sql_cache.compiled(expr.as_table(), self._compile)
+        memtables = {name: memtable_arrow(node) for name, node in query.memtables.items()}
+        result = self._run_sql(query.sql, memtables)
+        typed = expr.__pyarrow_result__(result, data_mapper=_duckdb_arrow_data())
+        return typed, query.sql, memtables
 
     def _run_sql(self, sql: str, memtables: Mapping[str, pa.Table]) -> pa.Table:
         """Run `sql` with its in-memory tables registered for this query only."""
@@ -291,7 +286,7 @@ def spark_session(master: str = "local[*]") -> Any:
     """The process's Spark session, created on first use with settings verdikart relies on."""
     try:
         from pyspark.sql import SparkSession
-    except ImportError as exc:  # pragma: no cover - pyspark is a dependency
+    except ImportError as exc:  # installed without the `spark` extra
         raise EngineError(
             "the Spark engine needs pyspark and pandas: pip install 'verdikart[spark]'"
         ) from exc
