@@ -39,7 +39,7 @@ def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         (
             ("geopolrisk", "--country", "NOR", "--material", "cobalt", "--year", "2022",
              "--format", "json"),
-            lambda out: json.loads(out)[0]["score"] == 0.17027503137526864,
+            lambda out: json.loads(out)[0]["score"] == pytest.approx(0.17027503137526864),
         ),
         (
             ("map", "--country", "NOR", "--year", "2022", "--format", "json"),
