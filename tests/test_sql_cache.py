@@ -96,14 +96,14 @@ def _counting(calls: list[int]) -> object:
 
     def counted_shares_expr(rel: object, *args: object, **kwargs: object) -> ibis.Table:
         calls.append(1)
-        return tr.supplier_shares_expr(rel, *args, **kwargs)  # type: ignore[arg-type]
+        return tr.supplier_shares_expr(rel, *args, **kwargs)
 
     return counted_shares_expr
 
 
 def _run(store: Store, builder: object, year: int = 2022) -> pa.Table:
     return store.engine().query(
-        builder,  # type: ignore[arg-type]
+        builder,
         tr.country_reporters(["NOR"]),
         tr.hs6_products(["260800", "810520"]),
         [year],
@@ -111,15 +111,22 @@ def _run(store: Store, builder: object, year: int = 2022) -> pa.Table:
     )
 
 
-def test_a_prepared_query_runs_in_a_new_store_without_building_its_expression(
-    tmp_path: Path,
-) -> None:
+def _first_run(tmp_path: Path) -> tuple[Path, list[int], object, pa.Table]:
+    """A store file whose engine ran the counting builder once: (file, calls, builder,
+    result); the store is closed again, as at the end of a command."""
     store_file = tmp_path / "verdikart.duckdb"
     calls: list[int] = []
     builder = _counting(calls)
     first = Store.open(store_file)
     expected = _run(first, builder)
     first.close()
+    return store_file, calls, builder, expected
+
+
+def test_a_prepared_query_runs_in_a_new_store_without_building_its_expression(
+    tmp_path: Path,
+) -> None:
+    store_file, calls, builder, expected = _first_run(tmp_path)
     assert calls == [1] and expected.num_rows > 0
     assert len(list((tmp_path / "cache" / "sql").glob("*/*.prepared"))) == 1
 
@@ -162,7 +169,7 @@ def test_an_input_with_no_stable_digest_builds_every_time() -> None:
 
     def with_object_expr(rel: object, marker: object) -> ibis.Table:
         calls.append(1)
-        return rel.analysis_years  # type: ignore[attr-defined, no-any-return]
+        return rel.analysis_years  # type: ignore[attr-defined]
 
     store = Store.open(None)
     for _ in range(2):
@@ -171,12 +178,7 @@ def test_an_input_with_no_stable_digest_builds_every_time() -> None:
 
 
 def test_a_damaged_prepared_file_is_built_again(tmp_path: Path) -> None:
-    store_file = tmp_path / "verdikart.duckdb"
-    calls: list[int] = []
-    builder = _counting(calls)
-    first = Store.open(store_file)
-    expected = _run(first, builder)
-    first.close()
+    store_file, calls, builder, expected = _first_run(tmp_path)
     (kept,) = (tmp_path / "cache" / "sql").glob("*/*.prepared")
     kept.write_bytes(kept.read_bytes()[:40])
     second = Store.open(store_file)
