@@ -2,7 +2,7 @@
 
 Starts `verdikart serve` on a free 127.0.0.1 port with a fresh data directory, loads the
 materialbørs demonstration cases (real companies' public facts, illustrative compositions),
-signs in as the first demo organisation and saves full-page screenshots of the overview, the
+signs in as a demo organisation (Yara, which has needs) and saves full-page screenshots of the overview, the
 cobalt page, the matrix and the exchange's matches page, in bokmål and English, with Debian's
 Chromium (headless). Prints each file with its size.
 
@@ -31,6 +31,7 @@ SIGNED_IN_PAGES = {"exchange-matches": "/exchange/matches"}
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("build/screenshots"))
+    parser.add_argument("--org", default="Yara", help="the demo organisation signed in")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="verdikart-shots-") as tmp:
@@ -41,7 +42,7 @@ def main() -> None:
             [str(VERDIKART), "exchange", "demo", "--tokens", str(tokens)],
             env=env, check=True, capture_output=True,
         )  # fmt: skip
-        token = next(iter(_tokens(json.loads(tokens.read_text("utf-8")))))
+        token = json.loads(tokens.read_text("utf-8"))[args.org]
         port = free_port()
         log = Path(tmp, "server.log").open("wb")
         server = subprocess.Popen(
@@ -56,21 +57,6 @@ def main() -> None:
             server.terminate()
             server.wait(30)
             log.close()
-
-
-def _tokens(payload: object) -> list[str]:
-    """The access tokens in the demo's token file (a list or a mapping of users)."""
-    found: list[str] = []
-    if isinstance(payload, dict):
-        for key, value in payload.items():
-            if key == "token" and isinstance(value, str):
-                found.append(value)
-            else:
-                found += _tokens(value)
-    elif isinstance(payload, list):
-        for item in payload:
-            found += _tokens(item)
-    return found
 
 
 def _wait(base: str) -> None:
