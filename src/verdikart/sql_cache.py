@@ -138,13 +138,7 @@ def _arg_text(arg: Any, digests: Mapping[Any, str]) -> str:
 
 
 def _memtable_digest(node: ops.InMemoryTable) -> str:
-    import pyarrow as pa
-
-    table = memtable_arrow(node)
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, table.schema) as writer:
-        writer.write_table(table)
-    return hashlib.blake2b(sink.getvalue().to_pybytes(), digest_size=16).hexdigest()
+    return _arrow_digest(memtable_arrow(node))
 
 
 def memtable_arrow(node: ops.InMemoryTable) -> pa.Table:
@@ -243,12 +237,18 @@ def _code_version() -> str:
 
 
 def _arrow_digest(table: pa.Table) -> str:
+    """A digest of a table's schema and rows (of its Arrow IPC stream)."""
+    return hashlib.blake2b(_ipc_bytes(table), digest_size=16).hexdigest()
+
+
+def _ipc_bytes(table: pa.Table) -> bytes:
+    """A table as one Arrow IPC stream."""
     import pyarrow as pa
 
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
-    return hashlib.blake2b(sink.getvalue().to_pybytes(), digest_size=16).hexdigest()
+    return bytes(sink.getvalue().to_pybytes())
 
 
 def _prepared_bytes(prepared: PreparedQuery) -> bytes:
@@ -256,12 +256,7 @@ def _prepared_bytes(prepared: PreparedQuery) -> bytes:
     the SQL and the result schema in the schema's metadata."""
     import pyarrow as pa
 
-    streams = []
-    for table in prepared.memtables.values():
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, table.schema) as writer:
-            writer.write_table(table)
-        streams.append(sink.getvalue().to_pybytes())
+    streams = [_ipc_bytes(table) for table in prepared.memtables.values()]
     index = pa.table(
         {
             "name": pa.array(list(prepared.memtables), pa.string()),
@@ -270,10 +265,7 @@ def _prepared_bytes(prepared: PreparedQuery) -> bytes:
     ).replace_schema_metadata(
         {b"sql": prepared.sql.encode(), b"schema": prepared.schema.serialize().to_pybytes()}
     )
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, index.schema) as writer:
-        writer.write_table(index)
-    return bytes(sink.getvalue().to_pybytes())
+    return _ipc_bytes(index)
 
 
 def _prepared_from_bytes(data: bytes) -> PreparedQuery:
