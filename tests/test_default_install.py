@@ -16,20 +16,25 @@ from pathlib import Path
 
 import pytest
 
-WITHOUT_PANDAS = (
+# `verdikart` as in a default install, pandas and numpy absent: `python -c LAUNCHER ARGS...`
+LAUNCHER = (
     "import sys\n"
     "sys.modules['pandas'] = None  # as if not installed: importing it raises ImportError\n"
     "sys.modules['numpy'] = None\n"
+    "from verdikart.cli import main\n"
+    "sys.argv[0] = 'verdikart'\n"
+    "main()\n"
 )
 
 
 def _cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    script = WITHOUT_PANDAS + (
-        f"from verdikart.cli import main\nsys.argv = ['verdikart', *{list(args)!r}]\nmain()\n"
-    )
     env = {**os.environ, "VERDIKART_DATA_DIR": str(tmp_path)}
     return subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", LAUNCHER, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
 
 
@@ -63,36 +68,16 @@ def test_commands_run_without_pandas(tmp_path: Path, args: tuple[str, ...], chec
 
 
 def test_the_web_atlas_runs_without_pandas(tmp_path: Path) -> None:
-    import time
-
     import httpx
 
-    from test_exchange_support import free_port
+    from test_exchange_support import start_server, stop_server
 
-    port = free_port()
-    script = WITHOUT_PANDAS + (
-        "from verdikart.cli import main\n"
-        f"sys.argv = ['verdikart', 'serve', '--port', '{port}', '--log-level', 'warning']\n"
-        "main()\n"
+    proc, base = start_server(
+        {"VERDIKART_DATA_DIR": str(tmp_path)}, launcher=[sys.executable, "-c", LAUNCHER]
     )
-    env = {**os.environ, "VERDIKART_DATA_DIR": str(tmp_path)}
-    log = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=log, stderr=log)
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, (tmp_path / "server.log").read_text("utf-8")
-            try:
-                if httpx.get(f"{base}/openapi.json", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "the server did not start"
-                time.sleep(0.2)
         for path in ("/", "/materials/cobalt", "/countries/CHN", "/matrix", "/api/overview"):
             r = httpx.get(base + path, timeout=120)
             assert r.status_code == 200, (path, r.text[:500])
     finally:
-        proc.terminate()
-        proc.wait(30)
-        log.close()
+        stop_server(proc)

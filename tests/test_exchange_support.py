@@ -103,15 +103,22 @@ def free_port() -> int:
 
 
 def start_server(
-    env_extra: dict[str, str], *, workers: int = 1, log: Path | None = None
+    env_extra: dict[str, str],
+    *,
+    workers: int = 1,
+    log: Path | None = None,
+    launcher: list[str] | None = None,
 ) -> tuple[subprocess.Popen, str]:
     """`verdikart serve` on a free port; returns (process, base URL) once it answers.
 
-    The server's output goes to `log` (a file, so a chatty server can never block on a pipe)."""
+    The server's output goes to `log` (a file, so a chatty server can never block on a pipe).
+    `launcher` replaces the `verdikart` executable (e.g. ``[python, "-c", script]``, the
+    arguments following)."""
     port = free_port()
     env = {**os.environ, **env_extra}
-    cmd = [str(Path(sys.executable).parent / "verdikart"), "serve", "--port", str(port),
-           "--log-level", "warning", "--workers", str(workers)]  # fmt: skip
+    verdikart = launcher or [str(Path(sys.executable).parent / "verdikart")]
+    cmd = [*verdikart, "serve", "--port", str(port), "--log-level", "warning",
+           "--workers", str(workers)]  # fmt: skip
     log = log or Path(env.get("VERDIKART_DATA_DIR", ".")) / f"server-{port}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
