@@ -267,7 +267,13 @@ def test_reliance_and_eu_method_read_one_source(tmp_path: Path, shared_data: Pat
     before = figures()
     run_import(store, "usgs", _usgs_dir(shared_data, "2024"))
     after = figures()
-    assert after[0] == before[0]
+    # the same reliance; DuckDB's parallel sums may differ in the last bit between runs
+    assert [r[0] for r in after[0]] == [r[0] for r in before[0]]
+    for (_, reliance, production), (_, reliance_was, production_was) in zip(
+        after[0], before[0], strict=True
+    ):
+        assert reliance == pytest.approx(reliance_was, rel=1e-12)
+        assert production == production_was
     # every stage the WMD gave keeps its numbers (sums only reordered); cobalt extraction,
     # which WMD lacks, now comes from USGS alone and is new; 'max' follows it
     eu_after = {(m, st): (sr, hhi) for m, st, sr, hhi in after[1]}
