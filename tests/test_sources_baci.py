@@ -26,6 +26,12 @@ def store(tmp_path: Path) -> Store:
     return Store.open(tmp_path / "store.duckdb", create=True)
 
 
+def coverage_of(store: Store, relation: str) -> set[tuple[int, str, str]]:
+    """The distinct (year, hs_revision, source) rows of `relation`."""
+    rows = store.rows(f"SELECT DISTINCT year, hs_revision, source FROM {relation}")
+    return {(r["year"], r["hs_revision"], r["source"]) for r in rows}
+
+
 def counts(store: Store) -> dict[str, int]:
     out = store.row_counts()
     out["imports"] = len(store.imports())
@@ -111,6 +117,9 @@ def test_imported_year_supersedes_bundled(tmp_path: Path, store: Store) -> None:
     assert store.row_counts()["trade"] == total - bundled_2022 + 10
     # other years of the bundled slice untouched
     assert store.rows("SELECT count(*) AS n FROM trade WHERE year = 2021")[0]["n"] > 0
+    # the coverage view, made from the bundled file's footer list, drops the superseded year
+    assert coverage_of(store, "trade_coverage") == coverage_of(store, "trade")
+    assert (2022, "HS92", "CEPII BACI HS92 V202401b") in coverage_of(store, "trade_coverage")
 
 
 def test_revision_from_option_when_name_is_silent(tmp_path: Path, store: Store) -> None:

