@@ -35,9 +35,22 @@ def test_equal_expressions_share_a_fingerprint_and_different_ones_do_not() -> No
     again, _, _ = fingerprint(build(2022, ["260500"]).op())  # new memtable, same content
     assert first == again
     assert fingerprint(build(2021, ["260500"]).op())[0] != first  # another literal
-    assert fingerprint(build(2022, ["260400"]).op())[0] != first  # other rows
-    # the in-memory table is named by its content, not by Ibis's random name
-    assert list(tables) == [name for name in tables if name.startswith("vk_mt_")]
+    # other rows make the same SQL: the SQL names the in-memory table, its rows are registered
+    assert fingerprint(build(2022, ["260400", "260300"]).op())[0] == first
+    # the in-memory table is named by its place in the graph, not by Ibis's random name
+    assert list(tables) == ["vk_mt_0"]
+
+
+def test_another_country_reuses_the_sql_with_its_own_rows(tmp_path: Path) -> None:
+    store = Store.open(tmp_path / "verdikart.duckdb")
+    _, norway = _shares(store)
+    _, sweden = _shares(store, "SWE")
+    assert len(list((tmp_path / "cache" / "sql").glob("*/*.sql"))) == 1  # compiled once
+    assert set(norway.column("reporter").to_pylist()) == {"NOR"}
+    assert set(sweden.column("reporter").to_pylist()) == {"SWE"}
+    # Sweden's shares are those of a store that never ran Norway's (its own cache, in memory)
+    _, alone = _shares(Store.open(None), "SWE")
+    assert sweden.equals(alone)
 
 
 def test_a_cached_query_runs_in_a_new_store_without_compiling(tmp_path: Path) -> None:
@@ -191,12 +204,12 @@ def test_a_change_to_the_user_groups_changes_the_key(tmp_path: Path, monkeypatch
     from verdikart.sql_cache import inputs_key
 
     monkeypatch.setenv("VERDIKART_DATA_DIR", str(tmp_path))
-    before = inputs_key(tr.supplier_shares_expr, ([2022],), {})
+    before, _ = inputs_key(tr.supplier_shares_expr, ([2022],), {})
     (tmp_path / "groups.json").write_text('{"NORDIC": {"members": ["NOR", "SWE"]}}', "utf-8")
-    after = inputs_key(tr.supplier_shares_expr, ([2022],), {})
+    after, _ = inputs_key(tr.supplier_shares_expr, ([2022],), {})
     assert before != after
-    assert inputs_key(tr.supplier_shares_expr, ([2022],), {}) == after
-    assert inputs_key(tr.trade_indicators_expr, ([2022],), {}) != after
+    assert inputs_key(tr.supplier_shares_expr, ([2022],), {})[0] == after
+    assert inputs_key(tr.trade_indicators_expr, ([2022],), {})[0] != after
 
 
 def test_a_warm_command_does_not_import_ibis(tmp_path: Path) -> None:

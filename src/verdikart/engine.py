@@ -27,7 +27,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from verdikart.errors import VerdikartError
 from verdikart.schema import TABLES
-from verdikart.sql_cache import PreparedQuery, Unfingerprintable, inputs_key, memtable_arrow
+from verdikart.sql_cache import (
+    PreparedQuery,
+    Unfingerprintable,
+    bind_data,
+    inputs_key,
+    memtable_arrow,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -146,18 +152,23 @@ class DuckDBEngine(Engine):
         """:meth:`Engine.query`, from the prepared query of the same builder and inputs when
         one is kept (:mod:`verdikart.sql_cache`): no expression built, Ibis not imported."""
         try:
-            key = inputs_key(builder, args, kwargs)
+            key, data = inputs_key(builder, args, kwargs)
         except Unfingerprintable:  # an input with no stable digest: build as usual
             return super().query(builder, *args, **kwargs)
         prepared = self._sql_cache.prepared(key)
         if prepared is not None:
             kept = prepared
             return self._guarded(
-                lambda: _conformed(self._run_sql(kept.sql, kept.memtables), kept.schema)
+                lambda: _conformed(self._run_sql(kept.sql, kept.tables(data)), kept.schema)
             )
         expr = builder(self.relations(), *args, **kwargs)
         result, sql, memtables = self._guarded(lambda: self._run_expr(expr))
-        self._sql_cache.keep(key, PreparedQuery(sql, memtables, result.schema))
+        bound = bind_data(memtables, data) if data else {}
+        if bound is None:  # a data table's rows shaped the query: keep it by its rows
+            key, _ = inputs_key(builder, args, kwargs, by_rows=True)
+            bound = {}
+        rows = {name: table for name, table in memtables.items() if name not in bound}
+        self._sql_cache.keep(key, PreparedQuery(sql, rows, result.schema, bound))
         return result
 
     def _run_expr(self, expr: ir.Expr) -> tuple[Any, str, dict[str, pa.Table]]:

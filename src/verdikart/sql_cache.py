@@ -5,11 +5,15 @@ often more than running it on the bundled data. The SQL is a pure function of th
 and of the compiler's version, so it is cached under a fingerprint of both:
 
 * the **fingerprint** is a digest of the expression's operation graph (each operation's type
-  and arguments; a table by its name and schema; a small in-memory table by its content), so
-  equal expressions built in different processes share one entry, and any change to an
-  indicator's code that changes its expression changes the key: the cache is never stale;
-* small in-memory tables (``ibis.memtable``) get names made from their content in the cached
-  SQL (``vk_mt_<digest>``); the caller registers them under those names to run it;
+  and arguments; a table by its name and schema; an in-memory table by its schema and place
+  in the graph, not its rows), so equal expressions built in different processes share one
+  entry, and any change to an indicator's code that changes its expression changes the key:
+  the cache is never stale;
+* in-memory tables (``ibis.memtable``) get names from their place in the graph in the cached
+  SQL (``vk_mt_0``, ``vk_mt_1``, ...); the caller registers their rows under those names to
+  run it. The SQL names an in-memory table and never holds its rows, so one entry serves every
+  expression that differs only in them: the same indicator for another country (whose
+  reporters are an in-memory table) runs without compiling again;
 * entries live in memory (per engine) and, when a folder is given, on disk (one file per
   entry, written atomically), so a command run again from the shell skips compiling too.
 
@@ -26,6 +30,13 @@ of verdikart's code and reference data (every file of the package, by size and t
 the user-defined groups (:func:`verdikart.reference.countries.user_groups_state`), the only
 inputs a builder reads besides its arguments; data are read when the SQL runs, so an import
 needs no new entry.
+
+A builder may declare **data parameters** (:func:`data_parameters`): Arrow tables whose rows
+it only hands to the engine as an in-memory table, as they are, and never reads itself (the
+reporters of ``trade_indicators_expr``). Their rows are then not part of the key, only their
+schema, and the kept query names which in-memory table takes which argument's rows: the same
+indicator for another country runs the kept SQL with that country's rows. A declared table
+that the built expression does not hold as-is (or an empty one) keys by its rows as before.
 """
 
 from __future__ import annotations
@@ -33,6 +44,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import inspect
+import json
 import os
 import tempfile
 import threading
@@ -43,7 +56,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     import ibis.expr.operations as ops
@@ -72,9 +85,9 @@ class CompiledQuery:
 
 
 def fingerprint(op: ops.Node) -> tuple[str, dict[str, ops.InMemoryTable], dict[str, str]]:
-    """A stable digest of an operation graph, its in-memory tables by content name, and the
-    content name of each in-memory table's own (random) name: two tables of equal rows get
-    one content name."""
+    """A stable digest of an operation graph (in-memory tables by schema and place, not rows),
+    its in-memory tables by their names in the cached SQL, and the SQL name of each in-memory
+    table's own (random) name."""
     import ibis.expr.operations as ops
     from ibis.common.graph import Graph
 
@@ -96,10 +109,12 @@ def fingerprint(op: ops.Node) -> tuple[str, dict[str, ops.InMemoryTable], dict[s
             place = sorted(same_parent[node.parent]).index(node.identifier)
             text = f"{type(node).__qualname__}({digests[node.parent]},{place})"
         elif isinstance(node, ops.InMemoryTable):
-            content = _memtable_digest(node)
-            memtables[_MEMTABLE_PREFIX + content] = node
-            renamed[node.name] = _MEMTABLE_PREFIX + content
-            text = f"InMemoryTable({content},{node.schema!r})"
+            # its place among the graph's in-memory tables (children first, as built): the
+            # same in every build of the same code, whatever the rows
+            place = len(memtables)
+            memtables[f"{_MEMTABLE_PREFIX}{place}"] = node
+            renamed[node.name] = f"{_MEMTABLE_PREFIX}{place}"
+            text = f"InMemoryTable({place},{node.schema!r})"
         elif isinstance(node, ops.DatabaseTable):
             if node.name.startswith("ibis_"):  # a generated name (Table.cache()): never equal
                 raise Unfingerprintable(node.name)
@@ -137,10 +152,6 @@ def _arg_text(arg: Any, digests: Mapping[Any, str]) -> str:
     raise Unfingerprintable(type(arg).__name__)
 
 
-def _memtable_digest(node: ops.InMemoryTable) -> str:
-    return _arrow_digest(memtable_arrow(node))
-
-
 def memtable_arrow(node: ops.InMemoryTable) -> pa.Table:
     """The rows of an in-memory table as Arrow (as Ibis itself registers them)."""
     return node.data.to_pyarrow(node.schema)
@@ -155,10 +166,47 @@ class PreparedQuery:
     sql: str
     memtables: Mapping[str, pa.Table]
     schema: pa.Schema
+    # in-memory tables that take a data parameter's rows: SQL name -> parameter name
+    bound: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def nbytes(self) -> int:
         return sum(t.nbytes for t in self.memtables.values())
+
+    def tables(self, data: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
+        """The in-memory tables to register, the bound ones with the rows in `data`."""
+        return {**self.memtables, **{name: data[param] for name, param in self.bound.items()}}
+
+
+DATA_PARAMETERS = "__verdikart_data_parameters__"
+B = TypeVar("B", bound=Callable[..., Any])
+
+
+def data_parameters(*names: str) -> Callable[[B], B]:
+    """Declare a builder's parameters whose Arrow tables are data only: the builder makes an
+    in-memory table of each as it is and reads none of its rows itself (no codes, counts or
+    columns taken from them), so the same SQL serves any rows of the same schema."""
+
+    def declare(builder: B) -> B:
+        setattr(builder, DATA_PARAMETERS, frozenset(names))
+        return builder
+
+    return declare
+
+
+def bind_data(
+    memtables: Mapping[str, pa.Table], data: Mapping[str, pa.Table]
+) -> dict[str, str] | None:
+    """Which in-memory tables of a built query hold a data parameter's rows as they are
+    (SQL name -> parameter); None when a data parameter has none, so its rows may have shaped
+    the query (it is then kept by its rows)."""
+    bound = {
+        name: param
+        for name, table in memtables.items()
+        for param, rows in data.items()
+        if table.schema == rows.schema and table.equals(rows)
+    }
+    return bound if set(bound.values()) == set(data) else None
 
 
 @functools.cache
@@ -179,21 +227,50 @@ def _compiler_version() -> str:
 
 
 def inputs_key(
-    builder: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]
-) -> str:
-    """A digest of a builder and its arguments, with the versions its output depends on;
-    raises Unfingerprintable for an argument with no stable digest."""
+    builder: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: Mapping[str, Any],
+    *,
+    by_rows: bool = False,
+) -> tuple[str, dict[str, pa.Table]]:
+    """A digest of a builder and its arguments, with the versions its output depends on, and
+    the builder's data parameters (:func:`data_parameters`) that the digest takes by schema
+    only: the non-empty Arrow tables given for them (none with `by_rows`). Raises
+    Unfingerprintable for an argument with no stable digest."""
+    import pyarrow as pa
+
     from verdikart.reference.countries import user_groups_state
 
+    declared: frozenset[str] = getattr(builder, DATA_PARAMETERS, frozenset())
+    data: dict[str, pa.Table] = {}
+    if declared and not by_rows:
+        # the relations come first: bind the arguments after it to the builder's names
+        named = inspect.signature(builder).bind_partial(None, *args, **kwargs).arguments
+        data = {
+            name: value
+            for name, value in named.items()
+            if name in declared and isinstance(value, pa.Table) and value.num_rows > 0
+        }
+
+    def text(name: str | None, value: Any) -> str:
+        if name in data:
+            return f"rows-of:{_schema_digest(value)}"
+        return _input_text(value)
+
+    params = list(inspect.signature(builder).parameters)[1:] if data else []
     parts = [
         _compiler_version(),
         f"{builder.__module__}.{builder.__qualname__}",
         _code_version(),
         repr(user_groups_state()),
-        *(_input_text(a) for a in args),
-        *(f"{k}={_input_text(v)}" for k, v in sorted(kwargs.items())),
+        *(text(params[i] if i < len(params) else None, a) for i, a in enumerate(args)),
+        *(f"{k}={text(k, v)}" for k, v in sorted(kwargs.items())),
     ]
-    return hashlib.blake2b("|".join(parts).encode(), digest_size=20).hexdigest()
+    return hashlib.blake2b("|".join(parts).encode(), digest_size=20).hexdigest(), data
+
+
+def _schema_digest(table: pa.Table) -> str:
+    return hashlib.blake2b(table.schema.serialize().to_pybytes(), digest_size=16).hexdigest()
 
 
 def _input_text(value: Any) -> str:
@@ -263,7 +340,11 @@ def _prepared_bytes(prepared: PreparedQuery) -> bytes:
             "ipc": pa.array(streams, pa.binary()),
         }
     ).replace_schema_metadata(
-        {b"sql": prepared.sql.encode(), b"schema": prepared.schema.serialize().to_pybytes()}
+        {
+            b"sql": prepared.sql.encode(),
+            b"schema": prepared.schema.serialize().to_pybytes(),
+            b"bound": json.dumps(dict(prepared.bound)).encode(),
+        }
     )
     return _ipc_bytes(index)
 
@@ -281,6 +362,7 @@ def _prepared_from_bytes(data: bytes) -> PreparedQuery:
             n: pa.ipc.open_stream(s).read_all() for n, s in zip(names, streams, strict=True)
         },
         schema=pa.ipc.read_schema(pa.py_buffer(meta[b"schema"])),
+        bound=json.loads(meta[b"bound"]),
     )
 
 
@@ -312,8 +394,8 @@ class SqlCache:
         sql = kept if kept is not None else self._read(key)
         if sql is None:
             sql = compile_sql(expr)
-            for own_name, content_name in renamed.items():
-                sql = sql.replace(own_name, content_name)
+            for own_name, sql_name in renamed.items():
+                sql = sql.replace(own_name, sql_name)
             self._write(key, sql)
         with self._lock:
             self._memory[key] = sql

@@ -579,7 +579,11 @@ def _geopolrisk_scores(
     scores: dict[tuple[str, int], dict[str, float | None]] = {
         (r, y): {} for r in reporters for y in scored
     }
-    for row in engine.query_rows(gpr.geopolrisk_expr, asked, wanted, scored):
+    entities = gpr.entities_of(asked)
+    rows = engine.query_rows(
+        gpr.geopolrisk_entities_expr, entities, wanted, scored, all_countries=asked is None
+    )
+    for row in rows:
         key = (row["country"], int(row["year"]))
         if key in scores:
             scores[key][row["material"]] = row["score"]

@@ -48,8 +48,9 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from verdikart.errors import UnknownCodeError
-from verdikart.indicators.production import check_source, entity_table
+from verdikart.indicators.production import check_source, entity_rows
 from verdikart.relations import governance_scores, in_years, quantity_t, selected_production
+from verdikart.sql_cache import data_parameters
 
 if TYPE_CHECKING:
     import ibis
@@ -122,16 +123,38 @@ def geopolrisk_expr(
     every defined group, rows without data left out; `materials`, `years`: resolved lists;
     `source`: a checked production source prefix or None (default priority).
     """
+    return geopolrisk_entities_expr(
+        rel, entities_of(countries), materials, years, source, all_countries=countries is None
+    )
+
+
+def entities_of(countries: Sequence[CountryRef] | None) -> pa.Table:
+    """The entity rows (:func:`verdikart.indicators.production.entity_rows`) of `countries`,
+    each once; None = every defined group."""
     from verdikart.reference.countries import groups
 
-    all_countries = countries is None
     refs = list(groups()) if countries is None else list(countries)
-    unique = list({(r.kind, r.id): r for r in refs}.values())
+    return entity_rows(list({(r.kind, r.id): r for r in refs}.values()))
+
+
+@data_parameters("entities")
+def geopolrisk_entities_expr(
+    rel: Relations,
+    entities: pa.Table,
+    materials: Sequence[str],
+    years: Sequence[int],
+    source: str | None = None,
+    *,
+    all_countries: bool = False,
+) -> ir.Table:
+    """:func:`geopolrisk_expr` for the countries and groups of `entities` (rows of
+    :func:`entities_of`), with every other country that has data when `all_countries`. The
+    entities are data: the same SQL serves another country."""
     mats = list(dict.fromkeys(materials))
     yrs = sorted({int(y) for y in years})
     sel_years = ibis.memtable(pa.table({"year": pa.array(yrs, pa.int32())}))
     sel_mats = ibis.memtable(pa.table({"material": pa.array(mats, pa.string())}))
-    named = entity_table(unique)
+    named = ibis.memtable(entities)
 
     # trade rows of the materials' HS codes; a material with several codes sums them per
     # partner below, as the peer does. A missing quantity counts 0 t (its value stays in the
@@ -451,4 +474,6 @@ def geopolrisk(
     yrs = resolve_years(engine, years)
     src = check_source(engine, source)
     refs = None if countries is None else [resolve_country(c) for c in countries]
-    return engine.query(geopolrisk_expr, refs, mats, yrs, src)
+    return engine.query(
+        geopolrisk_entities_expr, entities_of(refs), mats, yrs, src, all_countries=refs is None
+    )

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from verdikart.relations import in_years
+from verdikart.sql_cache import data_parameters
 
 if TYPE_CHECKING:
     import ibis
@@ -83,6 +84,7 @@ def _inside_sum(value: ir.NumericValue, inside: ir.BooleanValue) -> ir.NumericVa
     return value.sum(where=inside).coalesce(0.0)
 
 
+@data_parameters("focal")
 def position_expr(
     rel: Relations,
     focal: pa.Table,
@@ -341,6 +343,7 @@ def _no_markets() -> pa.Table:
     )
 
 
+@data_parameters("focal")
 def world_share_series_expr(
     rel: Relations, focal: pa.Table, products: pa.Table, years: Sequence[int]
 ) -> ir.Table:

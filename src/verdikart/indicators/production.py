@@ -517,43 +517,49 @@ ENTITY_SCHEMA = pa.schema(
 
 
 def entity_table(refs: Sequence[CountryRef]) -> ir.Table:
+    """:func:`entity_rows` as an in-memory table (handed to Spark as Arrow)."""
+    return ibis.memtable(entity_rows(refs))
+
+
+def entity_rows(refs: Sequence[CountryRef]) -> pa.Table:
     """Countries and groups as (entity, kind, iso3, year_from, year_to): one row per member.
 
     A country is a group of one, valid in every year (NULL bounds). A group is expanded from
     the reference module's membership table (group_id, iso3, year_from, year_to; built-in and
-    user groups), so membership years apply. Both are memtables (handed to Spark as Arrow).
+    user groups), so membership years apply.
     """
+    import pyarrow.compute as pc
+
     from verdikart.reference.countries import group_membership_table
 
     countries = [ref.id for ref in refs if ref.kind == "country"]
     group_ids = sorted({ref.id for ref in refs if ref.kind == "group"})
-    parts: list[ir.Table] = []
-    if countries or not group_ids:
-        n = len(countries)
-        parts.append(
-            ibis.memtable(
-                pa.table(
-                    [
-                        pa.array(countries, pa.string()),
-                        pa.array(["country"] * n, pa.string()),
-                        pa.array(countries, pa.string()),
-                        pa.nulls(n, pa.int32()),
-                        pa.nulls(n, pa.int32()),
-                    ],
-                    schema=ENTITY_SCHEMA,
-                )
-            )
+    n = len(countries)
+    parts = [
+        pa.table(
+            [
+                pa.array(countries, pa.string()),
+                pa.array(["country"] * n, pa.string()),
+                pa.array(countries, pa.string()),
+                pa.nulls(n, pa.int32()),
+                pa.nulls(n, pa.int32()),
+            ],
+            schema=ENTITY_SCHEMA,
         )
+    ]
     if group_ids:
-        m = ibis.memtable(group_membership_table())
-        m = m.filter(m.group_id.isin(group_ids))
+        m = group_membership_table()
+        m = m.filter(pc.is_in(m.column("group_id"), pa.array(group_ids, pa.string())))
         parts.append(
-            m.select(
-                entity=m.group_id,
-                kind=ibis.literal("group"),
-                iso3=m.iso3,
-                year_from=m.year_from.cast("int32"),
-                year_to=m.year_to.cast("int32"),
+            pa.table(
+                [
+                    m.column("group_id"),
+                    pa.array(["group"] * m.num_rows, pa.string()),
+                    m.column("iso3"),
+                    m.column("year_from").cast(pa.int32()),
+                    m.column("year_to").cast(pa.int32()),
+                ],
+                schema=ENTITY_SCHEMA,
             )
         )
-    return parts[0] if len(parts) == 1 else parts[0].union(parts[1])
+    return pa.concat_tables(parts).combine_chunks()

@@ -74,6 +74,7 @@ from verdikart.relations import (
     selected_production,
     trade_analysis,
 )
+from verdikart.sql_cache import data_parameters
 
 if TYPE_CHECKING:
     import ibis
@@ -281,6 +282,7 @@ def _shares(partner: ir.Table, rel: Relations, basis: Basis, governance: str) ->
     return joined.select(*ranked.columns, "governance_risk")
 
 
+@data_parameters("reporters")
 def supplier_shares_expr(
     rel: Relations,
     reporters: pa.Table,
@@ -512,6 +514,7 @@ def _scope_note(c: ir.Table) -> ir.StringValue:
     )
 
 
+@data_parameters("reporters")
 def trade_indicators_expr(
     rel: Relations,
     reporters: pa.Table,
