@@ -9,6 +9,11 @@ commit's checkout) each run of this install is paired with one of that install, 
 its own fresh data directory, so both see the same machine at the same moment. Prints min,
 median and max wall seconds and the largest peak memory per command and install.
 
+For ``map`` it then times the first run for other inputs after the warm runs: **another
+country** (SWE, DEU, FIN, USA, CHN in 2022: the prepared queries take the country's rows, see
+"Another country, the same query" in ``docs/engines.md``) and **another year** (NOR in 2021,
+2020, 2019, 2018, 2017: years shape the SQL, so each is built and compiled once).
+
     .venv/bin/python benchmarks/bench_cli.py [--repeat 5] [--vs /path/to/other/bin/verdikart]
 """
 
@@ -30,6 +35,19 @@ COMMANDS: dict[str, list[str]] = {
         "geopolrisk", "--country", "all", "--material", "all", "--year", "all", "--format", "json"
     ],
 }  # fmt: skip
+# first runs with other inputs, after the warm runs of the command
+OTHER_INPUTS: dict[str, dict[str, list[list[str]]]] = {
+    "map NOR 2022": {
+        "another country": [
+            ["map", "--country", c, "--year", "2022", "--format", "json"]
+            for c in ("SWE", "DEU", "FIN", "USA", "CHN")
+        ],
+        "another year": [
+            ["map", "--country", "NOR", "--year", y, "--format", "json"]
+            for y in ("2021", "2020", "2019", "2018", "2017")
+        ],
+    },
+}
 
 
 def run_once(executable: str, args: list[str], data_dir: Path) -> tuple[float, float]:
@@ -75,10 +93,20 @@ def main() -> None:
             for _ in range(args.repeat):
                 for label, exe in installs.items():
                     warm[label].append(run_once(exe, command, dirs[label]))
+            others: dict[tuple[str, str], list[tuple[float, float]]] = {}
+            for kind, variants in OTHER_INPUTS.get(name, {}).items():
+                for variant in variants:
+                    for label, exe in installs.items():
+                        runs = others.setdefault((kind, label), [])
+                        runs.append(run_once(exe, variant, dirs[label]))
         for label in installs:
             print(summary(f"{label}, first run (cold)", [cold[label][0]], cold[label][1]))
             walls = [w for w, _ in warm[label]]
             print(summary(f"{label}, again (warm)", walls, max(m for _, m in warm[label])))
+            for (kind, who), runs in others.items():
+                if who == label:
+                    walls = [w for w, _ in runs]
+                    print(summary(f"{label}, {kind}", walls, max(m for _, m in runs)))
         if args.vs:
             ours = statistics.median(w for w, _ in warm["this install"])
             theirs = statistics.median(w for w, _ in warm["--vs install"])

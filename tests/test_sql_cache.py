@@ -243,3 +243,138 @@ def test_a_warm_command_does_not_import_ibis(tmp_path: Path) -> None:
     first, again = (json.loads(r.stdout)[0] for r in runs)
     assert again["score"] == pytest.approx(0.17027503137526864, rel=1e-12)
     assert again.keys() == first.keys() and again["score"] == pytest.approx(first["score"])
+
+
+# -- data parameters: a builder's tables whose rows are registered, not keyed ---------------
+def _declared_cases() -> list[tuple[Any, str, tuple[Any, ...], tuple[Any, ...], dict[str, Any]]]:
+    """(builder, data parameter, arguments with Norway, with another reporter, keywords)."""
+    from verdikart.indicators import geopolrisk as gpr
+    from verdikart.indicators import position as pos
+    from verdikart.reference.countries import resolve_country
+
+    products = tr.hs6_products(["260500", "810520"])
+    nor, swe = tr.country_reporters(["NOR"]), tr.country_reporters(["SWE", "FIN"])
+    markets = pa.table(
+        {
+            "market": ["NORDIC", "NORDIC"],
+            "iso3": ["SWE", "DNK"],
+            "year_from": pa.array([None, None], pa.int32()),
+            "year_to": pa.array([None, None], pa.int32()),
+        }
+    )
+    norway = gpr.entities_of([resolve_country("NOR")])
+    eu = gpr.entities_of([resolve_country("EU27"), resolve_country("SWE")])
+    return [
+        (
+            tr.trade_indicators_expr,
+            "reporters",
+            (nor, products, [2022]),
+            (swe, products, [2022]),
+            {},
+        ),
+        (
+            tr.supplier_shares_expr,
+            "reporters",
+            (nor, products, [2022]),
+            (swe, products, [2022]),
+            {},
+        ),
+        (
+            pos.position_expr,
+            "focal",
+            (nor, markets, products, [2022]),
+            (swe, markets, products, [2022]),
+            {},
+        ),
+        (
+            pos.world_share_series_expr,
+            "focal",
+            (nor, products, [2021, 2022]),
+            (swe, products, [2021, 2022]),
+            {},
+        ),
+        (
+            gpr.geopolrisk_entities_expr,
+            "entities",
+            (norway, ["cobalt"], [2022]),
+            (eu, ["cobalt"], [2022]),
+            {},
+        ),
+    ]
+
+
+@pytest.mark.parametrize("case", range(5))
+def test_a_declared_data_parameter_only_feeds_an_in_memory_table(case: int) -> None:
+    """The contract of `data_parameters`, checked for every declared builder: other rows of
+    the same schema build the same query (same fingerprint), holding the rows as they are."""
+    from verdikart.sql_cache import DATA_PARAMETERS, memtable_arrow
+
+    builder, param, first_args, other_args, kwargs = _declared_cases()[case]
+    assert getattr(builder, DATA_PARAMETERS) == frozenset({param})
+    rel = Store.open(None).engine().relations()
+    first, first_tables, _ = fingerprint(builder(rel, *first_args, **kwargs).op())
+    other, other_tables, _ = fingerprint(builder(rel, *other_args, **kwargs).op())
+    assert first == other
+    for args, tables in ((first_args, first_tables), (other_args, other_tables)):
+        rows = args[0]
+        assert any(memtable_arrow(t).equals(rows) for t in tables.values())
+
+
+def test_another_country_runs_the_prepared_query_without_building(tmp_path: Path) -> None:
+    import functools
+
+    from verdikart.sql_cache import data_parameters
+
+    calls: list[int] = []
+
+    @data_parameters("reporters")
+    @functools.wraps(tr.supplier_shares_expr)
+    def counted(*args: Any, **kwargs: Any) -> ibis.Table:
+        calls.append(1)
+        return tr.supplier_shares_expr(*args, **kwargs)
+
+    def shares(store: Store, iso3: list[str]) -> pa.Table:
+        products = tr.hs6_products(["260800", "810520"])
+        return store.engine().query(counted, tr.country_reporters(iso3), products, [2022])
+
+    store_file = tmp_path / "verdikart.duckdb"
+    norway = shares(Store.open(store_file), ["NOR"])
+    second = Store.open(store_file)  # a new process
+    sweden = shares(second, ["SWE", "FIN"])
+    assert calls == [1], "the expression was built again"
+    assert second.engine()._backend is None
+    assert set(norway.column("reporter").to_pylist()) == {"NOR"}
+    assert set(sweden.column("reporter").to_pylist()) == {"SWE", "FIN"}
+    built = (
+        Store.open(None)
+        .engine()
+        .to_arrow(
+            tr.supplier_shares_expr(
+                second.engine().relations(),
+                tr.country_reporters(["SWE", "FIN"]),
+                tr.hs6_products(["260800", "810520"]),
+                [2022],
+            )
+        )
+    )
+    assert sweden.equals(built)
+    # no rows: keyed by its rows (a builder may treat an empty table apart)
+    assert shares(second, []).num_rows == 0 and calls == [1, 1]
+
+
+def test_a_declared_table_whose_rows_shape_the_query_is_keyed_by_its_rows() -> None:
+    """A builder that breaks the contract (reads the rows, holds no table of them) is caught
+    when its query is kept: it is kept by its rows, so other rows give their own answer."""
+    from verdikart.sql_cache import data_parameters
+
+    @data_parameters("reporters")
+    def reads_its_rows_expr(rel: Any, reporters: pa.Table) -> ibis.Table:
+        wanted = reporters.column("iso3").to_pylist()
+        c = rel.baci_countries
+        return c.filter(c.iso3.isin(wanted)).select("iso3").order_by("iso3")
+
+    engine = Store.open(None).engine()
+    first = engine.query(reads_its_rows_expr, tr.country_reporters(["NOR"]))
+    other = engine.query(reads_its_rows_expr, tr.country_reporters(["SWE"]))
+    assert first.column("iso3").to_pylist() == ["NOR"]
+    assert other.column("iso3").to_pylist() == ["SWE"]

@@ -243,9 +243,12 @@ def inputs_key(
 
     declared: frozenset[str] = getattr(builder, DATA_PARAMETERS, frozenset())
     data: dict[str, pa.Table] = {}
+    params: list[str] = []
     if declared and not by_rows:
-        # the relations come first: bind the arguments after it to the builder's names
-        named = inspect.signature(builder).bind_partial(None, *args, **kwargs).arguments
+        # the relations come first: the arguments after it, by the builder's names
+        signature = inspect.signature(builder)
+        params = list(signature.parameters)[1:]
+        named = signature.bind_partial(None, *args, **kwargs).arguments
         data = {
             name: value
             for name, value in named.items()
@@ -257,7 +260,6 @@ def inputs_key(
             return f"rows-of:{_schema_digest(value)}"
         return _input_text(value)
 
-    params = list(inspect.signature(builder).parameters)[1:] if data else []
     parts = [
         _compiler_version(),
         f"{builder.__module__}.{builder.__qualname__}",
