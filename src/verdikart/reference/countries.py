@@ -18,6 +18,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -417,18 +418,23 @@ def baci_code_table() -> pa.Table:
     ).sort_by("baci_code")
 
 
-def group_membership_table() -> pa.Table:
-    """(group_id, iso3, year_from, year_to) for every built-in and user group; NULL = open."""
+def group_membership_table(only: Collection[str] | None = None) -> pa.Table:
+    """(group_id, iso3, year_from, year_to) for every built-in and user group (or those in
+    `only`); NULL = open."""
     gids: list[str] = []
     iso3: list[str] = []
     starts: list[int | None] = []
     ends: list[int | None] = []
     for r in _builtin_group_rows():
+        if only is not None and r["group_id"] not in only:
+            continue
         gids.append(r["group_id"])
         iso3.append(r["iso3"])
         starts.append(_int_or_none(r["year_from"]))
         ends.append(_int_or_none(r["year_to"]))
     for gid, entry in sorted(_read_user_groups().items()):
+        if only is not None and gid not in only:
+            continue
         for member in _user_members(entry):
             gids.append(gid)
             iso3.append(str(member))

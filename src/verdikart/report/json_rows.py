@@ -30,11 +30,12 @@ def json_list(table: pa.Table, columns: Sequence[str]) -> str:
             elif pa.types.is_floating(field.type):
                 value = f"CASE WHEN isnan({ident}) THEN NULL ELSE {ident} END"
             fields.append(f"{ident} := {value}")
-        numbered = "SELECT *, row_number() OVER () AS _row FROM rows_in"
-        (body,) = con.execute(
-            f"SELECT string_agg(to_json(struct_pack({', '.join(fields)})), ',\n' ORDER BY _row) "
-            f"FROM ({numbered})"
-        ).fetchone() or (None,)
+        # one JSON text per row, in the rows' order (DuckDB keeps the order of a projection),
+        # joined here: faster than an ordered string_agg, which sorts 47,000 rows first
+        objects = con.sql(
+            f"SELECT to_json(struct_pack({', '.join(fields)})) FROM rows_in"
+        ).to_arrow_table()
     finally:
         con.close()
+    body = ",\n".join(objects.column(0).to_pylist())
     return f"[\n{body}\n]" if body else "[]"
