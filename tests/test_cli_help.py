@@ -71,3 +71,31 @@ def test_company_template_round_trip(tmp_path: Path, suffix: str) -> None:
 def test_template_needs_csv_or_xlsx(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["company", "template", "--out", str(tmp_path / "p.txt")])
     assert result.exit_code != 0 and ".csv or .xlsx" in str(result.exception)
+
+
+def test_version_loads_no_command_module() -> None:
+    """`verdikart --version` answers without importing the commands' modules (they are added
+    to the root group on first use); `--help` still lists every command."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from verdikart.cli import main\n"
+        "sys.argv = ['verdikart', '--version']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "loaded = [m for m in sys.modules if m.startswith('verdikart.cli.') and m != "
+        "'verdikart.cli.common']\n"
+        "print(sorted(loaded))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout
+    assert out.splitlines() == [f"verdikart, version {_version()}", "[]"]
+    assert "map " in _help("") and "suppliers " in _help("")
+
+
+def _version() -> str:
+    from verdikart import __version__
+
+    return __version__

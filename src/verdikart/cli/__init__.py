@@ -8,6 +8,7 @@ and prints the result; nothing here computes or queries.
 from __future__ import annotations
 
 import sys
+from collections.abc import MutableMapping
 
 import click
 
@@ -18,7 +19,24 @@ from verdikart.errors import VerdikartError
 
 class _Root(click.Group):
     """The root group; keeps the command line as typed (for the sources sheet of --format
-    xlsx)."""
+    xlsx). Its commands are added on first use of `commands` (by click when it looks a
+    command up or lists them, or by a reader such as the docs script), so that
+    `verdikart --version` imports none of the command modules."""
+
+    _registered: bool
+    _commands: MutableMapping[str, click.Command]
+
+    @property
+    def commands(self) -> MutableMapping[str, click.Command]:
+        if not self._registered:
+            self._registered = True  # before adding: add_command reads `commands` too
+            _register()
+        return self._commands
+
+    @commands.setter
+    def commands(self, value: MutableMapping[str, click.Command]) -> None:
+        self._commands = value
+        self._registered = False
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta.setdefault(ARGV_KEY, list(args))
@@ -226,9 +244,6 @@ def _register() -> None:
             cli.add_command(command)
     register.suppliers.add_command(offsets.offsets)  # the offset obligations register
     _help_texts()
-
-
-_register()
 
 
 def main() -> None:
