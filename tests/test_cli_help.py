@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
+from verdikart import __version__
 from verdikart.cli import SHORT_HELP, _walk, cli
 from verdikart.report.templates import HEADER
 
@@ -91,11 +92,5 @@ def test_version_loads_no_command_module() -> None:
     out = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True
     ).stdout
-    assert out.splitlines() == [f"verdikart, version {_version()}", "[]"]
+    assert out.splitlines() == [f"verdikart, version {__version__}", "[]"]
     assert "map " in _help("") and "suppliers " in _help("")
-
-
-def _version() -> str:
-    from verdikart import __version__
-
-    return __version__

@@ -158,6 +158,10 @@ def test_bundled_trade_lists_its_coverage_in_its_footer(tmp_path: Path) -> None:
     assert listed == [(r["year"], r["hs_revision"], r["source"]) for r in scanned]
     view = store.rows("SELECT * FROM trade_coverage ORDER BY ALL")
     assert view == scanned
+    # read once per store: a reader (one per web request) takes the store's list
+    reader = store.reader()
+    assert reader._listed_coverage is store._listed_coverage and store._listed_coverage == listed
+    assert reader.rows("SELECT * FROM trade_coverage ORDER BY ALL") == scanned
     assert (
         "read_parquet"
         not in store.rows("SELECT sql FROM duckdb_views() WHERE view_name = 'trade_coverage'")[0][

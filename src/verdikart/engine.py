@@ -119,6 +119,17 @@ class Engine(ABC):
         return self.query(builder, *args, **kwargs).to_pylist()
 
 
+@functools.cache
+def _silence_the_copy_warning() -> None:
+    """DuckDBEngine._run_sql fetches through the DB-API on purpose (see there); DuckDB warns
+    that this copies the rows once more, which costs far less than `con.sql()` binding every
+    query before it runs it. Warning filters are per process: set once (an engine is made per
+    web request), never around a query."""
+    warnings.filterwarnings(
+        "ignore", message="Arrow output on a DB-API result", category=UserWarning
+    )
+
+
 class DuckDBEngine(Engine):
     """Ibis over a DuckDB connection that holds the store's views."""
 
@@ -130,12 +141,7 @@ class DuckDBEngine(Engine):
         self._con = con
         self._backend: Any = None
         self._sql_cache = sql_cache if sql_cache is not None else SqlCache("duckdb")
-        # _run_sql fetches through the DB-API on purpose (see there); DuckDB warns that this
-        # copies the rows once more, which costs far less than `con.sql()` binding every query
-        # before it runs it. Set once, not around each query: warning filters are per process.
-        warnings.filterwarnings(
-            "ignore", message="Arrow output on a DB-API result", category=UserWarning
-        )
+        _silence_the_copy_warning()
 
     @property
     def backend(self) -> Any:

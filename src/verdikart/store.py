@@ -77,13 +77,17 @@ def bundled_coverage(con: duckdb.DuckDBPyConnection, path: Path) -> list[Coverag
     return [(int(y), str(r), str(s)) for y, r, s in json.loads(bytes(found[0][0]))]
 
 
+# `trade_coverage`'s columns with no rows
+NO_COVERAGE_SQL = (
+    "SELECT CAST(NULL AS SMALLINT) AS year, CAST(NULL AS VARCHAR) AS hs_revision, "
+    "CAST(NULL AS VARCHAR) AS source WHERE false"
+)
+
+
 def _coverage_values_sql(rows: Sequence[CoverageRow]) -> str:
     """`rows` as an inline relation (year SMALLINT, hs_revision, source) for a view."""
     if not rows:
-        return (
-            "(SELECT CAST(NULL AS SMALLINT) AS year, CAST(NULL AS VARCHAR) AS hs_revision, "
-            "CAST(NULL AS VARCHAR) AS source WHERE false)"
-        )
+        return f"({NO_COVERAGE_SQL})"
     values = ", ".join(
         f"(CAST({int(y)} AS SMALLINT), '{_sql_str(r)}', '{_sql_str(s)}')" for y, r, s in rows
     )
@@ -171,9 +175,12 @@ class Store:
         path: Path | None,
         *,
         pending_path: Path | None = None,
+        listed_coverage: list[CoverageRow] | None = None,
     ) -> None:
         self.con = con
         self.path = path
+        # the bundled trade file's footer list (bundled_coverage), once read
+        self._listed_coverage = listed_coverage
         # where the file will be created on the first write (an in-memory store until then)
         self._pending_path = pending_path
         self._engine: DuckDBEngine | None = None
@@ -223,7 +230,7 @@ class Store:
     def reader(self) -> Store:
         """A read-only view of this store on its own DuckDB cursor (one per web request):
         the same database, its own views, safe to use beside other threads' cursors."""
-        reader = Store(self.con.cursor(), self.path)
+        reader = Store(self.con.cursor(), self.path, listed_coverage=self._listed_coverage)
         reader._sql_cache = self.sql_cache()
         return reader
 
@@ -264,7 +271,9 @@ class Store:
         parts = []
         path = bundled_path(TRADE.name)
         if TRADE.bundled and path.exists():
-            listed = bundled_coverage(self.con, path)
+            if self._listed_coverage is None:  # read once per store, handed to its readers
+                self._listed_coverage = bundled_coverage(self.con, path)
+            listed = self._listed_coverage
             if listed is None:  # a file without the list: its rows, read
                 source = f"read_parquet('{_sql_str(path)}')"
             else:
@@ -278,10 +287,7 @@ class Store:
         if "imported_baci_batches" in present:
             parts.append(BACI_TRADE_SOURCES)
         if not parts:
-            parts.append(
-                "SELECT CAST(NULL AS SMALLINT) AS year, CAST(NULL AS VARCHAR) AS hs_revision, "
-                "CAST(NULL AS VARCHAR) AS source WHERE false"
-            )
+            parts.append(NO_COVERAGE_SQL)
         return "CREATE OR REPLACE TEMP VIEW trade_coverage AS " + " UNION ".join(parts)
 
     def _view_sql(self, spec: TableSpec, present: set[str]) -> str:
