@@ -8,6 +8,7 @@ pages. The status and exit code of each class are declared once, in `verdikart.e
 
 from __future__ import annotations
 
+import re
 import time
 import zipfile
 from collections.abc import Iterator
@@ -83,6 +84,13 @@ def _finished(
         if job["status"] in ("done", "failed") or time.monotonic() > deadline:
             return job
         time.sleep(0.1)
+
+
+def _page_status(html: str) -> str:
+    """The job status an import status page shows (its `<strong id="status">`)."""
+    found = re.search(r'<strong id="status"[^>]*>([^<]*)</strong>', html)
+    assert found, html
+    return found.group(1).strip()
 
 
 @pytest.fixture
@@ -179,13 +187,15 @@ def test_damaged_xlsx_upload_fails_the_job_with_a_clear_message(app_parts: dict[
         follow_redirects=False,
     )
     assert page.status_code == 303
+    # the job is "queued", then "running", then ended: wait on the status the page shows
     deadline = time.monotonic() + 60
     status = client.get(page.headers["location"])
-    while "running" in status.text and time.monotonic() < deadline:
+    while _page_status(status.text) not in ("done", "failed") and time.monotonic() < deadline:
         time.sleep(0.1)
         status = client.get(page.headers["location"])
     assert status.status_code == 200
-    assert "failed" in status.text and "streams.xlsx: cannot read XLSX" in status.text
+    assert _page_status(status.text) == "failed"
+    assert "streams.xlsx: cannot read XLSX" in status.text
 
 
 def test_non_utf8_upload_fails_the_job_naming_the_file(app_parts: dict[str, Any]) -> None:
