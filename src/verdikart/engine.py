@@ -169,6 +169,9 @@ class DuckDBEngine(Engine):
         except Unfingerprintable:  # an input with no stable digest: build as usual
             return super().query(builder, *args, **kwargs)
         prepared = self._sql_cache.prepared(key)
+        if prepared is None:  # not run before here: perhaps shipped with the package
+            shipped_key, _ = inputs_key(builder, args, kwargs, shipped=True)
+            prepared = self._sql_cache.from_shipped(shipped_key, key)
         if prepared is not None:
             kept = prepared
             return self._guarded(
@@ -179,9 +182,10 @@ class DuckDBEngine(Engine):
         bound = bind_data(memtables, data) if data else {}
         if bound is None:  # a data table's rows shaped the query: keep it by its rows
             key, _ = inputs_key(builder, args, kwargs, by_rows=True)
+            shipped_key, _ = inputs_key(builder, args, kwargs, by_rows=True, shipped=True)
             bound = {}
         rows = {name: table for name, table in memtables.items() if name not in bound}
-        self._sql_cache.keep(key, PreparedQuery(sql, rows, result.schema, bound))
+        self._sql_cache.keep(key, PreparedQuery(sql, rows, result.schema, bound), shipped_key)
         return result
 
     def _run_expr(self, expr: ir.Expr) -> tuple[Any, str, dict[str, pa.Table]]:
@@ -316,6 +320,9 @@ def spark_session(master: str = "local[*]") -> Any:
         raise EngineError(
             "the Spark engine needs pyspark and pandas: pip install 'verdikart[spark]'"
         ) from exc
+    from verdikart.pandas_probe import restore_pandas_probe
+
+    restore_pandas_probe()  # PySpark hands pandas data to pyarrow
     try:
         session = (
             SparkSession.builder.master(master)

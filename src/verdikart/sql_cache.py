@@ -232,11 +232,13 @@ def inputs_key(
     kwargs: Mapping[str, Any],
     *,
     by_rows: bool = False,
+    shipped: bool = False,
 ) -> tuple[str, dict[str, pa.Table]]:
     """A digest of a builder and its arguments, with the versions its output depends on, and
     the builder's data parameters (:func:`data_parameters`) that the digest takes by schema
-    only: the non-empty Arrow tables given for them (none with `by_rows`). Raises
-    Unfingerprintable for an argument with no stable digest."""
+    only: the non-empty Arrow tables given for them (none with `by_rows`). With `shipped`,
+    the key of the queries shipped with the package (the code by content, not by file times).
+    Raises Unfingerprintable for an argument with no stable digest."""
     import pyarrow as pa
 
     from verdikart.reference.countries import user_groups_state
@@ -263,7 +265,7 @@ def inputs_key(
     parts = [
         _compiler_version(),
         f"{builder.__module__}.{builder.__qualname__}",
-        _code_version(),
+        shipped_code_version() if shipped else _code_version(),
         repr(user_groups_state()),
         *(text(params[i] if i < len(params) else None, a) for i, a in enumerate(args)),
         *(f"{k}={text(k, v)}" for k, v in sorted(kwargs.items())),
@@ -313,6 +315,27 @@ def _code_version() -> str:
                 f"{os.path.relpath(folder, root)}/{name}:{stat.st_size}:{stat.st_mtime_ns}"
             )
     return hashlib.blake2b("\n".join(stamps).encode(), digest_size=16).hexdigest()
+
+
+@functools.cache
+def shipped_code_version() -> str:
+    """verdikart's code and reference data by content, the same in every install of the same
+    code (the prepared queries shipped with the package are keyed by it): every ``.py`` file
+    and every file of ``reference/data`` by path and content, and the bundled Parquet files by
+    path and size (their rows are read when the SQL runs, not by a builder; reading their
+    13 MB would cost 60 ms). Computed only when a query is not kept on disk (16 ms)."""
+    root = Path(__file__).parent
+    digest = hashlib.blake2b(digest_size=16)
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        relative = Path(folder).relative_to(root).as_posix()
+        for name in sorted(files):
+            path = Path(folder, name)
+            if name.endswith(".py") or relative.startswith("reference/data"):
+                digest.update(f"{relative}/{name}:".encode() + path.read_bytes())
+            elif relative == "bundled" and name.endswith(".parquet"):
+                digest.update(f"{relative}/{name}:{path.stat().st_size}".encode())
+    return digest.hexdigest()
 
 
 def _arrow_digest(table: pa.Table) -> str:
@@ -368,11 +391,65 @@ def _prepared_from_bytes(data: bytes) -> PreparedQuery:
     )
 
 
+def shipped_pack_path(dialect: str) -> Path:
+    """The prepared queries shipped with the package for `dialect` (one Arrow IPC file,
+    written by ``scripts/build_query_pack.py``)."""
+    return Path(__file__).parent / "prepared" / f"{dialect}.arrow"
+
+
+def write_shipped_pack(path: Path, entries: Mapping[str, bytes]) -> None:
+    """Write prepared queries (shipped key -> :func:`_prepared_bytes`) as a pack file, sorted
+    by key (the same queries give the same file), with the versions they were made by."""
+    import pyarrow as pa
+
+    keys = sorted(entries)
+    table = pa.Table.from_arrays(
+        [pa.array(keys, pa.string()), pa.array([entries[k] for k in keys], pa.binary())],
+        names=["key", "prepared"],
+    ).replace_schema_metadata(
+        {"code_version": shipped_code_version(), "compiler_version": _compiler_version()}
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    options = pa.ipc.IpcWriteOptions(compression="zstd")
+    with pa.ipc.new_file(str(path), table.schema, options=options) as writer:
+        writer.write_table(table)
+
+
+def pack_versions(path: Path) -> dict[str, str]:
+    """The code and compiler versions a pack file was made by (empty if it is unreadable)."""
+    import pyarrow as pa
+
+    try:
+        with pa.memory_map(str(path)) as source:
+            meta = pa.ipc.open_file(source).schema.metadata or {}
+    except (OSError, ValueError):  # absent, or not a pack (pyarrow's errors are ValueErrors)
+        return {}
+    return {k.decode(): v.decode() for k, v in meta.items()}
+
+
+def _read_pack(path: Path) -> dict[str, bytes]:
+    """A pack's entries, if it was made by this code and compiler (else none: every key
+    would miss)."""
+    import pyarrow as pa
+
+    versions = pack_versions(path)
+    current = {"code_version": shipped_code_version(), "compiler_version": _compiler_version()}
+    if versions != current:
+        return {}
+    with pa.memory_map(str(path)) as source:
+        table = pa.ipc.open_file(source).read_all()
+    return dict(
+        zip(table.column("key").to_pylist(), table.column("prepared").to_pylist(), strict=True)
+    )
+
+
 class SqlCache:
     """Compiled SQL by fingerprint, and prepared queries by their builder's inputs: in memory,
-    and in `folder` when one is given."""
+    in `folder` when one is given, and (read only) in the pack shipped with the package."""
 
-    def __init__(self, dialect: str, folder: Path | None = None) -> None:
+    def __init__(
+        self, dialect: str, folder: Path | None = None, shipped: Path | None = None
+    ) -> None:
         self._dialect = dialect
         self._version = f"{dialect}|{_compiler_version()}"
         self._folder = folder
@@ -380,6 +457,9 @@ class SqlCache:
         self._prepared: OrderedDict[str, PreparedQuery] = OrderedDict()
         self._lock = threading.Lock()  # web requests share one cache across threads
         self._pruned = False
+        self._shipped_path = shipped
+        self._shipped: dict[str, bytes] | None = None  # the pack, read on the first miss
+        self._shipping: dict[str, bytes] | None = None  # entries for a new pack (start_shipping)
 
     def compiled(self, expr: ir.Table, compile_sql: Callable[[ir.Table], str]) -> CompiledQuery:
         """The SQL of `expr`, from the cache or from `compile_sql` (then kept)."""
@@ -425,12 +505,44 @@ class SqlCache:
         self._remember(key, kept)
         return kept
 
-    def keep(self, key: str, prepared: PreparedQuery) -> None:
-        """Keep a prepared query under `key` (unless its in-memory tables are large)."""
+    def from_shipped(self, shipped_key: str, key: str) -> PreparedQuery | None:
+        """The prepared query the package ships under `shipped_key`, or None; a query found
+        is kept under `key` too, so the next run finds it without the shipped key."""
+        if self._shipped_path is None:
+            return None
+        with self._lock:
+            if self._shipped is None:
+                self._shipped = _read_pack(self._shipped_path)
+            data = self._shipped.get(shipped_key)
+        if data is None:
+            return None
+        try:
+            prepared = _prepared_from_bytes(data)
+        except (ValueError, KeyError, IndexError):  # damaged: build instead
+            return None
+        self._remember(key, prepared)
+        self._write(key, data, ".prepared")
+        return prepared
+
+    def keep(self, key: str, prepared: PreparedQuery, shipped_key: str | None = None) -> None:
+        """Keep a prepared query under `key` (unless its in-memory tables are large), and under
+        `shipped_key` in the new pack when one is being made (:meth:`start_shipping`)."""
         if prepared.nbytes > PREPARED_MAX_BYTES:
             return
         self._remember(key, prepared)
-        self._write(key, _prepared_bytes(prepared), ".prepared")
+        data = _prepared_bytes(prepared)
+        self._write(key, data, ".prepared")
+        if self._shipping is not None and shipped_key is not None:
+            with self._lock:
+                self._shipping[shipped_key] = data
+
+    def start_shipping(self) -> None:
+        """Collect every query kept from now on for a new pack (``scripts/build_query_pack.py``)."""
+        self._shipping = {}
+
+    def shipping(self) -> dict[str, bytes]:
+        """The entries collected since :meth:`start_shipping` (shipped key -> bytes)."""
+        return dict(self._shipping or {})
 
     def _remember(self, key: str, prepared: PreparedQuery) -> None:
         with self._lock:

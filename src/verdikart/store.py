@@ -219,12 +219,12 @@ class Store:
     def sql_cache(self) -> SqlCache:
         """The compiled-SQL cache: in the folder ``cache/sql`` beside the store's file (or
         its future file); in memory only for a store with no file."""
-        from verdikart.sql_cache import SqlCache
+        from verdikart.sql_cache import SqlCache, shipped_pack_path
 
         if self._sql_cache is None:
             home = self.path if self.path is not None else self._pending_path
             folder = None if home is None else home.parent / "cache" / "sql"
-            self._sql_cache = SqlCache("duckdb", folder)
+            self._sql_cache = SqlCache("duckdb", folder, shipped_pack_path("duckdb"))
         return self._sql_cache
 
     def reader(self) -> Store:

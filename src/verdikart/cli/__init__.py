@@ -86,7 +86,10 @@ def cli(
     rows: int | None,
 ) -> None:
     """verdikart: critical raw-material value chains, indicators and the materialbørs."""
-    ctx.obj = Context(store_path=store_path, engine_name=engine_name, lang=lang, rows=rows)
+    owner = isinstance(ctx.obj, Context) and ctx.obj.own_process  # set by main()
+    ctx.obj = Context(
+        store_path=store_path, engine_name=engine_name, lang=lang, rows=rows, own_process=owner
+    )
 
 
 # One complete line per command for the command lists of --help (click would otherwise cut the
@@ -248,7 +251,7 @@ def _register() -> None:
 
 def main() -> None:
     try:
-        cli.main(standalone_mode=False)
+        cli.main(standalone_mode=False, obj=Context(own_process=True))
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)

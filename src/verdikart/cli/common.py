@@ -51,6 +51,9 @@ class Context:
     rows: int | None = None
     out: str | None = None
     csv_style: str | None = None
+    # the invocation is the `verdikart` program's own process (main()), not a caller's Python
+    # (a test, a notebook): it may tell pyarrow up front that pandas is not needed
+    own_process: bool = False
     _app: Verdikart | None = field(default=None, repr=False)
     _sheets: list[Any] = field(default_factory=list, repr=False)
     _written: set[str] = field(default_factory=set, repr=False)
@@ -78,6 +81,10 @@ class Context:
         if self._app is None:
             from verdikart.app import Verdikart
 
+            if self.own_process:
+                from verdikart.pandas_probe import skip_pandas_probe
+
+                skip_pandas_probe()
             self._app = Verdikart(self.settings())
         return self._app
 
