@@ -25,4 +25,9 @@ test: install
 test-spark: install
 	$(VENV)/bin/python -m pytest -m spark -q
 
-.PHONY: install run test test-spark
+# The prepared queries the package ships, rebuilt after a change to the package (about 75 s;
+# tests/test_query_pack.py fails until then).
+query-pack: install
+	$(PY) scripts/build_query_pack.py
+
+.PHONY: install run test test-spark query-pack

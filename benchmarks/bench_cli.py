@@ -2,8 +2,8 @@
 
 Times, as whole processes, ``verdikart --version``, ``verdikart map --country NOR --year 2022
 --format json`` and ``verdikart geopolrisk --country all --material all --year all --format
-json``: the first run in a fresh data directory (**cold**: every expression built and
-compiled), then ``--repeat`` runs with what the first kept (**warm**: prepared queries, see
+json``: the first run in a fresh data directory (**cold**: nothing kept yet; queries the
+package ships run at once, others are built and compiled), then ``--repeat`` runs with what the first kept (**warm**: prepared queries, see
 ``docs/engines.md``). With ``--vs PATH`` (another install's ``verdikart``, e.g. an earlier
 commit's checkout) each run of this install is paired with one of that install, in turn, in
 its own fresh data directory, so both see the same machine at the same moment. Prints min,
@@ -12,7 +12,8 @@ median and max wall seconds and the largest peak memory per command and install.
 For ``map`` it then times the first run for other inputs after the warm runs: **another
 country** (SWE, DEU, FIN, USA, CHN in 2022: the prepared queries take the country's rows, see
 "Another country, the same query" in ``docs/engines.md``) and **another year** (NOR in 2021,
-2020, 2019, 2018, 2017: years shape the SQL, so each is built and compiled once).
+2020, 2019, 2018, 2017: years shape the SQL; the package ships every bundled year's queries,
+see "Prepared queries shipped with the package" in ``docs/engines.md``).
 
     .venv/bin/python benchmarks/bench_cli.py [--repeat 5] [--vs /path/to/other/bin/verdikart]
 """

@@ -37,6 +37,12 @@ reporters of ``trade_indicators_expr``). Their rows are then not part of the key
 schema, and the kept query names which in-memory table takes which argument's rows: the same
 indicator for another country runs the kept SQL with that country's rows. A declared table
 that the built expression does not hold as-is (or an empty one) keys by its rows as before.
+
+**Shipped queries.** The package ships the prepared queries of the common questions
+(``prepared/duckdb.arrow``, written by ``scripts/build_query_pack.py``), so that a new install
+builds nothing either. They are keyed with the code taken by content
+(:func:`shipped_code_version`), the same in every install of the same code; a query not kept
+on disk is looked up there (:meth:`SqlCache.from_shipped`) before it is built.
 """
 
 from __future__ import annotations
