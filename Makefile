@@ -25,7 +25,7 @@ test: install
 test-spark: install
 	$(VENV)/bin/python -m pytest -m spark -q
 
-# The prepared queries the package ships, rebuilt after a change to the package (about 75 s;
+# The prepared queries the package ships, rebuilt after a change to the package (about 80 s;
 # tests/test_query_pack.py fails until then).
 query-pack: install
 	$(PY) scripts/build_query_pack.py

@@ -8,8 +8,10 @@ script runs the commonly asked questions once, on the bundled data in an empty d
 and ships what they prepared, so that a new install, and a year not asked before, start
 from prepared queries too:
 
-* ``verdikart map`` for every year of the bundled trade data (any country: the country is a
-  data parameter of the queries), with the command's default lists, level, basis and threshold;
+* ``verdikart map`` for every year of the bundled trade data, with the command's default lists,
+  level, basis and threshold: for any country or group (the reporters are a data parameter of
+  the queries), and for the allied markets EU27, NATO and EEA (whose position columns leave
+  out the group itself);
 * ``verdikart geopolrisk`` for every country and group, every material, and every year or
   the latest year.
 
@@ -31,7 +33,7 @@ PACK = Path(__file__).resolve().parents[1] / "src" / "verdikart" / "prepared" / 
 def build(pack: Path = PACK) -> int:
     """Run the questions in an empty data folder and write the pack; the number of queries."""
     from verdikart.app import Verdikart
-    from verdikart.chains.mapping import MapRequest, trade_years
+    from verdikart.chains.mapping import MARKETS, MapRequest, trade_years
     from verdikart.cli.common import country_ids, parse_years, split_values
     from verdikart.config import Settings
     from verdikart.sql_cache import write_shipped_pack
@@ -47,7 +49,8 @@ def build(pack: Path = PACK) -> int:
             )
         first, last = trade_years(app.engine())
         for year in range(first, last + 1):
-            app.map(MapRequest(year=year))
+            for reporter in ("NOR", *MARKETS):
+                app.map(MapRequest(country=reporter, year=year))
             print(f"map {year}: {len(cache.shipping())} queries so far", file=sys.stderr)
         entries = cache.shipping()
         app.close()

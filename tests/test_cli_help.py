@@ -77,20 +77,13 @@ def test_template_needs_csv_or_xlsx(tmp_path: Path) -> None:
 def test_version_loads_no_command_module() -> None:
     """`verdikart --version` answers without importing the commands' modules (they are added
     to the root group on first use); `--help` still lists every command."""
-    import subprocess
-    import sys
+    from program import probed, run_program
 
-    probe = (
-        "import sys\n"
-        "from verdikart.cli import main\n"
-        "sys.argv = ['verdikart', '--version']\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "loaded = [m for m in sys.modules if m.startswith('verdikart.cli.') and m != "
-        "'verdikart.cli.common']\n"
-        "print(sorted(loaded))\n"
+    run = run_program(
+        ["--version"],
+        "sorted(m for m in sys.modules if m.startswith('verdikart.cli.')"
+        " and m != 'verdikart.cli.common')",
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    ).stdout
-    assert out.splitlines() == [f"verdikart, version {__version__}", "[]"]
+    assert run.stdout.strip() == f"verdikart, version {__version__}"
+    assert probed(run) == "[]"
     assert "map " in _help("") and "suppliers " in _help("")

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -12,10 +11,12 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
+from program import probed, run_program
 from verdikart.indicators import trade as tr
 from verdikart.sql_cache import (
     SqlCache,
     _compiler_version,
+    _read_pack,
     inputs_key,
     pack_versions,
     shipped_code_version,
@@ -44,25 +45,10 @@ def test_the_shipped_pack_is_made_by_this_code() -> None:
     )
 
 
-def _program(args: list[str], data_dir: Path, probe: str) -> subprocess.CompletedProcess[str]:
-    """`verdikart ARGS` as its own process (main()), printing `probe` evaluated at the end."""
-    script = (
-        "import sys\n"
-        "from verdikart.cli import main\n"
-        f"sys.argv = ['verdikart', *{args!r}]\n"
-        "try:\n"
-        "    main()\n"
-        "finally:\n"
-        f"    print('PROBE', {probe}, file=sys.stderr)\n"
-    )
-    env = {**os.environ, "VERDIKART_DATA_DIR": str(data_dir)}
-    env.pop("VERDIKART_STORE", None)
-    return subprocess.run(
-        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
-    )
-
-
-def test_a_new_install_maps_any_bundled_year_without_building(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("reporter", "year"), [("SWE", 2003), ("EU27", 2024)])
+def test_a_new_install_maps_any_bundled_year_without_building(
+    tmp_path: Path, reporter: str, year: int
+) -> None:
     """A first `verdikart map` in an empty data folder runs the shipped queries: Ibis is never
     imported. Its rows are those of a mapping that builds every query."""
     _pack_is_for_this_compiler()
@@ -70,17 +56,17 @@ def test_a_new_install_maps_any_bundled_year_without_building(tmp_path: Path) ->
     from verdikart.chains.mapping import MapRequest
     from verdikart.config import Settings
 
-    run = _program(
-        ["map", "--country", "SWE", "--year", "2003", "--format", "json"],
-        tmp_path / "shipped",
+    run = run_program(
+        ["map", "--country", reporter, "--year", str(year), "--format", "json"],
         "'ibis' in sys.modules",
+        tmp_path / "shipped",
     )
-    assert run.stderr.strip().endswith("PROBE False"), run.stderr
+    assert probed(run) == "False", run.stderr
     shipped = json.loads(run.stdout)
 
     built_app = Verdikart(Settings(data_dir=tmp_path / "built"))
     built_app.store().sql_cache()._shipped_path = None  # no pack: every query is built
-    built = built_app.map(MapRequest(country="SWE", year=2003))
+    built = built_app.map(MapRequest(country=reporter, year=year))
     built_app.close()
     assert len(shipped) == len(built.rows) > 0
     for ours, theirs in zip(shipped, built.rows, strict=True):
@@ -130,6 +116,16 @@ def test_a_shipped_query_runs_without_building_and_is_kept_on_disk(
     assert SqlCache("duckdb", tmp_path / "cache").prepared(key) is not None
 
 
+def test_a_new_pack_is_made_by_building_every_query(tmp_path: Path) -> None:
+    """A cache that collects a new pack does not read the old one (else the queries the old
+    pack holds would be run from it and left out of the new one)."""
+    pack, _ = _ship(tmp_path)
+    cache = SqlCache("duckdb", None, pack)
+    cache.start_shipping()
+    _shares(cache)
+    assert list(cache.shipping()) == list(_read_pack(pack))
+
+
 def test_a_pack_made_by_other_code_is_not_used(tmp_path: Path) -> None:
     pack, expected = _ship(tmp_path)
     table = pa.ipc.open_file(pack).read_all()
@@ -155,12 +151,12 @@ def test_a_missing_or_damaged_pack_only_costs_a_build(tmp_path: Path, content: b
 def test_the_program_runs_without_pandas_and_spark_gets_it_back(tmp_path: Path) -> None:
     """`verdikart` hides pandas from pyarrow (0.2 s of every command): a mapping runs without
     it; the Spark engine, which needs it, imports it again."""
-    run = _program(
+    run = run_program(
         ["geopolrisk", "--country", "NOR", "--material", "cobalt", "--format", "json"],
-        tmp_path,
         "'pandas' in sys.modules",
+        tmp_path,
     )
-    assert run.stderr.strip().endswith("PROBE False"), run.stderr
+    assert probed(run) == "False", run.stderr
     assert json.loads(run.stdout)[0]["country"] == "NOR"
 
     script = (

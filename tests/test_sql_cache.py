@@ -216,29 +216,16 @@ def test_a_warm_command_does_not_import_ibis(tmp_path: Path) -> None:
     """The second run of a command finds every query prepared: it builds no expression and
     does not import Ibis (0.4 s of start-up)."""
     import json
-    import os
-    import subprocess
-    import sys
 
-    script = (
-        "import sys\n"
-        "from verdikart.cli import main\n"
-        "sys.argv = ['verdikart', 'geopolrisk', '--country', 'NOR', '--material', 'cobalt',"
-        " '--year', '2022', '--format', 'json']\n"
-        "try:\n"
-        "    main()\n"
-        "finally:\n"
-        "    print('IBIS' if 'ibis' in sys.modules else 'NO-IBIS', file=sys.stderr)\n"
-    )
-    env = {**os.environ, "VERDIKART_DATA_DIR": str(tmp_path)}
+    from program import probed, run_program
+
+    args = ["geopolrisk", "--country", "NOR", "--material", "cobalt", "--year", "2022"]
     runs = [
-        subprocess.run(
-            [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
-        )
+        run_program([*args, "--format", "json"], "'ibis' in sys.modules", tmp_path)
         for _ in range(2)
     ]
-    assert runs[0].stderr.strip().endswith("IBIS"), runs[0].stderr
-    assert runs[1].stderr.strip().endswith("NO-IBIS"), runs[1].stderr
+    assert probed(runs[0]) == "True", runs[0].stderr
+    assert probed(runs[1]) == "False", runs[1].stderr
     # the same score (DuckDB's parallel sums may differ in the last bit from run to run)
     first, again = (json.loads(r.stdout)[0] for r in runs)
     assert again["score"] == pytest.approx(0.17027503137526864, rel=1e-12)

@@ -543,7 +543,9 @@ class SqlCache:
                 self._shipping[shipped_key] = data
 
     def start_shipping(self) -> None:
-        """Collect every query kept from now on for a new pack (``scripts/build_query_pack.py``)."""
+        """Collect every query kept from now on for a new pack (``scripts/build_query_pack.py``);
+        the shipped pack is no longer read, so every query is built and collected."""
+        self._shipped_path = None
         self._shipping = {}
 
     def shipping(self) -> dict[str, bytes]:
