@@ -2,9 +2,9 @@
 
 Times, as whole processes, ``verdikart --version``, ``verdikart map --country NOR --year 2022
 --format json`` and ``verdikart geopolrisk --country all --material all --year all --format
-json``: the first run in a fresh data directory (**cold**: nothing kept yet; queries the
-package ships run at once, others are built and compiled), then ``--repeat`` runs with what the first kept (**warm**: prepared queries, see
-``docs/engines.md``). With ``--vs PATH`` (another install's ``verdikart``, e.g. an earlier
+json``: ``--cold`` first runs, each in a fresh data directory (**cold**: nothing kept yet;
+queries the package ships run at once, others are built and compiled), then ``--repeat``
+runs with what the first kept (**warm**: prepared queries, see ``docs/engines.md``). With ``--vs PATH`` (another install's ``verdikart``, e.g. an earlier
 commit's checkout) each run of this install is paired with one of that install, in turn, in
 its own fresh data directory, so both see the same machine at the same moment. Prints min,
 median and max wall seconds and the largest peak memory per command and install.
@@ -15,7 +15,8 @@ country** (SWE, DEU, FIN, USA, CHN in 2022: the prepared queries take the countr
 2020, 2019, 2018, 2017: years shape the SQL; the package ships every bundled year's queries,
 see "Prepared queries shipped with the package" in ``docs/engines.md``).
 
-    .venv/bin/python benchmarks/bench_cli.py [--repeat 5] [--vs /path/to/other/bin/verdikart]
+    .venv/bin/python benchmarks/bench_cli.py [--repeat 5] [--cold 3]
+        [--vs /path/to/other/bin/verdikart]
 """
 
 from __future__ import annotations
@@ -80,6 +81,9 @@ def summary(label: str, walls: list[float], peak_mib: float) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="warm runs per command")
+    parser.add_argument(
+        "--cold", type=int, default=3, help="first runs per command, each in a fresh data dir"
+    )
     parser.add_argument("--vs", help="another install's verdikart executable, run in turn")
     args = parser.parse_args()
     installs = {"this install": str(Path(sys.executable).parent / "verdikart")}
@@ -89,7 +93,11 @@ def main() -> None:
         print(f"{name}: verdikart {' '.join(command)}")
         with tempfile.TemporaryDirectory(prefix="verdikart-bench-cli-") as tmp:
             dirs = {label: Path(tmp, str(i)) for i, label in enumerate(installs)}
-            cold = {label: run_once(exe, command, dirs[label]) for label, exe in installs.items()}
+            cold: dict[str, list[tuple[float, float]]] = {label: [] for label in installs}
+            for n in range(args.cold):  # the first run's folder then serves the warm runs
+                for label, exe in installs.items():
+                    folder = dirs[label] if n == 0 else Path(tmp, f"cold-{n}-{label}")
+                    cold[label].append(run_once(exe, command, folder))
             warm: dict[str, list[tuple[float, float]]] = {label: [] for label in installs}
             for _ in range(args.repeat):
                 for label, exe in installs.items():
@@ -101,7 +109,8 @@ def main() -> None:
                         runs = others.setdefault((kind, label), [])
                         runs.append(run_once(exe, variant, dirs[label]))
         for label in installs:
-            print(summary(f"{label}, first run (cold)", [cold[label][0]], cold[label][1]))
+            walls = [w for w, _ in cold[label]]
+            print(summary(f"{label}, first run (cold)", walls, max(m for _, m in cold[label])))
             walls = [w for w, _ in warm[label]]
             print(summary(f"{label}, again (warm)", walls, max(m for _, m in warm[label])))
             for (kind, who), runs in others.items():
@@ -109,9 +118,10 @@ def main() -> None:
                     walls = [w for w, _ in runs]
                     print(summary(f"{label}, {kind}", walls, max(m for _, m in runs)))
         if args.vs:
-            ours = statistics.median(w for w, _ in warm["this install"])
-            theirs = statistics.median(w for w, _ in warm["--vs install"])
-            print(f"  warm median ratio this/--vs: {ours / theirs:.2f}")
+            for kind, runs in (("cold", cold), ("warm", warm)):
+                ours = statistics.median(w for w, _ in runs["this install"])
+                theirs = statistics.median(w for w, _ in runs["--vs install"])
+                print(f"  {kind} median ratio this/--vs: {ours / theirs:.2f}")
 
 
 if __name__ == "__main__":
