@@ -320,9 +320,9 @@ def spark_session(master: str = "local[*]") -> Any:
         raise EngineError(
             "the Spark engine needs pyspark and pandas: pip install 'verdikart[spark]'"
         ) from exc
-    from verdikart.pandas_probe import restore_pandas_probe
+    from verdikart.no_pandas import allow_pandas
 
-    restore_pandas_probe()  # PySpark hands pandas data to pyarrow
+    allow_pandas()  # PySpark converts through pandas
     try:
         session = (
             SparkSession.builder.master(master)

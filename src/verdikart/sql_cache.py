@@ -329,7 +329,7 @@ def shipped_code_version() -> str:
     code (the prepared queries shipped with the package are keyed by it): every ``.py`` file
     and every file of ``reference/data`` by path and content, and the bundled Parquet files by
     path and size (their rows are read when the SQL runs, not by a builder; reading their
-    13 MB would cost 60 ms). Computed only when a query is not kept on disk (16 ms)."""
+    13 MB would cost 60 ms more). Computed only when a query is not kept on disk (10-20 ms)."""
     root = Path(__file__).parent
     digest = hashlib.blake2b(digest_size=16)
     for folder, dirs, files in os.walk(root):
@@ -442,8 +442,11 @@ def _read_pack(path: Path) -> dict[str, bytes]:
     current = {"code_version": shipped_code_version(), "compiler_version": _compiler_version()}
     if versions != current:
         return {}
-    with pa.memory_map(str(path)) as source:
-        table = pa.ipc.open_file(source).read_all()
+    try:
+        with pa.memory_map(str(path)) as source:
+            table = pa.ipc.open_file(source).read_all()
+    except (OSError, ValueError):  # damaged after its header: build instead
+        return {}
     return dict(
         zip(table.column("key").to_pylist(), table.column("prepared").to_pylist(), strict=True)
     )

@@ -52,7 +52,7 @@ class Context:
     out: str | None = None
     csv_style: str | None = None
     # the invocation is the `verdikart` program's own process (main()), not a caller's Python
-    # (a test, a notebook): it may tell pyarrow up front that pandas is not needed
+    # (a test, a notebook): it may hide pandas from itself (verdikart.no_pandas)
     own_process: bool = False
     _app: Verdikart | None = field(default=None, repr=False)
     _sheets: list[Any] = field(default_factory=list, repr=False)
@@ -82,9 +82,9 @@ class Context:
             from verdikart.app import Verdikart
 
             if self.own_process:
-                from verdikart.pandas_probe import skip_pandas_probe
+                from verdikart.no_pandas import hide_pandas
 
-                skip_pandas_probe()
+                hide_pandas()
             self._app = Verdikart(self.settings())
         return self._app
 
