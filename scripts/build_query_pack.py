@@ -22,6 +22,7 @@ runs are only slower) until this script is run again. tests/test_query_pack.py f
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -39,6 +40,11 @@ def build(pack: Path = PACK) -> int:
     from verdikart.sql_cache import write_shipped_pack
 
     with tempfile.TemporaryDirectory(prefix="verdikart-pack-") as home:
+        # every setting as in a new install (a builder reads the user's groups from the data
+        # folder the environment names, and they are part of every key)
+        os.environ["VERDIKART_DATA_DIR"] = home
+        for name in ("VERDIKART_STORE", "VERDIKART_ENGINE"):
+            os.environ.pop(name, None)
         app = Verdikart(Settings(data_dir=Path(home), engine="duckdb"))
         cache = app.store().sql_cache()
         cache.start_shipping()
