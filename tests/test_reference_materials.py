@@ -382,3 +382,41 @@ def test_norwegian_entries_quote_their_seed() -> None:
         assert e.seed and e.line and e.line_end and e.quote and e.rationale
         text = _seed_text(e.seed, e.line, e.line_end)
         assert " ".join(e.quote.split()) in text, (e.name_official, e.seed, e.line)
+
+
+def test_every_list_has_a_bokmal_title() -> None:
+    from verdikart.reference.materials import list_info
+
+    for info in lists():
+        assert info.title_nb and info.title_nb != info.title, info.id
+        assert info.title_in("nb") == info.title_nb and info.title_in("en") == info.title
+    assert list_info("nato2024").title_nb == "NATOs forsvarskritiske råvarer"
+
+
+def test_every_material_the_eu_assesses_has_names() -> None:
+    """The bundled EU assessment covers materials with no value chain here; each still has an
+    English and a bokmål name (materials.toml or eu_assessed_names.toml), the English one as
+    the EU's data spell it."""
+    import pyarrow.parquet as pq
+
+    from verdikart.reference.materials import find_material, material_name
+    from verdikart.store import bundled_path
+
+    spelled: dict[str, str | None] = {}
+    for name, column in (
+        ("eu_supply_shares", "material_name"),
+        ("eu_end_uses", "material_name"),
+        ("eu_material_groups", None),
+    ):
+        table = pq.read_table(bundled_path(name))
+        names = table.column(column).to_pylist() if column else [None] * table.num_rows
+        for mid, eu_name in zip(table.column("material").to_pylist(), names, strict=True):
+            if eu_name is not None or mid not in spelled:  # a spelled name is kept
+                spelled[mid] = eu_name
+    for mid, eu_name in spelled.items():
+        assert material_name(mid, "en") != mid and material_name(mid, "nb") != mid, mid
+        if find_material(mid) is None and eu_name is not None:
+            assert material_name(mid, "en") == eu_name
+    assert material_name("silica-sand", "nb") == "Kvartssand"
+    assert material_name("cobalt", "nb") == "Kobolt"
+    assert material_name("no-such-material", "nb") == "no-such-material"

@@ -105,7 +105,16 @@ def test_unit_value_jump(constructed: list[dict[str, Any]]) -> None:
 def test_list_status_change(constructed: list[dict[str, Any]]) -> None:
     a = _one(constructed, "list_status_change", material="arsenic")
     assert a["event"] == "eu2023:added" and a["date"] == "2023-03-16"
-    assert "was added to" in a["evidence"]
+    assert "was added to EU critical raw materials 2023" in a["evidence"]
+
+
+def test_list_status_change_in_bokmal(duck_engine: Any, tmp_path: Path) -> None:
+    """The Norwegian message names the list by its bokmål title."""
+    alerts = run_watch(duck_engine, ["NOR"], language="nb", seen_path=tmp_path / "seen.json")
+    changes = [a for a in alerts if a["rule"] == "list_status_change"]
+    assert changes
+    assert all(" ble tatt " in a["evidence"] for a in changes)
+    assert all("EUs kritiske råvarer" in a["evidence"] for a in changes), changes[0]["evidence"]
 
 
 def test_policy_events(constructed: list[dict[str, Any]]) -> None:

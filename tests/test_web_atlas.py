@@ -238,6 +238,10 @@ def test_material_page_both_languages(client: TestClient, core: Any, lang: str) 
     assert num(gpr[-1]["score"], lang) in html
     for heading in ("list_memberships", "world_production", "imports_by_supplier", "eu_method"):
         assert TEXT[heading][0 if lang == "nb" else 1] in unescape(html)
+    # the lists by their titles in the page's language
+    title = "EUs kritiske råvarer 2023" if lang == "nb" else "EU critical raw materials 2023"
+    other = "EU critical raw materials 2023" if lang == "nb" else "EUs kritiske råvarer 2023"
+    assert title in unescape(html) and other not in unescape(html)
 
 
 def test_material_page_shows_norways_position_and_plants(client: TestClient, core: Any) -> None:
@@ -278,9 +282,10 @@ def test_country_page_both_languages(client: TestClient, core: Any, lang: str) -
 
 
 def test_country_page_links_only_known_materials(client: TestClient) -> None:
-    # the EU data name materials the reference does not know (hydrogen): no dead link
+    # the EU data name materials the reference has no value chain for (hydrogen): named as
+    # the EU names them, with no dead link
     html = get(client, "/countries/CHN?lang=en")
-    assert "hydrogen" in html and 'href="/materials/hydrogen' not in html
+    assert "Hydrogen" in html and 'href="/materials/hydrogen' not in html
     get(client, "/materials/hydrogen?lang=en", 404)
 
 
@@ -299,6 +304,10 @@ def test_matrix_both_languages(client: TestClient, core: Any, lang: str) -> None
     assert html.count("<circle ") == len(points)
     assert html.count('class="threshold"') == 2
     assert ("SR = 1,0" if lang == "nb" else "SR = 1.0") in html
+    # materials the EU assesses but verdikart has no value chain for are named, not by id
+    assert "silica-sand" in {r["material"] for r in points}
+    assert ("Kvartssand" if lang == "nb" else "Silica sand") in html
+    assert ">silica-sand<" not in html and ">limestone<" not in html
     critical = get(client, f"/matrix?lang={lang}&critical=1")
     assert critical.count("<circle ") == sum(bool(r["critical"]) for r in points)
 

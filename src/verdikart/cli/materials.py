@@ -118,9 +118,14 @@ def materials_show(material: str, fmt: str) -> None:
 @format_option()
 def materials_lists(fmt: str) -> None:
     """The official lists with their counts and sources."""
+    from verdikart.cli.output import tr
     from verdikart.reference.materials import lists
 
-    emit([info.as_dict() for info in lists()], fmt, title="Critical raw material lists")
+    emit(
+        [info.as_dict() for info in lists()],
+        fmt,
+        title=tr("Critical raw material lists", "Lister over kritiske råvarer"),
+    )
 
 
 @click.group("countries")

@@ -44,6 +44,7 @@ LIST_IDS = (
 )
 MATERIALS_FILE = "materials.toml"
 LISTS_FILE = "lists.toml"
+ASSESSED_NAMES_FILE = "eu_assessed_names.toml"
 _MATERIAL_KEYS = {
     "name_en",
     "name_no",
@@ -123,20 +124,27 @@ class ListEntry:
 
 @dataclass(frozen=True)
 class ListInfo:
-    """An official list: title, source citation, date, count of entries."""
+    """An official list: title (English and bokmål), source citation, date, count of
+    entries."""
 
     id: str
     title: str
+    title_nb: str
     source: str
     date: str | None
     jurisdiction: str
     count: int
     note: str | None = None
 
+    def title_in(self, lang: str) -> str:
+        """The title in `lang` ('nb' or 'en')."""
+        return self.title_nb if lang == "nb" else self.title
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "title": self.title,
+            "title_nb": self.title_nb,
             "count": self.count,
             "date": self.date,
             "jurisdiction": self.jurisdiction,
@@ -324,7 +332,7 @@ def _lists() -> tuple[tuple[ListInfo, ...], tuple[ListEntry, ...]]:
     entries: list[ListEntry] = []
     for lid in LIST_IDS:
         spec = raw[lid]
-        for key in ("title", "source", "jurisdiction", "entries"):
+        for key in ("title", "title_nb", "source", "jurisdiction", "entries"):
             if key not in spec:
                 raise SourceError(path, "missing", field=f"{lid}.{key}")
         for n, entry in enumerate(spec["entries"]):
@@ -353,6 +361,7 @@ def _lists() -> tuple[tuple[ListInfo, ...], tuple[ListEntry, ...]]:
             ListInfo(
                 id=lid,
                 title=spec["title"],
+                title_nb=spec["title_nb"],
                 source=spec["source"],
                 date=spec.get("date"),
                 jurisdiction=spec["jurisdiction"],
@@ -441,6 +450,29 @@ def find_material(text: str) -> Material | None:
     """Like :func:`get_material`, but None when nothing matches (no message work)."""
     mid = _index().get(_key(text))
     return None if mid is None else _materials()[mid]
+
+
+@lru_cache(maxsize=1)
+def _assessed_names() -> dict[str, tuple[str, str]]:
+    """data/eu_assessed_names.toml: id -> (English name, bokmål name)."""
+    path = data_path(ASSESSED_NAMES_FILE)
+    names = {}
+    for mid, spec in _load_toml(ASSESSED_NAMES_FILE).items():
+        if not isinstance(spec, dict) or not spec.get("name_en") or not spec.get("name_no"):
+            raise SourceError(path, "needs name_en and name_no", field=mid)
+        names[mid] = (str(spec["name_en"]), str(spec["name_no"]))
+    return names
+
+
+def material_name(mid: str, lang: str) -> str:
+    """A material's name in `lang` ('nb' or 'en'): from the material table, else from the
+    names of the other materials the EU assessment covers (eu_assessed_names.toml), else its
+    id as it is."""
+    found = find_material(mid)
+    if found is not None:
+        return found.name_no if lang == "nb" else found.name_en
+    en, nb = _assessed_names().get(mid, (mid, mid))
+    return nb if lang == "nb" else en
 
 
 def material_suggestions(text: str, n: int = 5) -> list[str]:

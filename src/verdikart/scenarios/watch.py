@@ -167,6 +167,7 @@ def list_changes() -> tuple[pa.Table, dict[str, dict[str, Any]]]:
                 "change": change,
                 "date": meta.date,
                 "title": meta.title,
+                "title_nb": meta.title_nb,
                 "source": meta.source,
             }
             rows.extend((m, cid, int(str(meta.date)[:4])) for m in sorted(materials))
@@ -305,7 +306,8 @@ def _evidence(
             ("removed", True): "ble tatt ut av",
         }[(change["change"], nb)]
         tail = f"; {c} importerer {m}" if nb else f"; {c} imports {m}"
-        return f"{m} {verb} {change['title']} ({change['date']}){tail}"
+        title = change["title_nb"] if nb else change["title"]
+        return f"{m} {verb} {title} ({change['date']}){tail}"
     if rule == "policy_event" and event is not None:
         targeted = not event.partners or bool(set(event.partners) & set(members))
         scope = (

@@ -124,14 +124,9 @@ def _render(request: Request, name: str, lang: str, status: int = 200, **context
 
 
 def _material_name(mid: str | None, lang: str) -> str:
-    from verdikart.reference.materials import find_material
+    from verdikart.reference.materials import material_name
 
-    if not mid:
-        return ""
-    m = find_material(mid)
-    if m is None:
-        return mid
-    return m.name_no if lang == "nb" else m.name_en
+    return material_name(mid, lang) if mid else ""
 
 
 def _known_material(mid: str | None) -> bool:
@@ -477,7 +472,7 @@ def _material_tables(
         for s in (view or {}).get("stages", [])
     ]
     memberships = [
-        {"list": x.title, "list_date": x.date, "on_list": x.id in m.lists} for x in lists()
+        {"list": x.title_in(lang), "list_date": x.date, "on_list": x.id in m.lists} for x in lists()
     ]
     suppliers = [
         {"stage": s["stage"], "year": s.get("year"), **sup, "source": s.get("source")}
