@@ -239,39 +239,6 @@ def test_scores_by_hand_and_details_only_when_shared(service: Any) -> None:
     assert mine["matches"][0]["components"] == shared["Beta AS"]["components"]
 
 
-def test_a_bankrupt_or_deleted_supplier_is_left_out_and_counted(
-    service: Any, tmp_path: Path
-) -> None:
-    """Enhetsregisteret says Beta's company is bankrupt, then Alpha's deleted: each leaves the
-    matches and the candidates, and is counted as closed, for every viewer; the page says so."""
-    import gzip
-
-    reg, who, _tok, _, alpha, beta, need = _setup(service)
-    records = json.loads(gzip.decompress((FIX / "enheter.json.gz").read_bytes()))
-
-    def reimport(number: str, **changed: Any) -> None:
-        for record in records:
-            if record["organisasjonsnummer"] == number:
-                record.update(changed)
-        path = tmp_path / "enheter.json.gz"
-        path.write_bytes(gzip.compress(json.dumps(records).encode()))
-        reg.import_file(path)
-
-    reimport(SESAM, konkurs=True)
-    reg.share(who["Beta AS"], beta, "Buyer AS")  # shared details do not bring it back
-    for viewer in (who["Buyer AS"], who["Other AS"], None):
-        seen = reg.match_need(viewer, need)
-        assert [m["organisation"] for m in seen["matches"]] == ["Alpha AS"]
-        assert (seen["candidates"], seen["closed"]) == (1, 1)
-    reimport(VARIANT, slettedato="2026-01-31")
-    seen = reg.match_need(who["Buyer AS"], need)
-    assert (seen["matches"], seen["candidates"], seen["closed"]) == ([], 0, 2)
-    reimport(SESAM, konkurs=False)  # the bankruptcy ended
-    seen = reg.match_need(who["Buyer AS"], need)
-    assert [m["organisation"] for m in seen["matches"]] == ["Beta AS"]
-    assert (seen["candidates"], seen["closed"]) == (1, 1)
-
-
 def test_confidential_changes_never_change_what_a_buyer_without_access_sees(
     service: Any,
 ) -> None:

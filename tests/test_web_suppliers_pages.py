@@ -192,30 +192,6 @@ def test_need_page_has_the_apis_matches_and_confidentiality(
     assert_hidden(page(web, f"/suppliers/needs/{need}?lang={lang}"), ALPHA_SECRETS + BETA_SECRETS)
 
 
-@pytest.mark.parametrize("lang", ["nb", "en"])
-def test_need_page_says_how_many_closed_suppliers_it_left_out(
-    web: TestClient, world: dict[str, Any], service: Any, tmp_path: Path, lang: str
-) -> None:
-    import gzip
-    import json
-
-    from verdikart.register.service import RegisterService
-
-    sign_in(web, world["tok"]["Buyer AS"])
-    page_before = page(web, f"/suppliers/needs/{world['need']}?lang={lang}")
-    assert 'id="closed"' not in page_before
-    records = json.loads(gzip.decompress((FIX / "enheter.json.gz").read_bytes()))
-    for record in records:
-        if record["organisasjonsnummer"] == SESAM:
-            record["konkurs"] = True
-    bankrupt = tmp_path / "enheter.json.gz"
-    bankrupt.write_bytes(gzip.compress(json.dumps(records).encode()))
-    RegisterService(service).import_file(bankrupt)
-    html = unescape(page(web, f"/suppliers/needs/{world['need']}?lang={lang}"))
-    assert "Beta AS" not in html and "Alpha AS" in html
-    assert tx("sup_closed", lang).format(n=1) in html
-
-
 def test_unknown_ids_404_and_bad_parameters_422(web: TestClient, world: dict[str, Any]) -> None:
     sign_in(web, world["tok"]["Other AS"])
     guessed = "0123456789abcdef0123456789abcdef"

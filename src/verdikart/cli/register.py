@@ -385,20 +385,8 @@ def match(
         rows = reg.match_my_profile(who, limit=limit)["matches"]
         key: tuple[str, ...] = ("need_id", "title", "buyer", "deadline")
     else:
-        result = reg.match_need(who, str(need_id), limit=limit)
-        rows = result["matches"]
+        rows = reg.match_need(who, str(need_id), limit=limit)["matches"]
         key = ("organisation_number", "organisation", "access")
-        if result["closed"]:
-            from verdikart.cli.output import tr
-
-            n = result["closed"]
-            click.echo(
-                tr(
-                    f"{n} supplier(s) left out: deleted or bankrupt in Enhetsregisteret",
-                    f"{n} leverandør(er) utelatt: slettet eller konkurs i Enhetsregisteret",
-                ),
-                err=True,
-            )
     language = "nb" if ctx.language().startswith("nb") else "en"
     flat = [
         {

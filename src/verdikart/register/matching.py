@@ -34,12 +34,6 @@ public fields only and are the same whatever the supplier's confidential data. `
 ranks in two passes: the profiles the viewer may not read, from public tables only (the
 confidential index is not in that statement at all), and the few it may read, with their
 confidential components; the two are merged by score.
-
-**Closed units.** A profile whose organisation Enhetsregisteret lists as deleted (`slettedato`)
-or bankrupt (`konkurs`) is left out of a need's matches and candidates, and counted apart
-(`closed`): a buyer should not be sent to a company that no longer exists or is in
-bankruptcy. A unit being wound up (`underAvvikling`) is still a candidate. A profile whose
-organisation number the imported register does not hold is not left out.
 """
 
 from __future__ import annotations
@@ -56,7 +50,6 @@ from sqlalchemy import (
     false,
     func,
     literal,
-    or_,
     select,
     true,
     union,
@@ -316,19 +309,10 @@ def _f(value: Any) -> ColumnElement[float]:
     return cast(value, Float)
 
 
-def _closed_units() -> Any:
-    """Organisation numbers Enhetsregisteret lists as deleted or bankrupt."""
-    unit = RegisterUnit
-    return select(unit.organisation_number).where(
-        or_(unit.deleted.is_(True), unit.bankrupt.is_(True))
-    )
-
-
 def match_need(
     session: Session, need: Need, viewer_org_id: str | None, *, today: date, limit: int
-) -> tuple[list[dict[str, Any]], int, int]:
-    """Profiles ranked for `need` as `viewer_org_id` may see them; (rows, candidates,
-    candidates left out as closed units).
+) -> tuple[list[dict[str, Any]], int]:
+    """Profiles ranked for `need` as `viewer_org_id` may see them; (rows, candidates).
 
     Two set-based passes: the candidates whose details the viewer may not read, ranked by
     their public score (top `limit` only), and the few it may read (its own profile, those
@@ -340,7 +324,7 @@ def match_need(
         )
     ]
     if not need_codes:
-        return [], 0, 0
+        return [], 0
     access = _access_ids(viewer_org_id)
     readable = select(access.c.profile_id)
     required = list(need.required_certifications or [])
@@ -353,8 +337,6 @@ def match_need(
         else None
     )
     den_public = W_CODES + (W_REGION if region_ok is not None else 0.0)
-    closed = _closed_units()
-    is_open = or_(p.organisation_number.is_(None), p.organisation_number.not_in(closed))
 
     def public_num(scores: Any) -> Any:
         num: Any = W_CODES * scores.c.code_score
@@ -375,7 +357,6 @@ def match_need(
             )
             .select_from(scores)
             .join(p, p.id == scores.c.profile_id)
-            .where(is_open)
         )
         if region_ok is not None:
             query = query.outerjoin(unit, unit.organisation_number == p.organisation_number)
@@ -392,12 +373,6 @@ def match_need(
     )
     rows = [dict(r) for r in session.execute(query).mappings()]
     total = int(rows[0]["total"]) if rows else 0
-    left_out = session.scalar(
-        select(func.count())
-        .select_from(public)
-        .join(p, p.id == public.c.profile_id)
-        .where(p.organisation_number.in_(closed))
-    )
     # 2. the viewer may read these (few): confidential components too
     if viewer_org_id is not None:
         mine = _profile_scores(need_codes, only=readable)
@@ -456,7 +431,7 @@ def match_need(
                 need, r, pairs, private.get(r["id"]) if r["access"] else None, required, on_day
             )
         )
-    return out, total, int(left_out or 0)
+    return out, total
 
 
 def _private_of(

@@ -439,20 +439,14 @@ class RegisterService:
         (each such read audited for the supplier, as `profile.read-details`)."""
         with self._tx(write=False) as session:  # ranking holds no write lock
             need = self._need(session, need_id)
-            rows, total, closed = match_need(
+            rows, total = match_need(
                 session,
                 need,
                 viewer.org_id if viewer else None,
                 today=datetime.now(UTC).date(),
                 limit=_limit(limit),
             )
-            out = {
-                "need": _need_out(session, need),
-                "candidates": total,
-                # candidates left out: deleted or bankrupt in Enhetsregisteret
-                "closed": closed,
-                "matches": rows,
-            }
+            out = {"need": _need_out(session, need), "candidates": total, "matches": rows}
         if viewer is None:
             return out
         with self._tx() as session:  # then the audit events, before the answer goes out

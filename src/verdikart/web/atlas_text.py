@@ -391,12 +391,6 @@ TEXT: dict[str, tuple[str, str]] = {
         "{n} kandidater; de {shown} beste vises.",
         "{n} candidates; the best {shown} are shown.",
     ),
-    "sup_closed": (
-        "{n} leverandør(er) er utelatt fordi Enhetsregisteret oppgir dem som slettet eller "
-        "konkurs.",
-        "{n} supplier(s) left out because Enhetsregisteret (the Central Coordinating Register "
-        "for Legal Entities) lists them as deleted or bankrupt.",
-    ),
     "sup_explanation": ("Forklaring", "Explanation"),
     "sup_access": ("Grunnlag", "Basis"),
     "sup_access_details": ("med delte detaljer", "with shared details"),
