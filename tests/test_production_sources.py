@@ -199,7 +199,13 @@ def test_cli_geopolrisk_same_before_and_after_usgs_import(
     after = runner.invoke(cli, args)
     assert after.exit_code == 0, after.output
     (b,), (a,) = json.loads(before.output), json.loads(after.output)
-    assert a == b
+    # the same, but for the last bits of sums (DuckDB adds in parallel, in no fixed order)
+    assert a.keys() == b.keys()
+    for name, value in b.items():
+        if isinstance(value, float):
+            assert a[name] == pytest.approx(value, rel=1e-12), name
+        else:
+            assert a[name] == value, name
     assert a["score"] == pytest.approx(0.17027503137526864, rel=1e-12)
     assert a["hhi"] == pytest.approx(0.4928971158048766, rel=1e-12)
     assert (a["production_source"], a["production_stage"]) == (WMD, "processing")
