@@ -421,31 +421,34 @@ def write_shipped_pack(path: Path, entries: Mapping[str, bytes]) -> None:
         writer.write_table(table)
 
 
+def _versions_of(meta: Mapping[bytes, bytes] | None) -> dict[str, str]:
+    return {k.decode(): v.decode() for k, v in (meta or {}).items()}
+
+
 def pack_versions(path: Path) -> dict[str, str]:
     """The code and compiler versions a pack file was made by (empty if it is unreadable)."""
     import pyarrow as pa
 
     try:
         with pa.memory_map(str(path)) as source:
-            meta = pa.ipc.open_file(source).schema.metadata or {}
+            return _versions_of(pa.ipc.open_file(source).schema.metadata)
     except (OSError, ValueError):  # absent, or not a pack (pyarrow's errors are ValueErrors)
         return {}
-    return {k.decode(): v.decode() for k, v in meta.items()}
 
 
 def _read_pack(path: Path) -> dict[str, bytes]:
     """A pack's entries, if it was made by this code and compiler (else none: every key
-    would miss)."""
+    would miss); the file is opened once, its entries read only when the versions match."""
     import pyarrow as pa
 
-    versions = pack_versions(path)
     current = {"code_version": shipped_code_version(), "compiler_version": _compiler_version()}
-    if versions != current:
-        return {}
     try:
         with pa.memory_map(str(path)) as source:
-            table = pa.ipc.open_file(source).read_all()
-    except (OSError, ValueError):  # damaged after its header: build instead
+            reader = pa.ipc.open_file(source)
+            if _versions_of(reader.schema.metadata) != current:
+                return {}
+            table = reader.read_all()
+    except (OSError, ValueError):  # absent, not a pack, or damaged: build instead
         return {}
     return dict(
         zip(table.column("key").to_pylist(), table.column("prepared").to_pylist(), strict=True)
